@@ -1,0 +1,104 @@
+"""Start and stop a moto server: the local stand-in for AWS, reached only over HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+__all__ = ["Emulator", "aws_environment", "free_port", "start_emulator", "wait_for_http"]
+
+LOCAL_REGION = "us-east-1"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_http(url: str, timeout: float, process: subprocess.Popen[bytes] | None = None) -> None:
+    """Block until ``url`` answers any HTTP status, or raise after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return  # it answered, with an error status: it is up
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{url} did not answer within {timeout:.0f}s") from None
+            time.sleep(0.1)
+
+
+def aws_environment(endpoint_url: str, region: str = LOCAL_REGION) -> dict[str, str]:
+    """The standard SDK variables that point every AWS client at ``endpoint_url``.
+
+    Only standard names: code under ``chalicelib`` never learns that an emulator exists.
+    """
+    return {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+    }
+
+
+@dataclass
+class Emulator:
+    """A running moto server process."""
+
+    port: int
+    process: subprocess.Popen[bytes]
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_emulator(port: int | None = None, log: IO[bytes] | Path | None = None) -> Emulator:
+    """Start ``moto.server`` on 127.0.0.1 and wait until it answers."""
+    port = port or free_port()
+    if isinstance(log, Path):
+        log.parent.mkdir(parents=True, exist_ok=True)
+        out: IO[bytes] | int = log.open("ab")
+    elif log is None:
+        out = subprocess.DEVNULL
+    else:
+        out = log
+    env = {**os.environ, "MOTO_CALL_RESET_API": "false"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    emulator = Emulator(port=port, process=process)
+    try:
+        wait_for_http(f"{emulator.endpoint_url}/moto-api/", timeout=30, process=process)
+    except Exception:
+        emulator.stop()
+        raise
+    return emulator
