@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 __all__ = ["Emulator", "aws_environment", "free_port", "start_emulator", "wait_for_http"]
 
@@ -25,7 +25,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for_http(url: str, timeout: float, process: subprocess.Popen[bytes] | None = None) -> None:
+def wait_for_http(url: str, timeout: float, process: subprocess.Popen[Any] | None = None) -> None:
     """Block until ``url`` answers any HTTP status, or raise after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:

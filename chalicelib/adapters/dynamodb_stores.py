@@ -1,0 +1,109 @@
+"""DynamoDB implementations of FollowerStore and FeedStore, through PynamoDB."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from pynamodb.connection import TableConnection
+
+from ..domain.feed import FeedEntry
+from ..domain.paging import Page
+from ..domain.posts import Yubl
+from .batch_writes import Item, write_all
+from .cursors import decode_cursor, encode_cursor
+from .dynamodb_models import FeedEntryModel, RelationshipModel
+
+__all__ = ["DynamoFeedStore", "DynamoFollowerStore"]
+
+
+class DynamoFollowerStore:
+    def __init__(self, model: type[RelationshipModel]) -> None:
+        self._model = model
+
+    def add(self, user_id: str, follower_id: str) -> None:
+        self._model(user_id, follower_id).save()
+
+    def remove(self, user_id: str, follower_id: str) -> None:
+        self._model(user_id, follower_id).delete()
+
+    def page(self, user_id: str, limit: int, cursor: str | None) -> Page[str]:
+        after = decode_cursor(cursor)
+        start = None if after is None else {"user_id": {"S": user_id}, "follower_id": {"S": after}}
+        # one more than asked: tells whether a next page exists without an empty extra call
+        rows = list(
+            self._model.query(
+                user_id, limit=limit + 1, last_evaluated_key=start, page_size=limit + 1
+            )
+        )
+        followers = [row.follower_id for row in rows[:limit]]
+        more = len(rows) > limit
+        return Page(items=followers, next_cursor=encode_cursor(followers[-1]) if more else None)
+
+    def iter_pages(self, user_id: str, page_size: int) -> Iterator[list[str]]:
+        page: list[str] = []
+        for row in self._model.query(
+            user_id, page_size=page_size, attributes_to_get=["follower_id"]
+        ):
+            page.append(row.follower_id)
+            if len(page) == page_size:
+                yield page
+                page = []
+        if page:
+            yield page
+
+
+class DynamoFeedStore:
+    def __init__(self, model: type[FeedEntryModel], max_attempts: int = 8) -> None:
+        self._model = model
+        self._connection = TableConnection(model.Meta.table_name, region=model.Meta.region)
+        self._max_attempts = max_attempts
+
+    def put_entries(self, entries: Sequence[FeedEntry]) -> None:
+        items = [self._to_model(entry).serialize() for entry in entries]
+        write_all(self._send, items, max_attempts=self._max_attempts)
+
+    def _send(self, items: list[Item]) -> list[Item]:
+        response = self._connection.batch_write_item(put_items=items) or {}
+        unprocessed = response.get("UnprocessedItems", {}).get(self._model.Meta.table_name, [])
+        return [request["PutRequest"]["Item"] for request in unprocessed]
+
+    def page(self, user_id: str, limit: int, cursor: str | None) -> Page[FeedEntry]:
+        after = decode_cursor(cursor)
+        start = None if after is None else {"user_id": {"S": user_id}, "yubl_id": {"S": after}}
+        rows = list(
+            self._model.query(
+                user_id,
+                scan_index_forward=False,
+                limit=limit + 1,
+                page_size=limit + 1,
+                last_evaluated_key=start,
+            )
+        )
+        entries = [self._to_entry(row) for row in rows[:limit]]
+        more = len(rows) > limit
+        return Page(
+            items=entries, next_cursor=encode_cursor(entries[-1].yubl.yubl_id) if more else None
+        )
+
+    def _to_model(self, entry: FeedEntry) -> FeedEntryModel:
+        yubl = entry.yubl
+        return self._model(
+            entry.user_id,
+            yubl.yubl_id,
+            author_id=yubl.author_id,
+            text=yubl.text,
+            posted_at=yubl.posted_at,
+        )
+
+    @staticmethod
+    def _to_entry(row: Any) -> FeedEntry:
+        return FeedEntry(
+            user_id=row.user_id,
+            yubl=Yubl(
+                yubl_id=row.yubl_id,
+                author_id=row.author_id,
+                text=row.text,
+                posted_at=row.posted_at,
+            ),
+        )

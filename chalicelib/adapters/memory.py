@@ -1,0 +1,93 @@
+"""In-memory twins of every port, for unit tests and for reasoning about the rules."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from ..domain.feed import FeedEntry
+from ..domain.paging import Page
+from .cursors import decode_cursor, encode_cursor
+
+__all__ = [
+    "InMemoryEventPublisher",
+    "InMemoryFeedStore",
+    "InMemoryFollowerStore",
+    "InMemoryMessagePublisher",
+]
+
+
+def _page_after(ascending: list[str], limit: int, cursor: str | None) -> Page[str]:
+    after = decode_cursor(cursor)
+    keys = ascending if after is None else [k for k in ascending if k > after]
+    page = keys[:limit]
+    return Page(items=page, next_cursor=encode_cursor(page[-1]) if len(keys) > limit else None)
+
+
+class InMemoryFollowerStore:
+    def __init__(self) -> None:
+        self.followers: dict[str, set[str]] = {}
+        self.pages_served = 0
+
+    def add(self, user_id: str, follower_id: str) -> None:
+        self.followers.setdefault(user_id, set()).add(follower_id)
+
+    def remove(self, user_id: str, follower_id: str) -> None:
+        self.followers.get(user_id, set()).discard(follower_id)
+
+    def page(self, user_id: str, limit: int, cursor: str | None) -> Page[str]:
+        return _page_after(sorted(self.followers.get(user_id, ())), limit, cursor)
+
+    def iter_pages(self, user_id: str, page_size: int) -> Iterator[list[str]]:
+        ordered = sorted(self.followers.get(user_id, ()))
+        for start in range(0, len(ordered), page_size):
+            self.pages_served += 1
+            yield ordered[start : start + page_size]
+
+
+class InMemoryFeedStore:
+    def __init__(self) -> None:
+        self.entries: dict[tuple[str, str], FeedEntry] = {}
+        self.writes = 0
+        self.fail_next: list[Exception] = []
+
+    def put_entries(self, entries: Sequence[FeedEntry]) -> None:
+        if self.fail_next:
+            raise self.fail_next.pop(0)
+        for entry in entries:
+            self.writes += 1
+            self.entries[(entry.user_id, entry.yubl.yubl_id)] = entry
+
+    def page(self, user_id: str, limit: int, cursor: str | None) -> Page[FeedEntry]:
+        mine = {k[1]: e for k, e in self.entries.items() if k[0] == user_id}
+        newest_first = sorted(mine, reverse=True)
+        after = decode_cursor(cursor)
+        if after is not None:
+            newest_first = [k for k in newest_first if k < after]
+        keys = newest_first[:limit]
+        more = len(newest_first) > limit
+        return Page(
+            items=[mine[k] for k in keys], next_cursor=encode_cursor(keys[-1]) if more else None
+        )
+
+
+class InMemoryEventPublisher:
+    def __init__(self) -> None:
+        self.published: list[tuple[str, dict[str, Any]]] = []
+
+    def publish(self, event: Mapping[str, Any], partition_key: str) -> None:
+        # a JSON round trip, as the stream would do
+        self.published.append((partition_key, json.loads(json.dumps(event))))
+
+
+class InMemoryMessagePublisher:
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+
+    def publish_batch(self, messages: Sequence[str]) -> None:
+        self.batches.append(list(messages))
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        return [json.loads(m) for batch in self.batches for m in batch]

@@ -1,0 +1,1 @@
+"""HTTP blueprints: parse, call one service, shape the response."""

@@ -1,0 +1,20 @@
+"""The legacy posts API: POST /yubls announces a new yubl on the stream."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from .. import wiring
+from .responses import api_view, json_object_body, json_response
+
+__all__ = ["bp"]
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/yubls", methods=["POST"])
+@api_view
+def post_yubl() -> Response:
+    body = json_object_body(bp.current_request, frozenset({"author_id", "text"}))
+    yubl = wiring.posting_service().post(body.get("author_id"), body.get("text"))
+    return json_response({"yubl_id": yubl.yubl_id, "posted_at": yubl.posted_at}, 202)

@@ -1,0 +1,18 @@
+"""Errors the domain raises; the HTTP layer maps them to status codes."""
+
+from __future__ import annotations
+
+__all__ = ["DomainError", "InvalidInput"]
+
+
+class DomainError(Exception):
+    """Base of every error a caller can cause."""
+
+
+class InvalidInput(DomainError):
+    """Input that breaks a rule; ``field`` names the offending field."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem

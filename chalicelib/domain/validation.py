@@ -1,0 +1,41 @@
+"""Field rules shared by posts, relationships and feeds."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .errors import InvalidInput
+
+__all__ = ["MAX_TEXT_LENGTH", "check_limit", "check_text", "check_user_id"]
+
+_USER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+MAX_TEXT_LENGTH = 2000
+
+
+def check_user_id(field: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(field, "must be a string")
+    if not _USER_ID.fullmatch(value):
+        raise InvalidInput(field, "must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'")
+    return value
+
+
+def check_text(field: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(field, "must be a string")
+    if not 1 <= len(value) <= MAX_TEXT_LENGTH:
+        raise InvalidInput(field, f"must be 1-{MAX_TEXT_LENGTH} characters")
+    return value
+
+
+def check_limit(value: str | None, default: int = 100, maximum: int = 1000) -> int:
+    """Parse a ``limit`` query parameter: an integer from 1 to ``maximum``."""
+    if value is None:
+        return default
+    if not re.fullmatch(r"[0-9]{1,7}", value.strip()):
+        raise InvalidInput("limit", f"must be an integer from 1 to {maximum}")
+    number = int(value)
+    if not 1 <= number <= maximum:
+        raise InvalidInput("limit", f"must be an integer from 1 to {maximum}")
+    return number

@@ -1,0 +1,1 @@
+"""Event blueprints: the dispatcher (Kinesis) and the add-to-feed workers (SNS)."""

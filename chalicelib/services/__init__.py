@@ -1,0 +1,1 @@
+"""Use cases: domain rules joined to ports. No SDK calls here."""

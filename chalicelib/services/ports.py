@@ -1,0 +1,47 @@
+"""The ports the services need; adapters implement them for AWS and in memory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Protocol
+
+from ..domain.feed import FeedEntry
+from ..domain.paging import Page
+
+__all__ = ["EventPublisher", "FeedStore", "FollowerStore", "MessagePublisher"]
+
+
+class FollowerStore(Protocol):
+    def add(self, user_id: str, follower_id: str) -> None: ...
+
+    def remove(self, user_id: str, follower_id: str) -> None: ...
+
+    def page(self, user_id: str, limit: int, cursor: str | None) -> Page[str]:
+        """One page of followers in id order; raises InvalidInput for a bad cursor."""
+        ...
+
+    def iter_pages(self, user_id: str, page_size: int) -> Iterator[list[str]]:
+        """Every follower, page by page, without holding them all in memory."""
+        ...
+
+
+class FeedStore(Protocol):
+    def put_entries(self, entries: Sequence[FeedEntry]) -> None:
+        """Write every entry (overwriting same keys) or raise."""
+        ...
+
+    def page(self, user_id: str, limit: int, cursor: str | None) -> Page[FeedEntry]:
+        """One page of a feed, newest first; raises InvalidInput for a bad cursor."""
+        ...
+
+
+class EventPublisher(Protocol):
+    """Publishes events to the stream, ordered per partition key."""
+
+    def publish(self, event: Mapping[str, Any], partition_key: str) -> None: ...
+
+
+class MessagePublisher(Protocol):
+    """Publishes one batch of messages (already within the topic's limits)."""
+
+    def publish_batch(self, messages: Sequence[str]) -> None: ...

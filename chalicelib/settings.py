@@ -1,0 +1,71 @@
+"""One frozen Settings object, read from the environment once per container.
+
+Resource names reach the code only through environment variables that
+``.chalice/config.json`` sets per stage. Endpoints are not settings: boto3 reads
+``AWS_ENDPOINT_URL`` and ``AWS_ENDPOINT_URL_<SERVICE>`` by itself.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+
+__all__ = ["Settings", "SettingsError", "current"]
+
+
+class SettingsError(RuntimeError):
+    """A required variable is missing or holds a value the code cannot use."""
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise SettingsError(f"environment variable {name} is not set")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    yubl_posted_stream: str
+    feed_fanout_topic_arn: str
+    relationships_table: str
+    feeds_table: str
+    follower_group_size: int = 500
+    follower_page_size: int = 1000
+    feed_write_max_attempts: int = 8
+
+    @classmethod
+    def from_environ(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        return cls(
+            stage=env.get("STAGE", "local"),
+            yubl_posted_stream=_required(env, "YUBL_POSTED_STREAM"),
+            feed_fanout_topic_arn=_required(env, "FEED_FANOUT_TOPIC_ARN"),
+            relationships_table=_required(env, "RELATIONSHIPS_TABLE"),
+            feeds_table=_required(env, "FEEDS_TABLE"),
+            follower_group_size=_int(env, "FOLLOWER_GROUP_SIZE", 500, 1, 5000),
+            follower_page_size=_int(env, "FOLLOWER_PAGE_SIZE", 1000, 1, 10000),
+            feed_write_max_attempts=_int(env, "FEED_WRITE_MAX_ATTEMPTS", 8, 1, 100),
+        )
+
+
+@cache
+def current() -> Settings:
+    """The settings of this container, read on first use."""
+    return Settings.from_environ()

@@ -1,0 +1,74 @@
+"""Composition root: builds adapters and services lazily, once per container.
+
+Nothing here runs at import time: the first handler call that needs a service
+builds it (and the SDK clients behind it) and later calls reuse it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+import boto3
+
+from .adapters.dynamodb_models import bind_feed_model, bind_relationship_model
+from .adapters.dynamodb_stores import DynamoFeedStore, DynamoFollowerStore
+from .adapters.kinesis_publisher import KinesisEventPublisher
+from .adapters.sns_publisher import SnsMessagePublisher
+from .services.distribution import DistributionService
+from .services.feeds import FeedService
+from .services.following import FollowingService
+from .services.posting import PostingService
+from .settings import current
+
+__all__ = ["distribution_service", "feed_service", "following_service", "posting_service"]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@cache
+def _client(service: str) -> Any:
+    return boto3.session.Session().client(service)
+
+
+@cache
+def _follower_store() -> DynamoFollowerStore:
+    return DynamoFollowerStore(bind_relationship_model(current().relationships_table))
+
+
+@cache
+def _feed_store() -> DynamoFeedStore:
+    settings = current()
+    return DynamoFeedStore(
+        bind_feed_model(settings.feeds_table), max_attempts=settings.feed_write_max_attempts
+    )
+
+
+@cache
+def posting_service() -> PostingService:
+    publisher = KinesisEventPublisher(_client("kinesis"), current().yubl_posted_stream)
+    return PostingService(publisher, clock=_utc_now)
+
+
+@cache
+def following_service() -> FollowingService:
+    return FollowingService(_follower_store())
+
+
+@cache
+def feed_service() -> FeedService:
+    return FeedService(_feed_store())
+
+
+@cache
+def distribution_service() -> DistributionService:
+    settings = current()
+    return DistributionService(
+        _follower_store(),
+        SnsMessagePublisher(_client("sns"), settings.feed_fanout_topic_arn),
+        group_size=settings.follower_group_size,
+        page_size=settings.follower_page_size,
+    )

@@ -1,0 +1,53 @@
+"""``python -m devstack`` (``make run``): bring the local stack up, stop it on Ctrl-C or SIGTERM.
+
+``LOCAL_AWS_PORT`` (default 4566) and ``API_PORT`` (default 8000) choose the ports.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+from types import FrameType
+
+from .stack import LocalStack
+
+
+def main() -> int:
+    stack = LocalStack(
+        aws_port=int(os.environ.get("LOCAL_AWS_PORT", "4566")),
+        api_port=int(os.environ.get("API_PORT", "8000")),
+    )
+    stopping = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        stack.start()
+    except Exception as err:
+        print(f"[stack] failed to start: {err}", file=sys.stderr, flush=True)
+        return 1
+    assert stack.emulator is not None
+    print(
+        f"ready: API {stack.api_url}, AWS emulator {stack.emulator.endpoint_url}, "
+        f"logs in {stack.log_dir}/ (Ctrl-C stops)",
+        flush=True,
+    )
+    code = 0
+    while not stopping.wait(0.5):
+        failed = stack.failed_child()
+        if failed is not None:
+            print(f"[stack] {failed.name} exited with code {failed.process.returncode}", flush=True)
+            code = 1
+            break
+    print("[stack] stopping", flush=True)
+    stack.stop()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,143 @@
+"""The whole local stack: emulator, infrastructure, event runtime, HTTP API."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import boto3
+
+from .emulator import Emulator, aws_environment, start_emulator, wait_for_http
+from .infra import deploy_stack
+from .processes import Child, start_child
+
+__all__ = ["PROJECT_DIR", "LocalStack", "check_stage_settings"]
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+# infrastructure output -> the environment variable that carries it to the code
+_OUTPUT_SETTINGS = {
+    "YublPostedStreamName": "YUBL_POSTED_STREAM",
+    "FeedFanoutTopicArn": "FEED_FANOUT_TOPIC_ARN",
+    "RelationshipsTableName": "RELATIONSHIPS_TABLE",
+    "FeedsTableName": "FEEDS_TABLE",
+}
+
+
+def check_stage_settings(outputs: dict[str, str], stage: str, project_dir: Path) -> None:
+    """Fail loudly if ``.chalice/config.json`` names other resources than the stack made."""
+    config = json.loads((project_dir / ".chalice" / "config.json").read_text())
+    env = config["stages"][stage]["environment_variables"]
+    wrong = [
+        f"{var}={env.get(var)!r} but the stack made {outputs[key]!r}"
+        for key, var in _OUTPUT_SETTINGS.items()
+        if env.get(var) != outputs.get(key)
+    ]
+    if wrong:
+        raise RuntimeError(
+            f".chalice/config.json stage {stage!r} is out of date: " + "; ".join(wrong)
+        )
+
+
+@dataclass
+class LocalStack:
+    """Starts every part in order and stops them in reverse; one object, one lifetime."""
+
+    aws_port: int = 4566
+    api_port: int = 8000
+    stage: str = "local"
+    project_dir: Path = PROJECT_DIR
+    echo: bool = True
+    emulator: Emulator | None = None
+    children: list[Child] = field(default_factory=list)
+
+    @property
+    def log_dir(self) -> Path:
+        return self.project_dir / ".local"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    def environment(self) -> dict[str, str]:
+        assert self.emulator is not None
+        return {
+            **aws_environment(self.emulator.endpoint_url),
+            "LOCAL_LOG_FILE": str(self.log_dir / "stack.log"),
+        }
+
+    def start(self) -> None:
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> None:
+        self.log(f"starting the AWS emulator (moto server) on 127.0.0.1:{self.aws_port}")
+        self.emulator = start_emulator(self.aws_port, log=self.log_dir / "emulator.log")
+        env = self.environment()
+        os.environ.update(env)  # for our own boto3 calls below
+        self.log("deploying infra/resources.yaml through the emulator's CloudFormation API")
+        outputs = deploy_stack(boto3.client("cloudformation"), self.stage)
+        check_stage_settings(outputs, self.stage, self.project_dir)
+        python = sys.executable
+        self.log("starting the local event runtime")
+        runtime = start_child(
+            "runtime",
+            [
+                python,
+                "-m",
+                "local_runtime",
+                "--project-dir",
+                str(self.project_dir),
+                "--stage",
+                self.stage,
+            ],
+            env,
+            self.log_dir,
+            self.project_dir,
+            echo=self.echo,
+        )
+        self.children.append(runtime)
+        runtime.wait_for_line("ready", timeout=60)
+        self.log(f"starting the HTTP API on 127.0.0.1:{self.api_port}")
+        chalice = str(Path(python).parent / "chalice")
+        api = start_child(
+            "api",
+            [
+                chalice,
+                "local",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.api_port),
+                "--stage",
+                self.stage,
+                "--no-autoreload",
+            ],
+            env,
+            self.log_dir,
+            self.project_dir,
+            echo=self.echo,
+        )
+        self.children.append(api)
+        wait_for_http(f"{self.api_url}/health", timeout=60, process=api.process)
+
+    def failed_child(self) -> Child | None:
+        return next((c for c in self.children if c.process.poll() is not None), None)
+
+    def stop(self) -> None:
+        for child in reversed(self.children):
+            child.stop()
+        self.children.clear()
+        if self.emulator is not None:
+            self.emulator.stop()
+            self.emulator = None
+
+    def log(self, message: str) -> None:
+        if self.echo:
+            print(f"[stack] {message}", flush=True)
