@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from pynamodb.connection import TableConnection
-
 from ..domain.feed import FeedEntry
 from ..domain.paging import Page
 from ..domain.posts import Yubl
@@ -56,7 +54,6 @@ class DynamoFollowerStore:
 class DynamoFeedStore:
     def __init__(self, model: type[FeedEntryModel], max_attempts: int = 8) -> None:
         self._model = model
-        self._connection = TableConnection(model.Meta.table_name, region=model.Meta.region)
         self._max_attempts = max_attempts
 
     def put_entries(self, entries: Sequence[FeedEntry]) -> None:
@@ -64,7 +61,10 @@ class DynamoFeedStore:
         write_all(self._send, items, max_attempts=self._max_attempts)
 
     def _send(self, items: list[Item]) -> list[Item]:
-        response = self._connection.batch_write_item(put_items=items) or {}
+        # The model's own connection: it knows the table's schema without a DescribeTable call.
+        # (Model.batch_write would do, but it gives up on UnprocessedItems without backoff.)
+        connection = self._model._get_connection()
+        response = connection.batch_write_item(put_items=items) or {}
         unprocessed = response.get("UnprocessedItems", {}).get(self._model.Meta.table_name, [])
         return [request["PutRequest"]["Item"] for request in unprocessed]
 

@@ -1,0 +1,65 @@
+"""Kinesis and SNS publishers against the emulator, read back as a consumer would."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+
+from chalicelib.adapters.kinesis_publisher import KinesisEventPublisher
+from chalicelib.adapters.sns_publisher import SnsMessagePublisher
+
+pytestmark = pytest.mark.emulator
+
+
+def _all_records(stream: str) -> list[dict]:
+    kinesis = boto3.client("kinesis")
+    records = []
+    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
+        iterator = kinesis.get_shard_iterator(
+            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator:
+            response = kinesis.get_records(ShardIterator=iterator, Limit=1000)
+            records += response["Records"]
+            if not response["Records"]:
+                break
+            iterator = response.get("NextShardIterator")
+    return records
+
+
+def test_event_is_put_on_the_stream_as_json_keyed_by_partition_key(stack_outputs, unique):
+    stream = stack_outputs["YublPostedStreamName"]
+    KinesisEventPublisher(boto3.client("kinesis"), stream).publish(
+        {"type": "probe", "id": unique}, partition_key=f"{unique}-author"
+    )
+    mine = [r for r in _all_records(stream) if r["PartitionKey"] == f"{unique}-author"]
+    assert [json.loads(r["Data"]) for r in mine] == [{"type": "probe", "id": unique}]
+
+
+def test_batch_reaches_a_subscribed_queue_in_full(stack_outputs, unique):
+    sqs = boto3.client("sqs")
+    queue_url = sqs.create_queue(QueueName=f"probe-{unique}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    topic = stack_outputs["FeedFanoutTopicArn"]
+    sns = boto3.client("sns")
+    subscription = sns.subscribe(
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )["SubscriptionArn"]
+    try:
+        SnsMessagePublisher(sns, topic).publish_batch([f"{unique}-{i}" for i in range(10)])
+        bodies: list[str] = []
+        for _ in range(10):
+            got = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+            bodies += [m["Body"] for m in got.get("Messages", [])]
+            if len(bodies) >= 10:
+                break
+        assert sorted(bodies) == sorted(f"{unique}-{i}" for i in range(10))
+    finally:
+        sns.unsubscribe(SubscriptionArn=subscription)

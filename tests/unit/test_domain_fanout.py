@@ -1,0 +1,87 @@
+"""Fan-out planning: groups of followers, messages under SNS's limits, batches of 10."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.fanout import (
+    ATTRIBUTE_ALLOWANCE,
+    MAX_PAYLOAD_BYTES,
+    encode_group,
+    follower_groups,
+    pack_batches,
+    parse_group_message,
+)
+from chalicelib.domain.posts import new_yubl
+
+YUBL = new_yubl("author", "hello", now=datetime(2026, 1, 1, tzinfo=UTC), suffix="s")
+
+
+def test_pages_of_any_size_regroup_into_fixed_groups():
+    pages = [["a", "b", "c"], ["d"], ["e", "f", "g", "h", "i"]]
+    assert list(follower_groups(pages, 4)) == [["a", "b", "c", "d"], ["e", "f", "g", "h"], ["i"]]
+
+
+def test_no_followers_means_no_groups():
+    assert list(follower_groups([], 500)) == []
+
+
+def test_group_message_carries_yubl_and_followers():
+    [message] = encode_group(YUBL, ["f1", "f2"])
+    assert json.loads(message) == {
+        "type": "feed-fanout",
+        "yubl": YUBL.to_wire(),
+        "followers": ["f1", "f2"],
+    }
+    assert parse_group_message(json.loads(message)) == (YUBL, ["f1", "f2"])
+
+
+def test_a_group_too_large_for_one_message_is_split_in_order():
+    followers = [f"user-{i:04d}" for i in range(100)]
+    messages = encode_group(YUBL, followers, max_bytes=1000)
+    assert len(messages) > 1
+    assert all(len(m.encode()) <= 1000 for m in messages)
+    assert [f for m in messages for f in json.loads(m)["followers"]] == followers
+
+
+def test_largest_default_group_fits_one_message():
+    big = new_yubl("a" * 64, "\U0001f600" * 2000, now=datetime(2026, 1, 1, tzinfo=UTC))
+    followers = [f"{i:064d}" for i in range(500)]
+    [message] = encode_group(big, followers)
+    assert len(message.encode()) <= MAX_PAYLOAD_BYTES - ATTRIBUTE_ALLOWANCE
+
+
+def test_batches_hold_at_most_ten_entries():
+    batches = list(pack_batches([f"m{i}" for i in range(23)]))
+    assert [len(b) for b in batches] == [10, 10, 3]
+    assert [m for b in batches for m in b] == [f"m{i}" for i in range(23)]
+
+
+def test_batches_stay_under_the_aggregate_size_limit():
+    message = "x" * 60_000  # 4 fit in 256 KiB with the attribute allowance, 5 do not
+    batches = list(pack_batches([message] * 9))
+    assert [len(b) for b in batches] == [4, 4, 1]
+
+
+@pytest.mark.parametrize(
+    ("payload", "error"),
+    [
+        (
+            {"type": "feed-fanout", "yubl": YUBL.to_wire(), "followers": "f1"},
+            "followers: must be a list",
+        ),
+        (
+            {"type": "feed-fanout", "yubl": YUBL.to_wire(), "followers": ["ok", "not ok"]},
+            "followers[1]: must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'",
+        ),
+        ({"type": "yubl-posted"}, "type: must be 'feed-fanout', got 'yubl-posted'"),
+    ],
+)
+def test_malformed_group_messages_are_refused(payload, error):
+    with pytest.raises(InvalidInput) as caught:
+        parse_group_message(payload)
+    assert str(caught.value) == error
