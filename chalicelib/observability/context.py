@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "API_HANDLER",
     "CALL_CHAIN_LENGTH",
     "CORRELATION_ID",
     "CORRELATION_PREFIX",
@@ -108,9 +109,26 @@ def bind_invocation(invocation: Invocation | None) -> Iterator[None]:
         _invocation.reset(token)
 
 
+API_HANDLER = "api_handler"
+"""Chalice's name for the function that serves the REST API."""
+
+
 def function_name() -> str:
-    """The function's name: the Lambda context's, else AWS_LAMBDA_FUNCTION_NAME, else "api"."""
+    """The function's name: the Lambda context's, else AWS_LAMBDA_FUNCTION_NAME, else "api".
+
+    Deployed, Lambda names a function ``{app}-{stage}-{name}`` and the API ``{app}-{stage}``.
+    With CHALICE_FUNCTION_PREFIX set to ``{app}-{stage}`` the name is given back as
+    Chalice names it: ``distribute_yubl``, ``add_to_feed``, ``api_handler``.
+    """
     invocation = _invocation.get()
     if invocation is not None:
-        return invocation.function_name
-    return os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or "api"
+        name = invocation.function_name
+    else:
+        name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME") or "api"
+    prefix = os.environ.get("CHALICE_FUNCTION_PREFIX", "").strip()
+    if prefix:
+        if name == prefix:
+            return API_HANDLER
+        if name.startswith(prefix + "-"):
+            return name[len(prefix) + 1 :]
+    return name

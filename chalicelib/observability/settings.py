@@ -2,6 +2,11 @@
 
 Read per call rather than cached: the values are cheap to read, and the local
 stack and the tests change them between invocations of one process.
+
+Three more variables are read per line, directly, because writing a log line must
+never fail on a bad setting: LOCAL_LOG_FILE (also send every line to this file),
+CHALICE_FUNCTION_PREFIX (``{app}-{stage}``, stripped from deployed function names)
+and AWS_LAMBDA_FUNCTION_NAME (set by Lambda).
 """
 
 from __future__ import annotations
@@ -53,7 +58,6 @@ class ObservabilitySettings:
     max_call_chain_length: int = 10
     metrics_namespace: str = "YublFanout"
     service: str = DEFAULT_SERVICE
-    local_log_file: str | None = None
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> ObservabilitySettings:
@@ -63,5 +67,4 @@ class ObservabilitySettings:
             max_call_chain_length=_int(env, "MAX_CALL_CHAIN_LENGTH", 10),
             metrics_namespace=env.get("METRICS_NAMESPACE", "").strip() or "YublFanout",
             service=env.get("POWERTOOLS_SERVICE_NAME", "").strip() or DEFAULT_SERVICE,
-            local_log_file=env.get("LOCAL_LOG_FILE", "").strip() or None,
         )
