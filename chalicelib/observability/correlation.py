@@ -142,14 +142,18 @@ def _parse_length(raw: str | None) -> int:
 
 
 def _pick(pairs: Mapping[str, Any]) -> dict[str, str]:
-    """The correlation entries of ``pairs`` with string values, keys lower-cased."""
+    """The correlation entries of ``pairs`` with string values, keys lower-cased.
+
+    Empty values and values with control characters are dropped: SNS refuses the
+    first, and the second could not be sent on as an HTTP header.
+    """
     found: dict[str, str] = {}
     for key, value in pairs.items():
-        if not isinstance(key, str):
+        if not isinstance(key, str) or not isinstance(value, str | int):
             continue
-        lowered = key.lower()
-        if _is_correlation_key(lowered) and isinstance(value, str | int) and str(value):
-            found[lowered] = str(value)
+        lowered, text = key.lower(), str(value)
+        if _is_correlation_key(lowered) and text and text.isprintable():
+            found[lowered] = text
     return found
 
 

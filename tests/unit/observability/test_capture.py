@@ -185,3 +185,13 @@ def test_garbled_call_chain_length_counts_as_first_hop() -> None:
     ids = from_http_headers({"x-correlation-id": "abc", "call-chain-length": "many"})
     # THEN it is read as the first hop rather than blocking the request
     assert ids["call-chain-length"] == "0"
+
+
+def test_values_that_could_not_be_sent_on_are_dropped() -> None:
+    # GIVEN a payload context with an empty id and one holding a line break
+    payload = {"__context__": {"x-correlation-id": "", "x-correlation-user-id": "u\r\nX: 1"}}
+    # WHEN the ids are captured
+    ids = from_kinesis_payload(payload)
+    # THEN neither is kept: a fresh id stands in, and the broken value is gone
+    assert sorted(ids) == ["call-chain-length", "debug-log-enabled", "x-correlation-id"]
+    assert ids["x-correlation-id"] != ""
