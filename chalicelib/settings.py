@@ -46,9 +46,13 @@ class Settings:
     feed_fanout_topic_arn: str
     relationships_table: str
     feeds_table: str
+    retry_queue: str
+    dead_letter_queue: str
     follower_group_size: int = 500
     follower_page_size: int = 1000
     feed_write_max_attempts: int = 8
+    record_attempts: int = 3
+    record_retry_delay_ms: int = 100
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -59,9 +63,13 @@ class Settings:
             feed_fanout_topic_arn=_required(env, "FEED_FANOUT_TOPIC_ARN"),
             relationships_table=_required(env, "RELATIONSHIPS_TABLE"),
             feeds_table=_required(env, "FEEDS_TABLE"),
+            retry_queue=_required(env, "RETRY_QUEUE"),
+            dead_letter_queue=_required(env, "DEAD_LETTER_QUEUE"),
             follower_group_size=_int(env, "FOLLOWER_GROUP_SIZE", 500, 1, 5000),
             follower_page_size=_int(env, "FOLLOWER_PAGE_SIZE", 1000, 1, 10000),
             feed_write_max_attempts=_int(env, "FEED_WRITE_MAX_ATTEMPTS", 8, 1, 100),
+            record_attempts=_int(env, "RECORD_ATTEMPTS", 3, 1, 20),
+            record_retry_delay_ms=_int(env, "RECORD_RETRY_DELAY_MS", 100, 0, 60_000),
         )
 
 

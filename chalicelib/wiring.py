@@ -16,13 +16,22 @@ from .adapters.dynamodb_models import bind_feed_model, bind_relationship_model
 from .adapters.dynamodb_stores import DynamoFeedStore, DynamoFollowerStore
 from .adapters.kinesis_publisher import KinesisEventPublisher
 from .adapters.sns_publisher import SnsMessagePublisher
+from .adapters.sqs_failure_sink import SqsFailureSink
 from .services.distribution import DistributionService
 from .services.feeds import FeedService
 from .services.following import FollowingService
 from .services.posting import PostingService
 from .settings import current
+from .streams.policies import FailurePolicy, retry_then_park
 
-__all__ = ["distribution_service", "feed_service", "following_service", "posting_service"]
+__all__ = [
+    "distribution_service",
+    "failure_sink",
+    "feed_service",
+    "following_service",
+    "posting_service",
+    "record_policy",
+]
 
 
 def _utc_now() -> datetime:
@@ -71,4 +80,18 @@ def distribution_service() -> DistributionService:
         SnsMessagePublisher(_client("sns"), settings.feed_fanout_topic_arn),
         group_size=settings.follower_group_size,
         page_size=settings.follower_page_size,
+    )
+
+
+@cache
+def failure_sink() -> SqsFailureSink:
+    settings = current()
+    return SqsFailureSink(_client("sqs"), settings.retry_queue, settings.dead_letter_queue)
+
+
+def record_policy() -> FailurePolicy:
+    """retry_then_park with the stage's in-process attempts and first delay."""
+    settings = current()
+    return retry_then_park(
+        attempts=settings.record_attempts, base_delay=settings.record_retry_delay_ms / 1000
     )

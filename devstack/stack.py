@@ -24,6 +24,8 @@ _OUTPUT_SETTINGS = {
     "FeedFanoutTopicArn": "FEED_FANOUT_TOPIC_ARN",
     "RelationshipsTableName": "RELATIONSHIPS_TABLE",
     "FeedsTableName": "FEEDS_TABLE",
+    "RetryQueueName": "RETRY_QUEUE",
+    "DeadLetterQueueName": "DEAD_LETTER_QUEUE",
 }
 
 
@@ -51,6 +53,7 @@ class LocalStack:
     stage: str = "local"
     project_dir: Path = PROJECT_DIR
     echo: bool = True
+    retry_visibility_seconds: int = 5  # a failed parked record shows again this soon
     emulator: Emulator | None = None
     children: list[Child] = field(default_factory=list)
 
@@ -82,7 +85,11 @@ class LocalStack:
         env = self.environment()
         os.environ.update(env)  # for our own boto3 calls below
         self.log("deploying infra/resources.yaml through the emulator's CloudFormation API")
-        outputs = deploy_stack(boto3.client("cloudformation"), self.stage)
+        outputs = deploy_stack(
+            boto3.client("cloudformation"),
+            self.stage,
+            {"RetryVisibilityTimeoutSeconds": str(self.retry_visibility_seconds)},
+        )
         check_stage_settings(outputs, self.stage, self.project_dir)
         python = sys.executable
         self.log("starting the local event runtime")

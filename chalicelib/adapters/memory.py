@@ -12,6 +12,7 @@ from .cursors import decode_cursor, encode_cursor
 
 __all__ = [
     "InMemoryEventPublisher",
+    "InMemoryFailureSink",
     "InMemoryFeedStore",
     "InMemoryFollowerStore",
     "InMemoryMessagePublisher",
@@ -91,3 +92,17 @@ class InMemoryMessagePublisher:
     @property
     def messages(self) -> list[dict[str, Any]]:
         return [json.loads(m) for batch in self.batches for m in batch]
+
+
+class InMemoryFailureSink:
+    """Keeps parked and dead-lettered records, with the correlation ids they carried."""
+
+    def __init__(self) -> None:
+        self.parked: list[tuple[dict[str, Any], dict[str, str]]] = []
+        self.dead_letters: list[tuple[dict[str, Any], dict[str, str]]] = []
+
+    def park(self, failed: Mapping[str, Any], correlation: Mapping[str, str]) -> None:
+        self.parked.append((dict(failed), dict(correlation)))
+
+    def dead_letter(self, failed: Mapping[str, Any], correlation: Mapping[str, str]) -> None:
+        self.dead_letters.append((dict(failed), dict(correlation)))

@@ -6,23 +6,31 @@ stage's environment must be set first (``chalice`` and ``local_runtime`` do that
 
 from __future__ import annotations
 
-import json
+from typing import Any
 
 from chalice import Blueprint
 from chalice.app import KinesisEvent
 
 from .. import wiring
 from ..settings import current
+from ..streams.processor import StreamProcessor
 
-__all__ = ["bp"]
+__all__ = ["bp", "processor"]
 
 bp = Blueprint(__name__)
+
+
+def _distribute(payload: Any) -> None:
+    wiring.distribution_service().distribute(payload)
+
+
+processor = StreamProcessor(
+    "distribute_yubl", _distribute, policy=wiring.record_policy(), sink=wiring.failure_sink
+)
 
 
 @bp.on_kinesis_record(
     stream=current().yubl_posted_stream, batch_size=100, starting_position="TRIM_HORIZON"
 )
-def distribute_yubl(event: KinesisEvent) -> None:
-    service = wiring.distribution_service()
-    for record in event:
-        service.distribute(json.loads(record.data))
+def distribute_yubl(event: KinesisEvent) -> dict[str, Any]:
+    return processor.process(event.to_dict(), event.context)

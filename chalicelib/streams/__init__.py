@@ -1,0 +1,1 @@
+"""Batch processing of stream records with an explicit, named failure policy."""

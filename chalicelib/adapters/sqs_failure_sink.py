@@ -1,0 +1,44 @@
+"""FailureSink on two SQS queues: the retry queue and the dead-letter queue."""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from typing import Any
+
+from ..observability.correlation import CorrelationIds, bind, sqs_message_attributes
+from ..streams.parking import FailedRecord
+
+__all__ = ["SqsFailureSink"]
+
+
+class SqsFailureSink:
+    """Queue URLs depend on the endpoint, so they are looked up by name on first use."""
+
+    def __init__(self, sqs_client: Any, retry_queue: str, dead_letter_queue: str) -> None:
+        self._sqs = sqs_client
+        self._retry_queue = retry_queue
+        self._dead_letter_queue = dead_letter_queue
+
+    @cached_property
+    def retry_queue_url(self) -> str:
+        return str(self._sqs.get_queue_url(QueueName=self._retry_queue)["QueueUrl"])
+
+    @cached_property
+    def dead_letter_queue_url(self) -> str:
+        return str(self._sqs.get_queue_url(QueueName=self._dead_letter_queue)["QueueUrl"])
+
+    def park(self, failed: FailedRecord, correlation: CorrelationIds) -> None:
+        self._send(self.retry_queue_url, failed, correlation)
+
+    def dead_letter(self, failed: FailedRecord, correlation: CorrelationIds) -> None:
+        self._send(self.dead_letter_queue_url, failed, correlation)
+
+    def _send(self, queue_url: str, failed: FailedRecord, correlation: CorrelationIds) -> None:
+        with bind(correlation):
+            attributes = sqs_message_attributes()
+        self._sqs.send_message(
+            QueueUrl=queue_url,
+            MessageBody=json.dumps(failed, ensure_ascii=False),
+            MessageAttributes=attributes,
+        )

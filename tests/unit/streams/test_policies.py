@@ -1,0 +1,208 @@
+"""The four failure policies on an in-memory failure sink."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from chalicelib.adapters.memory import InMemoryFailureSink
+from chalicelib.domain.errors import InvalidInput
+from chalicelib.streams.policies import halt, report_item_failures, retry_then_park, skip
+from chalicelib.streams.processor import StreamProcessor
+
+from .events import kinesis_event, kinesis_record, sns_event
+
+T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+class Handler:
+    """Fails for chosen record numbers: always, or for the first ``n`` calls."""
+
+    def __init__(self, always: set[int] = frozenset(), transient: dict[int, int] | None = None):
+        self.always = set(always)
+        self.transient = dict(transient or {})
+        self.calls: list[int] = []
+
+    def __call__(self, payload):
+        n = payload["n"]
+        self.calls.append(n)
+        if n in self.always:
+            raise RuntimeError(f"record {n} is poison")
+        if self.transient.get(n, 0) > 0:
+            self.transient[n] -= 1
+            raise RuntimeError(f"record {n} hiccup")
+        if payload.get("invalid"):
+            raise InvalidInput("yubl", "is invalid")
+
+
+def _processor(handler, policy, sink=None):
+    pauses: list[float] = []
+    processor = StreamProcessor(
+        "test_fn",
+        handler,
+        policy,
+        sink=(lambda: sink) if sink else None,
+        sleep=pauses.append,
+        clock=lambda: T0,
+    )
+    return processor, pauses
+
+
+def _batch(count: int):
+    return kinesis_event(*(kinesis_record({"n": i}, sequence=i) for i in range(count)))
+
+
+def test_halt_stops_at_the_first_failure_and_fails_the_batch():
+    handler = Handler(always={2})
+    processor, _ = _processor(handler, halt())
+    with pytest.raises(RuntimeError, match="record 2 is poison"):
+        processor.process(_batch(5))
+    assert handler.calls == [0, 1, 2]
+
+
+def test_skip_dead_letters_a_copy_and_carries_on():
+    handler = Handler(always={2})
+    sink = InMemoryFailureSink()
+    processor, _ = _processor(handler, skip(), sink)
+    assert processor.process(_batch(5)) == {"batchItemFailures": []}
+    assert handler.calls == [0, 1, 2, 3, 4]
+    [(failed, _)] = sink.dead_letters
+    assert failed["payload"] == {"n": 2}
+    assert failed["error"] == {"type": "RuntimeError", "message": "record 2 is poison"}
+    assert (failed["policy"], failed["attempts"], failed["handler"]) == ("skip", 1, "test_fn")
+    assert sink.parked == []
+
+
+def test_retry_then_park_retries_with_backoff_then_parks_and_reports_success():
+    handler = Handler(always={1})
+    sink = InMemoryFailureSink()
+    processor, pauses = _processor(handler, retry_then_park(attempts=3, base_delay=0.1), sink)
+    assert processor.process(_batch(3)) == {"batchItemFailures": []}
+    assert handler.calls == [0, 1, 1, 1, 2]
+    assert pauses == [0.1, 0.2]
+    [(failed, _)] = sink.parked
+    assert failed == {
+        "handler": "test_fn",
+        "policy": "retry_then_park",
+        "payload": {"n": 1},
+        "text": None,
+        "error": {"type": "RuntimeError", "message": "record 1 is poison"},
+        "attempts": 3,
+        "first_failure_at": "2026-11-23T12:00:00.000Z",
+        "origin": {
+            "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/yubl-posted-test",
+            "eventID": "shardId-000000000000:"
+            "49545115243490985018280067714973144582180062593244200962",
+            "partitionKey": "pk",
+            "sequenceNumber": "49545115243490985018280067714973144582180062593244200962",
+            "data": "eyJuIjogMX0=",
+        },
+    }
+    assert sink.dead_letters == []
+
+
+def test_retry_then_park_delivers_a_transient_failure_without_parking():
+    handler = Handler(transient={1: 2})
+    sink = InMemoryFailureSink()
+    processor, _ = _processor(handler, retry_then_park(attempts=3), sink)
+    processor.process(_batch(3))
+    assert handler.calls == [0, 1, 1, 1, 2]
+    assert (sink.parked, sink.dead_letters) == ([], [])
+
+
+def test_a_record_that_is_not_json_goes_straight_to_the_dead_letter_queue():
+    handler = Handler()
+    sink = InMemoryFailureSink()
+    processor, _ = _processor(handler, retry_then_park(attempts=3), sink)
+    event = kinesis_event(
+        kinesis_record({"n": 0}, 0),
+        kinesis_record(b"Hello, this is a test 123.", 1),
+        kinesis_record({"n": 2}, 2),
+    )
+    processor.process(event)
+    assert handler.calls == [0, 2]
+    [(failed, _)] = sink.dead_letters
+    assert failed["payload"] is None
+    assert failed["text"] == "Hello, this is a test 123."
+    assert failed["error"] == {
+        "type": "NotJson",
+        "message": "data: record data is not JSON (Expecting value: line 1 column 1 (char 0))",
+    }
+    assert failed["attempts"] == 1
+    assert sink.parked == []
+
+
+def test_invalid_input_is_dead_lettered_without_retries():
+    handler = Handler()
+    sink = InMemoryFailureSink()
+    processor, _ = _processor(handler, retry_then_park(attempts=3), sink)
+    processor.process(kinesis_event(kinesis_record({"n": 7, "invalid": True}, 0)))
+    assert handler.calls == [7]
+    assert [f["error"]["type"] for f, _ in sink.dead_letters] == ["InvalidInput"]
+
+
+def test_report_item_failures_names_each_failed_sequence_number():
+    handler = Handler(always={1, 3})
+    processor, _ = _processor(handler, report_item_failures())
+    response = processor.process(_batch(5))
+    assert response == {
+        "batchItemFailures": [
+            {"itemIdentifier": "49545115243490985018280067714973144582180062593244200962"},
+            {"itemIdentifier": "49545115243490985018280067714973144582180062593244200964"},
+        ]
+    }
+
+
+def test_report_item_failures_with_no_failure_reports_an_empty_list():
+    processor, _ = _processor(Handler(), report_item_failures())
+    assert processor.process(_batch(3)) == {"batchItemFailures": []}
+
+
+def test_each_record_runs_with_its_own_correlation_ids():
+    from chalicelib.observability.correlation import current
+
+    seen: list[str] = []
+
+    def handler(payload):
+        seen.append(current()["x-correlation-id"])
+
+    processor, _ = _processor(handler, halt())
+    processor.process(
+        kinesis_event(
+            kinesis_record({"n": 0, "__context__": {"x-correlation-id": "id-a"}}, 0),
+            kinesis_record({"n": 1, "__context__": {"x-correlation-id": "id-b"}}, 1),
+        )
+    )
+    assert seen == ["id-a", "id-b"]
+
+
+def test_loop_guard_dead_letters_a_record_past_the_call_chain_limit():
+    handler = Handler()
+    sink = InMemoryFailureSink()
+    processor, _ = _processor(handler, retry_then_park(), sink)
+    too_long = {"x-correlation-id": "loop", "call-chain-length": "11"}
+    processor.process(kinesis_event(kinesis_record({"n": 0, "__context__": too_long}, 0)))
+    assert handler.calls == []
+    [(failed, correlation)] = sink.dead_letters
+    assert failed["error"]["type"] == "CallChainTooLong"
+    assert correlation["x-correlation-id"] == "loop"
+
+
+def test_sns_record_parks_with_its_message():
+    handler = Handler(always={4})
+    sink = InMemoryFailureSink()
+    processor, _ = _processor(handler, retry_then_park(attempts=2), sink)
+    processor.process(sns_event('{"n": 4}', {"x-correlation-id": "sns-id"}))
+    [(failed, correlation)] = sink.parked
+    assert failed["payload"] == {"n": 4}
+    assert failed["origin"] == {
+        "TopicArn": "arn:aws:sns:us-east-1:123456789012:t",
+        "MessageId": "m-1",
+    }
+    assert correlation["x-correlation-id"] == "sns-id"
+
+
+def test_policies_that_divert_need_a_sink():
+    with pytest.raises(ValueError, match="policy retry_then_park needs a failure sink"):
+        StreamProcessor("x", Handler(), retry_then_park())
