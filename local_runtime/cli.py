@@ -1,0 +1,83 @@
+"""``python -m local_runtime --project-dir DIR --stage STAGE``: run until SIGINT/SIGTERM.
+
+Prints one ``ready: ...`` line on stdout once every poller has its starting position;
+``make run`` waits for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from local_runtime.config import ConfigError
+from local_runtime.runtime import LocalRuntime
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m local_runtime",
+        description="Run the Kinesis, SNS and SQS event sources of a Chalice app locally.",
+    )
+    parser.add_argument("--project-dir", default=".", help="the Chalice project (has app.py)")
+    parser.add_argument("--stage", default="local", help="the Chalice stage (default: local)")
+    parser.add_argument(
+        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+    )
+    parser.add_argument(
+        "--status-interval",
+        type=float,
+        default=None,
+        help="seconds between status lines (default: $LOCAL_RUNTIME_STATUS_INTERVAL or 30)",
+    )
+    parser.add_argument(
+        "--poll-interval",
+        type=float,
+        default=None,
+        help="seconds between empty polls (default: $LOCAL_RUNTIME_POLL_INTERVAL or 0.2)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s local_runtime %(levelname)s %(message)s"))
+    logger = logging.getLogger("local_runtime")
+    logger.addHandler(handler)
+    logger.setLevel(args.log_level)
+    logger.propagate = False
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        runtime = LocalRuntime.from_project(
+            args.project_dir,
+            args.stage,
+            status_interval=args.status_interval,
+            poll_interval=args.poll_interval,
+        )
+        runtime.start()
+    except ConfigError as err:
+        print(f"local_runtime: configuration error: {err}", file=sys.stderr)
+        return 2
+    print(runtime.ready_line(), flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        logger.info("stopping")
+        runtime.stop()
+        logger.info("stopped")
+    return 0

@@ -1,0 +1,634 @@
+"""Kinesis event source mappings: one reader per shard, Lambda's batching and retry rules.
+
+Each shard has a reader thread (GetRecords) feeding ``ParallelizationFactor`` lanes;
+records go to a lane by partition key, so order per key holds. A lane cuts batches
+(BatchSize, MaximumBatchingWindowInSeconds, 6 MB), invokes, and on error retries the
+same records in order while its shard waits, bisecting and giving up exactly as the
+mapping's settings say. The checkpoint only moves past records that are done.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from local_runtime.checkpoints import Checkpoint, CheckpointStore
+from local_runtime.config import SIX_MB, KinesisSettings
+from local_runtime.destinations import Destination
+from local_runtime.events import (
+    KinesisEvent,
+    KinesisEventRecord,
+    json_size,
+    kinesis_failure_record,
+    kinesis_record,
+)
+from local_runtime.filters import kinesis_filter_view, matches_any
+from local_runtime.invoker import Invocation
+from local_runtime.target import FunctionTarget, Liveness, now
+
+__all__ = ["KinesisMapping"]
+
+log = logging.getLogger("local_runtime")
+
+_EVENT_OVERHEAD = 64  # bytes of {"Records":[...]} around the records
+
+
+def _epoch(value: Any) -> float:
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return float(value)
+
+
+def _seq(record: KinesisEventRecord) -> int:
+    return int(record["kinesis"]["sequenceNumber"])
+
+
+@dataclass
+class _Sub:
+    """A run of records invoked together; bisecting makes smaller runs."""
+
+    records: list[KinesisEventRecord]
+    retries: int = 0
+    invokes: int = 0
+    request_id: str = ""
+    function_error: str | None = None
+
+
+@dataclass
+class _Progress:
+    """Sequence numbers read from one shard, in order, and which are done."""
+
+    order: deque[int] = field(default_factory=deque)
+    done: set[int] = field(default_factory=set)
+    checkpoint: int | None = None
+
+    def add(self, seq: int, done: bool) -> None:
+        self.order.append(seq)
+        if done:
+            self.done.add(seq)
+
+    def complete(self, seqs: list[int]) -> bool:
+        """Mark ``seqs`` done; True when the checkpoint moved."""
+        self.done.update(seqs)
+        moved = False
+        while self.order and self.order[0] in self.done:
+            seq = self.order.popleft()
+            self.done.discard(seq)
+            self.checkpoint = seq
+            moved = True
+        return moved
+
+    @property
+    def outstanding(self) -> int:
+        return len(self.order)
+
+
+class _Lane:
+    """Records of one shard for one of ParallelizationFactor concurrent batches."""
+
+    def __init__(self) -> None:
+        self.records: deque[KinesisEventRecord] = deque()
+        self.sizes: deque[int] = deque()
+        self.first_arrival_local: float | None = None
+        self.cond = threading.Condition()
+
+
+class ShardPoller:
+    """Reads one shard and runs its lanes until stopped or the closed shard is drained."""
+
+    def __init__(self, mapping: KinesisMapping, shard_id: str, ending: str | None) -> None:
+        self.mapping = mapping
+        self.shard_id = shard_id
+        self.ending: str | None = ending
+        self.settings = mapping.settings
+        self.source = f"kinesis:{mapping.stream_name}/{shard_id}"
+        self.liveness = Liveness()
+        self.progress = _Progress()
+        self.progress_lock = threading.Lock()
+        self.lanes = [_Lane() for _ in range(self.settings.parallelization_factor)]
+        self.iterator: str | None = None
+        self.iterator_age_ms: float | None = None
+        self.position: int | None = None
+        self.reader_done = False
+        self.finished = False
+        self._threads: list[threading.Thread] = []
+
+    # -- start -------------------------------------------------------------------------
+    def open(self, checkpoint: Checkpoint | None, trim_horizon: bool) -> None:
+        """Get the first iterator now, so records written after start() are never missed."""
+        kinesis = self.mapping.kinesis
+        args: dict[str, Any] = {"StreamName": self.mapping.stream_name, "ShardId": self.shard_id}
+        settings = self.settings
+        if checkpoint is not None and checkpoint.sequence_number is not None:
+            args.update(
+                ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                StartingSequenceNumber=checkpoint.sequence_number,
+            )
+            self.position = int(checkpoint.sequence_number)
+            self.progress.checkpoint = self.position
+        elif checkpoint is not None and checkpoint.opened_at is not None:
+            args.update(ShardIteratorType="AT_TIMESTAMP", Timestamp=checkpoint.opened_at)
+        elif trim_horizon:
+            args.update(ShardIteratorType="TRIM_HORIZON")
+        elif settings.starting_position == "AT_TIMESTAMP":
+            args.update(
+                ShardIteratorType="AT_TIMESTAMP", Timestamp=settings.starting_position_timestamp
+            )
+        elif settings.starting_position == "TRIM_HORIZON":
+            args.update(ShardIteratorType="TRIM_HORIZON")
+        else:
+            opened_at = time.time()
+            args.update(ShardIteratorType="LATEST")
+            # Remember when LATEST began, so a restart before the first record resumes here.
+            self.mapping.store.save(
+                self.mapping.lease_key, self.shard_id, Checkpoint(opened_at=opened_at)
+            )
+        self.iterator = kinesis.get_shard_iterator(**args)["ShardIterator"]
+
+    def start(self) -> None:
+        reader = threading.Thread(target=self._guard(self._read), name=f"{self.source}:reader")
+        self._threads.append(reader)
+        for index, lane in enumerate(self.lanes):
+            worker = threading.Thread(
+                target=self._guard(functools.partial(self._work, lane)),
+                name=f"{self.source}:lane{index}",
+            )
+            self._threads.append(worker)
+        for thread in self._threads:
+            thread.daemon = True
+            thread.start()
+
+    def join(self, timeout: float) -> None:
+        deadline = now() + timeout
+        for lane in self.lanes:
+            with lane.cond:
+                lane.cond.notify_all()
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - now()))
+
+    def _guard(self, body: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                body()
+            except Exception as err:  # surfaced by wait_until_idle, logged here
+                if not self.mapping.stopping.is_set():
+                    log.exception("%s: poller failed", self.source)
+                    self.liveness.error = err
+
+        return run
+
+    # -- reading -----------------------------------------------------------------------
+    def _buffered(self) -> int:
+        return sum(len(lane.records) for lane in self.lanes)
+
+    def _read(self) -> None:
+        stopping = self.mapping.stopping
+        settings = self.settings
+        cap = max(settings.batch_size * settings.parallelization_factor * 2, 1000)
+        while not stopping.is_set():
+            if self._buffered() >= cap:
+                stopping.wait(self.mapping.poll_interval)
+                continue
+            started = now()
+            response = self.mapping.kinesis.get_records(
+                ShardIterator=self.iterator, Limit=min(10000, cap - self._buffered())
+            )
+            self.iterator = response.get("NextShardIterator")
+            records = response.get("Records", [])
+            if records:
+                self._accept(records)
+                continue
+            if self.iterator is None or self._closed_and_read():
+                self.reader_done = True
+                for lane in self.lanes:
+                    with lane.cond:
+                        lane.cond.notify_all()
+                self._maybe_finish()
+                return
+            self.liveness.polled_empty(started)
+            stopping.wait(self.mapping.poll_interval)
+
+    def _closed_and_read(self) -> bool:
+        if self.ending is None:
+            return False
+        return self.position is None or self.position >= int(self.ending)
+
+    def _accept(self, raw_records: list[dict[str, Any]]) -> None:
+        mapping = self.mapping
+        patterns = self.settings.filter_patterns
+        factor = len(self.lanes)
+        routed: list[list[KinesisEventRecord]] = [[] for _ in range(factor)]
+        with self.progress_lock:
+            for raw in raw_records:
+                record = kinesis_record(
+                    shard_id=self.shard_id,
+                    sequence_number=raw["SequenceNumber"],
+                    partition_key=raw["PartitionKey"],
+                    data=raw["Data"],
+                    arrival=_epoch(raw["ApproximateArrivalTimestamp"]),
+                    stream_arn=mapping.stream_arn,
+                    region=mapping.region,
+                    invoke_identity_arn=mapping.target.role_arn,
+                )
+                seq = int(raw["SequenceNumber"])
+                self.position = seq
+                keep = matches_any(patterns, kinesis_filter_view(record["kinesis"]))
+                self.progress.add(seq, done=not keep)
+                if keep:
+                    routed[self._lane_of(raw["PartitionKey"], factor)].append(record)
+            moved = self.progress.complete([])
+        if moved:
+            self._save_checkpoint()
+        for lane, records in zip(self.lanes, routed, strict=True):
+            if not records:
+                continue
+            self.liveness.hold(len(records))
+            with lane.cond:
+                if not lane.records:
+                    lane.first_arrival_local = now()
+                for record in records:
+                    lane.records.append(record)
+                    lane.sizes.append(json_size(record) + 1)
+                lane.cond.notify_all()
+
+    @staticmethod
+    def _lane_of(partition_key: str, factor: int) -> int:
+        if factor == 1:
+            return 0
+        digest = hashlib.md5(partition_key.encode()).digest()
+        return int.from_bytes(digest[:8], "big") % factor
+
+    # -- batching and invoking -----------------------------------------------------------
+    def _next_batch(self, lane: _Lane) -> list[KinesisEventRecord]:
+        """Wait for a batch: full, or the window has passed, or 6 MB reached."""
+        stopping = self.mapping.stopping
+        size = self.settings.batch_size
+        window = self.settings.maximum_batching_window_in_seconds
+        with lane.cond:
+            while not stopping.is_set():
+                if lane.records:
+                    full = len(lane.records) >= size or sum(lane.sizes) >= SIX_MB
+                    started = lane.first_arrival_local or now()
+                    remaining = started + window - now()
+                    if full or remaining <= 0:
+                        return self._cut(lane)
+                    lane.cond.wait(min(remaining, 0.5))
+                elif self.reader_done:
+                    return []
+                else:
+                    lane.cond.wait(0.5)
+        return []
+
+    def _cut(self, lane: _Lane) -> list[KinesisEventRecord]:
+        batch: list[KinesisEventRecord] = []
+        total = _EVENT_OVERHEAD
+        while lane.records and len(batch) < self.settings.batch_size:
+            if batch and total + lane.sizes[0] > SIX_MB:
+                break
+            total += lane.sizes.popleft()
+            batch.append(lane.records.popleft())
+        lane.first_arrival_local = now() if lane.records else None
+        return batch
+
+    def _work(self, lane: _Lane) -> None:
+        stopping = self.mapping.stopping
+        while not stopping.is_set():
+            if self.reader_done and not lane.records:
+                self._maybe_finish()
+                return
+            batch = self._next_batch(lane)
+            if batch:
+                self._process(batch)
+
+    def _process(self, batch: list[KinesisEventRecord]) -> None:
+        """Invoke until every record of ``batch`` is done; the lane waits meanwhile."""
+        settings = self.settings
+        stopping = self.mapping.stopping
+        queue: deque[_Sub] = deque([_Sub(batch)])
+        while queue:
+            sub = queue.popleft()
+            if settings.maximum_record_age_in_seconds != -1:
+                expired = self._expired_prefix(sub.records)
+                if expired:
+                    self._give_up(sub, expired, "RecordAgeExceeded")
+                    sub.records = sub.records[len(expired) :]
+                    if not sub.records:
+                        continue
+            failed_at = self._invoke(sub)
+            if failed_at is None:
+                self._done(sub.records)
+                continue
+            self._done(sub.records[:failed_at])
+            remaining = sub.records[failed_at:]
+            if stopping.is_set():
+                self.liveness.release(len(remaining))
+                return  # abandoned: the checkpoint stays before it, as after a crash
+            if settings.bisect_batch_on_function_error and len(remaining) > 1:
+                half = len(remaining) // 2
+                queue.appendleft(_Sub(remaining[half:], retries=sub.retries))
+                queue.appendleft(_Sub(remaining[:half], retries=sub.retries))
+                continue
+            attempts = settings.maximum_retry_attempts
+            if attempts != -1 and sub.retries >= attempts:
+                self._give_up(sub, remaining, "RetryAttemptsExhausted")
+                continue
+            if remaining is not sub.records:
+                sub = _Sub(remaining, retries=sub.retries, invokes=0)
+            sub.retries += 1
+            stopping.wait(self.mapping.retry_delay(sub.retries))
+            queue.appendleft(sub)
+
+    def _expired_prefix(self, records: list[KinesisEventRecord]) -> list[KinesisEventRecord]:
+        limit = time.time() - self.settings.maximum_record_age_in_seconds
+        expired = []
+        for record in records:
+            if record["kinesis"]["approximateArrivalTimestamp"] >= limit:
+                break
+            expired.append(record)
+        return expired
+
+    def _invoke(self, sub: _Sub) -> int | None:
+        """Invoke once; None on success, else the index of the first record to retry."""
+        event: KinesisEvent = {"Records": list(sub.records)}
+        handed_over = time.time()
+        last_arrival = sub.records[-1]["kinesis"]["approximateArrivalTimestamp"]
+        self.iterator_age_ms = max(0.0, (handed_over - last_arrival) * 1000)
+        verdict: dict[str, int | None] = {}
+
+        def outcome(invocation: Invocation) -> str:
+            verdict["failed_at"] = self._failed_at(sub.records, invocation)
+            failed = verdict["failed_at"]
+            if failed is None:
+                return "ok"
+            return "error" if not invocation.ok else f"partial(failed_from={failed})"
+
+        invocation = self.mapping.target.invoke(self.source, event, outcome)
+        sub.invokes += 1
+        sub.request_id = invocation.request_id
+        sub.function_error = None if invocation.ok else "Unhandled"
+        return verdict["failed_at"]
+
+    def _failed_at(self, records: list[KinesisEventRecord], invocation: Invocation) -> int | None:
+        if not invocation.ok:
+            return 0
+        if not self.settings.report_batch_item_failures:
+            return None
+        response = invocation.response
+        if response is None:
+            return None
+        if not isinstance(response, dict):
+            return 0
+        failures = response.get("batchItemFailures")
+        if not failures:
+            return None
+        if not isinstance(failures, list):
+            return 0
+        index = {r["kinesis"]["sequenceNumber"]: i for i, r in enumerate(records)}
+        positions = []
+        for item in failures:
+            ident = item.get("itemIdentifier") if isinstance(item, dict) else None
+            if not isinstance(ident, str) or ident not in index:
+                return 0  # unknown or empty identifier: the whole batch failed
+            positions.append(index[ident])
+        return min(positions)
+
+    def _give_up(self, sub: _Sub, records: list[KinesisEventRecord], condition: str) -> None:
+        destination: Destination | None = self.mapping.destination
+        if destination is not None:
+            record = kinesis_failure_record(
+                request_id=sub.request_id or "",
+                function_arn=self.mapping.target.identity.function_arn,
+                condition=condition,
+                invoke_count=sub.invokes,
+                function_error=sub.function_error,
+                records=records,
+                shard_id=self.shard_id,
+                stream_arn=self.mapping.stream_arn,
+                now=time.time(),
+            )
+            destination.send(record)
+        log.warning(
+            "%s %s: %s, records %s..%s (%d) %s",
+            self.mapping.target.name,
+            self.source,
+            condition,
+            records[0]["kinesis"]["sequenceNumber"],
+            records[-1]["kinesis"]["sequenceNumber"],
+            len(records),
+            f"sent to {destination.arn}" if destination else "dropped (no destination)",
+        )
+        self._done(records)
+
+    def _done(self, records: list[KinesisEventRecord]) -> None:
+        if not records:
+            return
+        with self.progress_lock:
+            moved = self.progress.complete([_seq(r) for r in records])
+        if moved:
+            self._save_checkpoint()
+        self.liveness.release(len(records))
+
+    def _save_checkpoint(self) -> None:
+        with self.progress_lock:
+            checkpoint = self.progress.checkpoint
+        if checkpoint is not None:
+            self.mapping.store.save(
+                self.mapping.lease_key, self.shard_id, Checkpoint(sequence_number=str(checkpoint))
+            )
+
+    def _maybe_finish(self) -> None:
+        with self.progress_lock:
+            if self.finished or not self.reader_done or self.progress.outstanding:
+                return
+            if any(lane.records for lane in self.lanes) or self.liveness.held:
+                return
+            self.finished = True
+            checkpoint = self.progress.checkpoint
+        self.mapping.store.save(
+            self.mapping.lease_key,
+            self.shard_id,
+            Checkpoint(
+                sequence_number=None if checkpoint is None else str(checkpoint), shard_end=True
+            ),
+        )
+        log.info("%s: shard drained (SHARD_END)", self.source)
+        self.mapping.shard_finished(self.shard_id)
+
+    def idle_since(self, since: float) -> bool:
+        if self.finished:
+            return True
+        if self.reader_done:
+            return self.liveness.held == 0
+        return self.liveness.idle_since(since)
+
+    def status(self) -> str:
+        age = "-" if self.iterator_age_ms is None else f"{self.iterator_age_ms:.0f}ms"
+        with self.progress_lock:
+            checkpoint = self.progress.checkpoint
+        state = "drained" if self.finished else "reading"
+        return (
+            f"{self.mapping.target.name} {self.source} IteratorAge={age} "
+            f"checkpoint={checkpoint if checkpoint is not None else '-'} {state}"
+        )
+
+
+class KinesisMapping:
+    """One function's mapping on one stream: shards, their checkpoints, resharding."""
+
+    def __init__(
+        self,
+        *,
+        target: FunctionTarget,
+        stream_name: str,
+        settings: KinesisSettings,
+        kinesis: Any,
+        store: CheckpointStore,
+        destination: Destination | None,
+        region: str,
+        lease_key: str,
+        stopping: threading.Event,
+        poll_interval: float,
+        retry_delays: tuple[float, float],
+    ) -> None:
+        self.target = target
+        self.stream_name = stream_name
+        self.settings = settings
+        self.kinesis = kinesis
+        self.store = store
+        self.destination = destination
+        self.region = region
+        self.lease_key = lease_key
+        self.stopping = stopping
+        self.poll_interval = poll_interval
+        self._retry_delays = retry_delays
+        self.stream_arn = ""
+        self.pollers: dict[str, ShardPoller] = {}
+        self._ended: set[str] = set()
+        self._lock = threading.Lock()
+        self._supervisor: threading.Thread | None = None
+        self._first_start = False
+        self.error: BaseException | None = None
+
+    @property
+    def description(self) -> str:
+        state = "" if self.settings.enabled else " (disabled)"
+        return f"{self.target.name}<-kinesis {self.stream_name}{state}"
+
+    def retry_delay(self, retries: int) -> float:
+        low, high = self._retry_delays
+        return float(min(high, low * 2 ** (retries - 1)))
+
+    def start(self) -> None:
+        if not self.settings.enabled:
+            log.info("%s: disabled (Enabled=false); checkpoints kept", self.description)
+            return
+        summary = self.kinesis.describe_stream_summary(StreamName=self.stream_name)
+        self.stream_arn = summary["StreamDescriptionSummary"]["StreamARN"]
+        checkpoints = self.store.load(self.lease_key)
+        self._first_start = not checkpoints
+        self._ended = {shard for shard, cp in checkpoints.items() if cp.shard_end}
+        shards = self._list_shards()
+        if self._first_start and self.settings.starting_position == "LATEST":
+            for shard in shards:
+                if "EndingSequenceNumber" in shard["SequenceNumberRange"]:
+                    self.store.save(self.lease_key, shard["ShardId"], Checkpoint(shard_end=True))
+                    self._ended.add(shard["ShardId"])
+        self._start_ready_shards(shards, checkpoints, discovered_later=not self._first_start)
+        self._supervisor = threading.Thread(
+            target=self._supervise, name=f"{self.description}:shards", daemon=True
+        )
+        self._supervisor.start()
+
+    def _list_shards(self) -> list[dict[str, Any]]:
+        shards: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"StreamName": self.stream_name}
+        while True:
+            page = self.kinesis.list_shards(**kwargs)
+            shards.extend(page["Shards"])
+            token = page.get("NextToken")
+            if not token:
+                return shards
+            kwargs = {"NextToken": token}
+
+    def _start_ready_shards(
+        self,
+        shards: list[dict[str, Any]],
+        checkpoints: dict[str, Checkpoint],
+        discovered_later: bool,
+    ) -> None:
+        known = {shard["ShardId"] for shard in shards}
+        started: list[ShardPoller] = []
+        with self._lock:
+            for shard in shards:
+                shard_id = shard["ShardId"]
+                ending = shard["SequenceNumberRange"].get("EndingSequenceNumber")
+                poller = self.pollers.get(shard_id)
+                if poller is not None:
+                    poller.ending = ending
+                    continue
+                if shard_id in self._ended:
+                    continue
+                parents = [shard.get("ParentShardId"), shard.get("AdjacentParentShardId")]
+                live_parents = [p for p in parents if p and p in known]
+                if any(p not in self._ended for p in live_parents):
+                    continue  # parents first, as Lambda drains them before their children
+                poller = ShardPoller(self, shard_id, ending)
+                poller.open(
+                    checkpoints.get(shard_id), trim_horizon=discovered_later and bool(live_parents)
+                )
+                self.pollers[shard_id] = poller
+                started.append(poller)
+        for poller in started:
+            poller.start()
+
+    def _supervise(self) -> None:
+        while not self.stopping.wait(max(self.poll_interval * 5, 1.0)):
+            try:
+                self._start_ready_shards(self._list_shards(), {}, discovered_later=True)
+            except Exception as err:
+                if self.stopping.is_set():
+                    return
+                log.exception("%s: shard discovery failed", self.description)
+                self.error = err
+
+    def shard_finished(self, shard_id: str) -> None:
+        with self._lock:
+            self._ended.add(shard_id)
+        if not self.stopping.is_set():
+            try:
+                self._start_ready_shards(self._list_shards(), {}, discovered_later=True)
+            except Exception:
+                log.exception("%s: starting child shards failed", self.description)
+
+    def join(self, timeout: float) -> None:
+        for poller in list(self.pollers.values()):
+            poller.join(timeout)
+        if self._supervisor is not None:
+            self._supervisor.join(timeout)
+
+    def failure(self) -> BaseException | None:
+        if self.error is not None:
+            return self.error
+        for poller in list(self.pollers.values()):
+            if poller.liveness.error is not None:
+                return poller.liveness.error
+        return None
+
+    def idle_since(self, since: float) -> bool:
+        if not self.settings.enabled:
+            return True
+        return all(p.idle_since(since) for p in list(self.pollers.values()))
+
+    def status_lines(self) -> list[str]:
+        return [p.status() for p in list(self.pollers.values())]
+
+    def iterator_ages(self) -> dict[str, float | None]:
+        return {shard: p.iterator_age_ms for shard, p in list(self.pollers.items())}

@@ -1,0 +1,410 @@
+"""The local Lambda service for one Chalice app: builds every mapping, runs, reports.
+
+Every setting is checked before the first poller starts; endpoints come from the
+standard AWS SDK environment only, so moto, LocalStack or AWS itself all work.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import boto3
+from botocore.config import Config as BotoConfig
+from chalice import Chalice
+from chalice.app import KinesisEventConfig, SNSEventConfig, SQSEventConfig
+
+from local_runtime.checkpoints import CheckpointStore
+from local_runtime.config import (
+    ConfigError,
+    parse_async_settings,
+    parse_kinesis_settings,
+    parse_retry_delays,
+    parse_sqs_settings,
+)
+from local_runtime.context import FunctionIdentity
+from local_runtime.destinations import Destination, resolve_destination
+from local_runtime.invoker import Invocation, Invoker
+from local_runtime.kinesis import KinesisMapping
+from local_runtime.project import Project, load_project
+from local_runtime.sns import SnsSubscription, transport_queue_name
+from local_runtime.sqs import SqsMapping
+from local_runtime.target import FunctionTarget, now
+
+__all__ = ["LocalRuntime"]
+
+log = logging.getLogger("local_runtime")
+T = TypeVar("T")
+
+DEFAULT_ACCOUNT = "123456789012"
+
+
+class _Source(Protocol):
+    @property
+    def description(self) -> str: ...
+
+    def start(self) -> None: ...
+    def join(self, timeout: float) -> None: ...
+    def idle_since(self, since: float) -> bool: ...
+    def failure(self) -> BaseException | None: ...
+    def status_lines(self) -> list[str]: ...
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+
+
+class LocalRuntime:
+    """Runs the Kinesis, SNS and SQS event sources of one Chalice app until stopped.
+
+    ``mapping_settings`` maps function name to its ``event_source`` object (the same
+    keys as in ``.chalice/config.json``); ``from_project`` reads them from there.
+    """
+
+    def __init__(
+        self,
+        app: Chalice,
+        *,
+        stage: str = "local",
+        app_name: str | None = None,
+        mapping_settings: Mapping[str, Mapping[str, Any]] | None = None,
+        function_limits: Mapping[str, tuple[int, int]] | None = None,
+        session: boto3.Session | None = None,
+        checkpoint_table: str | None = None,
+        poll_interval: float | None = None,
+        async_retry_delays: tuple[float, ...] | None = None,
+        stream_retry_delays: tuple[float, float] | None = None,
+        status_interval: float | None = None,
+        async_concurrency: int = 4,
+    ) -> None:
+        self.app = app
+        self.stage = stage
+        self.app_name = app_name or app.app_name
+        self.mapping_settings = dict(mapping_settings or {})
+        self.function_limits = dict(function_limits or {})
+        self.session = session or boto3.Session()
+        self.checkpoint_table = checkpoint_table or os.environ.get(
+            "LOCAL_RUNTIME_CHECKPOINT_TABLE", "local-runtime-checkpoints"
+        )
+        self.poll_interval = (
+            poll_interval
+            if poll_interval is not None
+            else _env_float("LOCAL_RUNTIME_POLL_INTERVAL", 0.2)
+        )
+        self.async_retry_delays = async_retry_delays or parse_retry_delays(
+            os.environ.get("LOCAL_RUNTIME_ASYNC_RETRY_DELAYS", "60,120")
+        )
+        if stream_retry_delays is None:
+            low = _env_float("LOCAL_RUNTIME_STREAM_RETRY_MIN_DELAY", 0.1)
+            high = _env_float("LOCAL_RUNTIME_STREAM_RETRY_MAX_DELAY", 2.0)
+            stream_retry_delays = (low, max(low, high))
+        self.stream_retry_delays = stream_retry_delays
+        self.status_interval = (
+            status_interval
+            if status_interval is not None
+            else _env_float("LOCAL_RUNTIME_STATUS_INTERVAL", 30.0)
+        )
+        self.async_concurrency = async_concurrency
+        self.invoker = Invoker()
+        self.sources: list[_Source] = []
+        self.region = ""
+        self.account_id = ""
+        self._stopping = threading.Event()
+        self._status_thread: threading.Thread | None = None
+        self._started = False
+        self._cloudwatch: Any = None
+
+    @classmethod
+    def from_project(
+        cls, project_dir: str | Path, stage: str = "local", **kwargs: Any
+    ) -> LocalRuntime:
+        """Load ``project_dir``'s app with the stage's environment and its settings."""
+        project = load_project(project_dir, stage)
+        return cls.from_loaded(project, **kwargs)
+
+    @classmethod
+    def from_loaded(cls, project: Project, **kwargs: Any) -> LocalRuntime:
+        names = [s.name for s in project.app.event_sources]
+        kwargs.setdefault("mapping_settings", project.event_sources())
+        kwargs.setdefault(
+            "function_limits", {name: project.timeout_and_memory(name) for name in names}
+        )
+        runtime = cls(project.app, stage=project.stage, app_name=project.app_name, **kwargs)
+        runtime.project = project
+        return runtime
+
+    project: Project | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def _client(self, service: str) -> Any:
+        config = BotoConfig(retries={"max_attempts": 5, "mode": "standard"})
+        return self.session.client(service, config=config)
+
+    def _identity(self) -> None:
+        self.region = self.session.region_name or "us-east-1"
+        try:
+            self.account_id = self._client("sts").get_caller_identity()["Account"]
+        except Exception:
+            self.account_id = DEFAULT_ACCOUNT
+
+    def _target(self, name: str) -> FunctionTarget:
+        timeout, memory = self.function_limits.get(name, (60, 128))
+        identity = FunctionIdentity(
+            function_name=f"{self.app_name}-{self.stage}-{name}",
+            region=self.region,
+            account_id=self.account_id,
+            memory_limit_in_mb=memory,
+            timeout_seconds=timeout,
+        )
+        role = f"arn:aws:iam::{self.account_id}:role/{self.app_name}-{self.stage}"
+        return FunctionTarget(name, self.app.handler_map[name], identity, self.invoker, role)
+
+    def _build(self) -> list[_Source]:
+        """Check every setting and resolve every name; nothing runs yet."""
+        kinesis = self._client("kinesis")
+        sqs = self._client("sqs")
+        sns = self._client("sns")
+        sources: list[_Source] = []
+        handled: set[str] = set()
+        store: CheckpointStore | None = None
+
+        def destination(name: str, target: str | None) -> Destination | None:
+            if target is None:
+                return None
+            return resolve_destination(
+                name, target, sqs=sqs, sns=sns, region=self.region, account_id=self.account_id
+            )
+
+        for source in self.app.event_sources:
+            name = source.name
+            given = self.mapping_settings.get(name)
+            if isinstance(source, KinesisEventConfig):
+                settings = parse_kinesis_settings(
+                    name,
+                    batch_size=source.batch_size,
+                    maximum_batching_window_in_seconds=source.maximum_batching_window_in_seconds,
+                    starting_position=source.starting_position,
+                    event_source=given,
+                )
+                if store is None:
+                    store = CheckpointStore(self._client("dynamodb"), self.checkpoint_table)
+                    store.ensure_table()
+                target = self._target(name)
+                sources.append(
+                    KinesisMapping(
+                        target=target,
+                        stream_name=source.stream,
+                        settings=settings,
+                        kinesis=kinesis,
+                        store=store,
+                        destination=destination(name, settings.on_failure_destination),
+                        region=self.region,
+                        lease_key=f"{target.identity.function_arn}|{source.stream}",
+                        stopping=self._stopping,
+                        poll_interval=self.poll_interval,
+                        retry_delays=self.stream_retry_delays,
+                    )
+                )
+            elif isinstance(source, SQSEventConfig):
+                queue_name = source.queue or (source.queue_arn or "").rsplit(":", 1)[-1]
+                sqs_settings = parse_sqs_settings(
+                    name,
+                    batch_size=source.batch_size,
+                    maximum_batching_window_in_seconds=source.maximum_batching_window_in_seconds,
+                    fifo=queue_name.endswith(".fifo"),
+                    maximum_concurrency=source.maximum_concurrency,
+                    event_source=given,
+                )
+                sources.append(
+                    SqsMapping(
+                        target=self._target(name),
+                        queue=source.queue,
+                        queue_arn=source.queue_arn,
+                        settings=sqs_settings,
+                        sqs=sqs,
+                        region=self.region,
+                        stopping=self._stopping,
+                        poll_interval=self.poll_interval,
+                    )
+                )
+            elif isinstance(source, SNSEventConfig):
+                async_settings = parse_async_settings(name, given, self.async_retry_delays)
+                topic_name = source.topic.rsplit(":", 1)[-1]
+                sources.append(
+                    SnsSubscription(
+                        target=self._target(name),
+                        topic=source.topic,
+                        queue_name=transport_queue_name(
+                            self.app_name, self.stage, name, topic_name
+                        ),
+                        settings=async_settings,
+                        sns=sns,
+                        sqs=sqs,
+                        region=self.region,
+                        account_id=self.account_id,
+                        on_failure=destination(name, async_settings.on_failure_destination),
+                        on_success=destination(name, async_settings.on_success_destination),
+                        stopping=self._stopping,
+                        poll_interval=self.poll_interval,
+                        concurrency=self.async_concurrency,
+                    )
+                )
+            else:
+                log.info("%s: %s is not run locally", name, type(source).__name__)
+                continue
+            handled.add(name)
+        for name in self.mapping_settings:
+            if name not in handled:
+                raise ConfigError(
+                    f"{name}: event_source is set but the app has no Kinesis, SNS or SQS "
+                    "handler of that name"
+                )
+        return sources
+
+    def start(self) -> LocalRuntime:
+        """Start every poller; returns once each has its starting position."""
+        if self._started:
+            raise RuntimeError("already started")
+        self._identity()
+        self.sources = self._build()
+        self._started = True
+        try:
+            for source in self.sources:
+                source.start()
+        except Exception:
+            self.stop()
+            raise
+        if self.status_interval > 0:
+            self._status_thread = threading.Thread(
+                target=self._report, name="local-runtime-status", daemon=True
+            )
+            self._status_thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop polling; an in-flight invocation finishes or is abandoned after ``timeout``."""
+        self._stopping.set()
+        deadline = now() + timeout
+        for source in self.sources:
+            source.join(max(0.1, deadline - now()))
+        if self._status_thread is not None:
+            self._status_thread.join(1.0)
+
+    def __enter__(self) -> LocalRuntime:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- observing -------------------------------------------------------------------------
+    @property
+    def descriptions(self) -> list[str]:
+        return [source.description for source in self.sources]
+
+    def ready_line(self) -> str:
+        return f"ready: {len(self.sources)} event sources ({', '.join(self.descriptions)})"
+
+    @property
+    def invocations(self) -> list[Invocation]:
+        return self.invoker.history
+
+    def invocations_of(self, function: str) -> list[Invocation]:
+        return [i for i in self.invoker.history if i.function == function]
+
+    def _check_failures(self) -> None:
+        for source in self.sources:
+            error = source.failure()
+            if error is not None:
+                raise RuntimeError(f"{source.description} failed: {error!r}") from error
+
+    def wait_until_idle(self, timeout: float = 30.0) -> None:
+        """Block until every poller has caught up and nothing is in flight or waiting.
+
+        Records written before the call are all handled (or given up) when it returns.
+        """
+        since = now()
+        deadline = since + timeout
+        while True:
+            self._check_failures()
+            if all(source.idle_since(since) for source in self.sources):
+                return
+            if now() > deadline:
+                raise TimeoutError(
+                    f"not idle after {timeout}s: " + "; ".join(self.status_lines() or ["-"])
+                )
+            time.sleep(0.05)
+
+    def wait_for(
+        self, condition: Callable[[], T], timeout: float = 30.0, interval: float = 0.05
+    ) -> T:
+        """Poll ``condition`` until it returns something truthy; return that."""
+        deadline = now() + timeout
+        while True:
+            self._check_failures()
+            value = condition()
+            if value:
+                return value
+            if now() > deadline:
+                raise TimeoutError(f"condition not met within {timeout}s")
+            time.sleep(interval)
+
+    def status_lines(self) -> list[str]:
+        lines: list[str] = []
+        for source in self.sources:
+            lines.extend(source.status_lines())
+        return lines
+
+    def iterator_ages(self) -> dict[tuple[str, str], float | None]:
+        """IteratorAge (ms) of the last batch handed over, per (function, shard)."""
+        ages: dict[tuple[str, str], float | None] = {}
+        for source in self.sources:
+            if isinstance(source, KinesisMapping):
+                for shard, age in source.iterator_ages().items():
+                    ages[(source.target.name, shard)] = age
+        return ages
+
+    def _report(self) -> None:
+        while not self._stopping.wait(self.status_interval):
+            for line in self.status_lines():
+                log.info("status: %s", line)
+            self._put_metrics()
+
+    def _put_metrics(self) -> None:
+        """IteratorAge as CloudWatch publishes it for Lambda (AWS/Lambda, FunctionName)."""
+        by_function: dict[str, float] = {}
+        for source in self.sources:
+            if isinstance(source, KinesisMapping):
+                for age in source.iterator_ages().values():
+                    if age is not None:
+                        name = source.target.identity.function_name
+                        by_function[name] = max(age, by_function.get(name, 0.0))
+        if not by_function:
+            return
+        try:
+            if self._cloudwatch is None:
+                self._cloudwatch = self._client("cloudwatch")
+            self._cloudwatch.put_metric_data(
+                Namespace="AWS/Lambda",
+                MetricData=[
+                    {
+                        "MetricName": "IteratorAge",
+                        "Dimensions": [{"Name": "FunctionName", "Value": name}],
+                        "Value": age,
+                        "Unit": "Milliseconds",
+                    }
+                    for name, age in by_function.items()
+                ],
+            )
+        except Exception as err:
+            log.debug("IteratorAge metric not written: %s", err)

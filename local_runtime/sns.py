@@ -1,0 +1,298 @@
+"""SNS to Lambda: delivery through an SQS queue, then Lambda's asynchronous invocation.
+
+The runtime subscribes a queue of its own to the topic (normal envelope, not raw),
+turns each envelope back into Lambda's SNS event, and invokes asynchronously: on a
+function error, retries after the configured delays (Lambda: about 1 and 2 minutes),
+then writes the asynchronous failure record to the on-failure destination. The queue
+message stays invisible until the event's fate is known, so a crash loses nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import itertools
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from local_runtime.config import AsyncSettings, ConfigError
+from local_runtime.destinations import Destination
+from local_runtime.events import SnsEvent, async_result_record, sns_record_from_envelope
+from local_runtime.target import FunctionTarget, Liveness, now
+
+__all__ = ["SnsSubscription", "transport_queue_name"]
+
+log = logging.getLogger("local_runtime")
+
+
+def transport_queue_name(app_name: str, stage: str, function: str, topic: str) -> str:
+    """A stable, valid queue name (80 chars of [A-Za-z0-9_-]) per function and topic."""
+    raw = f"local-runtime-{app_name}-{stage}-{function}-{topic}"
+    name = re.sub(r"[^A-Za-z0-9_-]", "-", raw)
+    if len(name) <= 80:
+        return name
+    digest = hashlib.sha1(raw.encode()).hexdigest()[:10]
+    return f"{name[:69]}-{digest}"
+
+
+@dataclass(order=True)
+class _Attempt:
+    due: float
+    order: int
+    job: _Job = field(compare=False)
+
+
+@dataclass
+class _Job:
+    """One asynchronous event and how many times it has been invoked."""
+
+    event: SnsEvent
+    receipt_handle: str
+    sent_at: float
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    invokes: int = 0
+
+
+class SnsSubscription:
+    """One ``on_sns_message`` handler: topic -> its queue -> async invocations."""
+
+    def __init__(
+        self,
+        *,
+        target: FunctionTarget,
+        topic: str,
+        queue_name: str,
+        settings: AsyncSettings,
+        sns: Any,
+        sqs: Any,
+        region: str,
+        account_id: str,
+        on_failure: Destination | None,
+        on_success: Destination | None,
+        stopping: threading.Event,
+        poll_interval: float,
+        concurrency: int,
+    ) -> None:
+        self.target = target
+        self.topic = topic
+        self.queue_name = queue_name
+        self.settings = settings
+        self.sns = sns
+        self.sqs = sqs
+        self.region = region
+        self.account_id = account_id
+        self.on_failure = on_failure
+        self.on_success = on_success
+        self.stopping = stopping
+        self.poll_interval = poll_interval
+        self.liveness = Liveness()
+        self.topic_arn = ""
+        self.subscription_arn = ""
+        self.queue_url = ""
+        self.source = ""
+        self._due: list[_Attempt] = []
+        self._due_lock = threading.Lock()
+        self._order = itertools.count()
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="sns-invoke")
+        self._thread: threading.Thread | None = None
+
+    @property
+    def description(self) -> str:
+        name = self.topic.rsplit(":", 1)[-1]
+        return f"{self.target.name}<-sns {name}"
+
+    def start(self) -> None:
+        self.topic_arn = self._topic_arn()
+        self.queue_url = self.sqs.create_queue(QueueName=self.queue_name)["QueueUrl"]
+        queue_arn = self.sqs.get_queue_attributes(
+            QueueUrl=self.queue_url, AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "sns.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": queue_arn,
+                    "Condition": {"ArnEquals": {"aws:SourceArn": self.topic_arn}},
+                }
+            ],
+        }
+        self.sqs.set_queue_attributes(
+            QueueUrl=self.queue_url, Attributes={"Policy": json.dumps(policy)}
+        )
+        self.subscription_arn = self.sns.subscribe(
+            TopicArn=self.topic_arn,
+            Protocol="sqs",
+            Endpoint=queue_arn,
+            Attributes={"RawMessageDelivery": "false"},
+            ReturnSubscriptionArn=True,
+        )["SubscriptionArn"]
+        self.source = f"sns:{self.topic_arn.rsplit(':', 1)[-1]}"
+        self._thread = threading.Thread(target=self._run, name=self.description, daemon=True)
+        self._thread.start()
+
+    def _topic_arn(self) -> str:
+        arn = self.topic
+        if not arn.startswith("arn:"):
+            arn = f"arn:aws:sns:{self.region}:{self.account_id}:{self.topic}"
+        try:
+            self.sns.get_topic_attributes(TopicArn=arn)
+        except ClientError:
+            raise ConfigError(
+                f"{self.target.name}: SNS topic {self.topic} does not exist"
+            ) from None
+        return arn
+
+    def join(self, timeout: float) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    # -- polling -----------------------------------------------------------------------
+    def _hold_seconds(self) -> int:
+        """How long a received message stays invisible: every retry and invoke fits."""
+        delays = self._delays()
+        budget = sum(delays) + (len(delays) + 1) * self.target.identity.timeout_seconds + 30
+        return int(min(43200, budget))
+
+    def _delays(self) -> list[float]:
+        given = list(self.settings.retry_delays)
+        count = self.settings.maximum_retry_attempts
+        return [given[min(i, len(given) - 1)] for i in range(count)]
+
+    def _run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                self._submit_due()
+                started = now()
+                response = self.sqs.receive_message(
+                    QueueUrl=self.queue_url,
+                    MaxNumberOfMessages=10,
+                    WaitTimeSeconds=0,
+                    VisibilityTimeout=self._hold_seconds(),
+                    AttributeNames=["All"],
+                )
+                messages = response.get("Messages", [])
+                if not messages:
+                    self.liveness.polled_empty(started)
+                    self.stopping.wait(self.poll_interval)
+                    continue
+                for message in messages:
+                    self._accept(message)
+            except Exception as err:
+                if self.stopping.is_set():
+                    return
+                log.exception("%s: poller failed", self.description)
+                self.liveness.error = err
+                self.stopping.wait(1.0)
+
+    def _accept(self, message: dict[str, Any]) -> None:
+        try:
+            envelope = json.loads(message["Body"])
+            record = sns_record_from_envelope(envelope, self.subscription_arn)
+        except (ValueError, TypeError, AttributeError):
+            log.error("%s: not an SNS envelope, dropped: %.200s", self.source, message["Body"])
+            self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+            return
+        sent_ms = int(message.get("Attributes", {}).get("SentTimestamp", time.time() * 1000))
+        job = _Job({"Records": [record]}, message["ReceiptHandle"], sent_ms / 1000)
+        self.liveness.hold(1)
+        self._schedule(job, 0.0)
+
+    def _schedule(self, job: _Job, delay: float) -> None:
+        with self._due_lock:
+            heapq.heappush(self._due, _Attempt(now() + delay, next(self._order), job))
+        if delay == 0:
+            self._submit_due()
+
+    def _submit_due(self) -> None:
+        ready: list[_Job] = []
+        with self._due_lock:
+            while self._due and self._due[0].due <= now():
+                ready.append(heapq.heappop(self._due).job)
+        for job in ready:
+            self._pool.submit(self._attempt, job)
+
+    # -- one asynchronous attempt -----------------------------------------------------
+    def _attempt(self, job: _Job) -> None:
+        try:
+            self._attempt_once(job)
+        except Exception:
+            log.exception("%s: delivery failed", self.source)
+            self.liveness.release(1)
+
+    def _attempt_once(self, job: _Job) -> None:
+        if self.stopping.is_set():
+            self.liveness.release(1)  # stays invisible, comes back after a restart
+            return
+        if time.time() - job.sent_at > self.settings.maximum_event_age_in_seconds:
+            self._finish(job, "EventAgeExceeded", None, None)
+            return
+        invocation = self.target.invoker.invoke(
+            self.target.handler,
+            self.target.identity,
+            self.target.name,
+            self.source,
+            job.event,
+            request_id=job.request_id,
+        )
+        job.invokes += 1
+        if invocation.ok:
+            self._finish(job, "Success", None, invocation.response)
+            return
+        retries_done = job.invokes - 1
+        if retries_done < self.settings.maximum_retry_attempts:
+            self._schedule(job, self._delays()[retries_done])
+            return
+        self._finish(job, "RetriesExhausted", "Unhandled", invocation.error_payload())
+
+    def _finish(
+        self, job: _Job, condition: str, function_error: str | None, response_payload: Any
+    ) -> None:
+        destination = self.on_success if condition == "Success" else self.on_failure
+        if destination is not None:
+            destination.send(
+                async_result_record(
+                    request_id=job.request_id,
+                    function_arn=self.target.identity.function_arn,
+                    condition=condition,
+                    invoke_count=job.invokes,
+                    payload=job.event,
+                    function_error=function_error,
+                    response_payload=response_payload,
+                    now=time.time(),
+                )
+            )
+        if condition != "Success":
+            log.warning(
+                "%s %s: %s after %d invocation(s), %s",
+                self.target.name,
+                self.source,
+                condition,
+                job.invokes,
+                f"sent to {destination.arn}" if destination else "dropped (no destination)",
+            )
+        self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=job.receipt_handle)
+        self.liveness.release(1)
+
+    def failure(self) -> BaseException | None:
+        return self.liveness.error
+
+    def idle_since(self, since: float) -> bool:
+        return self.liveness.idle_since(since)
+
+    def status_lines(self) -> list[str]:
+        with self._due_lock:
+            waiting = len(self._due)
+        return [f"{self.target.name} {self.source} retries-waiting={waiting}"] if waiting else []

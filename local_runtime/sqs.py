@@ -1,0 +1,208 @@
+"""SQS event source mappings (``on_sqs_message``): poll, batch, invoke, delete on success.
+
+A failed message is simply not deleted: it comes back when the queue's visibility
+timeout ends, and the queue's own redrive policy moves it to its dead-letter queue,
+exactly as with Lambda, which never changes either.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from local_runtime.config import SqsSettings
+from local_runtime.events import SqsEvent, SqsEventRecord, sqs_record
+from local_runtime.filters import matches_any, sqs_filter_view
+from local_runtime.invoker import Invocation
+from local_runtime.target import FunctionTarget, Liveness, now
+
+__all__ = ["SqsMapping", "queue_url_and_arn"]
+
+log = logging.getLogger("local_runtime")
+
+
+def queue_url_and_arn(sqs: Any, name: str | None, arn: str | None) -> tuple[str, str]:
+    """The queue's URL and ARN from whichever of the two the decorator gave."""
+    kwargs: dict[str, str] = {}
+    if arn:
+        parts = arn.split(":")
+        kwargs = {"QueueName": parts[5], "QueueOwnerAWSAccountId": parts[4]}
+    else:
+        kwargs = {"QueueName": str(name)}
+    url = sqs.get_queue_url(**kwargs)["QueueUrl"]
+    found = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    return url, found["Attributes"]["QueueArn"]
+
+
+class SqsMapping:
+    """One function polling one queue."""
+
+    def __init__(
+        self,
+        *,
+        target: FunctionTarget,
+        queue: str | None,
+        queue_arn: str | None,
+        settings: SqsSettings,
+        sqs: Any,
+        region: str,
+        stopping: threading.Event,
+        poll_interval: float,
+    ) -> None:
+        self.target = target
+        self.queue = queue
+        self.queue_arn = queue_arn or ""
+        self.settings = settings
+        self.sqs = sqs
+        self.region = region
+        self.stopping = stopping
+        self.poll_interval = poll_interval
+        self.queue_url = ""
+        self.liveness = Liveness()
+        self._thread: threading.Thread | None = None
+        self.source = ""
+
+    @property
+    def description(self) -> str:
+        name = self.queue or self.queue_arn.rsplit(":", 1)[-1]
+        state = "" if self.settings.enabled else " (disabled)"
+        return f"{self.target.name}<-sqs {name}{state}"
+
+    def start(self) -> None:
+        if not self.settings.enabled:
+            log.info("%s: disabled (Enabled=false)", self.description)
+            return
+        self.queue_url, self.queue_arn = queue_url_and_arn(
+            self.sqs, self.queue, self.queue_arn or None
+        )
+        self.source = f"sqs:{self.queue_arn.rsplit(':', 1)[-1]}"
+        self._thread = threading.Thread(target=self._run, name=self.description, daemon=True)
+        self._thread.start()
+
+    def join(self, timeout: float) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _receive(self, count: int) -> list[dict[str, Any]]:
+        response = self.sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=max(1, min(10, count)),
+            WaitTimeSeconds=0,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        return list(response.get("Messages", []))
+
+    def _collect(self) -> list[dict[str, Any]]:
+        """Up to BatchSize messages, waiting at most the batching window once one arrived."""
+        size = self.settings.batch_size
+        window = self.settings.maximum_batching_window_in_seconds
+        batch: list[dict[str, Any]] = []
+        first_at: float | None = None
+        while not self.stopping.is_set():
+            started = now()
+            messages = self._receive(size - len(batch))
+            if messages:
+                self.liveness.hold(len(messages))
+                batch.extend(messages)
+                first_at = first_at if first_at is not None else now()
+            elif not batch:
+                self.liveness.polled_empty(started)
+            if len(batch) >= size:
+                return batch
+            if batch and (window == 0 or now() - first_at >= window):  # type: ignore[operator]
+                return batch
+            if not messages:
+                self.stopping.wait(self.poll_interval)
+        return batch
+
+    def _run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                messages = self._collect()
+                if messages:
+                    self._handle(messages)
+            except Exception as err:
+                if self.stopping.is_set():
+                    return
+                log.exception("%s: poller failed", self.description)
+                self.liveness.error = err
+                self.stopping.wait(1.0)
+
+    def _handle(self, messages: list[dict[str, Any]]) -> None:
+        records = [sqs_record(m, self.queue_arn, self.region) for m in messages]
+        patterns = self.settings.filter_patterns
+        kept = [r for r in records if matches_any(patterns, sqs_filter_view(r))]
+        dropped = [r for r in records if r not in kept]
+        if dropped:
+            self._delete(dropped)  # Lambda deletes messages that match no filter
+        if kept:
+            event: SqsEvent = {"Records": kept}
+            failed: dict[str, list[SqsEventRecord]] = {}
+
+            def outcome(invocation: Invocation) -> str:
+                failed["records"] = self._failed(kept, invocation)
+                if not failed["records"]:
+                    return "ok"
+                return "error" if not invocation.ok else f"partial({len(failed['records'])})"
+
+            self.target.invoke(self.source, event, outcome)
+            self._delete([r for r in kept if r not in failed["records"]])
+        self.liveness.release(len(messages))
+
+    def _failed(
+        self, records: list[SqsEventRecord], invocation: Invocation
+    ) -> list[SqsEventRecord]:
+        if not invocation.ok:
+            return records
+        if not self.settings.report_batch_item_failures:
+            return []
+        response = invocation.response
+        if response is None:
+            return []
+        if not isinstance(response, dict):
+            return records
+        failures = response.get("batchItemFailures")
+        if not failures:
+            return []
+        if not isinstance(failures, list):
+            return records
+        by_id = {r["messageId"]: r for r in records}
+        failed = []
+        for item in failures:
+            ident = item.get("itemIdentifier") if isinstance(item, dict) else None
+            if not isinstance(ident, str) or ident not in by_id:
+                return records  # unknown or empty identifier: the whole batch failed
+            failed.append(by_id[ident])
+        return failed
+
+    def _delete(self, records: list[SqsEventRecord]) -> None:
+        for start in range(0, len(records), 10):
+            chunk = records[start : start + 10]
+            self.sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": r["receiptHandle"]} for i, r in enumerate(chunk)
+                ],
+            )
+
+    def failure(self) -> BaseException | None:
+        return self.liveness.error
+
+    def idle_since(self, since: float) -> bool:
+        if not self.settings.enabled:
+            return True
+        if not self.liveness.idle_since(since):
+            return False
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return (
+            int(attributes["ApproximateNumberOfMessages"]) == 0
+            and int(attributes["ApproximateNumberOfMessagesNotVisible"]) == 0
+        )
+
+    def status_lines(self) -> list[str]:
+        return []

@@ -1,0 +1,66 @@
+"""What every event source needs to reach its function: handler, identity, invoker."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from local_runtime.context import FunctionIdentity
+from local_runtime.invoker import Invocation, Invoker
+
+__all__ = ["FunctionTarget", "Liveness"]
+
+
+@dataclass(frozen=True)
+class FunctionTarget:
+    """One Chalice handler as Lambda would run it."""
+
+    name: str
+    handler: Callable[[Any, Any], Any]
+    identity: FunctionIdentity
+    invoker: Invoker
+    role_arn: str
+
+    def invoke(
+        self, source: str, event: Any, outcome_of: Callable[[Invocation], str] | None = None
+    ) -> Invocation:
+        return self.invoker.invoke(
+            self.handler, self.identity, self.name, source, event, outcome_of
+        )
+
+
+@dataclass
+class Liveness:
+    """Busy/idle bookkeeping of one poller, for ``wait_until_idle`` without sleeps.
+
+    A poller is idle since ``t`` when a poll that *started* after ``t`` found nothing
+    and it holds no work: so a record written before ``t`` cannot go unnoticed.
+    """
+
+    empty_poll_started: float = 0.0
+    held: int = 0
+    error: BaseException | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def polled_empty(self, started: float) -> None:
+        with self.lock:
+            self.empty_poll_started = started
+
+    def hold(self, count: int) -> None:
+        with self.lock:
+            self.held += count
+
+    def release(self, count: int) -> None:
+        with self.lock:
+            self.held -= count
+
+    def idle_since(self, since: float) -> bool:
+        with self.lock:
+            return self.held == 0 and self.empty_poll_started >= since
+
+
+def now() -> float:
+    return time.monotonic()
