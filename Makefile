@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test unit lint check clean
+.PHONY: install run test unit lint check clean trace dlq
 
 install: $(STAMP)
 
@@ -28,7 +28,7 @@ unit: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy app.py chalicelib local_runtime devstack
+	$(BIN)/mypy app.py chalicelib local_runtime devstack ops
 	$(BIN)/cfn-lint infra/resources.yaml
 
 ## make check: what to run before a pull request.
@@ -36,3 +36,17 @@ check: lint test
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache
+
+## make trace ID=<correlation id>: every log line of one request, in time order.
+trace: $(STAMP)
+	@test -n "$(ID)" || { echo "usage: make trace ID=<correlation id>"; exit 2; }
+	$(BIN)/python -m devstack.trace $(ID)
+
+## make dlq: what waits in the retry and dead-letter queues of the running local stack.
+## make dlq ARGS="redrive --all" re-drives every dead letter.
+LOCAL_AWS_PORT ?= 4566
+ARGS ?= list
+dlq: $(STAMP)
+	AWS_ENDPOINT_URL=http://127.0.0.1:$(LOCAL_AWS_PORT) AWS_DEFAULT_REGION=us-east-1 \
+	AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
+	$(BIN)/python -m ops.dlq --stage local $(ARGS)

@@ -6,8 +6,13 @@ from chalice import Chalice
 
 from chalicelib.api import feed, followers, health, posts
 from chalicelib.events import add_to_feed, dispatcher, retry_worker
+from chalicelib.observability.middleware import http_correlation, invocation_logging
 
 app = Chalice(app_name="yubl-fanout")
+
+# the first registered is the outermost: the invocation is logged around everything
+app.register_middleware(invocation_logging, "all")
+app.register_middleware(http_correlation, "http")
 
 for blueprint in (
     health.bp,

@@ -6,6 +6,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from ..observability.correlation import kinesis_payload
+
 __all__ = ["KinesisEventPublisher"]
 
 
@@ -15,5 +17,8 @@ class KinesisEventPublisher:
         self._stream = stream_name
 
     def publish(self, event: Mapping[str, Any], partition_key: str) -> None:
-        data = json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
+        """Put one record; the correlation ids in force ride inside it as ``__context__``."""
+        data = json.dumps(
+            kinesis_payload(event), separators=(",", ":"), ensure_ascii=False
+        ).encode()
         self._kinesis.put_record(StreamName=self._stream, Data=data, PartitionKey=partition_key)

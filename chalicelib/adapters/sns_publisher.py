@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..observability.correlation import sns_message_attributes
+
 __all__ = ["PublishFailed", "SnsMessagePublisher"]
 
 
@@ -31,11 +33,13 @@ class SnsMessagePublisher:
 
     def publish_batch(self, messages: Sequence[str]) -> None:
         pending = {str(i): message for i, message in enumerate(messages)}
+        attributes = sns_message_attributes()  # the ids in force, one hop further
         for attempt in range(1, self._max_attempts + 1):
             response = self._sns.publish_batch(
                 TopicArn=self._topic_arn,
                 PublishBatchRequestEntries=[
-                    {"Id": entry_id, "Message": message} for entry_id, message in pending.items()
+                    {"Id": entry_id, "Message": message, "MessageAttributes": attributes}
+                    for entry_id, message in pending.items()
                 ],
             )
             failed = response.get("Failed", [])

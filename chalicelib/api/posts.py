@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from .. import wiring
+from ..observability.metrics import POSTS_PUBLISHED, count
 from .responses import api_view, json_object_body, json_response
 
 __all__ = ["bp"]
@@ -17,4 +18,5 @@ bp = Blueprint(__name__)
 def post_yubl() -> Response:
     body = json_object_body(bp.current_request, frozenset({"author_id", "text"}))
     yubl = wiring.posting_service().post(body.get("author_id"), body.get("text"))
+    count(POSTS_PUBLISHED)
     return json_response({"yubl_id": yubl.yubl_id, "posted_at": yubl.posted_at}, 202)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from chalice import Blueprint
 from chalice.app import SNSEvent
 
 from .. import wiring
+from ..observability.metrics import FEED_ENTRIES_WRITTEN, POST_TO_FEED_LATENCY, count, record
 from ..settings import current
 from ..streams.processor import StreamProcessor
 
@@ -17,7 +19,11 @@ bp = Blueprint(__name__)
 
 
 def _add_group(message: Any) -> None:
-    wiring.feed_service().add_group(message)
+    written = wiring.feed_service().add_group(message)
+    count(FEED_ENTRIES_WRITTEN, written.entries)
+    posted = datetime.fromisoformat(written.posted_at.replace("Z", "+00:00"))
+    latency_ms = (datetime.now(UTC) - posted).total_seconds() * 1000
+    record(POST_TO_FEED_LATENCY, round(latency_ms, 1), "Milliseconds")
 
 
 processor = StreamProcessor(

@@ -12,6 +12,7 @@ from chalice import Blueprint
 from chalice.app import KinesisEvent
 
 from .. import wiring
+from ..observability.metrics import FOLLOWERS_FANNED_OUT, count
 from ..settings import current
 from ..streams.processor import StreamProcessor
 
@@ -21,7 +22,8 @@ bp = Blueprint(__name__)
 
 
 def _distribute(payload: Any) -> None:
-    wiring.distribution_service().distribute(payload)
+    distribution = wiring.distribution_service().distribute(payload)
+    count(FOLLOWERS_FANNED_OUT, distribution.followers)
 
 
 processor = StreamProcessor(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ..domain.fanout import parse_group_message
@@ -10,7 +11,14 @@ from ..domain.paging import Page
 from ..domain.validation import check_user_id
 from .ports import FeedStore
 
-__all__ = ["FeedService"]
+__all__ = ["FeedService", "FeedWrite"]
+
+
+@dataclass(frozen=True)
+class FeedWrite:
+    yubl_id: str
+    posted_at: str
+    entries: int
 
 
 class FeedService:
@@ -20,9 +28,9 @@ class FeedService:
     def read(self, user_id: Any, limit: int, cursor: str | None) -> Page[FeedEntry]:
         return self._store.page(check_user_id("user_id", user_id), limit, cursor)
 
-    def add_group(self, message: Any) -> int:
-        """Write a feed-fanout message's yubl into each follower's feed; returns entries written."""
+    def add_group(self, message: Any) -> FeedWrite:
+        """Write a feed-fanout message's yubl into each follower's feed."""
         yubl, followers = parse_group_message(message)
         entries = entries_for(yubl, followers)
         self._store.put_entries(entries)
-        return len(entries)
+        return FeedWrite(yubl_id=yubl.yubl_id, posted_at=yubl.posted_at, entries=len(entries))

@@ -19,12 +19,13 @@ from aws_lambda_powertools.utilities.batch import (
 )
 
 from ..domain.errors import InvalidInput
+from ..observability import metrics
 from ..observability.correlation import CallChainTooLong, bind, check_call_chain
 from ..observability.logging import logger
-from ..observability.metrics import BATCH_SIZE, FAILURES_BY_POLICY, count
+from ..observability.metrics import BATCH_SIZE, FAILURES_BY_POLICY, ITERATOR_AGE, count
 from .parking import FailedRecord, FailureSink
 from .policies import FailurePolicy, PolicyName
-from .records import IncomingRecord, event_records
+from .records import IncomingRecord, event_records, iterator_age_ms
 
 __all__ = ["PERMANENT_ERRORS", "StreamProcessor", "processors"]
 
@@ -61,6 +62,9 @@ class StreamProcessor:
         """Process a Lambda event; the return value is Lambda's partial batch response."""
         records = event_records(event)
         count(BATCH_SIZE, len(records), function=self.name)
+        age = iterator_age_ms(event, self._clock())
+        if age is not None:
+            metrics.record(ITERATOR_AGE, age, "Milliseconds", function=self.name)
         policy = self.policy.name
         if policy is PolicyName.REPORT_ITEM_FAILURES and records:
             event_type = _POWERTOOLS_TYPES.get(records[0].source)

@@ -7,6 +7,7 @@ import binascii
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from ..domain.errors import InvalidInput
@@ -17,7 +18,7 @@ from ..observability.correlation import (
     from_sqs_record,
 )
 
-__all__ = ["IncomingRecord", "NotJson", "event_records"]
+__all__ = ["IncomingRecord", "NotJson", "event_records", "iterator_age_ms"]
 
 
 class NotJson(InvalidInput):
@@ -104,3 +105,12 @@ def event_records(event: Mapping[str, Any]) -> list[IncomingRecord]:
         else:
             raise ValueError(f"unsupported event source {source!r}")
     return records
+
+
+def iterator_age_ms(event: Mapping[str, Any], now: datetime) -> float | None:
+    """Age of the batch's last Kinesis record now (Lambda's IteratorAge); None if not Kinesis."""
+    records = event.get("Records") or []
+    if not records or records[-1].get("eventSource") != "aws:kinesis":
+        return None
+    arrived = float(records[-1]["kinesis"]["approximateArrivalTimestamp"])
+    return round(max(0.0, now.timestamp() - arrived) * 1000, 1)

@@ -27,9 +27,10 @@ def _json(response) -> dict:
     return json.loads(response.body)
 
 
-def _post(client: Client, path: str, body: object) -> object:
+def _post(client: Client, path: str, body: object, headers: dict | None = None) -> object:
     raw = body if isinstance(body, str) else json.dumps(body)
-    return client.http.post(path, headers={"Content-Type": "application/json"}, body=raw)
+    headers = {"Content-Type": "application/json", **(headers or {})}
+    return client.http.post(path, headers=headers, body=raw)
 
 
 def _records_for(author: str) -> list[dict]:
@@ -54,14 +55,30 @@ def test_health(client):
     assert (response.status_code, _json(response)) == (200, {"status": "ok"})
 
 
-def test_post_yubl_publishes_one_event_keyed_by_author(client, unique):
+def test_post_yubl_publishes_one_event_keyed_by_author_with_correlation_ids(client, unique):
     author = f"{unique}-author"
-    response = _post(client, "/yubls", {"author_id": author, "text": "hello"})
+    response = _post(
+        client,
+        "/yubls",
+        {"author_id": author, "text": "hello"},
+        headers={
+            "x-correlation-id": f"corr-{unique}",
+            "x-correlation-user-agent": "curl",
+            "debug-log-enabled": "false",
+        },
+    )
     assert response.status_code == 202
+    assert response.headers["x-correlation-id"] == f"corr-{unique}"
     body = _json(response)
     assert sorted(body) == ["posted_at", "yubl_id"]
     [record] = _records_for(author)
     assert json.loads(record["Data"]) == {
+        "__context__": {
+            "x-correlation-id": f"corr-{unique}",
+            "x-correlation-user-agent": "curl",
+            "call-chain-length": "1",
+            "debug-log-enabled": "false",
+        },
         "type": "yubl-posted",
         "yubl": {
             "yubl_id": body["yubl_id"],

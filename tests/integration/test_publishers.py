@@ -9,6 +9,7 @@ import pytest
 
 from chalicelib.adapters.kinesis_publisher import KinesisEventPublisher
 from chalicelib.adapters.sns_publisher import SnsMessagePublisher
+from chalicelib.observability.context import bind
 
 pytestmark = pytest.mark.emulator
 
@@ -29,13 +30,20 @@ def _all_records(stream: str) -> list[dict]:
     return records
 
 
-def test_event_is_put_on_the_stream_as_json_keyed_by_partition_key(stack_outputs, unique):
+IDS = {"x-correlation-id": "c-1", "call-chain-length": "1", "debug-log-enabled": "false"}
+NEXT_HOP = {**IDS, "call-chain-length": "2"}
+
+
+def test_event_is_put_on_the_stream_as_json_with_the_ids_in_force(stack_outputs, unique):
     stream = stack_outputs["YublPostedStreamName"]
-    KinesisEventPublisher(boto3.client("kinesis"), stream).publish(
-        {"type": "probe", "id": unique}, partition_key=f"{unique}-author"
-    )
+    with bind(IDS):
+        KinesisEventPublisher(boto3.client("kinesis"), stream).publish(
+            {"type": "probe", "id": unique}, partition_key=f"{unique}-author"
+        )
     mine = [r for r in _all_records(stream) if r["PartitionKey"] == f"{unique}-author"]
-    assert [json.loads(r["Data"]) for r in mine] == [{"type": "probe", "id": unique}]
+    assert [json.loads(r["Data"]) for r in mine] == [
+        {"type": "probe", "id": unique, "__context__": NEXT_HOP}
+    ]
 
 
 def test_batch_reaches_a_subscribed_queue_in_full(stack_outputs, unique):
@@ -53,13 +61,22 @@ def test_batch_reaches_a_subscribed_queue_in_full(stack_outputs, unique):
         Attributes={"RawMessageDelivery": "true"},
     )["SubscriptionArn"]
     try:
-        SnsMessagePublisher(sns, topic).publish_batch([f"{unique}-{i}" for i in range(10)])
-        bodies: list[str] = []
+        with bind(IDS):
+            SnsMessagePublisher(sns, topic).publish_batch([f"{unique}-{i}" for i in range(10)])
+        received: list[dict] = []
         for _ in range(10):
-            got = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
-            bodies += [m["Body"] for m in got.get("Messages", [])]
-            if len(bodies) >= 10:
+            got = sqs.receive_message(
+                QueueUrl=queue_url,
+                MaxNumberOfMessages=10,
+                WaitTimeSeconds=1,
+                MessageAttributeNames=["All"],
+            )
+            received += got.get("Messages", [])
+            if len(received) >= 10:
                 break
-        assert sorted(bodies) == sorted(f"{unique}-{i}" for i in range(10))
+        assert sorted(m["Body"] for m in received) == sorted(f"{unique}-{i}" for i in range(10))
+        for message in received:
+            attributes = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
+            assert attributes == NEXT_HOP
     finally:
         sns.unsubscribe(SubscriptionArn=subscription)

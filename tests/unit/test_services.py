@@ -17,7 +17,7 @@ from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.fanout import encode_group
 from chalicelib.domain.posts import new_yubl, yubl_posted_event
 from chalicelib.services.distribution import Distribution, DistributionService
-from chalicelib.services.feeds import FeedService
+from chalicelib.services.feeds import FeedService, FeedWrite
 from chalicelib.services.following import FollowingService
 from chalicelib.services.posting import PostingService
 
@@ -114,7 +114,7 @@ def test_adding_a_group_writes_one_entry_per_follower_and_replay_does_not_duplic
     service = FeedService(store)
     yubl = new_yubl("author", "hi", now=NOW, suffix="x")
     [message] = encode_group(yubl, ["f1", "f2", "f2", "f3"])
-    assert service.add_group(json.loads(message)) == 3
+    assert service.add_group(json.loads(message)) == FeedWrite(yubl.yubl_id, yubl.posted_at, 3)
     service.add_group(json.loads(message))
     assert sorted(store.entries) == [
         ("f1", yubl.yubl_id),

@@ -1,0 +1,1 @@
+"""Operator commands for a deployed stage (local or AWS); not deployed themselves."""
