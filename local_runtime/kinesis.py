@@ -26,6 +26,7 @@ from local_runtime.destinations import Destination
 from local_runtime.events import (
     KinesisEvent,
     KinesisEventRecord,
+    iso_millis,
     json_size,
     kinesis_failure_record,
     kinesis_record,
@@ -60,6 +61,7 @@ class _Sub:
     invokes: int = 0
     request_id: str = ""
     function_error: str | None = None
+    lane: _Lane | None = None
 
 
 @dataclass
@@ -92,13 +94,19 @@ class _Progress:
 
 
 class _Lane:
-    """Records of one shard for one of ParallelizationFactor concurrent batches."""
+    """Records of one shard for one of ParallelizationFactor concurrent batches.
+
+    With a tumbling window the lane also carries the window's start and the state the
+    function returned last, handed back to it on the next invocation of that window.
+    """
 
     def __init__(self) -> None:
         self.records: deque[KinesisEventRecord] = deque()
         self.sizes: deque[int] = deque()
         self.first_arrival_local: float | None = None
         self.cond = threading.Condition()
+        self.window_start: float | None = None
+        self.window_state: dict[str, Any] = {}
 
 
 class ShardPoller:
@@ -119,6 +127,7 @@ class ShardPoller:
         self.position: int | None = None
         self.reader_done = False
         self.finished = False
+        self._finishing = False
         self._threads: list[threading.Thread] = []
 
     # -- start -------------------------------------------------------------------------
@@ -268,30 +277,42 @@ class ShardPoller:
 
     # -- batching and invoking -----------------------------------------------------------
     def _next_batch(self, lane: _Lane) -> list[KinesisEventRecord]:
-        """Wait for a batch: full, or the window has passed, or 6 MB reached."""
-        stopping = self.mapping.stopping
+        """A batch when one is due (full, 6 MB, or the batching window passed), else []."""
         size = self.settings.batch_size
         window = self.settings.maximum_batching_window_in_seconds
         with lane.cond:
-            while not stopping.is_set():
-                if lane.records:
-                    full = len(lane.records) >= size or sum(lane.sizes) >= SIX_MB
-                    started = lane.first_arrival_local or now()
-                    remaining = started + window - now()
-                    if full or remaining <= 0:
-                        return self._cut(lane)
-                    lane.cond.wait(min(remaining, 0.5))
-                elif self.reader_done:
-                    return []
-                else:
-                    lane.cond.wait(0.5)
+            if lane.records:
+                full = len(lane.records) >= size or sum(lane.sizes) >= SIX_MB
+                started = lane.first_arrival_local or now()
+                remaining = started + window - now()
+                if full or remaining <= 0 or self._crosses_window(lane):
+                    return self._cut(lane)
+                lane.cond.wait(min(remaining, 0.5))
+            elif not self.reader_done:
+                lane.cond.wait(0.5)
         return []
+
+    def _window_of(self, record: KinesisEventRecord) -> float:
+        width = self.settings.tumbling_window_in_seconds
+        arrival = record["kinesis"]["approximateArrivalTimestamp"]
+        return float(int(arrival // width) * width)
+
+    def _crosses_window(self, lane: _Lane) -> bool:
+        """A tumbling window never shares a batch with the next one."""
+        if not self.settings.tumbling_window_in_seconds or not lane.records:
+            return False
+        first = self._window_of(lane.records[0])
+        return self._window_of(lane.records[-1]) != first
 
     def _cut(self, lane: _Lane) -> list[KinesisEventRecord]:
         batch: list[KinesisEventRecord] = []
         total = _EVENT_OVERHEAD
+        tumbling = bool(self.settings.tumbling_window_in_seconds)
+        window = self._window_of(lane.records[0]) if tumbling and lane.records else None
         while lane.records and len(batch) < self.settings.batch_size:
             if batch and total + lane.sizes[0] > SIX_MB:
+                break
+            if window is not None and self._window_of(lane.records[0]) != window:
                 break
             total += lane.sizes.popleft()
             batch.append(lane.records.popleft())
@@ -300,19 +321,61 @@ class ShardPoller:
 
     def _work(self, lane: _Lane) -> None:
         stopping = self.mapping.stopping
+        tumbling = self.settings.tumbling_window_in_seconds
         while not stopping.is_set():
+            if tumbling and lane.window_start is not None:
+                closes = lane.window_start + tumbling
+                if self.mapping.clock() >= closes and not lane.records:
+                    self._close_window(lane)
+                    continue
             if self.reader_done and not lane.records:
+                if tumbling and lane.window_start is not None:
+                    self._close_window(lane, early=True)
                 self._maybe_finish()
                 return
             batch = self._next_batch(lane)
-            if batch:
-                self._process(batch)
+            if not batch:
+                continue
+            if tumbling:
+                window = self._window_of(batch[0])
+                if lane.window_start is not None and window != lane.window_start:
+                    self._close_window(lane)
+                if lane.window_start is None:
+                    lane.window_start, lane.window_state = window, {}
+            self._process(batch, lane)
 
-    def _process(self, batch: list[KinesisEventRecord]) -> None:
+    def _window_fields(self, lane: _Lane, final: bool, early: bool = False) -> dict[str, Any]:
+        start = lane.window_start or 0.0
+        return {
+            "window": {
+                "start": iso_millis(start),
+                "end": iso_millis(start + self.settings.tumbling_window_in_seconds),
+            },
+            "state": dict(lane.window_state),
+            "shardId": self.shard_id,
+            "eventSourceARN": self.mapping.stream_arn,
+            "isFinalInvokeForWindow": final,
+            "isWindowTerminatedEarly": early,
+        }
+
+    def _close_window(self, lane: _Lane, early: bool = False) -> None:
+        """The final invoke of a window: no records, the state so far, flagged final."""
+        attempts = 0
+        while not self.mapping.stopping.is_set():
+            event = {"Records": [], **self._window_fields(lane, final=True, early=early)}
+            invocation = self.mapping.target.invoke(self.source, event)
+            limit = self.settings.maximum_retry_attempts
+            if invocation.ok or (limit != -1 and attempts >= limit):
+                break
+            attempts += 1
+            self.mapping.stopping.wait(self.mapping.retry_delay(attempts))
+        lane.window_start, lane.window_state = None, {}
+
+    def _process(self, batch: list[KinesisEventRecord], lane: _Lane | None = None) -> None:
         """Invoke until every record of ``batch`` is done; the lane waits meanwhile."""
         settings = self.settings
         stopping = self.mapping.stopping
-        queue: deque[_Sub] = deque([_Sub(batch)])
+        queue: deque[_Sub] = deque([_Sub(batch, lane=lane)])
         while queue:
             sub = queue.popleft()
             if settings.maximum_record_age_in_seconds != -1:
@@ -333,21 +396,21 @@ class ShardPoller:
                 return  # abandoned: the checkpoint stays before it, as after a crash
             if settings.bisect_batch_on_function_error and len(remaining) > 1:
                 half = len(remaining) // 2
-                queue.appendleft(_Sub(remaining[half:], retries=sub.retries))
-                queue.appendleft(_Sub(remaining[:half], retries=sub.retries))
+                queue.appendleft(_Sub(remaining[half:], retries=sub.retries, lane=lane))
+                queue.appendleft(_Sub(remaining[:half], retries=sub.retries, lane=lane))
                 continue
             attempts = settings.maximum_retry_attempts
             if attempts != -1 and sub.retries >= attempts:
                 self._give_up(sub, remaining, "RetryAttemptsExhausted")
                 continue
-            if remaining is not sub.records:
-                sub = _Sub(remaining, retries=sub.retries, invokes=0)
+            if failed_at > 0:  # a partial failure: the rest is a new run of records
+                sub = _Sub(remaining, retries=sub.retries, invokes=sub.invokes, lane=lane)
             sub.retries += 1
             stopping.wait(self.mapping.retry_delay(sub.retries))
             queue.appendleft(sub)
 
     def _expired_prefix(self, records: list[KinesisEventRecord]) -> list[KinesisEventRecord]:
-        limit = time.time() - self.settings.maximum_record_age_in_seconds
+        limit = self.mapping.clock() - self.settings.maximum_record_age_in_seconds
         expired = []
         for record in records:
             if record["kinesis"]["approximateArrivalTimestamp"] >= limit:
@@ -358,7 +421,10 @@ class ShardPoller:
     def _invoke(self, sub: _Sub) -> int | None:
         """Invoke once; None on success, else the index of the first record to retry."""
         event: KinesisEvent = {"Records": list(sub.records)}
-        handed_over = time.time()
+        tumbling = self.settings.tumbling_window_in_seconds and sub.lane is not None
+        if tumbling and sub.lane is not None:
+            event.update(self._window_fields(sub.lane, final=False))  # type: ignore[typeddict-item]
+        handed_over = self.mapping.clock()
         last_arrival = sub.records[-1]["kinesis"]["approximateArrivalTimestamp"]
         self.iterator_age_ms = max(0.0, (handed_over - last_arrival) * 1000)
         verdict: dict[str, int | None] = {}
@@ -371,6 +437,12 @@ class ShardPoller:
             return "error" if not invocation.ok else f"partial(failed_from={failed})"
 
         invocation = self.mapping.target.invoke(self.source, event, outcome)
+        if tumbling and sub.lane is not None and invocation.ok:
+            state = (
+                invocation.response.get("state") if isinstance(invocation.response, dict) else None
+            )
+            if isinstance(state, dict):
+                sub.lane.window_state = state
         sub.invokes += 1
         sub.request_id = invocation.request_id
         sub.function_error = None if invocation.ok else "Unhandled"
@@ -412,7 +484,7 @@ class ShardPoller:
                 records=records,
                 shard_id=self.shard_id,
                 stream_arn=self.mapping.stream_arn,
-                now=time.time(),
+                now=self.mapping.clock(),
             )
             destination.send(record)
         log.warning(
@@ -446,11 +518,13 @@ class ShardPoller:
 
     def _maybe_finish(self) -> None:
         with self.progress_lock:
-            if self.finished or not self.reader_done or self.progress.outstanding:
+            if self._finishing or not self.reader_done or self.progress.outstanding:
                 return
             if any(lane.records for lane in self.lanes) or self.liveness.held:
                 return
-            self.finished = True
+            if any(lane.window_start is not None for lane in self.lanes):
+                return
+            self._finishing = True
             checkpoint = self.progress.checkpoint
         self.mapping.store.save(
             self.mapping.lease_key,
@@ -460,7 +534,8 @@ class ShardPoller:
             ),
         )
         log.info("%s: shard drained (SHARD_END)", self.source)
-        self.mapping.shard_finished(self.shard_id)
+        self.mapping.shard_finished(self.shard_id)  # children start before we report idle
+        self.finished = True
 
     def idle_since(self, since: float) -> bool:
         if self.finished:
@@ -497,8 +572,10 @@ class KinesisMapping:
         stopping: threading.Event,
         poll_interval: float,
         retry_delays: tuple[float, float],
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.target = target
+        self.clock = clock
         self.stream_name = stream_name
         self.settings = settings
         self.kinesis = kinesis

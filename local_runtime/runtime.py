@@ -87,6 +87,7 @@ class LocalRuntime:
         stream_retry_delays: tuple[float, float] | None = None,
         status_interval: float | None = None,
         async_concurrency: int = 4,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.app = app
         self.stage = stage
@@ -116,6 +117,7 @@ class LocalRuntime:
             else _env_float("LOCAL_RUNTIME_STATUS_INTERVAL", 30.0)
         )
         self.async_concurrency = async_concurrency
+        self.clock = clock
         self.invoker = Invoker()
         self.sources: list[_Source] = []
         self.region = ""
@@ -214,6 +216,7 @@ class LocalRuntime:
                         stopping=self._stopping,
                         poll_interval=self.poll_interval,
                         retry_delays=self.stream_retry_delays,
+                        clock=self.clock,
                     )
                 )
             elif isinstance(source, SQSEventConfig):
@@ -258,6 +261,7 @@ class LocalRuntime:
                         stopping=self._stopping,
                         poll_interval=self.poll_interval,
                         concurrency=self.async_concurrency,
+                        clock=self.clock,
                     )
                 )
             else:
@@ -318,6 +322,10 @@ class LocalRuntime:
     @property
     def invocations(self) -> list[Invocation]:
         return self.invoker.history
+
+    def on_invocation(self, listener: Callable[[Invocation], None]) -> None:
+        """Call ``listener`` after each invocation, in the poller's thread, before it goes on."""
+        self.invoker.subscribe(listener)
 
     def invocations_of(self, function: str) -> list[Invocation]:
         return [i for i in self.invoker.history if i.function == function]

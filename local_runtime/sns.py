@@ -18,6 +18,7 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,8 +82,10 @@ class SnsSubscription:
         stopping: threading.Event,
         poll_interval: float,
         concurrency: int,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.target = target
+        self.clock = clock
         self.topic = topic
         self.queue_name = queue_name
         self.settings = settings
@@ -236,7 +239,7 @@ class SnsSubscription:
         if self.stopping.is_set():
             self.liveness.release(1)  # stays invisible, comes back after a restart
             return
-        if time.time() - job.sent_at > self.settings.maximum_event_age_in_seconds:
+        if self.clock() - job.sent_at > self.settings.maximum_event_age_in_seconds:
             self._finish(job, "EventAgeExceeded", None, None)
             return
         invocation = self.target.invoker.invoke(
@@ -271,7 +274,7 @@ class SnsSubscription:
                     payload=job.event,
                     function_error=function_error,
                     response_payload=response_payload,
-                    now=time.time(),
+                    now=self.clock(),
                 )
             )
         if condition != "Success":
