@@ -8,7 +8,9 @@ from chalicelib.api import feed, followers, health, posts
 from chalicelib.events import add_to_feed, dispatcher, retry_worker
 from chalicelib.observability.middleware import http_correlation, invocation_logging
 
-app = Chalice(app_name="yubl-fanout")
+# configure_logs=False: logging is Powertools' JSON logger (chalicelib.observability);
+# Chalice would otherwise set the logger of the same name to ERROR.
+app = Chalice(app_name="yubl-fanout", configure_logs=False)
 
 # the first registered is the outermost: the invocation is logged around everything
 app.register_middleware(invocation_logging, "all")

@@ -1,6 +1,7 @@
 """``python -m devstack`` (``make run``): bring the local stack up, stop it on Ctrl-C or SIGTERM.
 
-``LOCAL_AWS_PORT`` (default 4566) and ``API_PORT`` (default 8000) choose the ports.
+``LOCAL_AWS_PORT`` (default 4566) and ``API_PORT`` (default 8000) choose the ports,
+``LOCAL_LOG_DIR`` (default ``.local``) where the logs go.
 """
 
 from __future__ import annotations
@@ -9,15 +10,17 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 from types import FrameType
 
-from .stack import LocalStack
+from .stack import PROJECT_DIR, LocalStack
 
 
 def main() -> int:
     stack = LocalStack(
         aws_port=int(os.environ.get("LOCAL_AWS_PORT", "4566")),
         api_port=int(os.environ.get("API_PORT", "8000")),
+        log_dir=Path(os.environ.get("LOCAL_LOG_DIR") or PROJECT_DIR / ".local").resolve(),
     )
     stopping = threading.Event()
 

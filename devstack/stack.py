@@ -54,12 +54,9 @@ class LocalStack:
     project_dir: Path = PROJECT_DIR
     echo: bool = True
     retry_visibility_seconds: int = 5  # a failed parked record shows again this soon
+    log_dir: Path = PROJECT_DIR / ".local"
     emulator: Emulator | None = None
     children: list[Child] = field(default_factory=list)
-
-    @property
-    def log_dir(self) -> Path:
-        return self.project_dir / ".local"
 
     @property
     def api_url(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from .. import wiring
+from ..observability.logging import logger
 from ..observability.metrics import POSTS_PUBLISHED, count
 from .responses import api_view, json_object_body, json_response
 
@@ -18,5 +19,6 @@ bp = Blueprint(__name__)
 def post_yubl() -> Response:
     body = json_object_body(bp.current_request, frozenset({"author_id", "text"}))
     yubl = wiring.posting_service().post(body.get("author_id"), body.get("text"))
+    logger.info("yubl posted", yubl_id=yubl.yubl_id, author_id=yubl.author_id)
     count(POSTS_PUBLISHED)
     return json_response({"yubl_id": yubl.yubl_id, "posted_at": yubl.posted_at}, 202)

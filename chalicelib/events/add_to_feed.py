@@ -9,6 +9,7 @@ from chalice import Blueprint
 from chalice.app import SNSEvent
 
 from .. import wiring
+from ..observability.logging import logger
 from ..observability.metrics import FEED_ENTRIES_WRITTEN, POST_TO_FEED_LATENCY, count, record
 from ..settings import current
 from ..streams.processor import StreamProcessor
@@ -20,6 +21,7 @@ bp = Blueprint(__name__)
 
 def _add_group(message: Any) -> None:
     written = wiring.feed_service().add_group(message)
+    logger.info("feed entries written", yubl_id=written.yubl_id, entries=written.entries)
     count(FEED_ENTRIES_WRITTEN, written.entries)
     posted = datetime.fromisoformat(written.posted_at.replace("Z", "+00:00"))
     latency_ms = (datetime.now(UTC) - posted).total_seconds() * 1000

@@ -12,6 +12,7 @@ from chalice import Blueprint
 from chalice.app import KinesisEvent
 
 from .. import wiring
+from ..observability.logging import logger
 from ..observability.metrics import FOLLOWERS_FANNED_OUT, count
 from ..settings import current
 from ..streams.processor import StreamProcessor
@@ -23,6 +24,13 @@ bp = Blueprint(__name__)
 
 def _distribute(payload: Any) -> None:
     distribution = wiring.distribution_service().distribute(payload)
+    logger.info(
+        "yubl distributed",
+        yubl_id=distribution.yubl_id,
+        followers=distribution.followers,
+        messages=distribution.messages,
+        batches=distribution.batches,
+    )
     count(FOLLOWERS_FANNED_OUT, distribution.followers)
 
 

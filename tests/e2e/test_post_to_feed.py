@@ -1,0 +1,143 @@
+"""One author, 2,000 followers, one post: every feed holds it exactly once."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import boto3
+import pytest
+import requests
+from boto3.dynamodb.conditions import Attr
+
+from devstack.stack import PROJECT_DIR
+
+from .conftest import wait_for
+
+pytestmark = pytest.mark.e2e
+
+FOLLOWERS = 2_000
+
+
+def _feed_rows_for(yubl_id: str) -> list[dict]:
+    table = boto3.resource("dynamodb").Table("feeds-local")
+    rows: list[dict] = []
+    kwargs: dict = {"FilterExpression": Attr("yubl_id").eq(yubl_id)}
+    while True:
+        page = table.scan(**kwargs)
+        rows += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return rows
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+@pytest.fixture(scope="module")
+def fan_out(local_stack):
+    """2,000 users follow one author over HTTP, then the author posts once."""
+    api = local_stack.api_url
+    author = f"author-{uuid.uuid4().hex[:8]}"
+    followers = [f"fan-{i:04d}-{author}" for i in range(FOLLOWERS)]
+    session = requests.Session()
+
+    def follow(follower: str) -> int:
+        return requests.put(f"{api}/users/{author}/followers/{follower}", timeout=30).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(follow, followers))
+    assert statuses == [204] * FOLLOWERS
+
+    correlation_id = f"e2e-{uuid.uuid4().hex}"
+    response = session.post(
+        f"{api}/yubls",
+        json={"author_id": author, "text": "hello, 2,000 followers"},
+        headers={"x-correlation-id": correlation_id, "debug-log-enabled": "false"},
+        timeout=30,
+    )
+    assert response.status_code == 202
+    assert response.headers["x-correlation-id"] == correlation_id
+    return {
+        "author": author,
+        "followers": followers,
+        "yubl": response.json(),
+        "correlation_id": correlation_id,
+    }
+
+
+def test_every_follower_feed_holds_the_post_exactly_once(local_stack, fan_out):
+    yubl_id = fan_out["yubl"]["yubl_id"]
+    rows = wait_for(
+        lambda: (r := _feed_rows_for(yubl_id)) and len(r) >= FOLLOWERS and r,
+        timeout=180,
+        what=f"{FOLLOWERS} feed entries of {yubl_id}",
+    )
+    assert sorted(row["user_id"] for row in rows) == sorted(fan_out["followers"])
+
+    def feed(follower: str) -> list[dict]:
+        response = requests.get(f"{local_stack.api_url}/users/{follower}/feed", timeout=30)
+        assert response.status_code == 200
+        return response.json()["items"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        feeds = list(pool.map(feed, fan_out["followers"]))
+    expected = {
+        "yubl_id": yubl_id,
+        "author_id": fan_out["author"],
+        "text": "hello, 2,000 followers",
+        "posted_at": fan_out["yubl"]["posted_at"],
+    }
+    assert all(items == [expected] for items in feeds)
+
+
+def _lines_with(log_file, correlation_id: str) -> list[dict]:
+    lines = []
+    for raw in log_file.read_text().splitlines():
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(line, dict) and line.get("x-correlation-id") == correlation_id:
+            lines.append(line)
+    return lines
+
+
+def test_one_post_is_traceable_from_http_to_every_feed_write(local_stack, fan_out):
+    correlation_id = fan_out["correlation_id"]
+    groups = FOLLOWERS // 500
+
+    def all_writes_logged():
+        lines = _lines_with(local_stack.log_file, correlation_id)
+        writes = [line for line in lines if line.get("message") == "feed entries written"]
+        return lines if len(writes) == groups else None
+
+    lines = wait_for(all_writes_logged, timeout=180, what="every add_to_feed log line")
+    messages = {(line["function_name"], line.get("message")) for line in lines}
+    assert ("api_handler", "yubl posted") in messages
+    assert ("distribute_yubl", "yubl distributed") in messages
+    writes = [line for line in lines if line.get("message") == "feed entries written"]
+    assert [(w["function_name"], w["entries"]) for w in writes] == [("add_to_feed", 500)] * groups
+    assert len({w["function_request_id"] for w in writes}) == groups  # one invocation each
+
+    trace = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "devstack.trace",
+            correlation_id,
+            "--log",
+            str(local_stack.log_file),
+        ],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    printed = trace.stdout.splitlines()
+    stamps = [line.split()[0] for line in printed]
+    assert stamps == sorted(stamps)
+    first_post = next(i for i, line in enumerate(printed) if "yubl posted" in line)
+    first_distribution = next(i for i, line in enumerate(printed) if "yubl distributed" in line)
+    last_write = max(i for i, line in enumerate(printed) if "feed entries written" in line)
+    assert first_post < first_distribution < last_write
