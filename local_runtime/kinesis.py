@@ -35,11 +35,19 @@ from local_runtime.filters import kinesis_filter_view, matches_any
 from local_runtime.invoker import Invocation
 from local_runtime.target import FunctionTarget, Liveness, now
 
-__all__ = ["KinesisMapping"]
+__all__ = ["KinesisMapping", "lane_of"]
 
 log = logging.getLogger("local_runtime")
 
 _EVENT_OVERHEAD = 64  # bytes of {"Records":[...]} around the records
+
+
+def lane_of(partition_key: str, factor: int) -> int:
+    """Which of ``factor`` concurrent batches of a shard a partition key belongs to."""
+    if factor == 1:
+        return 0
+    digest = hashlib.md5(partition_key.encode()).digest()
+    return int.from_bytes(digest[:8], "big") % factor
 
 
 def _epoch(value: Any) -> float:
@@ -161,6 +169,13 @@ class ShardPoller:
                 self.mapping.lease_key, self.shard_id, Checkpoint(opened_at=opened_at)
             )
         self.iterator = kinesis.get_shard_iterator(**args)["ShardIterator"]
+        log.info(
+            "%s: %s reads from %s %s",
+            self.source,
+            self.mapping.target.name,
+            args["ShardIteratorType"],
+            args.get("StartingSequenceNumber", args.get("Timestamp", "")),
+        )
 
     def start(self) -> None:
         reader = threading.Thread(target=self._guard(self._read), name=f"{self.source}:reader")
@@ -252,7 +267,7 @@ class ShardPoller:
                 keep = matches_any(patterns, kinesis_filter_view(record["kinesis"]))
                 self.progress.add(seq, done=not keep)
                 if keep:
-                    routed[self._lane_of(raw["PartitionKey"], factor)].append(record)
+                    routed[lane_of(raw["PartitionKey"], factor)].append(record)
             moved = self.progress.complete([])
         if moved:
             self._save_checkpoint()
@@ -268,12 +283,6 @@ class ShardPoller:
                     lane.sizes.append(json_size(record) + 1)
                 lane.cond.notify_all()
 
-    @staticmethod
-    def _lane_of(partition_key: str, factor: int) -> int:
-        if factor == 1:
-            return 0
-        digest = hashlib.md5(partition_key.encode()).digest()
-        return int.from_bytes(digest[:8], "big") % factor
 
     # -- batching and invoking -----------------------------------------------------------
     def _next_batch(self, lane: _Lane) -> list[KinesisEventRecord]:

@@ -1,0 +1,83 @@
+"""TumblingWindowInSeconds: state carried between invocations, a final invoke per window."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from local_runtime import LocalRuntime
+from local_runtime.events import iso_millis
+from tests.conformance.projects import (
+    kinesis_batches,
+    kinesis_project,
+    put_records,
+    stream_arn,
+    stream_arrivals,
+)
+
+pytestmark = pytest.mark.emulator
+
+FAST = {"stream_retry_delays": (0.01, 0.05), "poll_interval": 0.05}
+
+# Counts records in the window's state; Lambda hands the state back on the next call.
+APP = """
+import os
+from chalice import Chalice
+
+app = Chalice(app_name="conformance")
+
+
+@app.on_kinesis_record(
+    stream=os.environ["STREAM"],
+    batch_size=int(os.environ["BATCH_SIZE"]),
+    starting_position=os.environ["START"],
+    maximum_batching_window_in_seconds=int(os.environ["WINDOW"]),
+)
+def consume(event):
+    raw = event.to_dict()
+    state = dict(raw.get("state") or {})
+    state["count"] = state.get("count", 0) + len(raw["Records"])
+    return {"state": state}
+"""
+
+WIDTH = 900  # the longest window: three records written now share one, whatever the time
+
+
+def test_state_flows_through_the_window_and_a_final_invoke_closes_it(tmp_path, kinesis, new_stream):
+    # GIVEN three records and a 900 s tumbling window, batch size 2
+    stream = new_stream()
+    sequences = put_records(kinesis, stream, ["a", "b", "c"])
+    arrivals = stream_arrivals(kinesis, stream)
+    start = int(arrivals[sequences[0]] // WIDTH) * WIDTH
+    if int(arrivals[sequences[-1]] // WIDTH) * WIDTH != start:
+        pytest.skip("the records straddle a window boundary")
+    app_dir = kinesis_project(
+        tmp_path,
+        stream,
+        batch_size=2,
+        app_source=APP,
+        event_source={"TumblingWindowInSeconds": WIDTH},
+    )
+    offset = [0.0]
+    runtime = LocalRuntime.from_project(app_dir, clock=lambda: time.time() + offset[0], **FAST)
+    with runtime:
+        runtime.wait_for(lambda: len(runtime.invocations) == 2, timeout=30)
+        # WHEN the window's end passes
+        offset[0] = WIDTH
+        runtime.wait_for(lambda: len(runtime.invocations) == 3, timeout=30)
+    # THEN two invocations carried the state forward and a third, empty, was flagged final
+    assert kinesis_batches(runtime.invocations) == [["a", "b"], ["c"], []]
+    window = {"start": iso_millis(start), "end": iso_millis(start + WIDTH)}
+    common = {
+        "window": window,
+        "shardId": "shardId-000000000000",
+        "eventSourceARN": stream_arn(kinesis, stream),
+        "isWindowTerminatedEarly": False,
+    }
+    shapes = [{k: v for k, v in i.event.items() if k != "Records"} for i in runtime.invocations]
+    assert shapes == [
+        {**common, "state": {}, "isFinalInvokeForWindow": False},
+        {**common, "state": {"count": 2}, "isFinalInvokeForWindow": False},
+        {**common, "state": {"count": 3}, "isFinalInvokeForWindow": True},
+    ]
