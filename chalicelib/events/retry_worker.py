@@ -7,30 +7,19 @@ queue's redrive policy moves it to the dead-letter queue.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from chalice import Blueprint
 from chalice.app import SQSEvent
 
-from ..domain.errors import InvalidInput
 from ..settings import current
 from ..streams.policies import halt
-from ..streams.processor import StreamProcessor, processors
+from ..streams.processor import StreamProcessor
+from ..streams.retry import rerun_parked
 
 __all__ = ["bp", "processor"]
 
 bp = Blueprint(__name__)
-
-
-def rerun_parked(failed: Any) -> None:
-    if not isinstance(failed, dict) or failed.get("handler") not in processors:
-        raise InvalidInput("handler", f"names no known processor: {failed!r:.200}")
-    payload = failed.get("payload")
-    if payload is None and failed.get("text") is not None:
-        payload = json.loads(failed["text"])  # a re-driven record that was not JSON
-    processors[failed["handler"]].handle(payload)
-
 
 processor = StreamProcessor("retry_parked", rerun_parked, policy=halt())
 

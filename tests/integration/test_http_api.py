@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
 from collections.abc import Iterator
 
@@ -15,11 +16,22 @@ from devstack.stack import PROJECT_DIR
 pytestmark = pytest.mark.emulator
 
 
+def _load_app():
+    """Import this project's app.py under a name of its own.
+
+    The stage's environment must be set before the import; other tests load other
+    projects' app.py as module "app", so a plain import could find theirs.
+    """
+    spec = importlib.util.spec_from_file_location("yubl_fanout_app", PROJECT_DIR / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.app
+
+
 @pytest.fixture(scope="module")
 def client(stage_environment) -> Iterator[Client]:
-    from app import app  # the stage's environment must be set before the import
-
-    with Client(app, stage_name="local", project_dir=str(PROJECT_DIR)) as test_client:
+    with Client(_load_app(), stage_name="local", project_dir=str(PROJECT_DIR)) as test_client:
         yield test_client
 
 

@@ -1,0 +1,25 @@
+"""Re-running a parked record through the handler it failed in."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ..domain.errors import InvalidInput
+from .processor import processors
+
+__all__ = ["rerun_parked"]
+
+
+def rerun_parked(failed: Any) -> None:
+    """Run a parked record's payload through its processor's handler, once.
+
+    Raises on failure, so the retry queue keeps the message: SQS shows it again after
+    the visibility timeout, and the redrive policy dead-letters it after maxReceiveCount.
+    """
+    if not isinstance(failed, dict) or failed.get("handler") not in processors:
+        raise InvalidInput("handler", f"names no known processor: {failed!r:.200}")
+    payload = failed.get("payload")
+    if payload is None and failed.get("text") is not None:
+        payload = json.loads(failed["text"])  # a re-driven record that was not JSON
+    processors[failed["handler"]].handle(payload)
