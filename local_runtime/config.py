@@ -101,7 +101,7 @@ def _check_keys(function: str, given: Mapping[str, Any], allowed: set[str], kind
             )
         if key not in allowed:
             raise ConfigError(
-                f"{function}: event_source.{key} is not a {kind} setting "
+                f"{function}: event_source.{key} is not a setting for {kind} "
                 f"(allowed: {', '.join(sorted(allowed))})"
             )
 
@@ -209,7 +209,7 @@ def parse_kinesis_settings(
 ) -> KinesisSettings:
     """Merge the decorator's values with ``event_source`` and check Lambda's ranges."""
     given = dict(event_source or {})
-    _check_keys(function, given, _KINESIS_KEYS, "Kinesis")
+    _check_keys(function, given, _KINESIS_KEYS, "Kinesis mappings")
     _int_in(function, "BatchSize", batch_size, 1, 10000)
     window = maximum_batching_window_in_seconds
     if isinstance(window, bool) or not isinstance(window, int | float) or not 0 <= window <= 300:
@@ -272,7 +272,7 @@ def parse_sqs_settings(
 ) -> SqsSettings:
     """Merge the decorator's values with ``event_source`` and check Lambda's ranges."""
     given = dict(event_source or {})
-    _check_keys(function, given, _SQS_KEYS, "SQS")
+    _check_keys(function, given, _SQS_KEYS, "SQS mappings")
     window = maximum_batching_window_in_seconds
     if isinstance(window, bool) or not isinstance(window, int | float) or not 0 <= window <= 300:
         raise ConfigError(f"{function}: MaximumBatchingWindowInSeconds must be 0..300")
@@ -300,7 +300,7 @@ def parse_async_settings(
 ) -> AsyncSettings:
     """The asynchronous-invocation settings (PutFunctionEventInvokeConfig's names)."""
     given = dict(event_source or {})
-    _check_keys(function, given, _ASYNC_KEYS, "asynchronous invocation (SNS)")
+    _check_keys(function, given, _ASYNC_KEYS, "SNS (asynchronous invocation)")
     destinations = given.get("DestinationConfig")
     return AsyncSettings(
         maximum_retry_attempts=_int_in(

@@ -37,6 +37,7 @@ class Invocation:
     response: Any
     error_type: str | None
     error_message: str | None
+    stack_trace: tuple[str, ...]
     started_at: float
     duration_ms: float
 
@@ -53,7 +54,7 @@ class Invocation:
             "errorMessage": self.error_message,
             "errorType": self.error_type,
             "requestId": self.request_id,
-            "stackTrace": [],
+            "stackTrace": list(self.stack_trace),
         }
 
 
@@ -99,6 +100,7 @@ class Invoker:
                 response=None,
                 error_type=type(err).__name__,
                 error_message=str(err),
+                stack_trace=tuple(traceback.format_list(traceback.extract_tb(err.__traceback__))),
                 started_at=started,
                 duration_ms=(time.perf_counter() - clock) * 1000,
             )
@@ -113,6 +115,7 @@ class Invoker:
                 response=response,
                 error_type=None,
                 error_message=None,
+                stack_trace=(),
                 started_at=started,
                 duration_ms=(time.perf_counter() - clock) * 1000,
             )

@@ -283,7 +283,6 @@ class ShardPoller:
                     lane.sizes.append(json_size(record) + 1)
                 lane.cond.notify_all()
 
-
     # -- batching and invoking -----------------------------------------------------------
     def _next_batch(self, lane: _Lane) -> list[KinesisEventRecord]:
         """A batch when one is due (full, 6 MB, or the batching window passed), else []."""

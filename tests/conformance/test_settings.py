@@ -1,0 +1,143 @@
+"""Settings Lambda would refuse are refused at start, with a message naming key and range."""
+
+from __future__ import annotations
+
+import pytest
+
+from local_runtime import ConfigError, LocalRuntime
+from tests.conformance.projects import kinesis_project, unique, write_project
+
+pytestmark = pytest.mark.emulator
+
+SNS_APP = """
+import os
+from chalice import Chalice
+
+app = Chalice(app_name="conformance")
+
+
+@app.on_sns_message(topic=os.environ["TOPIC"])
+def notified(event):
+    pass
+"""
+
+
+KINESIS_REFUSALS = [
+    (
+        {"MaximumRetryAttempts": 10001},
+        "consume: MaximumRetryAttempts must be -1 or 0..10000, got 10001",
+    ),
+    (
+        {"MaximumRetryAttempts": -2},
+        "consume: MaximumRetryAttempts must be -1 or 0..10000, got -2",
+    ),
+    (
+        {"MaximumRecordAgeInSeconds": 59},
+        "consume: MaximumRecordAgeInSeconds must be -1 or 60..604800, got 59",
+    ),
+    (
+        {"ParallelizationFactor": 11},
+        "consume: ParallelizationFactor must be 1..10, got 11",
+    ),
+    (
+        {"TumblingWindowInSeconds": 901},
+        "consume: TumblingWindowInSeconds must be 0..900, got 901",
+    ),
+    (
+        {"BisectBatchOnFunctionError": "yes"},
+        "consume: BisectBatchOnFunctionError must be true or false, got 'yes'",
+    ),
+    (
+        {"FunctionResponseTypes": ["Other"]},
+        "consume: FunctionResponseTypes must be [] or [\"ReportBatchItemFailures\"], got ['Other']",
+    ),
+    (
+        {"BatchSize": 5},
+        "consume: event_source.BatchSize is set by the Chalice decorator; "
+        "set it there so there is one source of truth",
+    ),
+    (
+        {"Color": "red"},
+        "consume: event_source.Color is not a setting for Kinesis mappings (allowed: "
+        "BisectBatchOnFunctionError, DestinationConfig, Enabled, FilterCriteria, "
+        "FunctionResponseTypes, MaximumRecordAgeInSeconds, MaximumRetryAttempts, "
+        "ParallelizationFactor, StartingPositionTimestamp, TumblingWindowInSeconds)",
+    ),
+    (
+        {"FilterCriteria": {"Filters": [{"Pattern": "not json"}]}},
+        "consume: filter Pattern is not JSON: Expecting value: line 1 column 1 (char 0)",
+    ),
+    (
+        {"DestinationConfig": {"OnFailure": {"Destination": "no-such-queue"}}},
+        "consume: on-failure destination no-such-queue does not exist",
+    ),
+    (
+        {"DestinationConfig": {"OnFailure": {"Destination": "arn:aws:s3:::bucket"}}},
+        "consume: DestinationConfig.OnFailure.Destination must be an SQS queue or SNS topic, "
+        "got arn:aws:s3:::bucket",
+    ),
+]
+
+
+@pytest.mark.parametrize(("event_source", "message"), KINESIS_REFUSALS)
+def test_a_kinesis_setting_out_of_range_is_refused(tmp_path, event_source, message):
+    runtime = LocalRuntime.from_project(
+        kinesis_project(tmp_path, unique("unused"), event_source=event_source)
+    )
+    with pytest.raises(ConfigError) as raised:
+        runtime.start()
+    assert str(raised.value) == message
+
+
+def test_at_timestamp_needs_a_timestamp(tmp_path):
+    runtime = LocalRuntime.from_project(
+        kinesis_project(tmp_path, unique("unused"), start="AT_TIMESTAMP")
+    )
+    with pytest.raises(ConfigError) as raised:
+        runtime.start()
+    assert str(raised.value) == (
+        "consume: AT_TIMESTAMP needs event_source.StartingPositionTimestamp"
+    )
+
+
+SNS_REFUSALS = [
+    ({"MaximumRetryAttempts": 3}, "notified: MaximumRetryAttempts must be 0..2, got 3"),
+    (
+        {"MaximumEventAgeInSeconds": 59},
+        "notified: MaximumEventAgeInSeconds must be 60..21600, got 59",
+    ),
+    (
+        {"BisectBatchOnFunctionError": True},
+        "notified: event_source.BisectBatchOnFunctionError is not a setting for SNS "
+        "(asynchronous invocation) (allowed: DestinationConfig, MaximumEventAgeInSeconds, "
+        "MaximumRetryAttempts)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("event_source", "message"), SNS_REFUSALS)
+def test_an_sns_setting_out_of_range_is_refused(tmp_path, event_source, message):
+    app_dir = write_project(
+        tmp_path,
+        SNS_APP,
+        environment={"TOPIC": "unused"},
+        functions={"notified": {"event_source": event_source}},
+    )
+    with pytest.raises(ConfigError) as raised:
+        LocalRuntime.from_project(app_dir).start()
+    assert str(raised.value) == message
+
+
+def test_settings_for_a_function_that_is_not_an_event_handler_are_refused(tmp_path):
+    app_dir = write_project(
+        tmp_path,
+        SNS_APP,
+        environment={"TOPIC": "unused"},
+        functions={"api_handler": {"event_source": {"Enabled": False}}},
+    )
+    with pytest.raises(ConfigError) as raised:
+        LocalRuntime.from_project(app_dir).start()
+    assert str(raised.value) == (
+        "api_handler: event_source is set but the app has no Kinesis, SNS or SQS handler "
+        "of that name"
+    )

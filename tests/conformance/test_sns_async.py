@@ -1,0 +1,174 @@
+"""SNS -> Lambda: asynchronous invocation, two retries, then the on-failure destination."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import pytest
+
+from local_runtime import Invocation, LocalRuntime
+from tests.conformance.projects import unique, write_project
+
+pytestmark = pytest.mark.emulator
+
+FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:conformance-local-notified"
+FAST = {"async_retry_delays": (0.05, 0.05), "poll_interval": 0.05}
+
+# Fails on messages starting with "fail"; answers {"handled": message} otherwise.
+APP = """
+import os
+from chalice import Chalice
+
+app = Chalice(app_name="conformance")
+
+
+@app.on_sns_message(topic=os.environ["TOPIC"])
+def notified(event):
+    if event.message.startswith("fail"):
+        raise ValueError("cannot handle " + event.message)
+    return {"handled": event.message}
+"""
+
+
+@pytest.fixture
+def topic(sns) -> tuple[str, str]:
+    name = unique("conf-topic")
+    return name, sns.create_topic(Name=name)["TopicArn"]
+
+
+def project(tmp_path, topic_name: str, event_source: dict | None = None):
+    functions = {"notified": {"event_source": event_source}} if event_source else {}
+    return write_project(tmp_path, APP, environment={"TOPIC": topic_name}, functions=functions)
+
+
+def without_timestamp(record: dict) -> dict:
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", record["timestamp"])
+    return {k: v for k, v in record.items() if k != "timestamp"}
+
+
+def test_a_failing_event_is_retried_twice_then_sent_to_the_destination(
+    tmp_path, sns, topic, new_queue, drain
+):
+    # GIVEN an on-failure destination queue and a message the function cannot handle
+    name, arn = topic
+    _, dlq_url, dlq_arn = new_queue()
+    app_dir = project(
+        tmp_path, name, {"DestinationConfig": {"OnFailure": {"Destination": dlq_arn}}}
+    )
+    runtime = LocalRuntime.from_project(app_dir, **FAST)
+    with runtime:
+        sns.publish(TopicArn=arn, Message="fail-1")
+        runtime.wait_until_idle(30)
+    # THEN three invocations of the same event under one request id
+    invocations = runtime.invocations
+    assert [(i.ok, i.event["Records"][0]["Sns"]["Message"]) for i in invocations] == [
+        (False, "fail-1"),
+        (False, "fail-1"),
+        (False, "fail-1"),
+    ]
+    assert len({i.request_id for i in invocations}) == 1
+    assert invocations[0].event == invocations[2].event
+    # AND the asynchronous failure record, exactly
+    (record,) = drain(dlq_url)
+    request_id = invocations[0].request_id
+    stack = record["responsePayload"].pop("stackTrace")
+    assert stack and all(isinstance(line, str) for line in stack)
+    assert without_timestamp(record) == {
+        "version": "1.0",
+        "requestContext": {
+            "requestId": request_id,
+            "functionArn": f"{FUNCTION_ARN}:$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": 3,
+        },
+        "requestPayload": invocations[0].event,
+        "responseContext": {
+            "statusCode": 200,
+            "executedVersion": "$LATEST",
+            "functionError": "Unhandled",
+        },
+        "responsePayload": {
+            "errorMessage": "cannot handle fail-1",
+            "errorType": "ValueError",
+            "requestId": request_id,
+        },
+    }
+
+
+def test_maximum_retry_attempts_zero_gives_up_after_one_invocation(
+    tmp_path, sns, topic, new_queue, drain
+):
+    name, arn = topic
+    _, dlq_url, _ = new_queue(name=unique("conf-async-dlq"))
+    dlq_name = dlq_url.rsplit("/", 1)[-1]
+    app_dir = project(
+        tmp_path,
+        name,
+        {"MaximumRetryAttempts": 0, "DestinationConfig": {"OnFailure": {"Destination": dlq_name}}},
+    )
+    runtime = LocalRuntime.from_project(app_dir, **FAST)
+    with runtime:
+        sns.publish(TopicArn=arn, Message="fail-once")
+        runtime.wait_until_idle(30)
+    assert [i.ok for i in runtime.invocations] == [False]
+    (record,) = drain(dlq_url)
+    assert record["requestContext"]["approximateInvokeCount"] == 1
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+
+
+def test_success_goes_to_the_on_success_destination_with_the_response(
+    tmp_path, sns, topic, new_queue, drain
+):
+    name, arn = topic
+    _, ok_url, ok_arn = new_queue()
+    app_dir = project(tmp_path, name, {"DestinationConfig": {"OnSuccess": {"Destination": ok_arn}}})
+    runtime = LocalRuntime.from_project(app_dir, **FAST)
+    with runtime:
+        sns.publish(TopicArn=arn, Message="fine")
+        runtime.wait_until_idle(30)
+    (invocation,) = runtime.invocations
+    (record,) = drain(ok_url)
+    assert without_timestamp(record) == {
+        "version": "1.0",
+        "requestContext": {
+            "requestId": invocation.request_id,
+            "functionArn": f"{FUNCTION_ARN}:$LATEST",
+            "condition": "Success",
+            "approximateInvokeCount": 1,
+        },
+        "requestPayload": invocation.event,
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST"},
+        "responsePayload": {"handled": "fine"},
+    }
+
+
+def test_an_event_older_than_the_maximum_age_is_not_retried(tmp_path, sns, topic, new_queue, drain):
+    # GIVEN MaximumEventAgeInSeconds 60 and a clock moved two minutes on after the first try
+    name, arn = topic
+    _, dlq_url, dlq_arn = new_queue()
+    app_dir = project(
+        tmp_path,
+        name,
+        {
+            "MaximumEventAgeInSeconds": 60,
+            "DestinationConfig": {"OnFailure": {"Destination": dlq_arn}},
+        },
+    )
+    offset = [0.0]
+    runtime = LocalRuntime.from_project(app_dir, clock=lambda: time.time() + offset[0], **FAST)
+
+    def age(invocation: Invocation) -> None:
+        offset[0] = 120.0
+
+    runtime.on_invocation(age)
+    with runtime:
+        sns.publish(TopicArn=arn, Message="fail-late")
+        runtime.wait_until_idle(30)
+    # THEN one invocation, then the event is dropped to the destination as too old
+    assert [i.ok for i in runtime.invocations] == [False]
+    (record,) = drain(dlq_url)
+    assert record["requestContext"]["condition"] == "EventAgeExceeded"
+    assert record["requestContext"]["approximateInvokeCount"] == 1
+    assert json.dumps(record["requestPayload"]) == json.dumps(runtime.invocations[0].event)
