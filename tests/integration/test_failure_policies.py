@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
 import pytest
 
 from local_runtime import LocalRuntime
+from ops.queues import QueueInspector
 from tests.conformance.projects import put_many, unique, write_project
 
 pytestmark = pytest.mark.emulator
@@ -39,6 +41,7 @@ from chalicelib.streams.retry import rerun_parked
 app = Chalice(app_name="policies")
 POISON = {int(n) for n in os.environ["POISON"].split(",") if n}
 FLAKY = {int(n) for n in os.environ["FLAKY"].split(",") if n}
+FLAKY_FAILS = int(os.environ.get("FLAKY_FAILS", "2"))
 
 
 @cache
@@ -64,7 +67,7 @@ def deliver(message):
     tries = bump(n, "tries")
     if n in POISON:
         raise RuntimeError(f"record {n} is poison")
-    if n in FLAKY and tries <= 2:
+    if n in FLAKY and tries <= FLAKY_FAILS:
         raise RuntimeError(f"record {n} hiccup {tries}")
     feeds().add_group(message)
     bump(n, "writes")
@@ -110,7 +113,9 @@ def _message(n: int, author: str) -> str:
 class Scenario:
     """One stream, one counts table, one retry queue with its DLQ, one runtime run."""
 
-    def __init__(self, root, stack_outputs, policy, poison="", flaky="", mapping=None):
+    def __init__(
+        self, root, stack_outputs, policy, poison="", flaky="", mapping=None, flaky_fails=2
+    ):
         self.author = unique("a")
         self.dynamodb = boto3.client("dynamodb")
         self.sqs = boto3.client("sqs")
@@ -140,6 +145,7 @@ class Scenario:
                 "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2}),
             },
         )["QueueUrl"]
+        self.retry_name, self.dlq_name = retry_name, dlq_name
         self.feeds_table = stack_outputs["FeedsTableName"]
         self.project = write_project(
             root,
@@ -150,6 +156,7 @@ class Scenario:
                 "POLICY": policy,
                 "POISON": poison,
                 "FLAKY": flaky,
+                "FLAKY_FAILS": str(flaky_fails),
                 "COUNTS_TABLE": self.counts_table,
                 "FEEDS_TABLE": self.feeds_table,
                 "RETRY_QUEUE": retry_name,
@@ -159,14 +166,20 @@ class Scenario:
         )
 
     def run(self, records: list[str]) -> LocalRuntime:
+        with self.running(records) as runtime:
+            return runtime
+
+    @contextmanager
+    def running(self, records: list[str]) -> Iterator[LocalRuntime]:
+        """Put ``records``, start the runtime, wait until it is idle; stop it after the block."""
         put_many(self.kinesis, self.stream, records)
         runtime = LocalRuntime.from_project(self.project, "local", stream_retry_delays=(0.01, 0.05))
         runtime.start()
         try:
             runtime.wait_until_idle(timeout=90)
+            yield runtime
         finally:
             runtime.stop()
-        return runtime
 
     def counts(self) -> dict[int, dict[str, int]]:
         items = self.dynamodb.scan(TableName=self.counts_table)["Items"]
@@ -341,3 +354,32 @@ def test_report_item_failures_checkpoints_at_the_first_failure(
         8: 3,
         9: 3,
     }
+
+
+def test_operator_lists_a_dead_letter_and_redriving_it_twice_writes_the_feed_once(
+    tmp_path, stack_outputs, environ_restored
+):
+    scenario = Scenario(tmp_path, stack_outputs, "skip", flaky="3", flaky_fails=1)
+    inspector = QueueInspector(boto3.client("sqs"), scenario.retry_name, scenario.dlq_name)
+    with scenario.running([_message(n, scenario.author) for n in range(5)]) as runtime:
+        [dead] = inspector.peek("dead")
+        summary = dead.summary()
+        assert (summary["queue"], summary["handler"], summary["attempts"]) == ("dead", "consume", 1)
+        assert summary["error"] == {"type": "RuntimeError", "message": "record 3 hiccup 1"}
+        assert summary["record"] == json.loads(_message(3, scenario.author))
+        assert summary["correlation_id"]  # a fresh id was given to the record at capture
+        assert summary["first_failure_at"].endswith("Z")
+        assert [m.message_id for m in inspector.peek("dead")] == [dead.message_id]  # still there
+
+        # the same message re-driven twice (as after a crash between send and delete)
+        boto3.client("sqs").send_message(
+            QueueUrl=scenario.dlq_url, MessageBody=json.dumps(dead.body)
+        )
+        moved = inspector.redrive(None)
+        assert len(moved) == 2 and dead.message_id in moved
+        runtime.wait_for(lambda: scenario.counts()[3]["writes"] == 2, timeout=30)
+        runtime.wait_until_idle(timeout=30)
+    assert inspector.peek("dead") == []
+    yubl_id = json.loads(_message(3, scenario.author))["yubl"]["yubl_id"]
+    assert scenario.feed_entries("f1").count(yubl_id) == 1
+    assert [i.function for i in runtime.invocations_of("retry_parked")] == ["retry_parked"] * 2
