@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["Emulator", "aws_environment", "free_port", "start_emulator", "wait_for_http"]
+__all__ = [
+    "Emulator",
+    "aws_environment",
+    "check_port_free",
+    "free_port",
+    "start_emulator",
+    "wait_for_http",
+]
 
 LOCAL_REGION = "us-east-1"
 
@@ -23,6 +30,17 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def check_port_free(port: int, setting: str) -> None:
+    """Fail with a message that names the setting to change when ``port`` is taken."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            raise RuntimeError(
+                f"port {port} on 127.0.0.1 is in use: stop what holds it or set {setting}"
+            ) from None
 
 
 def wait_for_http(url: str, timeout: float, process: subprocess.Popen[Any] | None = None) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import boto3
 
-from .emulator import Emulator, aws_environment, start_emulator, wait_for_http
+from .emulator import Emulator, aws_environment, check_port_free, start_emulator, wait_for_http
 from .infra import deploy_stack
 from .processes import Child, start_child
 
@@ -77,6 +77,8 @@ class LocalStack:
             raise
 
     def _start(self) -> None:
+        check_port_free(self.aws_port, "LOCAL_AWS_PORT")
+        check_port_free(self.api_port, "API_PORT")
         self.log(f"starting the AWS emulator (moto server) on 127.0.0.1:{self.aws_port}")
         self.emulator = start_emulator(self.aws_port, log=self.log_dir / "emulator.log")
         env = self.environment()
