@@ -51,11 +51,8 @@ class InMemoryFeedStore:
     def __init__(self) -> None:
         self.entries: dict[tuple[str, str], FeedEntry] = {}
         self.writes = 0
-        self.fail_next: list[Exception] = []
 
     def put_entries(self, entries: Sequence[FeedEntry]) -> None:
-        if self.fail_next:
-            raise self.fail_next.pop(0)
         for entry in entries:
             self.writes += 1
             self.entries[(entry.user_id, entry.yubl.yubl_id)] = entry

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,20 +41,22 @@ class DistributionService:
         author with a million followers never sits in memory at once.
         """
         yubl = parse_yubl_posted(event)
-        counted = {"followers": 0, "messages": 0, "batches": 0}
+        followers = messages = batches = 0
 
-        def pages() -> Any:
+        def pages() -> Iterator[list[str]]:
+            nonlocal followers
             for page in self._followers.iter_pages(yubl.author_id, self._page_size):
-                counted["followers"] += len(page)
+                followers += len(page)
                 yield page
 
-        def messages() -> Any:
+        def group_messages() -> Iterator[str]:
+            nonlocal messages
             for group in follower_groups(pages(), self._group_size):
                 for message in encode_group(yubl, group):
-                    counted["messages"] += 1
+                    messages += 1
                     yield message
 
-        for batch in pack_batches(messages()):
+        for batch in pack_batches(group_messages()):
             self._publisher.publish_batch(batch)
-            counted["batches"] += 1
-        return Distribution(yubl_id=yubl.yubl_id, **counted)
+            batches += 1
+        return Distribution(yubl.yubl_id, followers=followers, messages=messages, batches=batches)
