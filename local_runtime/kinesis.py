@@ -20,8 +20,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from local_runtime.checkpoints import Checkpoint, CheckpointStore
-from local_runtime.config import SIX_MB, KinesisSettings
+from local_runtime.config import SIX_MB, ConfigError, KinesisSettings
 from local_runtime.destinations import Destination
 from local_runtime.events import (
     KinesisEvent,
@@ -137,6 +139,7 @@ class ShardPoller:
         self.finished = False
         self._finishing = False
         self._threads: list[threading.Thread] = []
+        self._open_args: dict[str, Any] = {}
 
     # -- start -------------------------------------------------------------------------
     def open(self, checkpoint: Checkpoint | None, trim_horizon: bool) -> None:
@@ -169,6 +172,7 @@ class ShardPoller:
                 self.mapping.lease_key, self.shard_id, Checkpoint(opened_at=opened_at)
             )
         self.iterator = kinesis.get_shard_iterator(**args)["ShardIterator"]
+        self._open_args = args
         log.info(
             "%s: %s reads from %s %s",
             self.source,
@@ -222,9 +226,13 @@ class ShardPoller:
                 stopping.wait(self.mapping.poll_interval)
                 continue
             started = now()
-            response = self.mapping.kinesis.get_records(
-                ShardIterator=self.iterator, Limit=min(10000, cap - self._buffered())
-            )
+            try:
+                response = self.mapping.kinesis.get_records(
+                    ShardIterator=self.iterator, Limit=min(10000, cap - self._buffered())
+                )
+            except ClientError as err:
+                self._recover(err)
+                continue
             self.iterator = response.get("NextShardIterator")
             records = response.get("Records", [])
             if records:
@@ -239,6 +247,24 @@ class ShardPoller:
                 return
             self.liveness.polled_empty(started)
             stopping.wait(self.mapping.poll_interval)
+
+    def _recover(self, err: ClientError) -> None:
+        """An iterator left unused for 5 minutes expires; throttling passes. Others raise."""
+        code = err.response["Error"]["Code"]
+        if code == "ExpiredIteratorException":
+            args = dict(self._open_args)
+            if self.position is not None:
+                args.pop("Timestamp", None)
+                args.update(
+                    ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                    StartingSequenceNumber=str(self.position),
+                )
+            self.iterator = self.mapping.kinesis.get_shard_iterator(**args)["ShardIterator"]
+            return
+        if code in ("ProvisionedThroughputExceededException", "LimitExceededException"):
+            self.mapping.stopping.wait(1.0)
+            return
+        raise err
 
     def _closed_and_read(self) -> bool:
         if self.ending is None:
@@ -615,7 +641,13 @@ class KinesisMapping:
         if not self.settings.enabled:
             log.info("%s: disabled (Enabled=false); checkpoints kept", self.description)
             return
-        summary = self.kinesis.describe_stream_summary(StreamName=self.stream_name)
+        try:
+            summary = self.kinesis.describe_stream_summary(StreamName=self.stream_name)
+        except ClientError as err:
+            raise ConfigError(
+                f"{self.target.name}: Kinesis stream {self.stream_name} cannot be read "
+                f"({err.response['Error']['Code']})"
+            ) from None
         self.stream_arn = summary["StreamDescriptionSummary"]["StreamARN"]
         checkpoints = self.store.load(self.lease_key)
         self._first_start = not checkpoints

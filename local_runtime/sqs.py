@@ -11,7 +11,9 @@ import logging
 import threading
 from typing import Any
 
-from local_runtime.config import SqsSettings
+from botocore.exceptions import ClientError
+
+from local_runtime.config import ConfigError, SqsSettings
 from local_runtime.events import SqsEvent, SqsEventRecord, sqs_record
 from local_runtime.filters import matches_any, sqs_filter_view
 from local_runtime.invoker import Invocation
@@ -73,9 +75,15 @@ class SqsMapping:
         if not self.settings.enabled:
             log.info("%s: disabled (Enabled=false)", self.description)
             return
-        self.queue_url, self.queue_arn = queue_url_and_arn(
-            self.sqs, self.queue, self.queue_arn or None
-        )
+        try:
+            self.queue_url, self.queue_arn = queue_url_and_arn(
+                self.sqs, self.queue, self.queue_arn or None
+            )
+        except ClientError as err:
+            raise ConfigError(
+                f"{self.target.name}: SQS queue {self.queue or self.queue_arn} cannot be read "
+                f"({err.response['Error']['Code']})"
+            ) from None
         self.source = f"sqs:{self.queue_arn.rsplit(':', 1)[-1]}"
         self._thread = threading.Thread(target=self._run, name=self.description, daemon=True)
         self._thread.start()

@@ -141,3 +141,36 @@ def test_settings_for_a_function_that_is_not_an_event_handler_are_refused(tmp_pa
         "api_handler: event_source is set but the app has no Kinesis, SNS or SQS handler "
         "of that name"
     )
+
+
+def test_a_missing_stream_is_a_clear_error_at_start(tmp_path):
+    missing = unique("no-such-stream")
+    runtime = LocalRuntime.from_project(kinesis_project(tmp_path, missing))
+    with pytest.raises(ConfigError) as raised:
+        runtime.start()
+    assert str(raised.value) == (
+        f"consume: Kinesis stream {missing} cannot be read (ResourceNotFoundException)"
+    )
+
+
+SQS_APP = """
+import os
+from chalice import Chalice
+
+app = Chalice(app_name="conformance")
+
+
+@app.on_sqs_message(queue=os.environ["QUEUE"])
+def queued(event):
+    pass
+"""
+
+
+def test_a_missing_queue_is_a_clear_error_at_start(tmp_path):
+    missing = unique("no-such-queue")
+    app_dir = write_project(tmp_path, SQS_APP, environment={"QUEUE": missing})
+    with pytest.raises(ConfigError) as raised:
+        LocalRuntime.from_project(app_dir).start()
+    assert str(raised.value) == (
+        f"queued: SQS queue {missing} cannot be read (AWS.SimpleQueueService.NonExistentQueue)"
+    )
