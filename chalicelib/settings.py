@@ -43,7 +43,7 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
 class Settings:
     stage: str
     yubl_posted_stream: str
-    feed_fanout_topic_arn: str
+    feed_fanout_topic: str  # name or ARN
     relationships_table: str
     feeds_table: str
     retry_queue: str
@@ -60,7 +60,7 @@ class Settings:
         return cls(
             stage=env.get("STAGE", "local"),
             yubl_posted_stream=_required(env, "YUBL_POSTED_STREAM"),
-            feed_fanout_topic_arn=_required(env, "FEED_FANOUT_TOPIC_ARN"),
+            feed_fanout_topic=_required(env, "FEED_FANOUT_TOPIC"),
             relationships_table=_required(env, "RELATIONSHIPS_TABLE"),
             feeds_table=_required(env, "FEEDS_TABLE"),
             retry_queue=_required(env, "RETRY_QUEUE"),

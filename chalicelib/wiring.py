@@ -15,7 +15,7 @@ import boto3
 from .adapters.dynamodb_models import bind_feed_model, bind_relationship_model
 from .adapters.dynamodb_stores import DynamoFeedStore, DynamoFollowerStore
 from .adapters.kinesis_publisher import KinesisEventPublisher
-from .adapters.sns_publisher import SnsMessagePublisher
+from .adapters.sns_publisher import SnsMessagePublisher, topic_arn
 from .adapters.sqs_failure_sink import SqsFailureSink
 from .services.distribution import DistributionService
 from .services.feeds import FeedService
@@ -41,6 +41,10 @@ def _utc_now() -> datetime:
 @cache
 def _client(service: str) -> Any:
     return boto3.session.Session().client(service)
+
+
+def _region() -> str:
+    return str(_client("sns").meta.region_name)
 
 
 @cache
@@ -77,7 +81,9 @@ def distribution_service() -> DistributionService:
     settings = current()
     return DistributionService(
         _follower_store(),
-        SnsMessagePublisher(_client("sns"), settings.feed_fanout_topic_arn),
+        SnsMessagePublisher(
+            _client("sns"), topic_arn(settings.feed_fanout_topic, _client("sts"), _region())
+        ),
         group_size=settings.follower_group_size,
         page_size=settings.follower_page_size,
     )

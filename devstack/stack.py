@@ -21,7 +21,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 # infrastructure output -> the environment variable that carries it to the code
 _OUTPUT_SETTINGS = {
     "YublPostedStreamName": "YUBL_POSTED_STREAM",
-    "FeedFanoutTopicArn": "FEED_FANOUT_TOPIC_ARN",
+    "FeedFanoutTopicName": "FEED_FANOUT_TOPIC",
     "RelationshipsTableName": "RELATIONSHIPS_TABLE",
     "FeedsTableName": "FEEDS_TABLE",
     "RetryQueueName": "RETRY_QUEUE",

@@ -9,7 +9,24 @@ from typing import Any
 
 from ..observability.correlation import sns_message_attributes
 
-__all__ = ["PublishFailed", "SnsMessagePublisher"]
+__all__ = ["PublishFailed", "SnsMessagePublisher", "topic_arn"]
+
+
+def topic_arn(name_or_arn: str, sts_client: Any, region: str) -> str:
+    """An ARN as is; a bare topic name completed with the caller's account and region.
+
+    GetCallerIdentity needs no IAM permission, so a stage can name its topic without
+    knowing the account it is deployed to.
+    """
+    if name_or_arn.startswith("arn:"):
+        return name_or_arn
+    account = sts_client.get_caller_identity()["Account"]
+    partition = (
+        "aws-cn"
+        if region.startswith("cn-")
+        else ("aws-us-gov" if region.startswith("us-gov-") else "aws")
+    )
+    return f"arn:{partition}:sns:{region}:{account}:{name_or_arn}"
 
 
 class PublishFailed(RuntimeError):

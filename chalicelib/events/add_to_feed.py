@@ -33,6 +33,6 @@ processor = StreamProcessor(
 )
 
 
-@bp.on_sns_message(topic=current().feed_fanout_topic_arn)
+@bp.on_sns_message(topic=current().feed_fanout_topic)
 def add_to_feed(event: SNSEvent) -> dict[str, Any]:
     return processor.process(event.to_dict(), event.context)

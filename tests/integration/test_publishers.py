@@ -8,7 +8,7 @@ import boto3
 import pytest
 
 from chalicelib.adapters.kinesis_publisher import KinesisEventPublisher
-from chalicelib.adapters.sns_publisher import SnsMessagePublisher
+from chalicelib.adapters.sns_publisher import SnsMessagePublisher, topic_arn
 from chalicelib.observability.context import bind
 
 pytestmark = pytest.mark.emulator
@@ -80,3 +80,9 @@ def test_batch_reaches_a_subscribed_queue_in_full(stack_outputs, unique):
             assert attributes == NEXT_HOP
     finally:
         sns.unsubscribe(SubscriptionArn=subscription)
+
+
+def test_a_topic_name_is_completed_to_the_callers_arn(stack_outputs):
+    arn = topic_arn(stack_outputs["FeedFanoutTopicName"], boto3.client("sts"), "us-east-1")
+    assert arn == stack_outputs["FeedFanoutTopicArn"]
+    assert topic_arn(arn, boto3.client("sts"), "eu-west-1") == arn
