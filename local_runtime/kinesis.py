@@ -14,6 +14,7 @@ import hashlib
 import logging
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -510,7 +511,7 @@ class ShardPoller:
         destination: Destination | None = self.mapping.destination
         if destination is not None:
             record = kinesis_failure_record(
-                request_id=sub.request_id or "",
+                request_id=sub.request_id or str(uuid.uuid4()),  # never invoked: a fresh id
                 function_arn=self.mapping.target.identity.function_arn,
                 condition=condition,
                 invoke_count=sub.invokes,

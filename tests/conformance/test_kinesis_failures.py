@@ -256,6 +256,10 @@ def test_records_older_than_the_maximum_age_go_to_the_destination(
     assert kinesis_batches(runtime.invocations) == [["poison-1", "x"], ["poison-1", "x"]]
     arrivals = stream_arrivals(kinesis, stream)
     records = [without_timestamp(r) for r in drain(dlq_url)]
+    # never invoked, the second batch has a request id of its own
+    fresh_id = records[1]["requestContext"]["requestId"]
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", fresh_id)
+    assert fresh_id not in {i.request_id for i in runtime.invocations}
     assert records == [
         expected_failure_record(
             request_id=runtime.invocations[1].request_id,
@@ -267,7 +271,7 @@ def test_records_older_than_the_maximum_age_go_to_the_destination(
             arn=stream_arn(kinesis, stream),
         ),
         expected_failure_record(
-            request_id="",
+            request_id=fresh_id,
             condition="RecordAgeExceeded",
             invokes=0,
             shard="shardId-000000000000",
