@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
+from .envvars import env_int
+
 __all__ = ["Settings", "SettingsError", "current"]
 
 
@@ -23,19 +25,6 @@ def _required(env: Mapping[str, str], name: str) -> str:
     value = env.get(name, "").strip()
     if not value:
         raise SettingsError(f"environment variable {name} is not set")
-    return value
-
-
-def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
-    if not low <= value <= high:
-        raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
     return value
 
 
@@ -65,11 +54,15 @@ class Settings:
             feeds_table=_required(env, "FEEDS_TABLE"),
             retry_queue=_required(env, "RETRY_QUEUE"),
             dead_letter_queue=_required(env, "DEAD_LETTER_QUEUE"),
-            follower_group_size=_int(env, "FOLLOWER_GROUP_SIZE", 500, 1, 5000),
-            follower_page_size=_int(env, "FOLLOWER_PAGE_SIZE", 1000, 1, 10000),
-            feed_write_max_attempts=_int(env, "FEED_WRITE_MAX_ATTEMPTS", 8, 1, 100),
-            record_attempts=_int(env, "RECORD_ATTEMPTS", 3, 1, 20),
-            record_retry_delay_ms=_int(env, "RECORD_RETRY_DELAY_MS", 100, 0, 60_000),
+            follower_group_size=env_int(env, "FOLLOWER_GROUP_SIZE", 500, 1, 5000, SettingsError),
+            follower_page_size=env_int(env, "FOLLOWER_PAGE_SIZE", 1000, 1, 10000, SettingsError),
+            feed_write_max_attempts=env_int(
+                env, "FEED_WRITE_MAX_ATTEMPTS", 8, 1, 100, SettingsError
+            ),
+            record_attempts=env_int(env, "RECORD_ATTEMPTS", 3, 1, 20, SettingsError),
+            record_retry_delay_ms=env_int(
+                env, "RECORD_RETRY_DELAY_MS", 100, 0, 60_000, SettingsError
+            ),
         )
 
 

@@ -15,6 +15,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from chalicelib.envvars import env_float, env_int
+
 __all__ = ["ObservabilitySettings", "ObservabilitySettingsError"]
 
 DEFAULT_SERVICE = "yubl-fanout"
@@ -22,32 +24,6 @@ DEFAULT_SERVICE = "yubl-fanout"
 
 class ObservabilitySettingsError(ValueError):
     """An observability variable holds a value the code cannot use."""
-
-
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ObservabilitySettingsError(f"{name} must be a number, got {raw!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise ObservabilitySettingsError(f"{name} must be between 0 and 1, got {value}")
-    return value
-
-
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ObservabilitySettingsError(f"{name} must be an integer, got {raw!r}") from None
-    if value < 0:
-        raise ObservabilitySettingsError(f"{name} must not be negative, got {value}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -63,8 +39,12 @@ class ObservabilitySettings:
     def from_environ(cls, env: Mapping[str, str] | None = None) -> ObservabilitySettings:
         env = os.environ if env is None else env
         return cls(
-            debug_log_sample_rate=_float(env, "DEBUG_LOG_SAMPLE_RATE", 0.01),
-            max_call_chain_length=_int(env, "MAX_CALL_CHAIN_LENGTH", 10),
+            debug_log_sample_rate=env_float(
+                env, "DEBUG_LOG_SAMPLE_RATE", 0.01, 0.0, 1.0, ObservabilitySettingsError
+            ),
+            max_call_chain_length=env_int(
+                env, "MAX_CALL_CHAIN_LENGTH", 10, 0, 10_000, ObservabilitySettingsError
+            ),
             metrics_namespace=env.get("METRICS_NAMESPACE", "").strip() or "YublFanout",
             service=env.get("POWERTOOLS_SERVICE_NAME", "").strip() or DEFAULT_SERVICE,
         )
