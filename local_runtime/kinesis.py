@@ -231,9 +231,10 @@ class ShardPoller:
                 response = self.mapping.kinesis.get_records(
                     ShardIterator=self.iterator, Limit=min(10000, cap - self._buffered())
                 )
-            except ClientError as err:
+            except Exception as err:
                 self._recover(err)
                 continue
+            self.liveness.poll_succeeded()
             self.iterator = response.get("NextShardIterator")
             records = response.get("Records", [])
             if records:
@@ -249,9 +250,13 @@ class ShardPoller:
             self.liveness.polled_empty(started)
             stopping.wait(self.mapping.poll_interval)
 
-    def _recover(self, err: ClientError) -> None:
-        """An iterator left unused for 5 minutes expires; throttling passes. Others raise."""
-        code = err.response["Error"]["Code"]
+    def _recover(self, err: Exception) -> None:
+        """An iterator left unused for 5 minutes expires: reopen it at our position.
+
+        Anything else (throttling, a busy or restarting endpoint) is logged, waited out
+        and retried: a shard reader never dies of a failed poll.
+        """
+        code = err.response["Error"]["Code"] if isinstance(err, ClientError) else ""
         if code == "ExpiredIteratorException":
             args = dict(self._open_args)
             if self.position is not None:
@@ -262,10 +267,8 @@ class ShardPoller:
                 )
             self.iterator = self.mapping.kinesis.get_shard_iterator(**args)["ShardIterator"]
             return
-        if code in ("ProvisionedThroughputExceededException", "LimitExceededException"):
-            self.mapping.stopping.wait(1.0)
-            return
-        raise err
+        self.liveness.poll_failed(self.source, err)
+        self.mapping.stopping.wait(1.0)
 
     def _closed_and_read(self) -> bool:
         if self.ending is None:

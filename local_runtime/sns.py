@@ -186,6 +186,7 @@ class SnsSubscription:
                     VisibilityTimeout=self._hold_seconds(),
                     AttributeNames=["All"],
                 )
+                self.liveness.poll_succeeded()
                 messages = response.get("Messages", [])
                 if not messages:
                     self.liveness.polled_empty(started)
@@ -196,8 +197,7 @@ class SnsSubscription:
             except Exception as err:
                 if self.stopping.is_set():
                     return
-                log.exception("%s: poller failed", self.description)
-                self.liveness.error = err
+                self.liveness.poll_failed(self.description, err)
                 self.stopping.wait(1.0)
 
     def _accept(self, message: dict[str, Any]) -> None:

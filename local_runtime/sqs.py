@@ -100,6 +100,7 @@ class SqsMapping:
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
         )
+        self.liveness.poll_succeeded()
         return list(response.get("Messages", []))
 
     def _collect(self) -> list[dict[str, Any]]:
@@ -134,30 +135,36 @@ class SqsMapping:
             except Exception as err:
                 if self.stopping.is_set():
                     return
-                log.exception("%s: poller failed", self.description)
-                self.liveness.error = err
+                self.liveness.poll_failed(self.description, err)
                 self.stopping.wait(1.0)
 
     def _handle(self, messages: list[dict[str, Any]]) -> None:
+        try:
+            self._invoke(messages)
+        finally:
+            self.liveness.release(len(messages))
+
+    def _invoke(self, messages: list[dict[str, Any]]) -> None:
+        """Invoke with the messages that pass the filters; delete what succeeded."""
         records = [sqs_record(m, self.queue_arn, self.region) for m in messages]
         patterns = self.settings.filter_patterns
         kept = [r for r in records if matches_any(patterns, sqs_filter_view(r))]
         dropped = [r for r in records if r not in kept]
         if dropped:
             self._delete(dropped)  # Lambda deletes messages that match no filter
-        if kept:
-            event: SqsEvent = {"Records": kept}
-            failed: dict[str, list[SqsEventRecord]] = {}
+        if not kept:
+            return
+        event: SqsEvent = {"Records": kept}
+        failed: dict[str, list[SqsEventRecord]] = {}
 
-            def outcome(invocation: Invocation) -> str:
-                failed["records"] = self._failed(kept, invocation)
-                if not failed["records"]:
-                    return "ok"
-                return "error" if not invocation.ok else f"partial({len(failed['records'])})"
+        def outcome(invocation: Invocation) -> str:
+            failed["records"] = self._failed(kept, invocation)
+            if not failed["records"]:
+                return "ok"
+            return "error" if not invocation.ok else f"partial({len(failed['records'])})"
 
-            self.target.invoke(self.source, event, outcome)
-            self._delete([r for r in kept if r not in failed["records"]])
-        self.liveness.release(len(messages))
+        self.target.invoke(self.source, event, outcome)
+        self._delete([r for r in kept if r not in failed["records"]])
 
     def _failed(
         self, records: list[SqsEventRecord], invocation: Invocation

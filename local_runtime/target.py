@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -12,6 +13,8 @@ from local_runtime.context import FunctionIdentity
 from local_runtime.invoker import Invocation, Invoker
 
 __all__ = ["FunctionTarget", "Liveness"]
+
+log = logging.getLogger("local_runtime")
 
 
 @dataclass(frozen=True)
@@ -38,10 +41,13 @@ class Liveness:
 
     A poller is idle since ``t`` when a poll that *started* after ``t`` found nothing
     and it holds no work: so a record written before ``t`` cannot go unnoticed.
+    ``failing`` marks a poll that just failed (emulator busy, connection reset): the
+    poller retries and is not idle meanwhile; ``error`` is kept for a poller that died.
     """
 
     empty_poll_started: float = 0.0
     held: int = 0
+    failing: bool = False
     error: BaseException | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -59,7 +65,19 @@ class Liveness:
 
     def idle_since(self, since: float) -> bool:
         with self.lock:
-            return self.held == 0 and self.empty_poll_started >= since
+            return self.held == 0 and not self.failing and self.empty_poll_started >= since
+
+    def poll_failed(self, source: str, err: Exception) -> None:
+        """Log a failed poll once per run of failures; the caller waits and retries."""
+        with self.lock:
+            first = not self.failing
+            self.failing = True
+        if first:
+            log.warning("%s: poll failed, retrying: %s", source, err)
+
+    def poll_succeeded(self) -> None:
+        with self.lock:
+            self.failing = False
 
 
 def now() -> float:
