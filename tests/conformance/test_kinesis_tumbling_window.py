@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 
 import pytest
@@ -81,3 +82,46 @@ def test_state_flows_through_the_window_and_a_final_invoke_closes_it(tmp_path, k
         {**common, "state": {"count": 2}, "isFinalInvokeForWindow": False},
         {**common, "state": {"count": 3}, "isFinalInvokeForWindow": True},
     ]
+
+
+def test_a_batch_never_spans_two_windows_and_each_window_starts_with_empty_state(
+    tmp_path, kinesis, new_stream
+):
+    # GIVEN 1 s windows and records written on both sides of a window boundary
+    stream = new_stream()
+    first = put_records(kinesis, stream, ["a", "b"])
+    arrivals = stream_arrivals(kinesis, stream)
+    boundary = int(arrivals[first[-1]]) + 1
+    while time.time() < boundary + 0.05:  # wait for the next second (a condition, not a pause)
+        time.sleep(0.01)
+    second = put_records(kinesis, stream, ["c"])
+    arrivals = stream_arrivals(kinesis, stream)
+    windows = [int(arrivals[s]) for s in first + second]
+    assert windows[1] < windows[2]  # at least two windows, whatever the timing
+    app_dir = kinesis_project(
+        tmp_path,
+        stream,
+        batch_size=100,
+        app_source=APP,
+        event_source={"TumblingWindowInSeconds": 1},
+    )
+    runtime = LocalRuntime.from_project(app_dir, **FAST)
+    # WHEN the runtime reads them all at once, after both windows have ended
+    with runtime:
+        runtime.wait_for(lambda: len(runtime.invocations) == 2 * len(set(windows)), timeout=30)
+    # THEN each window has its own batch and its own final invoke; state does not leak
+    observed = [
+        (
+            [base64.b64decode(r["kinesis"]["data"]).decode() for r in i.event["Records"]],
+            i.event["window"]["start"],
+            i.event["state"],
+            i.event["isFinalInvokeForWindow"],
+        )
+        for i in runtime.invocations
+    ]
+    expected = []
+    for start in sorted(set(windows)):
+        items = [item for item, w in zip(["a", "b", "c"], windows, strict=True) if w == start]
+        expected.append((items, iso_millis(start), {}, False))
+        expected.append(([], iso_millis(start), {"count": len(items)}, True))
+    assert observed == expected
