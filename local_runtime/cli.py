@@ -67,11 +67,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.stage,
             status_interval=args.status_interval,
             poll_interval=args.poll_interval,
+            history_limit=100,  # the log has every invocation; keep few events in memory
         )
         runtime.start()
     except ConfigError as err:
         print(f"local_runtime: configuration error: {err}", file=sys.stderr)
         return 2
+    except Exception as err:
+        logger.exception("cannot start")
+        print(f"local_runtime: cannot start: {err}", file=sys.stderr)
+        return 1
     print(runtime.ready_line(), flush=True)
     try:
         while not stop.wait(0.5):

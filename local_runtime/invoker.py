@@ -61,7 +61,7 @@ class Invocation:
 class Invoker:
     """Invokes handlers of one app, serialising nothing: each poller calls from its thread."""
 
-    def __init__(self, history_limit: int = 100_000) -> None:
+    def __init__(self, history_limit: int = 10_000) -> None:
         self._lock = threading.Lock()
         self._history: deque[Invocation] = deque(maxlen=history_limit)
         self._listeners: list[Callable[[Invocation], None]] = []

@@ -88,6 +88,7 @@ class LocalRuntime:
         status_interval: float | None = None,
         async_concurrency: int = 4,
         clock: Callable[[], float] = time.time,
+        history_limit: int = 10_000,
     ) -> None:
         self.app = app
         self.stage = stage
@@ -118,7 +119,8 @@ class LocalRuntime:
         )
         self.async_concurrency = async_concurrency
         self.clock = clock
-        self.invoker = Invoker()
+        self.invoker = Invoker(history_limit)
+        self.project: Project | None = None
         self.sources: list[_Source] = []
         self.region = ""
         self.account_id = ""
@@ -145,8 +147,6 @@ class LocalRuntime:
         runtime = cls(project.app, stage=project.stage, app_name=project.app_name, **kwargs)
         runtime.project = project
         return runtime
-
-    project: Project | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
     def _client(self, service: str) -> Any:
