@@ -132,3 +132,33 @@ def test_iterator_age_is_a_metric_and_a_status_line(tmp_path, kinesis, new_strea
         rf"IteratorAge=\d+ms checkpoint={sequence} reading",
         line,
     )
+
+
+def test_a_split_while_running_is_followed(tmp_path, kinesis, new_stream):
+    # GIVEN a running mapping that has handled a record
+    stream = new_stream()
+    runtime = LocalRuntime.from_project(kinesis_project(tmp_path, stream, start="LATEST"), **FAST)
+    with runtime:
+        put_records(kinesis, stream, ["before"])
+        runtime.wait_until_idle(30)
+        parent = kinesis.list_shards(StreamName=stream)["Shards"][0]["ShardId"]
+        # WHEN the shard is split
+        kinesis.split_shard(StreamName=stream, ShardToSplit=parent, NewStartingHashKey=str(2**127))
+        children = sorted(
+            s["ShardId"]
+            for s in kinesis.list_shards(StreamName=stream)["Shards"]
+            if s.get("ParentShardId") == parent
+        )
+        # THEN the runtime finds the children and reads them once the parent is drained
+        runtime.wait_for(lambda: len(runtime.iterator_ages()) == 3, timeout=30)
+        runtime.wait_until_idle(30)
+        shards = sorted(shard for _, shard in runtime.iterator_ages())
+    assert shards == sorted([parent, *children])
+    assert kinesis_batches(runtime.invocations) == [["before"]]
+    items = boto3.client("dynamodb").scan(TableName="local-runtime-checkpoints")["Items"]
+    ends = {
+        i["shard_id"]["S"]: i["shard_end"]["BOOL"]
+        for i in items
+        if i["mapping"]["S"].endswith(f"|{stream}")
+    }
+    assert ends == {parent: True}  # the children have read nothing yet: no checkpoint
