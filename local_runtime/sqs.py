@@ -17,6 +17,7 @@ from local_runtime.config import ConfigError, SqsSettings
 from local_runtime.events import SqsEvent, SqsEventRecord, sqs_record
 from local_runtime.filters import matches_any, sqs_filter_view
 from local_runtime.invoker import Invocation
+from local_runtime.responses import WHOLE_BATCH, reported_failures
 from local_runtime.target import FunctionTarget, Liveness, now
 
 __all__ = ["SqsMapping", "queue_url_and_arn"]
@@ -173,24 +174,11 @@ class SqsMapping:
             return records
         if not self.settings.report_batch_item_failures:
             return []
-        response = invocation.response
-        if response is None:
-            return []
-        if not isinstance(response, dict):
-            return records
-        failures = response.get("batchItemFailures")
-        if not failures:
-            return []
-        if not isinstance(failures, list):
-            return records
         by_id = {r["messageId"]: r for r in records}
-        failed = []
-        for item in failures:
-            ident = item.get("itemIdentifier") if isinstance(item, dict) else None
-            if not isinstance(ident, str) or ident not in by_id:
-                return records  # unknown or empty identifier: the whole batch failed
-            failed.append(by_id[ident])
-        return failed
+        reported = reported_failures(invocation.response, by_id)
+        if reported is WHOLE_BATCH:
+            return records
+        return [by_id[ident] for ident in reported]
 
     def _delete(self, records: list[SqsEventRecord]) -> None:
         for start in range(0, len(records), 10):
