@@ -54,6 +54,13 @@ class Project:
             if isinstance(value, dict) and "event_source" in value
         }
 
+    def role_arn(self, function: str) -> str | None:
+        """``iam_role_arn`` when the project manages its own role (``manage_iam_role: false``)."""
+        scoped = self.config.scope(self.stage, function)
+        if scoped.manage_iam_role:
+            return None
+        return str(scoped.iam_role_arn) if scoped.iam_role_arn else None
+
     def timeout_and_memory(self, function: str) -> tuple[int, int]:
         scoped = self.config.scope(self.stage, function)
         return int(scoped.lambda_timeout or 60), int(scoped.lambda_memory_size or 128)

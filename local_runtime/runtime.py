@@ -80,6 +80,7 @@ class LocalRuntime:
         app_name: str | None = None,
         mapping_settings: Mapping[str, Mapping[str, Any]] | None = None,
         function_limits: Mapping[str, tuple[int, int]] | None = None,
+        role_arns: Mapping[str, str] | None = None,
         session: boto3.Session | None = None,
         checkpoint_table: str | None = None,
         poll_interval: float | None = None,
@@ -95,6 +96,7 @@ class LocalRuntime:
         self.app_name = app_name or app.app_name
         self.mapping_settings = dict(mapping_settings or {})
         self.function_limits = dict(function_limits or {})
+        self.role_arns = dict(role_arns or {})
         self.session = session or boto3.Session()
         self.checkpoint_table = checkpoint_table or os.environ.get(
             "LOCAL_RUNTIME_CHECKPOINT_TABLE", "local-runtime-checkpoints"
@@ -144,6 +146,8 @@ class LocalRuntime:
         kwargs.setdefault(
             "function_limits", {name: project.timeout_and_memory(name) for name in names}
         )
+        roles = {name: project.role_arn(name) for name in names}
+        kwargs.setdefault("role_arns", {name: arn for name, arn in roles.items() if arn})
         runtime = cls(project.app, stage=project.stage, app_name=project.app_name, **kwargs)
         runtime.project = project
         return runtime
@@ -169,7 +173,9 @@ class LocalRuntime:
             memory_limit_in_mb=memory,
             timeout_seconds=timeout,
         )
-        role = f"arn:aws:iam::{self.account_id}:role/{self.app_name}-{self.stage}"
+        role = self.role_arns.get(name) or (
+            f"arn:aws:iam::{self.account_id}:role/{self.app_name}-{self.stage}"
+        )  # Chalice's own role unless config.json names one
         return FunctionTarget(name, self.app.handler_map[name], identity, self.invoker, role)
 
     def _build(self) -> list[_Source]:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from local_runtime import LocalRuntime
-from tests.conformance.projects import put_records, unique, write_project
+from tests.conformance.projects import kinesis_project, put_records, unique, write_project
 
 pytestmark = pytest.mark.emulator
 
@@ -197,3 +197,24 @@ def test_events_and_failure_records_have_the_documented_shapes(
     (failure,) = drain(dlq_url)
     assert shape(failure) == shape(KINESIS_FAILURE_SAMPLE)
     assert json.loads(json.dumps(failure)) == failure
+
+
+def test_invoke_identity_is_the_role_the_project_names(tmp_path, kinesis, new_stream):
+    # GIVEN a project that brings its own role (manage_iam_role false)
+    stream = new_stream()
+    put_records(kinesis, stream, ["hello"])
+    app_dir = kinesis_project(tmp_path, stream)
+    config_path = app_dir / ".chalice" / "config.json"
+    config = json.loads(config_path.read_text())
+    config["stages"]["local"].update(
+        manage_iam_role=False, iam_role_arn="arn:aws:iam::123456789012:role/own-role"
+    )
+    config_path.write_text(json.dumps(config))
+    runtime = LocalRuntime.from_project(app_dir, poll_interval=0.05)
+    with runtime:
+        runtime.wait_until_idle(30)
+    # THEN the records name that role as Lambda would
+    (invocation,) = runtime.invocations
+    assert invocation.event["Records"][0]["invokeIdentityArn"] == (
+        "arn:aws:iam::123456789012:role/own-role"
+    )
