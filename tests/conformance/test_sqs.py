@@ -136,3 +136,21 @@ def test_without_report_batch_item_failures_the_return_value_is_ignored(tmp_path
         runtime.wait_until_idle(30)
     assert bodies(runtime) == [["bad-but-ignored"]]
     assert counts(sqs, url) == (0, 0)
+
+
+def test_messages_matching_no_filter_are_deleted_without_an_invocation(tmp_path, sqs, new_queue):
+    # GIVEN a filter on the JSON body's kind
+    name, url, _ = new_queue()
+    wanted = json.dumps({"kind": "follow"})
+    for body in (wanted, json.dumps({"kind": "other"}), "plain text"):
+        sqs.send_message(QueueUrl=url, MessageBody=body)
+    pattern = json.dumps({"body": {"kind": ["follow"]}})
+    app_dir = project(
+        tmp_path, name, event_source={"FilterCriteria": {"Filters": [{"Pattern": pattern}]}}
+    )
+    runtime = LocalRuntime.from_project(app_dir, **FAST)
+    with runtime:
+        runtime.wait_until_idle(30)
+    # THEN only the matching message was handed over, and the queue is empty
+    assert bodies(runtime) == [[wanted]]
+    assert counts(sqs, url) == (0, 0)
