@@ -63,6 +63,7 @@ class SqsMapping:
         self.poll_interval = poll_interval
         self.queue_url = ""
         self.liveness = Liveness()
+        self._empty_since: float | None = None  # first of a run of "queue is empty" readings
         self._thread: threading.Thread | None = None
         self.source = ""
 
@@ -197,15 +198,26 @@ class SqsMapping:
         if not self.settings.enabled:
             return True
         if not self.liveness.idle_since(since):
+            self._empty_since = None
             return False
+        read_at = now()
         attributes = self.sqs.get_queue_attributes(
             QueueUrl=self.queue_url,
             AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
         )["Attributes"]
-        return (
+        empty = (
             int(attributes["ApproximateNumberOfMessages"]) == 0
             and int(attributes["ApproximateNumberOfMessagesNotVisible"]) == 0
         )
+        if not empty:
+            self._empty_since = None
+            return False
+        # The two counts are not read atomically: a message turning visible between them is
+        # in neither. Only an empty poll that started after an empty reading settles it.
+        if self._empty_since is None:
+            self._empty_since = read_at
+            return False
+        return self.liveness.idle_since(self._empty_since)
 
     def status_lines(self) -> list[str]:
         return []
