@@ -25,6 +25,8 @@ class ParkedMessage:
 
     def summary(self) -> dict[str, Any]:
         body = self.body
+        if "requestContext" in body:
+            return self._destination_summary()
         return {
             "queue": self.queue,
             "message_id": self.message_id,
@@ -35,6 +37,27 @@ class ParkedMessage:
             "receive_count": self.receive_count,
             "first_failure_at": body.get("first_failure_at"),
             "record": body.get("payload") if body.get("payload") is not None else body.get("text"),
+        }
+
+    def _destination_summary(self) -> dict[str, Any]:
+        """A record Lambda itself sent to its on-failure destination (our handler never ran
+        to completion, or the processor could not park): where the records lie, not them."""
+        body = self.body
+        context = body["requestContext"]
+        response = body.get("responsePayload") or {}
+        return {
+            "queue": self.queue,
+            "message_id": self.message_id,
+            "handler": str(context.get("functionArn", "")).rsplit(":", 1)[-1],
+            "error": {
+                "type": context.get("condition"),
+                "message": response.get("errorMessage") if isinstance(response, dict) else None,
+            },
+            "correlation_id": self.correlation_id,
+            "attempts": context.get("approximateInvokeCount"),
+            "receive_count": self.receive_count,
+            "first_failure_at": body.get("timestamp"),
+            "record": body.get("KinesisBatchInfo") or body.get("requestPayload"),
         }
 
 
