@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,27 +78,14 @@ class QueueInspector:
         Note that SQS counts a peek as a receive: on the retry queue it brings a message
         one receive closer to its redrive to the dead-letter queue.
         """
-        url = self._urls[queue]
-        seen: dict[str, ParkedMessage] = {}
-        while True:
-            response = self._sqs.receive_message(
-                QueueUrl=url,
-                MaxNumberOfMessages=10,
-                VisibilityTimeout=hide_seconds,
-                MessageAttributeNames=["All"],
-                AttributeNames=["ApproximateReceiveCount"],
-                WaitTimeSeconds=0,
-            )
-            batch = response.get("Messages", [])
-            if not batch:
-                break
-            for raw in batch:
-                seen[raw["MessageId"]] = self._parse(queue, raw)
-        for message in seen.values():
+        hidden = list(self._receive_all(queue, hide_seconds))
+        for message in hidden:
             self._sqs.change_message_visibility(
-                QueueUrl=url, ReceiptHandle=message.receipt_handle, VisibilityTimeout=0
+                QueueUrl=self._urls[queue],
+                ReceiptHandle=message.receipt_handle,
+                VisibilityTimeout=0,
             )
-        return list(seen.values())
+        return hidden
 
     def redrive(self, message_ids: set[str] | None) -> list[str]:
         """Move dead letters (all, or those named) back to the retry queue; returns the ids moved.
@@ -108,35 +96,39 @@ class QueueInspector:
         url = self._urls["dead"]
         moved: list[str] = []
         passed_over: list[str] = []
+        for message in self._receive_all("dead", hide_seconds=30):
+            if message_ids is not None and message.message_id not in message_ids:
+                passed_over.append(message.receipt_handle)
+                continue
+            self._sqs.send_message(
+                QueueUrl=self._urls["retry"],
+                MessageBody=json.dumps(message.body, ensure_ascii=False),
+                MessageAttributes=message.attributes,
+            )
+            self._sqs.delete_message(QueueUrl=url, ReceiptHandle=message.receipt_handle)
+            moved.append(message.message_id)
+        for handle in passed_over:
+            self._sqs.change_message_visibility(
+                QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0
+            )
+        return moved
+
+    def _receive_all(self, queue: str, hide_seconds: int) -> Iterator[ParkedMessage]:
+        """Every message of ``queue`` once, each hidden for ``hide_seconds`` when received."""
         while True:
             response = self._sqs.receive_message(
-                QueueUrl=url,
+                QueueUrl=self._urls[queue],
                 MaxNumberOfMessages=10,
-                VisibilityTimeout=30,
+                VisibilityTimeout=hide_seconds,
                 MessageAttributeNames=["All"],
                 AttributeNames=["ApproximateReceiveCount"],
                 WaitTimeSeconds=0,
             )
             batch = response.get("Messages", [])
             if not batch:
-                break
+                return
             for raw in batch:
-                message = self._parse("dead", raw)
-                if message_ids is not None and message.message_id not in message_ids:
-                    passed_over.append(message.receipt_handle)
-                    continue
-                self._sqs.send_message(
-                    QueueUrl=self._urls["retry"],
-                    MessageBody=json.dumps(message.body, ensure_ascii=False),
-                    MessageAttributes=message.attributes,
-                )
-                self._sqs.delete_message(QueueUrl=url, ReceiptHandle=message.receipt_handle)
-                moved.append(message.message_id)
-        for handle in passed_over:
-            self._sqs.change_message_visibility(
-                QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0
-            )
-        return moved
+                yield self._parse(queue, raw)
 
     @staticmethod
     def _parse(queue: str, raw: dict[str, Any]) -> ParkedMessage:

@@ -7,11 +7,12 @@ import importlib.util
 import json
 from collections.abc import Iterator
 
-import boto3
 import pytest
 from chalice.test import Client
 
 from devstack.stack import PROJECT_DIR
+
+from .kinesis_reading import stream_records
 
 pytestmark = pytest.mark.emulator
 
@@ -46,20 +47,7 @@ def _post(client: Client, path: str, body: object, headers: dict | None = None) 
 
 
 def _records_for(author: str) -> list[dict]:
-    kinesis = boto3.client("kinesis")
-    stream = "yubl-posted-local"
-    found = []
-    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
-        iterator = kinesis.get_shard_iterator(
-            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        while iterator:
-            response = kinesis.get_records(ShardIterator=iterator, Limit=1000)
-            found += [r for r in response["Records"] if r["PartitionKey"] == author]
-            if not response["Records"]:
-                break
-            iterator = response.get("NextShardIterator")
-    return found
+    return [r for r in stream_records("yubl-posted-local") if r["PartitionKey"] == author]
 
 
 def test_health(client):

@@ -11,23 +11,9 @@ from chalicelib.adapters.kinesis_publisher import KinesisEventPublisher
 from chalicelib.adapters.sns_publisher import SnsMessagePublisher, topic_arn
 from chalicelib.observability.context import bind
 
+from .kinesis_reading import stream_records
+
 pytestmark = pytest.mark.emulator
-
-
-def _all_records(stream: str) -> list[dict]:
-    kinesis = boto3.client("kinesis")
-    records = []
-    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
-        iterator = kinesis.get_shard_iterator(
-            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        while iterator:
-            response = kinesis.get_records(ShardIterator=iterator, Limit=1000)
-            records += response["Records"]
-            if not response["Records"]:
-                break
-            iterator = response.get("NextShardIterator")
-    return records
 
 
 IDS = {"x-correlation-id": "c-1", "call-chain-length": "1", "debug-log-enabled": "false"}
@@ -40,7 +26,7 @@ def test_event_is_put_on_the_stream_as_json_with_the_ids_in_force(stack_outputs,
         KinesisEventPublisher(boto3.client("kinesis"), stream).publish(
             {"type": "probe", "id": unique}, partition_key=f"{unique}-author"
         )
-    mine = [r for r in _all_records(stream) if r["PartitionKey"] == f"{unique}-author"]
+    mine = [r for r in stream_records(stream) if r["PartitionKey"] == f"{unique}-author"]
     assert [json.loads(r["Data"]) for r in mine] == [
         {"type": "probe", "id": unique, "__context__": NEXT_HOP}
     ]
