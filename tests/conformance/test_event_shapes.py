@@ -7,124 +7,20 @@ values differ, so what is compared is the tree of keys and the type of every lea
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 
 from local_runtime import LocalRuntime
+from tests.aws_samples import (
+    KINESIS_FAILURE_SAMPLE,
+    KINESIS_SAMPLE,
+    SNS_SAMPLE,
+    SQS_SAMPLE,
+    shape,
+)
 from tests.conformance.projects import kinesis_project, put_records, unique, write_project
 
 pytestmark = pytest.mark.emulator
-
-KINESIS_SAMPLE = {
-    "Records": [
-        {
-            "kinesis": {
-                "kinesisSchemaVersion": "1.0",
-                "partitionKey": "partitionKey-3",
-                "sequenceNumber": "49545115243490985018280067714973144582180062593244200961",
-                "data": "SGVsbG8sIHRoaXMgaXMgYSB0ZXN0IDEyMy4=",
-                "approximateArrivalTimestamp": 1545084650.987,
-            },
-            "eventSource": "aws:kinesis",
-            "eventVersion": "1.0",
-            "eventID": "shardId-000000000000:4954511524349098501828006771497314458218006259",
-            "eventName": "aws:kinesis:record",
-            "invokeIdentityArn": "arn:aws:iam::123456789012:role/lambda-role",
-            "awsRegion": "us-west-2",
-            "eventSourceARN": "arn:aws:kinesis:us-west-2:123456789012:stream/examplestream",
-        }
-    ]
-}
-
-KINESIS_FAILURE_SAMPLE = {
-    "requestContext": {
-        "requestId": "c9b8fa9f-5a7f-xmpl-af9c-0c604cde93a5",
-        "functionArn": "arn:aws:lambda:us-east-2:123456789012:function:myfunction",
-        "condition": "RetryAttemptsExhausted",
-        "approximateInvokeCount": 1,
-    },
-    "responseContext": {
-        "statusCode": 200,
-        "executedVersion": "$LATEST",
-        "functionError": "Unhandled",
-    },
-    "version": "1.0",
-    "timestamp": "2019-11-14T00:38:06.021Z",
-    "KinesisBatchInfo": {
-        "shardId": "shardId-000000000001",
-        "startSequenceNumber": "49601189658422359378836298521827638475320189012309704722",
-        "endSequenceNumber": "49601189658422359378836298522902373528957594348623495186",
-        "approximateArrivalOfFirstRecord": "2019-11-14T00:38:04.835Z",
-        "approximateArrivalOfLastRecord": "2019-11-14T00:38:05.580Z",
-        "batchSize": 500,
-        "streamArn": "arn:aws:kinesis:us-east-2:123456789012:stream/mystream",
-    },
-}
-
-SNS_SAMPLE = {
-    "Records": [
-        {
-            "EventVersion": "1.0",
-            "EventSubscriptionArn": "arn:aws:sns:us-east-2:123456789012:sns-lambda:21be56ed",
-            "EventSource": "aws:sns",
-            "Sns": {
-                "SignatureVersion": "1",
-                "Timestamp": "2019-01-02T12:45:07.000Z",
-                "Signature": "tcc6faL2yUC6dgZdmrwh1Y4cGa/ebXEkAi6RibDsvpi+tE/1+82j...65r==",
-                "SigningCertUrl": "https://sns.us-east-2.amazonaws.com/SimpleNotificationService-ac5.pem",
-                "MessageId": "95df01b4-ee98-5cb9-9903-4c221d41eb5e",
-                "Message": "Hello from SNS!",
-                "MessageAttributes": {
-                    "Test": {"Type": "String", "Value": "TestString"},
-                    "TestBinary": {"Type": "Binary", "Value": "TestBinary"},
-                },
-                "Type": "Notification",
-                "UnsubscribeUrl": "https://sns.us-east-2.amazonaws.com/?Action=Unsubscribe",
-                "TopicArn": "arn:aws:sns:us-east-2:123456789012:sns-lambda",
-                "Subject": "TestInvoke",
-            },
-        }
-    ]
-}
-
-SQS_SAMPLE = {
-    "Records": [
-        {
-            "messageId": "059f36b4-87a3-44ab-83d2-661975830a7d",
-            "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a...",
-            "body": "Test message.",
-            "attributes": {
-                "ApproximateReceiveCount": "1",
-                "SentTimestamp": "1545082649183",
-                "SenderId": "AIDAIENQZJOLO23YVJ4VO",
-                "ApproximateFirstReceiveTimestamp": "1545082649185",
-            },
-            "messageAttributes": {
-                "myAttribute": {
-                    "stringValue": "myValue",
-                    "stringListValues": [],
-                    "binaryListValues": [],
-                    "dataType": "String",
-                }
-            },
-            "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3",
-            "eventSource": "aws:sqs",
-            "eventSourceARN": "arn:aws:sqs:us-east-2:123456789012:my-queue",
-            "awsRegion": "us-east-2",
-        }
-    ]
-}
-
-
-def shape(value: Any) -> Any:
-    """Keys kept, leaves replaced by their type name, lists by the shape of each item."""
-    if isinstance(value, dict):
-        return {key: shape(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [shape(item) for item in value]
-    return type(value).__name__
-
 
 APP = """
 import os
