@@ -3,9 +3,23 @@ shared aws-events/), for tests that compare shapes or read Lambda's own records.
 
 from __future__ import annotations
 
+import base64
+import copy
 from typing import Any
 
-__all__ = ["KINESIS_FAILURE_SAMPLE", "KINESIS_SAMPLE", "SNS_SAMPLE", "SQS_SAMPLE", "shape"]
+__all__ = [
+    "KINESIS_FAILURE_SAMPLE",
+    "KINESIS_SAMPLE",
+    "POISON_DATA",
+    "SNS_SAMPLE",
+    "SQS_SAMPLE",
+    "kinesis_event",
+    "kinesis_record",
+    "shape",
+    "sns_event",
+    "sns_record",
+    "sqs_record",
+]
 
 KINESIS_SAMPLE = {
     "Records": [
@@ -115,3 +129,45 @@ def shape(value: Any) -> Any:
     if isinstance(value, list):
         return [shape(item) for item in value]
     return type(value).__name__
+
+
+# -- records built from the samples, for unit tests -------------------------------------
+
+POISON_DATA = KINESIS_SAMPLE["Records"][0]["kinesis"]["data"]  # "Hello, this is a test 123."
+
+
+def kinesis_record(
+    data: bytes | None = None, sequence_number: str = "1", partition_key: str = "partitionKey-3"
+) -> dict[str, Any]:
+    """The sample Kinesis record with this data (None keeps the poison data) and number."""
+    record: dict[str, Any] = copy.deepcopy(KINESIS_SAMPLE["Records"][0])
+    if data is not None:
+        record["kinesis"]["data"] = base64.b64encode(data).decode()
+    record["kinesis"]["sequenceNumber"] = sequence_number
+    record["kinesis"]["partitionKey"] = partition_key
+    record["eventID"] = f"shardId-000000000000:{sequence_number}"
+    return record
+
+
+def kinesis_event(*records: dict[str, Any]) -> dict[str, Any]:
+    return {"Records": list(records)}
+
+
+def sns_record(attributes: dict[str, Any], message: str = "Hello from SNS!") -> dict[str, Any]:
+    """The sample SNS record with this message and these message attributes."""
+    record: dict[str, Any] = copy.deepcopy(SNS_SAMPLE["Records"][0])
+    record["Sns"]["Message"] = message
+    record["Sns"]["MessageAttributes"] = attributes
+    return record
+
+
+def sns_event(attributes: dict[str, Any], message: str = "Hello from SNS!") -> dict[str, Any]:
+    return {"Records": [sns_record(attributes, message)]}
+
+
+def sqs_record(attributes: dict[str, Any], body: str = "{}") -> dict[str, Any]:
+    """The sample SQS record with this body and these message attributes."""
+    record: dict[str, Any] = copy.deepcopy(SQS_SAMPLE["Records"][0])
+    record["body"] = body
+    record["messageAttributes"] = attributes
+    return record

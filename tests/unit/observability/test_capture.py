@@ -14,8 +14,7 @@ from chalicelib.observability.correlation import (
     from_sns_record,
     from_sqs_record,
 )
-
-from .events import kinesis_record, sns_record, sqs_record
+from tests.aws_samples import kinesis_record, sns_record, sqs_record
 
 
 def test_http_headers_are_captured_case_insensitively() -> None:

@@ -19,8 +19,7 @@ from chalicelib.observability.correlation import (
     sns_message_attributes,
     sqs_message_attributes,
 )
-
-from .events import sns_record, sqs_record
+from tests.aws_samples import sns_record, sqs_record
 
 IN_FORCE = {
     "x-correlation-id": "abc",

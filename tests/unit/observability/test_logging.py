@@ -13,8 +13,7 @@ import pytest
 from chalicelib.observability.context import Invocation, bind, bind_invocation, current
 from chalicelib.observability.correlation import from_sns_record
 from chalicelib.observability.logging import logger
-
-from .events import sns_record
+from tests.aws_samples import sns_record
 
 Written = Callable[[], list[dict[str, Any]]]
 

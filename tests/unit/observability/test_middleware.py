@@ -19,8 +19,7 @@ from chalicelib.observability.middleware import (
     invocation_logging,
     sns_correlation,
 )
-
-from .events import sns_event
+from tests.aws_samples import sns_event
 
 Written = Callable[[], list[dict[str, Any]]]
 

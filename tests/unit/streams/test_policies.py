@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
@@ -10,8 +11,16 @@ from chalicelib.adapters.memory import InMemoryFailureSink
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.streams.policies import halt, report_item_failures, retry_then_park, skip
 from chalicelib.streams.processor import StreamProcessor
+from tests.aws_samples import SNS_SAMPLE, kinesis_event, kinesis_record, sns_event
 
-from .events import kinesis_event, kinesis_record, sns_event
+FIRST_SEQUENCE = 49545115243490985018280067714973144582180062593244200961
+
+
+def _record(data: dict | bytes, position: int):
+    """Record number ``position`` of a batch: real-sized sequence numbers, one apart."""
+    raw = data if isinstance(data, bytes) else json.dumps(data).encode()
+    return kinesis_record(raw, str(FIRST_SEQUENCE + position), partition_key="pk")
+
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -50,7 +59,7 @@ def _processor(handler, policy, sink=None):
 
 
 def _batch(count: int):
-    return kinesis_event(*(kinesis_record({"n": i}, sequence=i) for i in range(count)))
+    return kinesis_event(*(_record({"n": i}, i) for i in range(count)))
 
 
 def test_halt_stops_at_the_first_failure_and_fails_the_batch():
@@ -91,7 +100,7 @@ def test_retry_then_park_retries_with_backoff_then_parks_and_reports_success():
         "attempts": 3,
         "first_failure_at": "2026-11-23T12:00:00.000Z",
         "origin": {
-            "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/yubl-posted-test",
+            "eventSourceARN": "arn:aws:kinesis:us-west-2:123456789012:stream/examplestream",
             "eventID": "shardId-000000000000:"
             "49545115243490985018280067714973144582180062593244200962",
             "partitionKey": "pk",
@@ -116,9 +125,9 @@ def test_a_record_that_is_not_json_goes_straight_to_the_dead_letter_queue():
     sink = InMemoryFailureSink()
     processor, _ = _processor(handler, retry_then_park(attempts=3), sink)
     event = kinesis_event(
-        kinesis_record({"n": 0}, 0),
-        kinesis_record(b"Hello, this is a test 123.", 1),
-        kinesis_record({"n": 2}, 2),
+        _record({"n": 0}, 0),
+        _record(b"Hello, this is a test 123.", 1),
+        _record({"n": 2}, 2),
     )
     processor.process(event)
     assert handler.calls == [0, 2]
@@ -137,7 +146,7 @@ def test_invalid_input_is_dead_lettered_without_retries():
     handler = Handler()
     sink = InMemoryFailureSink()
     processor, _ = _processor(handler, retry_then_park(attempts=3), sink)
-    processor.process(kinesis_event(kinesis_record({"n": 7, "invalid": True}, 0)))
+    processor.process(kinesis_event(_record({"n": 7, "invalid": True}, 0)))
     assert handler.calls == [7]
     assert [f["error"]["type"] for f, _ in sink.dead_letters] == ["InvalidInput"]
 
@@ -170,8 +179,8 @@ def test_each_record_runs_with_its_own_correlation_ids():
     processor, _ = _processor(handler, halt())
     processor.process(
         kinesis_event(
-            kinesis_record({"n": 0, "__context__": {"x-correlation-id": "id-a"}}, 0),
-            kinesis_record({"n": 1, "__context__": {"x-correlation-id": "id-b"}}, 1),
+            _record({"n": 0, "__context__": {"x-correlation-id": "id-a"}}, 0),
+            _record({"n": 1, "__context__": {"x-correlation-id": "id-b"}}, 1),
         )
     )
     assert seen == ["id-a", "id-b"]
@@ -182,7 +191,7 @@ def test_loop_guard_dead_letters_a_record_past_the_call_chain_limit():
     sink = InMemoryFailureSink()
     processor, _ = _processor(handler, retry_then_park(), sink)
     too_long = {"x-correlation-id": "loop", "call-chain-length": "11"}
-    processor.process(kinesis_event(kinesis_record({"n": 0, "__context__": too_long}, 0)))
+    processor.process(kinesis_event(_record({"n": 0, "__context__": too_long}, 0)))
     assert handler.calls == []
     [(failed, correlation)] = sink.dead_letters
     assert failed["error"]["type"] == "CallChainTooLong"
@@ -193,12 +202,14 @@ def test_sns_record_parks_with_its_message():
     handler = Handler(always={4})
     sink = InMemoryFailureSink()
     processor, _ = _processor(handler, retry_then_park(attempts=2), sink)
-    processor.process(sns_event('{"n": 4}', {"x-correlation-id": "sns-id"}))
+    processor.process(
+        sns_event({"x-correlation-id": {"Type": "String", "Value": "sns-id"}}, '{"n": 4}')
+    )
     [(failed, correlation)] = sink.parked
     assert failed["payload"] == {"n": 4}
     assert failed["origin"] == {
-        "TopicArn": "arn:aws:sns:us-east-1:123456789012:t",
-        "MessageId": "m-1",
+        "TopicArn": SNS_SAMPLE["Records"][0]["Sns"]["TopicArn"],
+        "MessageId": SNS_SAMPLE["Records"][0]["Sns"]["MessageId"],
     }
     assert correlation["x-correlation-id"] == "sns-id"
 
