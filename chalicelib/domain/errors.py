@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["DomainError", "InvalidInput"]
+__all__ = ["DomainError", "InvalidInput", "PermanentFailure"]
 
 
 class DomainError(Exception):
@@ -16,3 +16,8 @@ class InvalidInput(DomainError):
         super().__init__(f"{field}: {problem}")
         self.field = field
         self.problem = problem
+
+
+class PermanentFailure(Exception):
+    """A request another service refused for good (no retry can change its answer); the
+    record goes to the dead-letter queue at once, with this error as its reason."""

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
 from .errors import InvalidInput
-from .posts import Yubl, YublWire, parse_yubl
+from .posts import DEFAULT_MAX_CLOCK_SKEW, Yubl, YublWire, parse_yubl
 from .validation import check_user_id
 
 __all__ = [
@@ -21,7 +22,9 @@ __all__ = [
     "MAX_PAYLOAD_BYTES",
     "FollowerGroupMessage",
     "encode_group",
+    "encode_group_parts",
     "follower_groups",
+    "group_message",
     "pack_batches",
     "parse_group_message",
 ]
@@ -55,23 +58,34 @@ def follower_groups(pages: Iterable[Sequence[str]], size: int) -> Iterator[list[
 
 
 def _encode(yubl: Yubl, followers: list[str]) -> str:
-    message = FollowerGroupMessage(type=FEED_FANOUT, yubl=yubl.to_wire(), followers=followers)
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(group_message(yubl, followers), separators=(",", ":"), ensure_ascii=False)
 
 
 def encode_group(
     yubl: Yubl, followers: list[str], max_bytes: int = MAX_PAYLOAD_BYTES - ATTRIBUTE_ALLOWANCE
 ) -> list[str]:
     """One message for the group, or several if one would be larger than ``max_bytes``."""
+    return [message for message, _ in encode_group_parts(yubl, followers, max_bytes)]
+
+
+def encode_group_parts(
+    yubl: Yubl, followers: list[str], max_bytes: int = MAX_PAYLOAD_BYTES - ATTRIBUTE_ALLOWANCE
+) -> list[tuple[str, list[str]]]:
+    """As ``encode_group``, each message with the followers it carries, in order."""
     body = _encode(yubl, followers)
     if len(body.encode()) <= max_bytes:
-        return [body]
+        return [(body, followers)]
     if len(followers) == 1:
         raise ValueError(f"one follower's message is {len(body.encode())} bytes, over the limit")
     half = len(followers) // 2
-    return encode_group(yubl, followers[:half], max_bytes) + encode_group(
+    return encode_group_parts(yubl, followers[:half], max_bytes) + encode_group_parts(
         yubl, followers[half:], max_bytes
     )
+
+
+def group_message(yubl: Yubl, followers: list[str]) -> FollowerGroupMessage:
+    """The decoded form of a feed-fanout message (what a worker parks when it stops early)."""
+    return FollowerGroupMessage(type=FEED_FANOUT, yubl=yubl.to_wire(), followers=followers)
 
 
 def pack_batches(
@@ -94,7 +108,9 @@ def pack_batches(
         yield batch
 
 
-def parse_group_message(payload: Any) -> tuple[Yubl, list[str]]:
+def parse_group_message(
+    payload: Any, now: datetime | None = None, max_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW
+) -> tuple[Yubl, list[str]]:
     """The yubl and followers of a feed-fanout message; anything else is invalid input."""
     if not isinstance(payload, dict):
         raise InvalidInput("message", "must be a JSON object")
@@ -104,4 +120,4 @@ def parse_group_message(payload: Any) -> tuple[Yubl, list[str]]:
     if not isinstance(followers, list):
         raise InvalidInput("followers", "must be a list")
     checked = [check_user_id(f"followers[{i}]", f) for i, f in enumerate(followers)]
-    return parse_yubl(payload.get("yubl")), checked
+    return parse_yubl(payload.get("yubl"), now=now, max_skew=max_skew), checked

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
 
 from .errors import InvalidInput
-from .validation import check_text, check_user_id
+from .validation import check_text, check_user_id, check_utc_time
 
 __all__ = [
+    "DEFAULT_MAX_CLOCK_SKEW",
     "YUBL_POSTED",
     "Yubl",
     "YublPostedEvent",
     "YublWire",
+    "check_posted_at",
+    "check_yubl_id",
     "new_yubl",
     "parse_yubl",
     "parse_yubl_posted",
@@ -22,6 +26,11 @@ __all__ = [
 ]
 
 YUBL_POSTED = "yubl-posted"
+DEFAULT_MAX_CLOCK_SKEW = timedelta(seconds=60)
+"""How far in the future a ``posted_at`` may be: the poster's and reader's clocks differ."""
+
+_YUBL_ID = re.compile(r"[0-9]{13}-[0-9a-f]{12}")
+_SUFFIX = re.compile(r"[0-9a-f]{12}")
 
 
 class YublWire(TypedDict):
@@ -61,6 +70,8 @@ def new_yubl(author_id: Any, text: Any, now: datetime, suffix: str | None = None
     """
     author = check_user_id("author_id", author_id)
     body = check_text("text", text)
+    if suffix is not None and not _SUFFIX.fullmatch(suffix):
+        raise ValueError(f"a yubl id suffix is 12 lowercase hex digits, got {suffix!r}")
     millis = int(now.timestamp() * 1000)
     yubl_id = f"{millis:013d}-{suffix or secrets.token_hex(6)}"
     return Yubl(yubl_id=yubl_id, author_id=author, text=body, posted_at=_iso_millis(now))
@@ -70,25 +81,59 @@ def yubl_posted_event(yubl: Yubl) -> YublPostedEvent:
     return YublPostedEvent(type=YUBL_POSTED, yubl=yubl.to_wire())
 
 
-def parse_yubl(wire: Any, field: str = "yubl") -> Yubl:
-    """A yubl from its wire form, checked as strictly as a new one."""
+def check_yubl_id(field: str, value: Any) -> str:
+    """The id format ``new_yubl`` makes: 13 digits of milliseconds, ``-``, 12 hex digits."""
+    if not isinstance(value, str):
+        raise InvalidInput(field, "must be a string")
+    if not _YUBL_ID.fullmatch(value):
+        raise InvalidInput(
+            field, f"must be 13 digits, '-' and 12 lowercase hex digits, got {value[:40]!r}"
+        )
+    return value
+
+
+def check_posted_at(
+    field: str, value: Any, now: datetime, max_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW
+) -> str:
+    """An ISO 8601 UTC time that is not later than ``now`` plus the allowed clock skew."""
+    moment = check_utc_time(field, value)
+    if moment > now + max_skew:
+        raise InvalidInput(
+            field,
+            f"is in the future ({value}; now {_iso_millis(now)}, "
+            f"allowed clock skew {max_skew.total_seconds():g} s)",
+        )
+    return str(value)
+
+
+def parse_yubl(
+    wire: Any,
+    field: str = "yubl",
+    now: datetime | None = None,
+    max_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
+) -> Yubl:
+    """A yubl from its wire form (a stream record, a queue message), checked like HTTP input.
+
+    ``now`` (default: the current time) bounds ``posted_at`` from above.
+    """
     if not isinstance(wire, dict):
         raise InvalidInput(field, "must be an object")
-    for name in ("yubl_id", "posted_at"):
-        if not isinstance(wire.get(name), str) or not wire[name]:
-            raise InvalidInput(f"{field}.{name}", "must be a non-empty string")
     return Yubl(
-        yubl_id=wire["yubl_id"],
+        yubl_id=check_yubl_id(f"{field}.yubl_id", wire.get("yubl_id")),
         author_id=check_user_id(f"{field}.author_id", wire.get("author_id")),
         text=check_text(f"{field}.text", wire.get("text")),
-        posted_at=wire["posted_at"],
+        posted_at=check_posted_at(
+            f"{field}.posted_at", wire.get("posted_at"), now or datetime.now(UTC), max_skew
+        ),
     )
 
 
-def parse_yubl_posted(payload: Any) -> Yubl:
+def parse_yubl_posted(
+    payload: Any, now: datetime | None = None, max_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW
+) -> Yubl:
     """The yubl inside a ``yubl-posted`` event; anything else is invalid input."""
     if not isinstance(payload, dict):
         raise InvalidInput("event", "must be a JSON object")
     if payload.get("type") != YUBL_POSTED:
         raise InvalidInput("type", f"must be {YUBL_POSTED!r}, got {payload.get('type')!r}")
-    return parse_yubl(payload.get("yubl"))
+    return parse_yubl(payload.get("yubl"), now=now, max_skew=max_skew)

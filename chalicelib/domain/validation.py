@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from .errors import InvalidInput
 
-__all__ = ["MAX_TEXT_LENGTH", "check_limit", "check_text", "check_user_id"]
+__all__ = ["MAX_TEXT_LENGTH", "check_limit", "check_text", "check_user_id", "check_utc_time"]
 
 _USER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_UTC_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z")
 MAX_TEXT_LENGTH = 2000
 
 
@@ -27,6 +29,20 @@ def check_text(field: str, value: Any) -> str:
     if not 1 <= len(value) <= MAX_TEXT_LENGTH:
         raise InvalidInput(field, f"must be 1-{MAX_TEXT_LENGTH} characters")
     return value
+
+
+def check_utc_time(field: str, value: Any) -> datetime:
+    """An ISO 8601 UTC timestamp with a ``Z`` (``2026-11-23T15:30:00.123Z``), as a datetime."""
+    if not isinstance(value, str):
+        raise InvalidInput(field, "must be a string")
+    if not _UTC_TIME.fullmatch(value):
+        raise InvalidInput(
+            field, f"must be an ISO 8601 UTC time like 2026-11-23T15:30:00.123Z, got {value[:40]!r}"
+        )
+    try:
+        return datetime.fromisoformat(value[:-1]).replace(tzinfo=UTC)
+    except ValueError:
+        raise InvalidInput(field, f"is not a valid date and time: {value!r}") from None
 
 
 def check_limit(value: str | None, default: int = 100, maximum: int = 1000) -> int:

@@ -18,7 +18,7 @@ from chalicelib.domain.fanout import (
 )
 from chalicelib.domain.posts import new_yubl
 
-YUBL = new_yubl("author", "hello", now=datetime(2026, 1, 1, tzinfo=UTC), suffix="s")
+YUBL = new_yubl("author", "hello", now=datetime(2026, 1, 1, tzinfo=UTC), suffix="5e5e5e5e5e5e")
 
 
 def test_pages_of_any_size_regroup_into_fixed_groups():
