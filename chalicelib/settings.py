@@ -37,11 +37,15 @@ class Settings:
     feeds_table: str
     retry_queue: str
     dead_letter_queue: str
+    fanout_progress_table: str
     follower_group_size: int = 500
     follower_page_size: int = 1000
     feed_write_max_attempts: int = 8
     record_attempts: int = 3
     record_retry_delay_ms: int = 100
+    fanout_progress_ttl_seconds: int = 1_209_600  # the retry and dead-letter queues' retention
+    posted_at_max_skew_ms: int = 60_000
+    feed_write_time_margin_ms: int = 10_000
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -54,6 +58,7 @@ class Settings:
             feeds_table=_required(env, "FEEDS_TABLE"),
             retry_queue=_required(env, "RETRY_QUEUE"),
             dead_letter_queue=_required(env, "DEAD_LETTER_QUEUE"),
+            fanout_progress_table=_required(env, "FANOUT_PROGRESS_TABLE"),
             follower_group_size=env_int(env, "FOLLOWER_GROUP_SIZE", 500, 1, 5000, SettingsError),
             follower_page_size=env_int(env, "FOLLOWER_PAGE_SIZE", 1000, 1, 10000, SettingsError),
             feed_write_max_attempts=env_int(
@@ -62,6 +67,15 @@ class Settings:
             record_attempts=env_int(env, "RECORD_ATTEMPTS", 3, 1, 20, SettingsError),
             record_retry_delay_ms=env_int(
                 env, "RECORD_RETRY_DELAY_MS", 100, 0, 60_000, SettingsError
+            ),
+            fanout_progress_ttl_seconds=env_int(
+                env, "FANOUT_PROGRESS_TTL_SECONDS", 1_209_600, 3_600, 31_536_000, SettingsError
+            ),
+            posted_at_max_skew_ms=env_int(
+                env, "POSTED_AT_MAX_SKEW_MS", 60_000, 0, 3_600_000, SettingsError
+            ),
+            feed_write_time_margin_ms=env_int(
+                env, "FEED_WRITE_TIME_MARGIN_MS", 10_000, 0, 900_000, SettingsError
             ),
         )
 

@@ -6,14 +6,19 @@ builds it (and the SDK clients behind it) and later calls reuse it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
 import boto3
 
-from .adapters.dynamodb_models import bind_feed_model, bind_relationship_model
+from .adapters.dynamodb_models import (
+    bind_fanout_progress_model,
+    bind_feed_model,
+    bind_relationship_model,
+)
 from .adapters.dynamodb_stores import DynamoFeedStore, DynamoFollowerStore
+from .adapters.fanout_progress import DynamoFanoutProgress
 from .adapters.kinesis_publisher import KinesisEventPublisher
 from .adapters.sns_publisher import SnsMessagePublisher, topic_arn
 from .adapters.sqs_failure_sink import SqsFailureSink
@@ -71,9 +76,13 @@ def following_service() -> FollowingService:
     return FollowingService(_follower_store())
 
 
+def _max_skew() -> timedelta:
+    return timedelta(milliseconds=current().posted_at_max_skew_ms)
+
+
 @cache
 def feed_service() -> FeedService:
-    return FeedService(_feed_store())
+    return FeedService(_feed_store(), clock=_utc_now, max_skew=_max_skew())
 
 
 @cache
@@ -86,6 +95,13 @@ def distribution_service() -> DistributionService:
         ),
         group_size=settings.follower_group_size,
         page_size=settings.follower_page_size,
+        progress=DynamoFanoutProgress(
+            bind_fanout_progress_model(settings.fanout_progress_table),
+            ttl=timedelta(seconds=settings.fanout_progress_ttl_seconds),
+            clock=_utc_now,
+        ),
+        clock=_utc_now,
+        max_skew=_max_skew(),
     )
 
 

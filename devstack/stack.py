@@ -24,6 +24,7 @@ _OUTPUT_SETTINGS = {
     "FeedFanoutTopicName": "FEED_FANOUT_TOPIC",
     "RelationshipsTableName": "RELATIONSHIPS_TABLE",
     "FeedsTableName": "FEEDS_TABLE",
+    "FanoutProgressTableName": "FANOUT_PROGRESS_TABLE",
     "RetryQueueName": "RETRY_QUEUE",
     "DeadLetterQueueName": "DEAD_LETTER_QUEUE",
 }

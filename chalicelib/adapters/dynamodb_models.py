@@ -1,4 +1,4 @@
-"""PynamoDB models of the two tables, bound to a table name at wiring time.
+"""PynamoDB models of the tables, bound to a table name at wiring time.
 
 PynamoDB caches a connection per model class, so each stage gets its own subclass
 with its table name set before the first call. Region and endpoint come from the
@@ -7,10 +7,21 @@ standard SDK environment (``AWS_DEFAULT_REGION``, ``AWS_ENDPOINT_URL``).
 
 from __future__ import annotations
 
-from pynamodb.attributes import UnicodeAttribute
+from typing import TypeVar
+
+from pynamodb.attributes import TTLAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
-__all__ = ["FeedEntryModel", "RelationshipModel", "bind_feed_model", "bind_relationship_model"]
+__all__ = [
+    "FanoutProgressModel",
+    "FeedEntryModel",
+    "RelationshipModel",
+    "bind_fanout_progress_model",
+    "bind_feed_model",
+    "bind_relationship_model",
+]
+
+M = TypeVar("M", bound=Model)
 
 
 class RelationshipModel(Model):
@@ -30,17 +41,30 @@ class FeedEntryModel(Model):
     posted_at = UnicodeAttribute()
 
 
-def bind_relationship_model(table_name: str) -> type[RelationshipModel]:
+class FanoutProgressModel(Model):
+    """How far one yubl's fan-out got: followers up to ``last_follower`` are published.
+    DynamoDB deletes the item after ``expires_at`` (the table's TTL attribute)."""
+
+    yubl_id = UnicodeAttribute(hash_key=True)
+    last_follower = UnicodeAttribute()
+    expires_at = TTLAttribute()
+
+
+def _bind(base: type[M], table_name: str) -> type[M]:
     class Meta:
         pass
 
     Meta.table_name = table_name  # type: ignore[attr-defined]
-    return type("BoundRelationshipModel", (RelationshipModel,), {"Meta": Meta})
+    return type(f"Bound{base.__name__}", (base,), {"Meta": Meta})
+
+
+def bind_relationship_model(table_name: str) -> type[RelationshipModel]:
+    return _bind(RelationshipModel, table_name)
 
 
 def bind_feed_model(table_name: str) -> type[FeedEntryModel]:
-    class Meta:
-        pass
+    return _bind(FeedEntryModel, table_name)
 
-    Meta.table_name = table_name  # type: ignore[attr-defined]
-    return type("BoundFeedEntryModel", (FeedEntryModel,), {"Meta": Meta})
+
+def bind_fanout_progress_model(table_name: str) -> type[FanoutProgressModel]:
+    return _bind(FanoutProgressModel, table_name)

@@ -38,10 +38,13 @@ class DynamoFollowerStore:
         more = len(rows) > limit
         return Page(items=followers, next_cursor=encode_cursor(followers[-1]) if more else None)
 
-    def iter_pages(self, user_id: str, page_size: int) -> Iterator[list[str]]:
+    def iter_pages(
+        self, user_id: str, page_size: int, after: str | None = None
+    ) -> Iterator[list[str]]:
         page: list[str] = []
+        condition = None if after is None else self._model.follower_id > after
         for row in self._model.query(
-            user_id, page_size=page_size, attributes_to_get=["follower_id"]
+            user_id, condition, page_size=page_size, attributes_to_get=["follower_id"]
         ):
             page.append(row.follower_id)
             if len(page) == page_size:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ..domain.feed import FeedEntry
@@ -13,6 +13,7 @@ from .cursors import decode_cursor, encode_cursor
 __all__ = [
     "InMemoryEventPublisher",
     "InMemoryFailureSink",
+    "InMemoryFanoutProgress",
     "InMemoryFeedStore",
     "InMemoryFollowerStore",
     "InMemoryMessagePublisher",
@@ -40,8 +41,10 @@ class InMemoryFollowerStore:
     def page(self, user_id: str, limit: int, cursor: str | None) -> Page[str]:
         return _page_after(sorted(self.followers.get(user_id, ())), limit, cursor)
 
-    def iter_pages(self, user_id: str, page_size: int) -> Iterator[list[str]]:
-        ordered = sorted(self.followers.get(user_id, ()))
+    def iter_pages(
+        self, user_id: str, page_size: int, after: str | None = None
+    ) -> Iterator[list[str]]:
+        ordered = sorted(f for f in self.followers.get(user_id, ()) if after is None or f > after)
         for start in range(0, len(ordered), page_size):
             self.pages_served += 1
             yield ordered[start : start + page_size]
@@ -80,15 +83,40 @@ class InMemoryEventPublisher:
 
 
 class InMemoryMessagePublisher:
-    def __init__(self) -> None:
+    """Keeps published batches; ``fail_on`` makes publish calls of those numbers (1-based)
+    raise ``fail_with`` instead, as SNS would when it fails mid-fan-out."""
+
+    def __init__(self, fail_on: Iterable[int] = (), fail_with: Exception | None = None) -> None:
         self.batches: list[list[str]] = []
+        self.calls = 0
+        self._fail_on = set(fail_on)
+        self._fail_with = fail_with or RuntimeError("SNS is unavailable")
 
     def publish_batch(self, messages: Sequence[str]) -> None:
+        self.calls += 1
+        if self.calls in self._fail_on:
+            raise self._fail_with
         self.batches.append(list(messages))
 
     @property
     def messages(self) -> list[dict[str, Any]]:
         return [json.loads(m) for batch in self.batches for m in batch]
+
+
+class InMemoryFanoutProgress:
+    """The progress table as a dict; like the conditional write, never moves backwards."""
+
+    def __init__(self) -> None:
+        self.last: dict[str, str] = {}
+        self.writes = 0
+
+    def last_published(self, yubl_id: str) -> str | None:
+        return self.last.get(yubl_id)
+
+    def record_published(self, yubl_id: str, last_follower: str) -> None:
+        self.writes += 1
+        if yubl_id not in self.last or self.last[yubl_id] < last_follower:
+            self.last[yubl_id] = last_follower
 
 
 class InMemoryFailureSink:

@@ -7,9 +7,27 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from botocore.exceptions import ClientError
+
+from ..domain.errors import PermanentFailure
 from ..observability.correlation import sns_message_attributes
 
-__all__ = ["PublishFailed", "SnsMessagePublisher", "topic_arn"]
+__all__ = ["PublishFailed", "PublishRefused", "SnsMessagePublisher", "topic_arn"]
+
+# Error codes a later attempt can succeed on, though SNS may flag them as the sender's.
+_TRANSIENT_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "Throttled",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "KMSThrottling",
+        "InternalError",
+        "InternalFailure",
+        "ServiceUnavailable",
+    }
+)
 
 
 def topic_arn(name_or_arn: str, sts_client: Any, region: str) -> str:
@@ -30,11 +48,21 @@ def topic_arn(name_or_arn: str, sts_client: Any, region: str) -> str:
 
 
 class PublishFailed(RuntimeError):
-    """SNS refused some entries of a batch, for good or after retries."""
+    """SNS failed some entries of a batch after retries; a later attempt may succeed."""
+
+
+class PublishRefused(PublishFailed, PermanentFailure):
+    """SNS refused entries for good (``SenderFault``, or a 4xx error that is not
+    throttling): sending the same request again cannot succeed."""
+
+
+def _transient(code: str, status: int | None = None) -> bool:
+    return code in _TRANSIENT_CODES or (status is not None and status >= 500)
 
 
 class SnsMessagePublisher:
-    """Publishes a batch; entries SNS fails with a server fault are sent again."""
+    """Publishes a batch; entries SNS fails with a server fault are sent again, entries it
+    fails with a sender fault raise ``PublishRefused`` at once."""
 
     def __init__(
         self,
@@ -52,6 +80,26 @@ class SnsMessagePublisher:
         pending = {str(i): message for i, message in enumerate(messages)}
         attributes = sns_message_attributes()  # the ids in force, one hop further
         for attempt in range(1, self._max_attempts + 1):
+            failed = self._send(pending, attributes)
+            if not failed:
+                return
+            refused = [
+                f for f in failed if f.get("SenderFault") and not _transient(f.get("Code", ""))
+            ]
+            if refused or attempt == self._max_attempts:
+                error = PublishRefused if refused else PublishFailed
+                reasons = sorted({f"{f.get('Code', '?')}: {f.get('Message', '')}" for f in failed})
+                raise error(
+                    f"{len(failed)} of {len(pending)} messages not published to "
+                    f"{self._topic_arn} ({'sender fault' if refused else 'after retries'}): "
+                    + "; ".join(reasons)
+                )
+            pending = {f["Id"]: pending[f["Id"]] for f in failed}
+            self._sleep(random.uniform(0, 0.1 * 2**attempt))
+
+    def _send(self, pending: dict[str, str], attributes: Any) -> list[dict[str, Any]]:
+        """One PublishBatch call; its failed entries. A refused call raises PublishRefused."""
+        try:
             response = self._sns.publish_batch(
                 TopicArn=self._topic_arn,
                 PublishBatchRequestEntries=[
@@ -59,15 +107,13 @@ class SnsMessagePublisher:
                     for entry_id, message in pending.items()
                 ],
             )
-            failed = response.get("Failed", [])
-            if not failed:
-                return
-            fatal = [f for f in failed if f.get("SenderFault")]
-            if fatal or attempt == self._max_attempts:
-                codes = sorted({f.get("Code", "?") for f in failed})
-                raise PublishFailed(
-                    f"{len(failed)} of {len(pending)} messages not published to "
-                    f"{self._topic_arn}: {', '.join(codes)}"
-                )
-            pending = {f["Id"]: pending[f["Id"]] for f in failed}
-            self._sleep(random.uniform(0, 0.1 * 2**attempt))
+        except ClientError as err:
+            error = err.response.get("Error", {})
+            status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if _transient(error.get("Code", ""), status):
+                raise
+            raise PublishRefused(
+                f"PublishBatch to {self._topic_arn} refused: "
+                f"{error.get('Code', '?')}: {error.get('Message', '')}"
+            ) from err
+        return list(response.get("Failed", []))

@@ -30,6 +30,7 @@ def _distribute(payload: Any) -> None:
         followers=distribution.followers,
         messages=distribution.messages,
         batches=distribution.batches,
+        resumed_after=distribution.resumed_after,
     )
     count(FOLLOWERS_FANNED_OUT, distribution.followers)
 

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 from ..domain.feed import FeedEntry
 from ..domain.paging import Page
 
-__all__ = ["EventPublisher", "FeedStore", "FollowerStore", "MessagePublisher"]
+__all__ = ["EventPublisher", "FanoutProgress", "FeedStore", "FollowerStore", "MessagePublisher"]
 
 
 class FollowerStore(Protocol):
@@ -20,8 +20,11 @@ class FollowerStore(Protocol):
         """One page of followers in id order; raises InvalidInput for a bad cursor."""
         ...
 
-    def iter_pages(self, user_id: str, page_size: int) -> Iterator[list[str]]:
-        """Every follower, page by page, without holding them all in memory."""
+    def iter_pages(
+        self, user_id: str, page_size: int, after: str | None = None
+    ) -> Iterator[list[str]]:
+        """Every follower (those after ``after`` when given), page by page in ascending id
+        order, without holding them all in memory."""
         ...
 
 
@@ -45,3 +48,20 @@ class MessagePublisher(Protocol):
     """Publishes one batch of messages (already within the topic's limits)."""
 
     def publish_batch(self, messages: Sequence[str]) -> None: ...
+
+
+class FanoutProgress(Protocol):
+    """How far the fan-out of each yubl got, so a retried record resumes where it stopped.
+
+    Followers are published in ascending id order; the progress of a yubl is the last
+    follower of its last published batch. Items expire (TTL) after the retries can end.
+    """
+
+    def last_published(self, yubl_id: str) -> str | None:
+        """The last follower whose batch was published, None if none was."""
+        ...
+
+    def record_published(self, yubl_id: str, last_follower: str) -> None:
+        """Remember that every follower up to ``last_follower`` was published; never moves
+        the progress backwards."""
+        ...

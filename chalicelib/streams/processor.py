@@ -18,19 +18,21 @@ from aws_lambda_powertools.utilities.batch import (
     process_partial_response,
 )
 
-from ..domain.errors import InvalidInput
+from ..domain.errors import InvalidInput, PermanentFailure
 from ..observability import metrics
 from ..observability.correlation import CallChainTooLong, bind, check_call_chain
 from ..observability.logging import logger
 from ..observability.metrics import BATCH_SIZE, FAILURES_BY_POLICY, ITERATOR_AGE, count
+from .invocation import Unfinished, bound_context
 from .parking import FailedRecord, FailureSink
 from .policies import FailurePolicy, PolicyName
 from .records import IncomingRecord, event_records, iterator_age_ms
 
 __all__ = ["PERMANENT_ERRORS", "StreamProcessor", "processors"]
 
-# Errors no retry can fix: bad data, and a record caught in a publish loop.
-PERMANENT_ERRORS: tuple[type[Exception], ...] = (InvalidInput, CallChainTooLong)
+# Errors no retry can fix: bad data, a record caught in a publish loop, a request a
+# service refuses for good (an SNS entry failed with SenderFault, say).
+PERMANENT_ERRORS: tuple[type[Exception], ...] = (InvalidInput, CallChainTooLong, PermanentFailure)
 
 processors: dict[str, StreamProcessor] = {}
 """Every processor by name, so the retry worker can re-run the handler a record came from."""
@@ -60,6 +62,10 @@ class StreamProcessor:
 
     def process(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
         """Process a Lambda event; the return value is Lambda's partial batch response."""
+        with bound_context(context):
+            return self._process(event, context)
+
+    def _process(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         records = event_records(event)
         count(BATCH_SIZE, len(records), function=self.name)
         age = iterator_age_ms(event, self._clock())
@@ -109,6 +115,11 @@ class StreamProcessor:
                 try:
                     self._run_once(record)
                     return
+                except Unfinished as err:
+                    # out of time, not failed: the rest goes on at once, no retry in here
+                    first_failure = first_failure or self._clock()
+                    self._divert(record, err, attempt, first_failure, False, payload=err.rest)
+                    return
                 except PERMANENT_ERRORS as err:
                     first_failure = first_failure or self._clock()
                     self._divert(record, err, attempt, first_failure, permanent=True)
@@ -128,11 +139,15 @@ class StreamProcessor:
         attempts: int,
         first_failure: datetime,
         permanent: bool,
+        payload: Any = None,
     ) -> None:
+        """Park or dead-letter the record (or, when given, ``payload`` in its place)."""
         park = self.policy.name is PolicyName.RETRY_THEN_PARK and not permanent
         outcome = "parked" if park else "dead_lettered"
         self._log_failure(record, err, attempts, outcome)
         failed = self._failed_record(record, err, attempts, first_failure)
+        if payload is not None:
+            failed["payload"], failed["text"] = payload, None
         assert self._sink is not None
         sink = self._sink()
         if park:

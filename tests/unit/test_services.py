@@ -78,7 +78,7 @@ def _dispatcher(followers: int, group_size: int = 500, page_size: int = 1000):
 
 def test_distribution_sends_every_follower_exactly_once_in_groups():
     store, publisher, service = _dispatcher(followers=2_345, group_size=500, page_size=300)
-    event = yubl_posted_event(new_yubl("author", "hi", now=NOW, suffix="x"))
+    event = yubl_posted_event(new_yubl("author", "hi", now=NOW, suffix="0123456789ab"))
     result = service.distribute(event)
     groups = [m["followers"] for m in publisher.messages]
     assert [len(g) for g in groups] == [500, 500, 500, 500, 345]
@@ -112,9 +112,11 @@ def test_distribution_refuses_a_non_yubl_event():
 def test_adding_a_group_writes_one_entry_per_follower_and_replay_does_not_duplicate():
     store = InMemoryFeedStore()
     service = FeedService(store)
-    yubl = new_yubl("author", "hi", now=NOW, suffix="x")
+    yubl = new_yubl("author", "hi", now=NOW, suffix="0123456789ab")
     [message] = encode_group(yubl, ["f1", "f2", "f2", "f3"])
-    assert service.add_group(json.loads(message)) == FeedWrite(yubl.yubl_id, yubl.posted_at, 3)
+    assert service.add_group(json.loads(message)) == FeedWrite(
+        yubl.yubl_id, yubl.posted_at, 3, followers=("f1", "f2", "f3")
+    )
     service.add_group(json.loads(message))
     assert sorted(store.entries) == [
         ("f1", yubl.yubl_id),

@@ -13,6 +13,7 @@ REQUIRED = {
     "FEEDS_TABLE": "f",
     "RETRY_QUEUE": "q",
     "DEAD_LETTER_QUEUE": "d",
+    "FANOUT_PROGRESS_TABLE": "p",
 }
 
 
@@ -26,11 +27,15 @@ def test_defaults_apply_when_only_names_are_set():
         feeds_table="f",
         retry_queue="q",
         dead_letter_queue="d",
+        fanout_progress_table="p",
         follower_group_size=500,
         follower_page_size=1000,
         feed_write_max_attempts=8,
         record_attempts=3,
         record_retry_delay_ms=100,
+        fanout_progress_ttl_seconds=1_209_600,
+        posted_at_max_skew_ms=60_000,
+        feed_write_time_margin_ms=10_000,
     )
 
 

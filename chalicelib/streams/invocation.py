@@ -1,0 +1,44 @@
+"""The Lambda invocation a record runs in: its remaining time, and work handed back.
+
+``StreamProcessor.process`` binds the invocation's context while it runs. A handler
+that must stop before the function's timeout asks ``remaining_ms()`` and raises
+``Unfinished`` with the part it did not do; the failure policy parks that part like a
+failed record (``retry_then_park``), so nothing is lost and nothing done is redone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+__all__ = ["Unfinished", "bound_context", "remaining_ms"]
+
+_context: ContextVar[Any] = ContextVar("lambda_context", default=None)
+
+
+@contextmanager
+def bound_context(context: Any) -> Iterator[None]:
+    """Make ``context`` (a Lambda context object, or None) the one in force."""
+    token = _context.set(context)
+    try:
+        yield
+    finally:
+        _context.reset(token)
+
+
+def remaining_ms() -> int | None:
+    """Milliseconds left before the invocation times out; None outside an invocation."""
+    context = _context.get()
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return None if remaining is None else int(remaining())
+
+
+class Unfinished(Exception):
+    """A handler did part of a record and hands back the rest (``rest``, a payload of the
+    same shape) to the failure policy."""
+
+    def __init__(self, rest: Any, reason: str) -> None:
+        super().__init__(reason)
+        self.rest = rest
