@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -51,13 +52,18 @@ class InMemoryFollowerStore:
 
 
 class InMemoryFeedStore:
+    """Feed entries by key, and how often each key was written: the key hides repeats,
+    ``write_counts`` shows them."""
+
     def __init__(self) -> None:
         self.entries: dict[tuple[str, str], FeedEntry] = {}
         self.writes = 0
+        self.write_counts: Counter[tuple[str, str]] = Counter()
 
     def put_entries(self, entries: Sequence[FeedEntry]) -> None:
         for entry in entries:
             self.writes += 1
+            self.write_counts[(entry.user_id, entry.yubl.yubl_id)] += 1
             self.entries[(entry.user_id, entry.yubl.yubl_id)] = entry
 
     def page(self, user_id: str, limit: int, cursor: str | None) -> Page[FeedEntry]:

@@ -102,7 +102,8 @@ def retry_parked(event):
 
 def _message(n: int, author: str) -> str:
     yubl = {
-        "yubl_id": f"{1795447800000 + n:013d}-{author}",
+        # the posts API's id format: the author's 8 random hex digits keep ids apart
+        "yubl_id": f"{1795447800000 + n:013d}-{author[-8:]}{n:04x}",
         "author_id": author,
         "text": f"record {n}",
         "posted_at": "2026-11-23T15:30:00.000Z",

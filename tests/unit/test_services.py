@@ -9,6 +9,7 @@ import pytest
 
 from chalicelib.adapters.memory import (
     InMemoryEventPublisher,
+    InMemoryFanoutProgress,
     InMemoryFeedStore,
     InMemoryFollowerStore,
     InMemoryMessagePublisher,
@@ -139,3 +140,92 @@ def test_feed_reads_newest_first_with_cursor():
     assert [e.yubl.text for e in first.items] == ["post 2", "post 1"]
     assert [e.yubl.text for e in second.items] == ["post 0"]
     assert second.next_cursor is None
+
+
+# --- resuming a fan-out after a failure (progress per yubl) ---------------------------
+
+
+def _resumable(followers: int, fail_on: set[int], group_size: int = 100):
+    store = InMemoryFollowerStore()
+    for i in range(followers):
+        store.add("author", f"f{i:05d}")
+    progress = InMemoryFanoutProgress()
+    failing = InMemoryMessagePublisher(fail_on=fail_on, fail_with=RuntimeError("SNS down"))
+    service = DistributionService(
+        store, failing, group_size=group_size, page_size=250, progress=progress
+    )
+    return failing, progress, service
+
+
+def test_a_retried_distribution_publishes_only_the_batches_not_yet_published():
+    # GIVEN 3,500 followers in groups of 100: 35 messages, batches of 10, 10, 10, 5
+    publisher, progress, service = _resumable(followers=3_500, fail_on={3})
+    event = yubl_posted_event(new_yubl("author", "hi", now=NOW, suffix="0123456789ab"))
+    # WHEN the third PublishBatch call fails
+    with pytest.raises(RuntimeError, match="SNS down"):
+        service.distribute(event)
+    # THEN two batches (2,000 followers) went out and the progress names the last of them
+    assert [len(b) for b in publisher.batches] == [10, 10]
+    assert progress.last_published(event["yubl"]["yubl_id"]) == "f01999"
+    # WHEN the record is retried
+    result = service.distribute(event)
+    # THEN only the remaining 15 messages are published, each follower exactly once overall
+    assert [len(b) for b in publisher.batches] == [10, 10, 10, 5]
+    followers = [f for m in publisher.messages for f in m["followers"]]
+    assert followers == [f"f{i:05d}" for i in range(3_500)]
+    assert result == Distribution(
+        yubl_id=event["yubl"]["yubl_id"],
+        followers=1_500,
+        messages=15,
+        batches=2,
+        resumed_after="f01999",
+    )
+
+
+def test_a_replay_of_a_finished_distribution_publishes_nothing():
+    publisher, progress, service = _resumable(followers=250, fail_on=set())
+    event = yubl_posted_event(new_yubl("author", "hi", now=NOW, suffix="0123456789ab"))
+    service.distribute(event)
+    again = service.distribute(event)
+    assert len(publisher.messages) == 3  # 100 + 100 + 50, from the first call only
+    assert (again.messages, again.batches, again.resumed_after) == (0, 0, "f00249")
+
+
+def test_progress_of_a_split_group_names_the_last_follower_actually_sent():
+    # GIVEN one group of 5,000 long follower ids and a long text: too big for one SNS
+    # message, so it is split in two halves, each alone in its PublishBatch call
+    store = InMemoryFollowerStore()
+    ids = [f"{i:064d}" for i in range(5_000)]
+    for follower in ids:
+        store.add("author", follower)
+    publisher = InMemoryMessagePublisher(fail_on={2})
+    progress = InMemoryFanoutProgress()
+    service = DistributionService(store, publisher, group_size=5_000, progress=progress)
+    event = yubl_posted_event(
+        new_yubl("author", "\U0001f600" * 2000, now=NOW, suffix="0123456789ab")
+    )
+    # WHEN the second call (the group's second half) fails
+    with pytest.raises(RuntimeError):
+        service.distribute(event)
+    # THEN the progress names the last follower of the first half, not of the group
+    assert [len(m["followers"]) for m in publisher.messages] == [2_500]
+    assert progress.last_published(event["yubl"]["yubl_id"]) == ids[2_499]
+    # AND the retry sends exactly the second half
+    service.distribute(event)
+    assert [f for m in publisher.messages for f in m["followers"]] == ids
+
+
+def test_progress_never_moves_backwards():
+    progress = InMemoryFanoutProgress()
+    progress.record_published("y", "f00500")
+    progress.record_published("y", "f00100")
+    assert progress.last_published("y") == "f00500"
+
+
+def test_a_record_with_an_invalid_posted_at_is_refused_before_any_publish():
+    publisher, progress, service = _resumable(followers=10, fail_on=set())
+    event = yubl_posted_event(new_yubl("author", "hi", now=NOW, suffix="0123456789ab"))
+    event["yubl"]["posted_at"] = "yesterday"
+    with pytest.raises(InvalidInput, match="yubl.posted_at"):
+        service.distribute(event)
+    assert (publisher.calls, progress.writes) == (0, 0)
