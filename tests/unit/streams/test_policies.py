@@ -217,3 +217,104 @@ def test_sns_record_parks_with_its_message():
 def test_policies_that_divert_need_a_sink():
     with pytest.raises(ValueError, match="policy retry_then_park needs a failure sink"):
         StreamProcessor("x", Handler(), retry_then_park())
+
+
+# --- what a failure is: permanent (dead-letter at once) or transient (retry) -----------
+
+
+def _raising(error: Exception):
+    calls: list[dict] = []
+
+    def handler(payload):
+        calls.append(payload)
+        raise error
+
+    return handler, calls
+
+
+def test_an_sns_sender_fault_is_dead_lettered_at_once_with_its_reason():
+    from chalicelib.adapters.sns_publisher import PublishRefused
+
+    refused = PublishRefused("1 of 10 messages not published to arn:t (sender fault): x")
+    handler, calls = _raising(refused)
+    sink = InMemoryFailureSink()
+    processor, pauses = _processor(handler, retry_then_park(attempts=3), sink)
+    processor.process(_batch(1))
+    assert (len(calls), pauses, sink.parked) == (1, [], [])
+    [(failed, _)] = sink.dead_letters
+    assert failed["error"] == {
+        "type": "PublishRefused",
+        "message": "1 of 10 messages not published to arn:t (sender fault): x",
+    }
+    assert failed["attempts"] == 1
+
+
+def test_a_transient_publish_failure_is_retried_then_parked():
+    from chalicelib.adapters.sns_publisher import PublishFailed
+
+    handler, calls = _raising(PublishFailed("2 of 10 messages not published (after retries)"))
+    sink = InMemoryFailureSink()
+    processor, pauses = _processor(handler, retry_then_park(attempts=3, base_delay=0.1), sink)
+    processor.process(_batch(1))
+    assert (len(calls), pauses, sink.dead_letters) == (3, [0.1, 0.2], [])
+    assert [f["error"]["type"] for f, _ in sink.parked] == ["PublishFailed"]
+
+
+def test_any_permanent_failure_skips_the_in_process_retries():
+    from chalicelib.domain.errors import PermanentFailure
+
+    handler, calls = _raising(PermanentFailure("refused for good"))
+    sink = InMemoryFailureSink()
+    processor, _ = _processor(handler, retry_then_park(attempts=5), sink)
+    processor.process(_batch(1))
+    assert len(calls) == 1
+    assert [f["error"]["message"] for f, _ in sink.dead_letters] == ["refused for good"]
+
+
+# --- Unfinished: a handler hands back the part it did not do ---------------------------
+
+
+def test_retry_then_park_parks_the_unfinished_rest_without_retrying():
+    from chalicelib.streams.invocation import Unfinished
+
+    handler, calls = _raising(Unfinished({"n": 0, "rest": [3, 4]}, "out of time"))
+    sink = InMemoryFailureSink()
+    processor, pauses = _processor(handler, retry_then_park(attempts=3), sink)
+    processor.process(_batch(1))
+    assert (len(calls), pauses, sink.dead_letters) == (1, [], [])
+    [(failed, _)] = sink.parked
+    assert (failed["payload"], failed["text"]) == ({"n": 0, "rest": [3, 4]}, None)
+    assert failed["error"] == {"type": "Unfinished", "message": "out of time"}
+
+
+def test_skip_dead_letters_the_unfinished_rest():
+    from chalicelib.streams.invocation import Unfinished
+
+    handler, _ = _raising(Unfinished({"rest": [1]}, "out of time"))
+    sink = InMemoryFailureSink()
+    processor, _ = _processor(handler, skip(), sink)
+    processor.process(_batch(1))
+    assert [f["payload"] for f, _ in sink.dead_letters] == [{"rest": [1]}]
+
+
+def test_halt_fails_the_batch_on_an_unfinished_record():
+    from chalicelib.streams.invocation import Unfinished
+
+    handler, _ = _raising(Unfinished({"rest": [1]}, "out of time"))
+    processor, _ = _processor(handler, halt())
+    with pytest.raises(Unfinished, match="out of time"):
+        processor.process(_batch(1))
+
+
+def test_the_context_is_in_force_only_while_the_processor_runs():
+    from chalicelib.streams.invocation import remaining_ms
+
+    class Context:
+        def get_remaining_time_in_millis(self) -> int:
+            return 1234
+
+    seen: list[int | None] = []
+    processor, _ = _processor(lambda payload: seen.append(remaining_ms()), halt())
+    processor.process(_batch(2), Context())
+    assert seen == [1234, 1234]
+    assert remaining_ms() is None
