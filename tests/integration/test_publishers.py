@@ -8,7 +8,8 @@ import boto3
 import pytest
 
 from chalicelib.adapters.kinesis_publisher import KinesisEventPublisher
-from chalicelib.adapters.sns_publisher import SnsMessagePublisher, topic_arn
+from chalicelib.adapters.sns_publisher import PublishRefused, SnsMessagePublisher, topic_arn
+from chalicelib.domain.errors import PermanentFailure
 from chalicelib.observability.context import bind
 
 from .kinesis_reading import stream_records
@@ -72,3 +73,31 @@ def test_a_topic_name_is_completed_to_the_callers_arn(stack_outputs):
     arn = topic_arn(stack_outputs["FeedFanoutTopicName"], boto3.client("sts"), "us-east-1")
     assert arn == stack_outputs["FeedFanoutTopicArn"]
     assert topic_arn(arn, boto3.client("sts"), "eu-west-1") == arn
+
+
+def test_an_entry_sns_refuses_as_the_senders_fault_is_a_permanent_failure(stack_outputs, unique):
+    # GIVEN a batch whose second entry is over SNS's 256 KiB message limit
+    pauses: list[float] = []
+    publisher = SnsMessagePublisher(
+        boto3.client("sns"), stack_outputs["FeedFanoutTopicArn"], sleep=pauses.append
+    )
+    # WHEN it is published
+    with pytest.raises(PublishRefused) as caught:
+        publisher.publish_batch([f"{unique}-ok", "x" * 262_145])
+    # THEN the failure is permanent, says why, and was not retried
+    assert isinstance(caught.value, PermanentFailure)
+    assert "(sender fault): InvalidParameter" in str(caught.value)
+    assert pauses == []
+
+
+def test_a_call_sns_refuses_for_good_is_a_permanent_failure(unique):
+    # a FIFO topic refuses entries without a MessageGroupId: the whole call is a 400
+    sns = boto3.client("sns")
+    fifo = sns.create_topic(Name=f"probe-{unique}.fifo", Attributes={"FifoTopic": "true"})[
+        "TopicArn"
+    ]
+    try:
+        with pytest.raises(PublishRefused, match="InvalidParameter"):
+            SnsMessagePublisher(sns, fifo).publish_batch(["m"])
+    finally:
+        sns.delete_topic(TopicArn=fifo)
