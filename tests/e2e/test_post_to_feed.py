@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import uuid
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import boto3
@@ -101,6 +102,32 @@ def _lines_with(log_file, correlation_id: str) -> list[dict]:
         if isinstance(line, dict) and line.get("x-correlation-id") == correlation_id:
             lines.append(line)
     return lines
+
+
+def test_no_feed_write_is_repeated_in_a_run_without_faults(local_stack, fan_out):
+    """The table key (follower, yubl) hides a duplicate delivery; the workers' log does not.
+
+    Each add_to_feed invocation logs the followers its writes covered. In a run where
+    nothing failed, every (follower, yubl) is written exactly once: at-least-once
+    delivery may repeat a write only after a failure.
+    """
+    correlation_id = fan_out["correlation_id"]
+    yubl_id = fan_out["yubl"]["yubl_id"]
+
+    def every_follower_written():
+        lines = _lines_with(local_stack.log_file, correlation_id)
+        writes = [line for line in lines if line.get("message") == "feed entries written"]
+        covered = sum(len(w["followers"]) for w in writes)
+        return (lines, writes) if covered >= FOLLOWERS else None
+
+    lines, writes = wait_for(every_follower_written, timeout=180, what="every feed write")
+    # nothing failed along the way: no retry, no park, no dead letter for this post
+    assert [line for line in lines if line.get("level") in ("WARNING", "ERROR")] == []
+    assert {w["yubl_id"] for w in writes} == {yubl_id}
+    counts = Counter((follower, w["yubl_id"]) for w in writes for follower in w["followers"])
+    repeated = {key: n for key, n in counts.items() if n > 1}
+    assert repeated == {}
+    assert sorted(follower for follower, _ in counts) == sorted(fan_out["followers"])
 
 
 def test_one_post_is_traceable_from_http_to_every_feed_write(local_stack, fan_out):
