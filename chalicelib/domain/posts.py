@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
 
 from .errors import InvalidInput
-from .validation import check_text, check_user_id, check_utc_time
+from .validation import check_format, check_text, check_user_id, check_utc_time
 
 __all__ = [
     "DEFAULT_MAX_CLOCK_SKEW",
@@ -83,13 +83,7 @@ def yubl_posted_event(yubl: Yubl) -> YublPostedEvent:
 
 def check_yubl_id(field: str, value: Any) -> str:
     """The id format ``new_yubl`` makes: 13 digits of milliseconds, ``-``, 12 hex digits."""
-    if not isinstance(value, str):
-        raise InvalidInput(field, "must be a string")
-    if not _YUBL_ID.fullmatch(value):
-        raise InvalidInput(
-            field, f"must be 13 digits, '-' and 12 lowercase hex digits, got {value[:40]!r}"
-        )
-    return value
+    return check_format(field, value, _YUBL_ID, "13 digits, '-' and 12 lowercase hex digits")
 
 
 def check_posted_at(

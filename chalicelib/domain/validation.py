@@ -8,7 +8,14 @@ from typing import Any
 
 from .errors import InvalidInput
 
-__all__ = ["MAX_TEXT_LENGTH", "check_limit", "check_text", "check_user_id", "check_utc_time"]
+__all__ = [
+    "MAX_TEXT_LENGTH",
+    "check_format",
+    "check_limit",
+    "check_text",
+    "check_user_id",
+    "check_utc_time",
+]
 
 _USER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _UTC_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z")
@@ -31,14 +38,19 @@ def check_text(field: str, value: Any) -> str:
     return value
 
 
-def check_utc_time(field: str, value: Any) -> datetime:
-    """An ISO 8601 UTC timestamp with a ``Z`` (``2026-11-23T15:30:00.123Z``), as a datetime."""
+def check_format(field: str, value: Any, pattern: re.Pattern[str], rule: str) -> str:
+    """A string matching ``pattern`` in full; the error states ``rule`` and quotes the value."""
     if not isinstance(value, str):
         raise InvalidInput(field, "must be a string")
-    if not _UTC_TIME.fullmatch(value):
-        raise InvalidInput(
-            field, f"must be an ISO 8601 UTC time like 2026-11-23T15:30:00.123Z, got {value[:40]!r}"
-        )
+    if not pattern.fullmatch(value):
+        raise InvalidInput(field, f"must be {rule}, got {value[:40]!r}")
+    return value
+
+
+def check_utc_time(field: str, value: Any) -> datetime:
+    """An ISO 8601 UTC timestamp with a ``Z`` (``2026-11-23T15:30:00.123Z``), as a datetime."""
+    rule = "an ISO 8601 UTC time like 2026-11-23T15:30:00.123Z"
+    value = check_format(field, value, _UTC_TIME, rule)
     try:
         return datetime.fromisoformat(value[:-1]).replace(tzinfo=UTC)
     except ValueError:
