@@ -2,7 +2,8 @@
 
 Policy ``halt`` with one message a batch: a failure leaves the message in the retry
 queue, SQS shows it again after the visibility timeout, and after maxReceiveCount the
-queue's redrive policy moves it to the dead-letter queue.
+queue's redrive policy moves it to the dead-letter queue. The sink is only for work a
+handler hands back unfinished (out of time): that rest is parked as a new message.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from chalice import Blueprint
 from chalice.app import SQSEvent
 
+from .. import wiring
 from ..settings import current
 from ..streams.policies import halt
 from ..streams.processor import StreamProcessor
@@ -21,7 +23,7 @@ __all__ = ["bp", "processor"]
 
 bp = Blueprint(__name__)
 
-processor = StreamProcessor("retry_parked", rerun_parked, policy=halt())
+processor = StreamProcessor("retry_parked", rerun_parked, policy=halt(), sink=wiring.failure_sink)
 
 
 @bp.on_sqs_message(queue=current().retry_queue, batch_size=1)

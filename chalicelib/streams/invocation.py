@@ -37,8 +37,10 @@ def remaining_ms() -> int | None:
 
 class Unfinished(Exception):
     """A handler did part of a record and hands back the rest (``rest``, a payload of the
-    same shape) to the failure policy."""
+    same shape) to the failure policy; ``handler`` names the processor whose handler can
+    finish it when that is not the one that raised (the retry worker re-running another)."""
 
-    def __init__(self, rest: Any, reason: str) -> None:
+    def __init__(self, rest: Any, reason: str, handler: str | None = None) -> None:
         super().__init__(reason)
         self.rest = rest
+        self.handler = handler

@@ -102,6 +102,11 @@ class StreamProcessor:
         with bind(record.correlation):
             try:
                 self._run_once(record)
+            except Unfinished as err:
+                if self._sink is None:
+                    self._log_failure(record, err, 1, "failed")
+                    raise
+                self._park_rest(record, err, 1, self._clock())
             except Exception as err:
                 self._log_failure(record, err, 1, "failed")
                 raise
@@ -117,8 +122,7 @@ class StreamProcessor:
                     return
                 except Unfinished as err:
                     # out of time, not failed: the rest goes on at once, no retry in here
-                    first_failure = first_failure or self._clock()
-                    self._divert(record, err, attempt, first_failure, False, payload=err.rest)
+                    self._park_rest(record, err, attempt, first_failure or self._clock())
                     return
                 except PERMANENT_ERRORS as err:
                     first_failure = first_failure or self._clock()
@@ -139,21 +143,29 @@ class StreamProcessor:
         attempts: int,
         first_failure: datetime,
         permanent: bool,
-        payload: Any = None,
     ) -> None:
-        """Park or dead-letter the record (or, when given, ``payload`` in its place)."""
         park = self.policy.name is PolicyName.RETRY_THEN_PARK and not permanent
         outcome = "parked" if park else "dead_lettered"
         self._log_failure(record, err, attempts, outcome)
         failed = self._failed_record(record, err, attempts, first_failure)
-        if payload is not None:
-            failed["payload"], failed["text"] = payload, None
         assert self._sink is not None
         sink = self._sink()
         if park:
             sink.park(failed, record.correlation)
         else:
             sink.dead_letter(failed, record.correlation)
+
+    def _park_rest(
+        self, record: IncomingRecord, err: Unfinished, attempts: int, first_failure: datetime
+    ) -> None:
+        """Park the part of a record its handler did not do, under every policy: it is
+        work still to do, not a failure. It names the handler that can finish it."""
+        self._log_failure(record, err, attempts, "parked")
+        failed = self._failed_record(record, err, attempts, first_failure)
+        failed["payload"], failed["text"] = err.rest, None
+        failed["handler"] = err.handler or self.name
+        assert self._sink is not None
+        self._sink().park(failed, record.correlation)
 
     def _failed_record(
         self, record: IncomingRecord, err: Exception, attempts: int, first_failure: datetime

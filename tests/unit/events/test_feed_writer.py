@@ -192,3 +192,27 @@ def test_report_written_survives_a_bad_timestamp(posted_at, capsys):
     assert [line["FeedEntriesWritten"] for line in _emf(out, "FeedEntriesWritten")] == [[3.0]]
     assert _emf(out, "PostToFeedLatency") == []
     assert "metrics of a feed write not recorded" in out
+
+
+def test_a_retry_worker_out_of_time_parks_a_still_smaller_rest_for_the_same_handler():
+    store, sink = InMemoryFeedStore(), InMemoryFailureSink()
+    processor, _ = _worker(store, sink)
+    processor.process(sns_event({}, _message()), ShrinkingContext(11_000, 1_000))
+    [(first, _)] = sink.parked  # 50 written, 70 handed back
+    assert len(first["payload"]["followers"]) == 70
+    # WHEN the retry worker (halt, with a sink) also runs out: two chunks, then stop
+    retry = StreamProcessor("retry_parked_test", rerun_parked, halt(), sink=lambda: sink)
+    response = retry.process(
+        {"Records": [sqs_record({}, json.dumps(first))]}, ShrinkingContext(11_000, 1_000)
+    )
+    # THEN the message succeeds and a new one names add_to_feed with the last 20 followers
+    assert response == {"batchItemFailures": []}
+    second = sink.parked[1][0]
+    assert (second["handler"], second["payload"]["followers"]) == (
+        "add_to_feed_test",
+        FOLLOWERS[100:],
+    )
+    # AND its re-run finishes the group: every entry written exactly once in all
+    retry.process({"Records": [sqs_record({}, json.dumps(second))]}, ShrinkingContext(60_000, 0))
+    assert store.write_counts == Counter({(f, YUBL.yubl_id): 1 for f in FOLLOWERS})
+    assert len(sink.parked) == 2

@@ -287,17 +287,29 @@ def test_retry_then_park_parks_the_unfinished_rest_without_retrying():
     assert failed["error"] == {"type": "Unfinished", "message": "out of time"}
 
 
-def test_skip_dead_letters_the_unfinished_rest():
+def test_skip_parks_the_unfinished_rest_too_as_work_still_to_do():
     from chalicelib.streams.invocation import Unfinished
 
     handler, _ = _raising(Unfinished({"rest": [1]}, "out of time"))
     sink = InMemoryFailureSink()
     processor, _ = _processor(handler, skip(), sink)
     processor.process(_batch(1))
-    assert [f["payload"] for f, _ in sink.dead_letters] == [{"rest": [1]}]
+    assert ([f["payload"] for f, _ in sink.parked], sink.dead_letters) == ([{"rest": [1]}], [])
 
 
-def test_halt_fails_the_batch_on_an_unfinished_record():
+def test_halt_with_a_sink_parks_the_unfinished_rest_under_the_handler_it_names():
+    from chalicelib.streams.invocation import Unfinished
+
+    rest = Unfinished({"rest": [1]}, "out of time", handler="add_to_feed")
+    handler, _ = _raising(rest)
+    sink = InMemoryFailureSink()
+    processor, _ = _processor(handler, halt(), sink)
+    assert processor.process(_batch(1)) == {"batchItemFailures": []}
+    [(failed, _)] = sink.parked
+    assert (failed["handler"], failed["payload"]) == ("add_to_feed", {"rest": [1]})
+
+
+def test_halt_without_a_sink_fails_the_batch_on_an_unfinished_record():
     from chalicelib.streams.invocation import Unfinished
 
     handler, _ = _raising(Unfinished({"rest": [1]}, "out of time"))
