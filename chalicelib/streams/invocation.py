@@ -2,8 +2,9 @@
 
 ``StreamProcessor.process`` binds the invocation's context while it runs. A handler
 that must stop before the function's timeout asks ``remaining_ms()`` and raises
-``Unfinished`` with the part it did not do; the failure policy parks that part like a
-failed record (``retry_then_park``), so nothing is lost and nothing done is redone.
+``Unfinished`` with the part it did not do; the processor parks that part in the retry
+queue under any policy that has a sink (without one, the record fails as a whole), so
+nothing is lost and nothing done is redone.
 """
 
 from __future__ import annotations
