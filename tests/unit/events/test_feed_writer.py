@@ -21,25 +21,12 @@ from chalicelib.streams.policies import halt, retry_then_park
 from chalicelib.streams.processor import StreamProcessor
 from chalicelib.streams.retry import rerun_parked
 from tests.aws_samples import sns_event, sqs_record
+from tests.lambda_context import ShrinkingContext
 
 POSTED = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 YUBL = new_yubl("author", "hello", now=POSTED, suffix="0123456789ab")
 FOLLOWERS = [f"f{i:03d}" for i in range(120)]
 MARGIN_MS = 10_000
-
-
-class ShrinkingContext:
-    """A Lambda context whose remaining time drops by ``step_ms`` at every question."""
-
-    def __init__(self, start_ms: int, step_ms: int) -> None:
-        self.left = start_ms
-        self.step = step_ms
-        self.asked = 0
-
-    def get_remaining_time_in_millis(self) -> int:
-        self.asked += 1
-        left, self.left = self.left, self.left - self.step
-        return left
 
 
 def _worker(store, sink, clock=lambda: POSTED + timedelta(seconds=2)):
