@@ -26,6 +26,7 @@ _OUTPUT_SETTINGS = {
     "FeedsTableName": "FEEDS_TABLE",
     "RetryQueueName": "RETRY_QUEUE",
     "DeadLetterQueueName": "DEAD_LETTER_QUEUE",
+    "ShortLinksTableName": "SHORT_LINKS_TABLE",
 }
 
 
