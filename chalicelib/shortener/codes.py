@@ -16,8 +16,8 @@ import hmac
 
 __all__ = ["ALPHABET", "MIN_LENGTH", "code_for", "decode", "encode", "permute"]
 
-# Nano ID's "nolookalikes" set: no 0 O o, 1 I l, 2 Z z, 5 S s, u v. 49 characters.
-ALPHABET = "346789ABCDEFGHJKLMNPQRTUVWXYabcdefghijkmnpqrtwxyz"
+# Nano ID's "nolookalikes" set less "z": no 0 O o, 1 I l, 2 Z z, 5 S s, u v. 48 characters.
+ALPHABET = "346789ABCDEFGHJKLMNPQRTUVWXYabcdefghijkmnpqrtwxy"
 MIN_LENGTH = 4
 _ROUNDS = 4
 
