@@ -97,7 +97,7 @@ def _shorten_in_page(page, api_url: str, target: str) -> str:
     return str(page.input_value("#short-url"))
 
 
-def test_browser_shortens_a_url_on_the_page_and_follows_it(local_stack, browser, target_site):
+def test_browser_shortens_a_url_on_the_page_and_follows_it(browser, target_site, local_stack):
     target = f"{target_site}/article/{uuid.uuid4().hex[:8]}?from=browser"
     context = browser.new_context()
     page = context.new_page()
@@ -113,7 +113,7 @@ def test_browser_shortens_a_url_on_the_page_and_follows_it(local_stack, browser,
     context.close()
 
 
-def test_the_form_works_without_javascript(local_stack, browser, target_site):
+def test_the_form_works_without_javascript(browser, target_site, local_stack):
     target = f"{target_site}/no-js/{uuid.uuid4().hex[:8]}"
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
