@@ -7,7 +7,10 @@ API Gateway and in Chalice's local router alike (it tries routes in sorted order
 
 from __future__ import annotations
 
+import functools
 import io
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import segno
@@ -155,21 +158,29 @@ def _described(link: Link) -> dict[str, object]:
     }
 
 
+def _json_errors(view: Callable[..., Response]) -> Callable[..., Response]:
+    """A ShortenerError from ``view`` becomes ``{"error": ...}`` with its status."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return view(*args, **kwargs)
+        except ShortenerError as err:
+            return json_response({"error": str(err)}, _status(err))
+
+    return wrapper
+
+
 @bp.route("/links/{code}", methods=["GET"])
+@_json_errors
 def shortener_link(code: str) -> Response:
-    try:
-        link = shortener_service().describe(code)
-    except ShortenerError as err:
-        return json_response({"error": str(err)}, _status(err))
-    return json_response(_described(link))
+    return json_response(_described(shortener_service().describe(code)))
 
 
 @bp.route("/links/{code}/qr.svg", methods=["GET"])
+@_json_errors
 def shortener_qr(code: str) -> Response:
-    try:
-        link = shortener_service().describe(code)
-    except ShortenerError as err:
-        return json_response({"error": str(err)}, _status(err))
+    link = shortener_service().describe(code)
     svg = io.BytesIO()
     segno.make(f"{_base_url(bp.current_request)}/{link.code}", error="m").save(
         svg, kind="svg", scale=4, border=2, title=f"QR code of {link.code}"

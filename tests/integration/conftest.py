@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import uuid
@@ -42,3 +43,16 @@ def stage_environment(stack_outputs: dict[str, str]) -> Iterator[dict[str, str]]
 def unique() -> str:
     """A fresh id prefix, so tests sharing tables never see each other's rows."""
     return uuid.uuid4().hex[:10]
+
+
+def load_app():
+    """Import this project's app.py under a name of its own.
+
+    The stage's environment must be set before the import; other tests load other
+    projects' app.py as module "app", so a plain import could find theirs.
+    """
+    spec = importlib.util.spec_from_file_location("yubl_fanout_app", PROJECT_DIR / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.app

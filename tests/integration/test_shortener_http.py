@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -19,19 +18,13 @@ from chalicelib.shortener.settings import shortener_settings
 from chalicelib.shortener.store import DynamoLinkStore
 from devstack.stack import PROJECT_DIR
 
+from .conftest import load_app
+
 pytestmark = pytest.mark.emulator
 
 HOST = "short.test"
 JSON = {"Content-Type": "application/json", "Host": HOST}
 AASA = {"applinks": {"details": [{"appIDs": ["TEAM.app.yubl"], "components": [{"/": "/*"}]}]}}
-
-
-def _load_app():
-    spec = importlib.util.spec_from_file_location("yubl_fanout_app", PROJECT_DIR / "app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.app
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +37,7 @@ def client(stage_environment) -> Iterator[Client]:
     shortener_settings.cache_clear()
     wiring.shortener_service.cache_clear()
     try:
-        with Client(_load_app(), stage_name="local", project_dir=str(PROJECT_DIR)) as test_client:
+        with Client(load_app(), stage_name="local", project_dir=str(PROJECT_DIR)) as test_client:
             yield test_client
     finally:
         for name in extra:

@@ -99,7 +99,7 @@ def test_a_custom_slug_is_its_code_and_a_taken_slug_is_409():
     service = _service(store)
     link = service.shorten("https://example.com/a", slug="my-link")
     assert link.code == "my-link"
-    with pytest.raises(SlugTaken, match="^slug: my-link is already taken$"):
+    with pytest.raises(SlugTaken, match=r"^slug: my-link is already taken$"):
         service.shorten("https://example.com/b", slug="my-link")
     assert store.links["my-link"].url == "https://example.com/a"
 
@@ -154,7 +154,7 @@ def test_an_expired_link_is_gone_and_its_visits_stop_counting():
     clock.now = START + timedelta(minutes=9, seconds=59)
     assert service.follow(code).visits == 1
     clock.now = START + timedelta(minutes=10)
-    with pytest.raises(LinkExpired, match=f"^code: link {code} expired at 2026-11-23T12:10:00Z$"):
+    with pytest.raises(LinkExpired, match=rf"^code: link {code} expired at 2026-11-23T12:10:00Z$"):
         service.follow(code)
     assert service.describe(code).visits == 1
 
