@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import os
@@ -45,11 +46,13 @@ def unique() -> str:
     return uuid.uuid4().hex[:10]
 
 
+@functools.cache
 def load_app():
-    """Import this project's app.py under a name of its own.
+    """Import this project's app.py under a name of its own, once per test session.
 
     The stage's environment must be set before the import; other tests load other
-    projects' app.py as module "app", so a plain import could find theirs.
+    projects' app.py as module "app", so a plain import could find theirs. Once: the
+    blueprints are module objects, and Chalice cannot register one blueprint twice.
     """
     spec = importlib.util.spec_from_file_location("yubl_fanout_app", PROJECT_DIR / "app.py")
     assert spec is not None and spec.loader is not None
