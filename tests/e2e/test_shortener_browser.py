@@ -138,3 +138,9 @@ def test_the_form_works_without_javascript(browser, target_site, local_stack):
 def test_chalice_local_routes_literal_paths_before_codes(local_stack, path, status, body):
     response = requests.get(local_stack.api_url + path, timeout=10, allow_redirects=False)
     assert (response.status_code, response.json()) == (status, body)
+
+
+def test_a_literal_path_without_the_method_is_not_taken_for_a_code(local_stack):
+    # POST-only /yubls answers GET with 405 from its own route, never a lookup of code "yubls"
+    response = requests.get(f"{local_stack.api_url}/yubls", timeout=10, allow_redirects=False)
+    assert response.status_code == 405

@@ -191,6 +191,7 @@ def test_apple_app_site_association_is_the_configured_json(client, path):
 def test_literal_routes_win_over_codes(client):
     assert _json(client.http.get("/health")) == {"status": "ok"}
     assert client.http.get("/links/x").status_code == 404  # /links/{code}, not /{code}
+    assert client.http.get("/yubls").status_code == 405  # its POST route, not code "yubls"
 
 
 def test_index_page_has_the_form(client):
