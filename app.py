@@ -7,6 +7,7 @@ from chalice import Chalice
 from chalicelib.api import feed, followers, health, posts
 from chalicelib.events import add_to_feed, dispatcher, retry_worker
 from chalicelib.observability.middleware import http_correlation, invocation_logging
+from chalicelib.shortener import routes as shortener
 
 # configure_logs=False: logging is Powertools' JSON logger (chalicelib.observability);
 # Chalice would otherwise set the logger of the same name to ERROR.
@@ -24,5 +25,6 @@ for blueprint in (
     dispatcher.bp,
     add_to_feed.bp,
     retry_worker.bp,
+    shortener.bp,  # public: '/', '/{code}', '/links/...', apple-app-site-association
 ):
     app.register_blueprint(blueprint)

@@ -27,6 +27,7 @@ _OUTPUT_SETTINGS = {
     "FanoutProgressTableName": "FANOUT_PROGRESS_TABLE",
     "RetryQueueName": "RETRY_QUEUE",
     "DeadLetterQueueName": "DEAD_LETTER_QUEUE",
+    "ShortLinksTableName": "SHORT_LINKS_TABLE",
 }
 
 

@@ -71,7 +71,39 @@ def test_handlers_reach_adapters_only_through_wiring(path):
 
 def test_app_imports_only_api_events_and_observability():
     chalicelib = {n.split(".")[1] for n in _imports(ROOT / "app.py") if n.startswith("chalicelib.")}
-    assert chalicelib <= {"api", "events", "observability", "streams"}
+    assert chalicelib <= {"api", "events", "observability", "streams", "shortener"}
+
+
+_SHORTENER = "chalicelib/shortener"
+
+
+@pytest.mark.parametrize("name", ["codes", "rules"])
+def test_shortener_rules_import_no_sdk_and_nothing_outside_the_package(name):
+    path = ROOT / _SHORTENER / f"{name}.py"
+    bad = {n for n in _imports(path) if _top(n) in SDKS or _top(n) == "chalicelib"}
+    assert bad == set()
+
+
+def test_shortener_service_imports_only_its_rules():
+    path = ROOT / _SHORTENER / "service.py"
+    bad = {
+        n
+        for n in _imports(path)
+        if _top(n) in SDKS
+        or (n.startswith("chalicelib.") and not n.startswith("chalicelib.shortener."))
+        or n.startswith(("chalicelib.shortener.store", "chalicelib.shortener.routes"))
+    }
+    assert bad == set()
+
+
+def test_shortener_routes_reach_the_store_only_through_its_wiring():
+    bad = {
+        n
+        for n in _imports(ROOT / _SHORTENER / "routes.py")
+        if n.startswith(("chalicelib.shortener.store", "chalicelib.adapters"))
+        or _top(n) in {"boto3", "pynamodb"}
+    }
+    assert bad == set()
 
 
 @pytest.mark.parametrize("path", _files("local_runtime"), ids=str)
