@@ -26,6 +26,9 @@ _OUTPUT_SETTINGS = {
     "FeedsTableName": "FEEDS_TABLE",
     "RetryQueueName": "RETRY_QUEUE",
     "DeadLetterQueueName": "DEAD_LETTER_QUEUE",
+    "ConfigTableName": "CONFIG_TABLE",
+    "ConfigApiKeysTableName": "CONFIG_API_KEYS_TABLE",
+    "ConfigKeyAliasName": "CONFIG_KMS_KEY",
 }
 
 
