@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalice import Chalice
 
 from chalicelib.api import feed, followers, health, posts
+from chalicelib.config import routes as config_routes
 from chalicelib.events import add_to_feed, dispatcher, retry_worker
 from chalicelib.observability.middleware import http_correlation, invocation_logging
 
@@ -24,5 +25,6 @@ for blueprint in (
     dispatcher.bp,
     add_to_feed.bp,
     retry_worker.bp,
+    config_routes.bp,
 ):
     app.register_blueprint(blueprint)
