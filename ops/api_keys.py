@@ -58,11 +58,17 @@ class GatewayKeys:
     def _key_name(self, key_id: str) -> str:
         return f"yubl-config-{self._stage}-{key_id}"
 
-    def usage_plan(self, rate: float, burst: int) -> str:
-        """The id of the stage's usage plan, created with this throttling if missing."""
+    def _plan_id(self) -> str | None:
         for plan in self._apigateway.get_usage_plans(limit=500).get("items", []):
             if plan["name"] == self.plan_name:
                 return str(plan["id"])
+        return None
+
+    def usage_plan(self, rate: float, burst: int) -> str:
+        """The id of the stage's usage plan, created with this throttling if missing."""
+        found = self._plan_id()
+        if found is not None:
+            return found
         plan = self._apigateway.create_usage_plan(
             name=self.plan_name,
             description="Config service API keys: throttling per key",
@@ -85,7 +91,10 @@ class GatewayKeys:
         name = self._key_name(key_id)
         found = self._apigateway.get_api_keys(nameQuery=name, limit=500).get("items", [])
         mine = [k for k in found if k["name"] == name]
+        plan_id = self._plan_id()
         for key in mine:
+            if plan_id is not None:
+                self._apigateway.delete_usage_plan_key(usagePlanId=plan_id, keyId=key["id"])
             self._apigateway.delete_api_key(apiKey=key["id"])
         return len(mine)
 
