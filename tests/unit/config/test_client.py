@@ -60,7 +60,7 @@ def test_no_store_call_within_the_ttl(client, service, store, clock):
     calls = store.calls
     assert client.get("fanout.group_size") == 250
     assert store.calls == calls + 1
-    for step in range(10):
+    for _ in range(10):
         clock.now += (TTL - 1) / 10
         assert client.get("fanout.group_size") == 250
     assert store.calls == calls + 1
@@ -82,7 +82,9 @@ def test_a_changed_value_is_seen_after_the_ttl_without_making_the_caller_wait(
     assert client.get("fanout.group_size") == 40
 
 
-def test_last_known_good_is_served_while_the_store_is_down(client, service, store, clock, background):
+def test_last_known_good_is_served_while_the_store_is_down(
+    client, service, store, clock, background
+):
     service.put(ADMIN, "streams.record_attempts", 5, False, None)
     assert client.get("streams.record_attempts") == 5
     store.down = True
