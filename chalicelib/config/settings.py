@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
-from ..envvars import env_float
+from ..envvars import env_float, env_required
 
 __all__ = ["ConfigSettings", "ConfigSettingsError", "config_settings", "route_guards"]
 
@@ -22,10 +22,7 @@ class ConfigSettingsError(RuntimeError):
 
 
 def _required(env: Mapping[str, str], name: str) -> str:
-    value = env.get(name, "").strip()
-    if not value:
-        raise ConfigSettingsError(f"environment variable {name} is not set")
-    return value
+    return env_required(env, name, ConfigSettingsError)
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

@@ -4,9 +4,7 @@ the emulator."""
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
 
 import boto3
@@ -18,25 +16,15 @@ from chalicelib.config.crypto import SecretUnreadable, encryption_context
 from devstack.stack import PROJECT_DIR
 from ops.api_keys import GatewayKeys
 
+from .conftest import load_project_app
+
 pytestmark = pytest.mark.emulator
-
-APP_MODULE = "yubl_fanout_app"
-
-
-def _app():
-    """This project's app.py under a name of its own, imported once (see test_http_api)."""
-    if APP_MODULE not in sys.modules:
-        spec = importlib.util.spec_from_file_location(APP_MODULE, PROJECT_DIR / "app.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules[APP_MODULE] = module
-    return sys.modules[APP_MODULE].app
 
 
 @pytest.fixture(scope="module")
 def client(stage_environment) -> Iterator[Client]:
-    with Client(_app(), stage_name="local", project_dir=str(PROJECT_DIR)) as test_client:
+    app = load_project_app()
+    with Client(app, stage_name="local", project_dir=str(PROJECT_DIR)) as test_client:
         yield test_client
 
 
