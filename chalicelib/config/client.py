@@ -113,6 +113,7 @@ class _Cached:
     value: Any
     expires: float
     refreshing: bool = False
+    unavailable: bool = False  # never read: the source failed; retried after a TTL
 
 
 def background_thread(task: Callable[[], None]) -> None:
@@ -155,15 +156,12 @@ class ConfigClient:
             try:
                 cached = self._fetch(key)
             except ConfigUnavailable:
-                if cached is None:
-                    if default is _MISSING:
-                        raise
-                    return default
+                cached = self._cache[key]
         if cached.found:
             return cached.value
-        if default is _MISSING:
-            raise KeyError(key)
-        return default
+        if default is not _MISSING:
+            return default
+        raise ConfigUnavailable(key) if cached.unavailable else KeyError(key)
 
     def _fetch(self, key: str) -> _Cached:
         try:
@@ -173,7 +171,11 @@ class ConfigClient:
             logger.warning("config read failed", config_key=key, error=type(cause).__name__)
             with self._lock:
                 previous = self._cache.get(key)
-                if previous is not None:  # keep the last known good, try again after a TTL
+                if previous is None:  # no caller waits on a failing source again for a TTL
+                    self._cache[key] = _Cached(
+                        False, None, self._clock() + self._ttl, unavailable=True
+                    )
+                else:  # keep the last known good, try again after a TTL
                     previous.expires = self._clock() + self._ttl
                     previous.refreshing = False
             raise ConfigUnavailable(key) from None

@@ -102,11 +102,22 @@ def test_last_known_good_is_served_while_the_store_is_down(
     assert client.get("streams.record_attempts") == 6
 
 
-def test_a_key_never_read_while_the_store_is_down_gives_the_default_or_raises(client, store):
+def test_a_key_never_read_while_the_store_is_down_gives_the_default_or_raises(
+    client, service, store, clock, background
+):
     store.down = True
+    calls = store.calls
     assert client.get("fanout.group_size", 500) == 500
     with pytest.raises(ConfigUnavailable):
         client.get("fanout.group_size")
+    assert client.get("fanout.group_size", 500) == 500
+    assert store.calls == calls + 1  # callers do not wait on a failing store again within the TTL
+    store.down = False
+    service.put(ADMIN, "fanout.group_size", 20, False, None)
+    clock.now += TTL
+    assert client.get("fanout.group_size", 500) == 500
+    background.run()
+    assert client.get("fanout.group_size", 500) == 20
 
 
 def test_force_refresh_fetches_now(client, service, store):
