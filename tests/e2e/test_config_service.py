@@ -103,6 +103,9 @@ def test_the_dispatcher_uses_a_group_size_changed_through_the_api(local_stack):
             headers={"x-api-key": api_key},
             timeout=10,
         )
+        # the group size is the whole stack's: back to the default (1 message) before the
+        # next test posts, or its fan-out would run in groups of 2
+        wait_for(lambda: messages_of_a_new_post() == 1, 90, "the default group size again")
 
 
 def test_a_secret_read_over_http_never_shows_in_any_log(local_stack):
