@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test unit lint check clean trace dlq
+.PHONY: install run test unit lint check clean trace dlq api-key
 
 install: $(STAMP)
 
@@ -50,3 +50,15 @@ dlq: $(STAMP)
 	AWS_ENDPOINT_URL=http://127.0.0.1:$(LOCAL_AWS_PORT) AWS_DEFAULT_REGION=us-east-1 \
 	AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
 	$(BIN)/python -m ops.dlq --stage local $(ARGS)
+
+## make api-key SCOPES=read,write PREFIX=fanout. : a config service API key, printed as the
+## last line, for the running local stack (LOCAL_AWS_PORT) or STAGE=<stage> on AWS (also an
+## API Gateway key in the stage's usage plan). ARGS="list" lists, ARGS="revoke <id>" revokes.
+STAGE ?= local
+SCOPES ?= read
+PREFIX ?=
+LOCAL_AWS_ENV = AWS_ENDPOINT_URL=http://127.0.0.1:$(LOCAL_AWS_PORT) AWS_DEFAULT_REGION=us-east-1 \
+	AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+api-key: $(STAMP)
+	@$(if $(filter local,$(STAGE)),$(LOCAL_AWS_ENV)) $(BIN)/python -m ops.api_keys --stage $(STAGE) \
+	$(if $(filter command line,$(origin ARGS)),$(ARGS),create --scopes "$(SCOPES)" --prefix "$(PREFIX)")

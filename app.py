@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalice import Chalice
 
 from chalicelib.api import feed, followers, health, posts
+from chalicelib.config import routes as config_routes
 from chalicelib.events import add_to_feed, dispatcher, retry_worker
 from chalicelib.observability.middleware import http_correlation, invocation_logging
 from chalicelib.shortener import routes as shortener
@@ -26,5 +27,6 @@ for blueprint in (
     add_to_feed.bp,
     retry_worker.bp,
     shortener.bp,  # public: '/', '/{code}', '/links/...', apple-app-site-association
+    config_routes.bp,
 ):
     app.register_blueprint(blueprint)

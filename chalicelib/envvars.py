@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["env_float", "env_int"]
+__all__ = ["env_float", "env_int", "env_required"]
+
+
+def env_required(env: Mapping[str, str], name: str, error: type[Exception] = ValueError) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise error(f"environment variable {name} is not set")
+    return value
 
 
 def env_int(

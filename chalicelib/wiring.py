@@ -22,6 +22,8 @@ from .adapters.fanout_progress import DynamoFanoutProgress
 from .adapters.kinesis_publisher import KinesisEventPublisher
 from .adapters.sns_publisher import SnsMessagePublisher, topic_arn
 from .adapters.sqs_failure_sink import SqsFailureSink
+from .config import wiring as config_wiring
+from .observability.logging import logger
 from .services.distribution import DistributionService
 from .services.feeds import FeedService
 from .services.following import FollowingService
@@ -35,8 +37,14 @@ __all__ = [
     "feed_service",
     "following_service",
     "posting_service",
+    "record_attempts",
     "record_policy",
 ]
+
+# Settings read through the config service's client library: a change made with
+# PUT /config/<key> reaches every function within the client's TTL, no redeploy.
+GROUP_SIZE_KEY = "fanout.group_size"
+RECORD_ATTEMPTS_KEY = "streams.record_attempts"
 
 
 def _utc_now() -> datetime:
@@ -85,23 +93,42 @@ def feed_service() -> FeedService:
     return FeedService(_feed_store(), clock=_utc_now, max_skew=_max_skew())
 
 
+def _config_int(key: str, default: int, low: int, high: int) -> int:
+    """An integer from the config service; the stage's setting while it has none or a bad one."""
+    value = config_wiring.client().get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        logger.warning(f"config {key} must be an integer from {low} to {high}; using {default}")
+        return default
+    return value
+
+
 @cache
+def _fanout_publisher() -> SnsMessagePublisher:
+    topic = current().feed_fanout_topic
+    return SnsMessagePublisher(_client("sns"), topic_arn(topic, _client("sts"), _region()))
+
+
 def distribution_service() -> DistributionService:
+    """Built per call (a cheap object over cached clients): the group size may change."""
     settings = current()
     return DistributionService(
         _follower_store(),
-        SnsMessagePublisher(
-            _client("sns"), topic_arn(settings.feed_fanout_topic, _client("sts"), _region())
-        ),
-        group_size=settings.follower_group_size,
+        _fanout_publisher(),
+        group_size=_config_int(GROUP_SIZE_KEY, settings.follower_group_size, 1, 5000),
         page_size=settings.follower_page_size,
-        progress=DynamoFanoutProgress(
-            bind_fanout_progress_model(settings.fanout_progress_table),
-            ttl=timedelta(seconds=settings.fanout_progress_ttl_seconds),
-            clock=_utc_now,
-        ),
+        progress=_fanout_progress(),
         clock=_utc_now,
         max_skew=_max_skew(),
+    )
+
+
+@cache
+def _fanout_progress() -> DynamoFanoutProgress:
+    settings = current()
+    return DynamoFanoutProgress(
+        bind_fanout_progress_model(settings.fanout_progress_table),
+        ttl=timedelta(seconds=settings.fanout_progress_ttl_seconds),
+        clock=_utc_now,
     )
 
 
@@ -109,6 +136,11 @@ def distribution_service() -> DistributionService:
 def failure_sink() -> SqsFailureSink:
     settings = current()
     return SqsFailureSink(_client("sqs"), settings.retry_queue, settings.dead_letter_queue)
+
+
+def record_attempts() -> int:
+    """In-process attempts per record, read through the config client on every record."""
+    return _config_int(RECORD_ATTEMPTS_KEY, current().record_attempts, 1, 20)
 
 
 def record_policy() -> FailurePolicy:

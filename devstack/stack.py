@@ -28,6 +28,9 @@ _OUTPUT_SETTINGS = {
     "RetryQueueName": "RETRY_QUEUE",
     "DeadLetterQueueName": "DEAD_LETTER_QUEUE",
     "ShortLinksTableName": "SHORT_LINKS_TABLE",
+    "ConfigTableName": "CONFIG_TABLE",
+    "ConfigApiKeysTableName": "CONFIG_API_KEYS_TABLE",
+    "ConfigKeyAliasName": "CONFIG_KMS_KEY",
 }
 
 

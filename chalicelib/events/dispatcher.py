@@ -36,7 +36,11 @@ def _distribute(payload: Any) -> None:
 
 
 processor = StreamProcessor(
-    "distribute_yubl", _distribute, policy=wiring.record_policy(), sink=wiring.failure_sink
+    "distribute_yubl",
+    _distribute,
+    policy=wiring.record_policy(),
+    sink=wiring.failure_sink,
+    attempts=wiring.record_attempts,
 )
 
 

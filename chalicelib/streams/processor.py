@@ -49,7 +49,10 @@ class StreamProcessor:
         sink: Callable[[], FailureSink] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        attempts: Callable[[], int] | None = None,
     ) -> None:
+        """``attempts``, if given, is asked per record and overrides ``policy.attempts``:
+        a setting that may change while the container lives (the config service's)."""
         if policy.name in (PolicyName.SKIP, PolicyName.RETRY_THEN_PARK) and sink is None:
             raise ValueError(f"policy {policy.name.value} needs a failure sink")
         self.name = name
@@ -58,6 +61,7 @@ class StreamProcessor:
         self._sink = sink
         self._sleep = sleep
         self._clock = clock
+        self._attempts = attempts
         processors[name] = self
 
     def process(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
@@ -116,7 +120,8 @@ class StreamProcessor:
         for a record's own failure (only if the sink itself cannot be reached)."""
         with bind(record.correlation):
             first_failure: datetime | None = None
-            for attempt in range(1, self.policy.attempts + 1):
+            attempts = self._attempts() if self._attempts is not None else self.policy.attempts
+            for attempt in range(1, attempts + 1):
                 try:
                     self._run_once(record)
                     return
@@ -130,7 +135,7 @@ class StreamProcessor:
                     return
                 except Exception as err:
                     first_failure = first_failure or self._clock()
-                    if attempt == self.policy.attempts:
+                    if attempt == attempts:
                         self._divert(record, err, attempt, first_failure, permanent=False)
                         return
                     self._log_failure(record, err, attempt, "retrying")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 import json
 import os
+import sys
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -46,16 +47,18 @@ def unique() -> str:
     return uuid.uuid4().hex[:10]
 
 
-@functools.cache
-def load_app():
-    """Import this project's app.py under a name of its own, once per test session.
+def load_project_app() -> Any:
+    """This project's app.py under a name of its own, imported once per session.
 
     The stage's environment must be set before the import; other tests load other
-    projects' app.py as module "app", so a plain import could find theirs. Once: the
-    blueprints are module objects, and Chalice cannot register one blueprint twice.
+    projects' app.py as module "app", so a plain import could find theirs. Chalice
+    blueprints cannot be registered on a second app, hence once.
     """
-    spec = importlib.util.spec_from_file_location("yubl_fanout_app", PROJECT_DIR / "app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.app
+    name = "yubl_fanout_app"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, PROJECT_DIR / "app.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[name] = module
+    return sys.modules[name].app

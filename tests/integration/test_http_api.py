@@ -11,7 +11,7 @@ from chalice.test import Client
 
 from devstack.stack import PROJECT_DIR
 
-from .conftest import load_app as _load_app
+from .conftest import load_project_app as _load_app
 from .kinesis_reading import stream_records
 
 pytestmark = pytest.mark.emulator

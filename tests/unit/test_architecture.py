@@ -71,7 +71,7 @@ def test_handlers_reach_adapters_only_through_wiring(path):
 
 def test_app_imports_only_api_events_and_observability():
     chalicelib = {n.split(".")[1] for n in _imports(ROOT / "app.py") if n.startswith("chalicelib.")}
-    assert chalicelib <= {"api", "events", "observability", "streams", "shortener"}
+    assert chalicelib <= {"api", "events", "observability", "streams", "shortener", "config"}
 
 
 _SHORTENER = "chalicelib/shortener"
@@ -118,3 +118,18 @@ def test_chalicelib_holds_no_endpoint_plumbing():
         if "endpoint_url" in p.read_text() or "127.0.0.1" in p.read_text()
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize("name", ["rules", "service", "client", "routes"])
+def test_config_service_layers_reach_aws_only_through_store_and_crypto(name):
+    """Inside chalicelib/config the same rules hold, layered by file: only the store,
+    crypto, memory twins and the package's wiring know an SDK."""
+    sdk = {"boto3", "botocore", "pynamodb", "requests"} if name == "routes" else SDKS
+    bad = {
+        n
+        for n in _imports(ROOT / "chalicelib" / "config" / f"{name}.py")
+        if _top(n) in sdk
+        or n.startswith(("chalicelib.config.store", "chalicelib.config.crypto"))
+        or n.startswith(("chalicelib.adapters", "chalicelib.config.memory"))
+    }
+    assert bad == set()
