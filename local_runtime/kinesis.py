@@ -18,10 +18,11 @@ from botocore.exceptions import ClientError
 from local_runtime.checkpoints import Checkpoint, CheckpointStore
 from local_runtime.config import ConfigError, KinesisSettings
 from local_runtime.destinations import Destination
-from local_runtime.shard import ShardPoller, lane_of
+from local_runtime.shard import ShardPoller
+from local_runtime.shard_context import ShardContext
 from local_runtime.target import FunctionTarget
 
-__all__ = ["KinesisMapping", "lane_of"]
+__all__ = ["KinesisMapping"]
 
 log = logging.getLogger("local_runtime")
 
@@ -63,16 +64,13 @@ class KinesisMapping:
         self._lock = threading.Lock()
         self._supervisor: threading.Thread | None = None
         self._first_start = False
+        self._context: ShardContext | None = None
         self.error: BaseException | None = None
 
     @property
     def description(self) -> str:
         state = "" if self.settings.enabled else " (disabled)"
         return f"{self.target.name}<-kinesis {self.stream_name}{state}"
-
-    def retry_delay(self, retries: int) -> float:
-        low, high = self._retry_delays
-        return float(min(high, low * 2 ** (retries - 1)))
 
     def start(self) -> None:
         if not self.settings.enabled:
@@ -86,6 +84,22 @@ class KinesisMapping:
                 f"({err.response['Error']['Code']})"
             ) from None
         self.stream_arn = summary["StreamDescriptionSummary"]["StreamARN"]
+        self._context = ShardContext(
+            target=self.target,
+            settings=self.settings,
+            kinesis=self.kinesis,
+            stream_name=self.stream_name,
+            stream_arn=self.stream_arn,
+            region=self.region,
+            store=self.store,
+            lease_key=self.lease_key,
+            destination=self.destination,
+            stopping=self.stopping,
+            poll_interval=self.poll_interval,
+            retry_delays=self._retry_delays,
+            clock=self.clock,
+            shard_ended=self.shard_finished,
+        )
         checkpoints = self.store.load(self.lease_key)
         self._first_start = not checkpoints
         self._ended = {shard for shard, cp in checkpoints.items() if cp.shard_end}
@@ -134,7 +148,8 @@ class KinesisMapping:
                 live_parents = [p for p in parents if p and p in known]
                 if any(p not in self._ended for p in live_parents):
                     continue  # parents first, as Lambda drains them before their children
-                poller = ShardPoller(self, shard_id, ending)
+                assert self._context is not None  # set by start()
+                poller = ShardPoller(self._context, shard_id, ending)
                 poller.open(
                     checkpoints.get(shard_id), trim_horizon=discovered_later and bool(live_parents)
                 )

@@ -8,7 +8,7 @@ import boto3
 import pytest
 
 from local_runtime import LocalRuntime
-from local_runtime.shard import lane_of
+from local_runtime.shard_lanes import lane_of
 from tests.conformance.projects import kinesis_project
 
 pytestmark = pytest.mark.emulator
