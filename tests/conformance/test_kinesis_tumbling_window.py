@@ -125,3 +125,47 @@ def test_a_batch_never_spans_two_windows_and_each_window_starts_with_empty_state
         expected.append((items, iso_millis(start), {}, False))
         expected.append(([], iso_millis(start), {"count": len(items)}, True))
     assert observed == expected
+
+
+# Answers its first batch without a state (a valid partial-batch response, but no state).
+STATELESS_ONCE_APP = APP.replace("app = Chalice", "FIRST = [True]\napp = Chalice").replace(
+    "    raw = event.to_dict()\n",
+    "    raw = event.to_dict()\n"
+    "    if raw['Records'] and FIRST[0]:\n"
+    "        FIRST[0] = False\n"
+    "        return {'batchItemFailures': []}\n",
+)
+
+
+def test_a_response_without_state_is_a_failed_invocation(tmp_path, kinesis, new_stream):
+    """Lambda guide, "Time windows": "when using tumbling windows, your Lambda function
+    response must contain a state property. If the response does not contain a state
+    property, Lambda considers this a failed invocation."
+    """
+    # GIVEN a 900 s window and a function that answers its first batch without a state
+    stream = new_stream()
+    sequences = put_records(kinesis, stream, ["a", "b"])
+    arrivals = stream_arrivals(kinesis, stream)
+    start = int(arrivals[sequences[0]] // WIDTH) * WIDTH
+    if int(arrivals[sequences[-1]] // WIDTH) * WIDTH != start:
+        pytest.skip("the records straddle a window boundary")
+    app_dir = kinesis_project(
+        tmp_path,
+        stream,
+        batch_size=10,
+        app_source=STATELESS_ONCE_APP,
+        event_source={"TumblingWindowInSeconds": WIDTH},
+    )
+    runtime = LocalRuntime.from_project(app_dir, **FAST)
+    with runtime:
+        # WHEN the batch has been handled
+        runtime.wait_for(lambda: len(runtime.invocations) == 2, timeout=30)
+        runtime.wait_until_idle(30)
+    # THEN the stateless answer counted as a failure: the batch was invoked again with
+    # the state it had before, and only the second answer's state was kept
+    assert kinesis_batches(runtime.invocations) == [["a", "b"], ["a", "b"]]
+    assert [i.event["state"] for i in runtime.invocations] == [{}, {}]
+    assert [i.response for i in runtime.invocations] == [
+        {"batchItemFailures": []},
+        {"state": {"count": 2}},
+    ]
