@@ -15,6 +15,8 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
+from botocore.exceptions import ClientError
+
 __all__ = ["Stopped", "StuckReasons", "persist"]
 
 log = logging.getLogger("local_runtime")
@@ -46,6 +48,14 @@ class StuckReasons:
             return "; ".join(self._reasons.values()) or None
 
 
+def _describe(err: Exception) -> str:
+    """``Class: message``; for an AWS error, its message without botocore's preamble."""
+    message = str(err)
+    if isinstance(err, ClientError):
+        message = err.response.get("Error", {}).get("Message") or message
+    return f"{type(err).__name__}: {message}"
+
+
 def persist(
     what: str,
     action: Callable[[], T],
@@ -63,7 +73,7 @@ def persist(
             result = action()
         except Exception as err:
             failures += 1
-            reason = f"stuck: {what} failed ({type(err).__name__}: {err})"
+            reason = f"stuck: {what} failed ({_describe(err)})"
             stuck.set(what, reason)
             if failures == 1:
                 log.warning("%s: %s, retrying with backoff", source, reason)

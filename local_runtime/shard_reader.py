@@ -9,6 +9,7 @@ one (moto), when a closed shard has been read up to its ``EndingSequenceNumber``
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -68,7 +69,7 @@ class ShardReader:
             args.update(ShardIteratorType="LATEST")
             # Remember when LATEST began, so a restart before the first record resumes here.
             context.store.save(
-                context.lease_key, self.shard_id, Checkpoint(opened_at=context.clock())
+                context.lease_key, self.shard_id, Checkpoint(opened_at=time.time())
             )
         self._iterator = context.kinesis.get_shard_iterator(**args)["ShardIterator"]
         self._open_args = args
