@@ -68,9 +68,7 @@ class ShardReader:
         else:
             args.update(ShardIteratorType="LATEST")
             # Remember when LATEST began, so a restart before the first record resumes here.
-            context.store.save(
-                context.lease_key, self.shard_id, Checkpoint(opened_at=time.time())
-            )
+            context.store.save(context.lease_key, self.shard_id, Checkpoint(opened_at=time.time()))
         self._iterator = context.kinesis.get_shard_iterator(**args)["ShardIterator"]
         self._open_args = args
         log.info(
