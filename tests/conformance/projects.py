@@ -12,6 +12,7 @@ import os
 import textwrap
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from local_runtime import Invocation
 __all__ = [
     "KINESIS_APP",
     "data_of",
+    "iso_utc",
     "kinesis_batches",
     "kinesis_project",
     "put_many",
@@ -124,6 +126,13 @@ def stream_arrivals(
         if not page["Records"]:
             return found
         iterator = page["NextShardIterator"]
+
+
+def iso_utc(epoch: float) -> str:
+    """An instant as destination records and windows write it (ms, UTC, "Z"), computed here
+    with the standard library's ISO formatter rather than the runtime's own."""
+    moment = datetime.fromtimestamp(epoch, tz=UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def stream_arn(kinesis: Any, stream: str) -> str:

@@ -12,6 +12,7 @@ import pytest
 from local_runtime import Invocation, LocalRuntime
 from tests.conformance.projects import (
     data_of,
+    iso_utc,
     kinesis_batches,
     kinesis_project,
     put_many,
@@ -24,12 +25,6 @@ pytestmark = pytest.mark.emulator
 
 FAST = {"stream_retry_delays": (0.01, 0.05), "poll_interval": 0.05}
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:conformance-local-consume"
-
-
-def iso(epoch: float) -> str:
-    from local_runtime.events import iso_millis
-
-    return iso_millis(epoch)
 
 
 def without_timestamp(record: dict) -> dict:
@@ -65,8 +60,8 @@ def expected_failure_record(
             "shardId": shard,
             "startSequenceNumber": sequences[0],
             "endSequenceNumber": sequences[-1],
-            "approximateArrivalOfFirstRecord": iso(arrivals[sequences[0]]),
-            "approximateArrivalOfLastRecord": iso(arrivals[sequences[-1]]),
+            "approximateArrivalOfFirstRecord": iso_utc(arrivals[sequences[0]]),
+            "approximateArrivalOfLastRecord": iso_utc(arrivals[sequences[-1]]),
             "batchSize": len(sequences),
             "streamArn": arn,
         },

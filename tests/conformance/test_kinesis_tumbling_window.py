@@ -8,8 +8,8 @@ import time
 import pytest
 
 from local_runtime import LocalRuntime
-from local_runtime.events import iso_millis
 from tests.conformance.projects import (
+    iso_utc,
     kinesis_batches,
     kinesis_project,
     put_records,
@@ -69,7 +69,7 @@ def test_state_flows_through_the_window_and_a_final_invoke_closes_it(tmp_path, k
         runtime.wait_for(lambda: len(runtime.invocations) == 3, timeout=30)
     # THEN two invocations carried the state forward and a third, empty, was flagged final
     assert kinesis_batches(runtime.invocations) == [["a", "b"], ["c"], []]
-    window = {"start": iso_millis(start), "end": iso_millis(start + WIDTH)}
+    window = {"start": iso_utc(start), "end": iso_utc(start + WIDTH)}
     common = {
         "window": window,
         "shardId": "shardId-000000000000",
@@ -122,8 +122,8 @@ def test_a_batch_never_spans_two_windows_and_each_window_starts_with_empty_state
     expected = []
     for start in sorted(set(windows)):
         items = [item for item, w in zip(["a", "b", "c"], windows, strict=True) if w == start]
-        expected.append((items, iso_millis(start), {}, False))
-        expected.append(([], iso_millis(start), {"count": len(items)}, True))
+        expected.append((items, iso_utc(start), {}, False))
+        expected.append(([], iso_utc(start), {"count": len(items)}, True))
     assert observed == expected
 
 
