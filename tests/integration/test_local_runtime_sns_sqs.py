@@ -4,6 +4,7 @@ errors (the delivery rules themselves are pinned in tests/conformance)."""
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import boto3
@@ -167,3 +168,48 @@ def test_an_sqs_record_carries_the_queue_and_the_message_values(tmp_path: Path, 
         }
     }
     assert record["attributes"]["ApproximateReceiveCount"] == "1"
+
+
+def test_a_deleted_on_failure_queue_holds_the_event_until_it_is_back(tmp_path: Path, sns, sqs):
+    # GIVEN no retries and an on-failure queue that is deleted when the function fails
+    topic = unique("lr-topic")
+    topic_arn = sns.create_topic(Name=topic)["TopicArn"]
+    dlq = unique("lr-dlq")
+    dlq_url = sqs.create_queue(QueueName=dlq)["QueueUrl"]
+    dlq_arn = f"arn:aws:sqs:us-east-1:123456789012:{dlq}"
+    app_dir = write_project(
+        tmp_path,
+        SNS_APP,
+        app_name="lr-sns",
+        environment={"TOPIC": topic},
+        functions={
+            "notified": {
+                "event_source": {
+                    "MaximumRetryAttempts": 0,
+                    "DestinationConfig": {"OnFailure": {"Destination": dlq_arn}},
+                }
+            }
+        },
+    )
+    runtime = LocalRuntime.from_project(app_dir, "local", poll_interval=0.05)
+    runtime.on_invocation(lambda invocation: sqs.delete_queue(QueueUrl=dlq_url))
+    with runtime:
+        sns.publish(TopicArn=topic_arn, Message="fail")
+        # WHEN the failure record cannot be written
+        runtime.wait_for(lambda: runtime.status_lines(), timeout=30)
+        (stuck_line,) = runtime.status_lines()
+        # AND the queue comes back
+        sqs.create_queue(QueueName=dlq)
+        runtime.wait_until_idle(30)
+        lines_after = runtime.status_lines()
+    # THEN the subscription said why it was stuck, then wrote the record once
+    assert stuck_line == (
+        f"notified sns:{topic} retries-waiting=0 stuck: on-failure record to {dlq_arn} "
+        "failed (QueueDoesNotExist: The specified queue does not exist.)"
+    )
+    assert lines_after == []
+    assert [i.ok for i in runtime.invocations] == [False]
+    received = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10)["Messages"]
+    (record,) = [json.loads(m["Body"]) for m in received]
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestPayload"] == runtime.invocations[0].event
