@@ -109,8 +109,9 @@ def test_after_a_split_the_parent_is_drained_before_its_children(
 
 
 def test_iterator_age_is_a_metric_and_a_status_line(tmp_path, kinesis, new_stream, caplog):
-    """IteratorAge: "the time Lambda received the batch" minus "the time the last record
-    in the batch was written to the stream" (Lambda guide, function metrics)."""
+    """IteratorAge, as the metric is described: "Age is the difference between the time
+    Lambda received the batch, and the time the last record in the batch was written to
+    the stream." Here the time a batch is handed over."""
     # GIVEN a record, status every 0.1 s, and a clock that reads 42.5 s after its arrival
     stream = new_stream()
     (sequence,) = put_records(kinesis, stream, ["a"])

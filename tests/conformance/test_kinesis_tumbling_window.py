@@ -169,3 +169,63 @@ def test_a_response_without_state_is_a_failed_invocation(tmp_path, kinesis, new_
         {"batchItemFailures": []},
         {"state": {"count": 2}},
     ]
+
+
+# Counts records like APP, and fails on a record whose data starts with "poison".
+POISONABLE_APP = APP.replace(
+    "    raw = event.to_dict()\n",
+    "    raw = event.to_dict()\n"
+    "    for record in event:\n"
+    "        if record.data.startswith(b'poison'):\n"
+    "            raise ValueError('poison')\n",
+)
+
+
+def test_retry_limits_hold_inside_a_window_and_a_given_up_batch_leaves_the_state(
+    tmp_path, kinesis, new_stream, new_queue, drain
+):
+    """Lambda guide, "Time windows": "Tumbling windows fully support the existing retry
+    policies maxRetryAttempts and maxRecordAge."
+    """
+    # GIVEN a 900 s window, one retry, a destination, and a poison record between two
+    stream = new_stream()
+    sequences = put_records(kinesis, stream, ["a", "poison", "b"])
+    arrivals = stream_arrivals(kinesis, stream)
+    start = int(arrivals[sequences[0]] // WIDTH) * WIDTH
+    if int(arrivals[sequences[-1]] // WIDTH) * WIDTH != start:
+        pytest.skip("the records straddle a window boundary")
+    _, dlq_url, dlq_arn = new_queue()
+    app_dir = kinesis_project(
+        tmp_path,
+        stream,
+        batch_size=1,
+        app_source=POISONABLE_APP,
+        event_source={
+            "TumblingWindowInSeconds": WIDTH,
+            "MaximumRetryAttempts": 1,
+            "DestinationConfig": {"OnFailure": {"Destination": dlq_arn}},
+        },
+    )
+    offset = [0.0]
+    runtime = LocalRuntime.from_project(app_dir, clock=lambda: time.time() + offset[0], **FAST)
+    with runtime:
+        runtime.wait_for(lambda: len(runtime.invocations) == 4, timeout=30)
+        # WHEN the window's end passes
+        offset[0] = WIDTH
+        runtime.wait_for(lambda: len(runtime.invocations) == 5, timeout=30)
+    # THEN the poison batch was retried once, given up, and the window went on without it
+    observed = [
+        (batch, i.ok, i.event["state"], i.event["isFinalInvokeForWindow"])
+        for batch, i in zip(kinesis_batches(runtime.invocations), runtime.invocations, strict=True)
+    ]
+    assert observed == [
+        (["a"], True, {}, False),
+        (["poison"], False, {"count": 1}, False),
+        (["poison"], False, {"count": 1}, False),
+        (["b"], True, {"count": 1}, False),
+        ([], True, {"count": 2}, True),
+    ]
+    (record,) = drain(dlq_url)
+    assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 2
+    assert record["KinesisBatchInfo"]["startSequenceNumber"] == sequences[1]
