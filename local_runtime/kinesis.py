@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from local_runtime.checkpoints import Checkpoint, CheckpointStore
 from local_runtime.config import ConfigError, KinesisSettings
 from local_runtime.destinations import Destination
+from local_runtime.retrying import StuckReasons
 from local_runtime.shard import ShardPoller
 from local_runtime.shard_context import ShardContext
 from local_runtime.target import FunctionTarget
@@ -65,7 +66,7 @@ class KinesisMapping:
         self._supervisor: threading.Thread | None = None
         self._first_start = False
         self._context: ShardContext | None = None
-        self.error: BaseException | None = None
+        self.stuck = StuckReasons()
 
     @property
     def description(self) -> str:
@@ -159,14 +160,21 @@ class KinesisMapping:
             poller.start()
 
     def _supervise(self) -> None:
+        """Look for new shards every few seconds; a failed look is retried, never fatal."""
         while not self.stopping.wait(max(self.poll_interval * 5, 1.0)):
             try:
                 self._start_ready_shards(self._list_shards(), {}, discovered_later=True)
             except Exception as err:
                 if self.stopping.is_set():
                     return
-                log.exception("%s: shard discovery failed", self.description)
-                self.error = err
+                first = self.stuck.describe() is None
+                self.stuck.set("discovery", f"stuck: shard discovery failed ({err})")
+                if first:
+                    log.warning("%s: shard discovery failed, retrying: %s", self.description, err)
+                continue
+            if self.stuck.describe() is not None:
+                self.stuck.clear("discovery")
+                log.warning("%s: shard discovery works again", self.description)
 
     def shard_finished(self, shard_id: str) -> None:
         with self._lock:
@@ -184,8 +192,6 @@ class KinesisMapping:
             self._supervisor.join(timeout)
 
     def failure(self) -> BaseException | None:
-        if self.error is not None:
-            return self.error
         for poller in list(self.pollers.values()):
             if poller.liveness.error is not None:
                 return poller.liveness.error
@@ -194,10 +200,14 @@ class KinesisMapping:
     def idle_since(self, since: float) -> bool:
         if not self.settings.enabled:
             return True
+        if self.stuck.describe() is not None:
+            return False
         return all(p.idle_since(since) for p in list(self.pollers.values()))
 
     def status_lines(self) -> list[str]:
-        return [p.status() for p in list(self.pollers.values())]
+        stuck = self.stuck.describe()
+        mapping = [f"{self.description} {stuck}"] if stuck else []
+        return mapping + [p.status() for p in list(self.pollers.values())]
 
     def iterator_ages(self) -> dict[str, float | None]:
         return {shard: p.iterator_age_ms for shard, p in list(self.pollers.items())}
