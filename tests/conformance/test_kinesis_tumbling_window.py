@@ -45,14 +45,20 @@ def consume(event):
 WIDTH = 900  # the longest window: three records written now share one, whatever the time
 
 
-def test_state_flows_through_the_window_and_a_final_invoke_closes_it(tmp_path, kinesis, new_stream):
-    # GIVEN three records and a 900 s tumbling window, batch size 2
-    stream = new_stream()
-    sequences = put_records(kinesis, stream, ["a", "b", "c"])
+def in_one_window(kinesis, stream: str, items: list[str]) -> tuple[list[str], int]:
+    """Write ``items``; their sequence numbers and the start of the window they share."""
+    sequences = put_records(kinesis, stream, items)
     arrivals = stream_arrivals(kinesis, stream)
     start = int(arrivals[sequences[0]] // WIDTH) * WIDTH
     if int(arrivals[sequences[-1]] // WIDTH) * WIDTH != start:
         pytest.skip("the records straddle a window boundary")
+    return sequences, start
+
+
+def test_state_flows_through_the_window_and_a_final_invoke_closes_it(tmp_path, kinesis, new_stream):
+    # GIVEN three records and a 900 s tumbling window, batch size 2
+    stream = new_stream()
+    _sequences, start = in_one_window(kinesis, stream, ["a", "b", "c"])
     app_dir = kinesis_project(
         tmp_path,
         stream,
@@ -144,11 +150,7 @@ def test_a_response_without_state_is_a_failed_invocation(tmp_path, kinesis, new_
     """
     # GIVEN a 900 s window and a function that answers its first batch without a state
     stream = new_stream()
-    sequences = put_records(kinesis, stream, ["a", "b"])
-    arrivals = stream_arrivals(kinesis, stream)
-    start = int(arrivals[sequences[0]] // WIDTH) * WIDTH
-    if int(arrivals[sequences[-1]] // WIDTH) * WIDTH != start:
-        pytest.skip("the records straddle a window boundary")
+    _sequences, _start = in_one_window(kinesis, stream, ["a", "b"])
     app_dir = kinesis_project(
         tmp_path,
         stream,
@@ -189,11 +191,7 @@ def test_retry_limits_hold_inside_a_window_and_a_given_up_batch_leaves_the_state
     """
     # GIVEN a 900 s window, one retry, a destination, and a poison record between two
     stream = new_stream()
-    sequences = put_records(kinesis, stream, ["a", "poison", "b"])
-    arrivals = stream_arrivals(kinesis, stream)
-    start = int(arrivals[sequences[0]] // WIDTH) * WIDTH
-    if int(arrivals[sequences[-1]] // WIDTH) * WIDTH != start:
-        pytest.skip("the records straddle a window boundary")
+    sequences, _start = in_one_window(kinesis, stream, ["a", "poison", "b"])
     _, dlq_url, dlq_arn = new_queue()
     app_dir = kinesis_project(
         tmp_path,

@@ -5,7 +5,6 @@ failures without losing a record."""
 from __future__ import annotations
 
 import base64
-import json
 import random
 import threading
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 from local_runtime import LocalRuntime
 from local_runtime.checkpoints import Checkpoint, CheckpointStore
 from tests.conformance.projects import (  # noqa: F401 (restore_environ is a fixture)
+    drain_queue,
     kinesis_batches,
     kinesis_project,
     restore_environ,
@@ -275,14 +275,3 @@ def test_checkpoint_writes_never_move_backwards(emulator_endpoint):
 
 def lease_key(stream: str) -> str:
     return f"arn:aws:lambda:us-east-1:123456789012:function:conformance-local-consume|{stream}"
-
-
-def drain_queue(sqs, url: str) -> list:
-    bodies = []
-    while True:
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-        if not messages:
-            return bodies
-        for message in messages:
-            bodies.append(json.loads(message["Body"]))
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
