@@ -71,6 +71,10 @@ def expected_failure_record(
 def test_bisect_finds_the_poison_record_and_only_it_reaches_the_destination(
     tmp_path, kinesis, new_stream, new_queue, drain
 ):
+    """Lambda guide, Kinesis error handling: "For function errors, you can also configure
+    the event source mapping to split a failed batch into two batches. [...] Splitting a
+    batch does not count towards the retry quota."
+    """
     # GIVEN 300 records with a poison record at position 83, batch size 200, bisect on
     # error, 2 retries and an SQS on-failure destination given by ARN
     stream = new_stream()
@@ -220,6 +224,10 @@ def test_zero_retries_gives_up_after_the_first_failure_and_sns_destination_gets_
 def test_records_older_than_the_maximum_age_go_to_the_destination(
     tmp_path, kinesis, new_stream, new_queue, drain
 ):
+    """Retries with record age: "If the function receives the records but returns an
+    error, Lambda retries until the records in the batch expire, exceed the maximum age,
+    or reach the configured retry quota." (Lambda guide, Kinesis error handling)
+    """
     # GIVEN retries forever but a maximum record age of 60 s, and a clock that the test
     # moves two minutes ahead right after the second failed invocation
     stream = new_stream()
