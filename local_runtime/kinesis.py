@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from local_runtime.checkpoints import Checkpoint, CheckpointStore
 from local_runtime.config import ConfigError, KinesisSettings
 from local_runtime.destinations import Destination
-from local_runtime.retrying import StuckReasons
+from local_runtime.retrying import StuckReasons, describe_error
 from local_runtime.shard import ShardPoller
 from local_runtime.shard_context import ShardContext
 from local_runtime.target import FunctionTarget
@@ -168,7 +168,9 @@ class KinesisMapping:
                 if self.stopping.is_set():
                     return
                 first = self.stuck.describe() is None
-                self.stuck.set("discovery", f"stuck: shard discovery failed ({err})")
+                self.stuck.set(
+                    "discovery", f"stuck: shard discovery failed ({describe_error(err)})"
+                )
                 if first:
                     log.warning("%s: shard discovery failed, retrying: %s", self.description, err)
                 continue

@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from botocore.exceptions import ClientError
 
-__all__ = ["Stopped", "StuckReasons", "persist"]
+__all__ = ["Stopped", "StuckReasons", "describe_error", "persist"]
 
 log = logging.getLogger("local_runtime")
 T = TypeVar("T")
@@ -48,7 +48,7 @@ class StuckReasons:
             return "; ".join(self._reasons.values()) or None
 
 
-def _describe(err: Exception) -> str:
+def describe_error(err: Exception) -> str:
     """``Class: message``; for an AWS error, its message without botocore's preamble."""
     message = str(err)
     if isinstance(err, ClientError):
@@ -73,7 +73,7 @@ def persist(
             result = action()
         except Exception as err:
             failures += 1
-            reason = f"stuck: {what} failed ({_describe(err)})"
+            reason = f"stuck: {what} failed ({describe_error(err)})"
             stuck.set(what, reason)
             if failures == 1:
                 log.warning("%s: %s, retrying with backoff", source, reason)
