@@ -7,11 +7,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from local_runtime.config import parse_kinesis_settings
-from local_runtime.context import FunctionIdentity
-from local_runtime.invoker import Invoker
 from local_runtime.kinesis import KinesisMapping
-from local_runtime.target import FunctionTarget
+from tests.unit.local_runtime.functions import consume_target, trim_horizon_settings
 
 
 class FlakyListing:
@@ -45,19 +42,11 @@ def eventually(condition: Callable[[], Any], timeout: float = 20.0) -> Any:
 def test_a_failed_shard_discovery_is_stuck_then_recovers():
     # GIVEN a running mapping whose ListShards starts failing after the start
     kinesis = FlakyListing()
-    settings = parse_kinesis_settings(
-        "consume",
-        batch_size=100,
-        maximum_batching_window_in_seconds=0,
-        starting_position="TRIM_HORIZON",
-        event_source=None,
-    )
-    identity = FunctionIdentity("app-local-consume", "us-east-1", "123456789012")
     stopping = threading.Event()
     mapping = KinesisMapping(
-        target=FunctionTarget("consume", lambda e, c: None, identity, Invoker(), "role"),
+        target=consume_target(),
         stream_name="s",
-        settings=settings,
+        settings=trim_horizon_settings(),
         kinesis=kinesis,
         store=EmptyStore(),  # type: ignore[arg-type]
         destination=None,

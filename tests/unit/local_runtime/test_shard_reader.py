@@ -9,12 +9,10 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from local_runtime.config import parse_kinesis_settings
-from local_runtime.context import FunctionIdentity
-from local_runtime.invoker import Invoker
 from local_runtime.shard_context import ShardContext
 from local_runtime.shard_reader import ShardReader
-from local_runtime.target import FunctionTarget, Liveness
+from local_runtime.target import Liveness
+from tests.unit.local_runtime.functions import consume_target, trim_horizon_settings
 
 
 def record(seq: int) -> dict[str, Any]:
@@ -46,17 +44,9 @@ class NoStore:
 
 
 def reader_for(kinesis: ScriptedShard, ending: str | None = None) -> ShardReader:
-    settings = parse_kinesis_settings(
-        "consume",
-        batch_size=100,
-        maximum_batching_window_in_seconds=0,
-        starting_position="TRIM_HORIZON",
-        event_source=None,
-    )
-    identity = FunctionIdentity("app-local-consume", "us-east-1", "123456789012")
     context = ShardContext(
-        target=FunctionTarget("consume", lambda e, c: None, identity, Invoker(), "role"),
-        settings=settings,
+        target=consume_target(),
+        settings=trim_horizon_settings(),
         kinesis=kinesis,
         stream_name="s",
         stream_arn="arn:aws:kinesis:us-east-1:123456789012:stream/s",
