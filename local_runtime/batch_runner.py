@@ -145,9 +145,10 @@ class BatchRunner:
         run.invokes += 1
         run.request_id = invocation.request_id
         run.function_error = None if invocation.ok else "Unhandled"
-        if window is not None and invocation.ok:
-            window.absorb(invocation.response)
-        return verdicts[0]
+        verdict = verdicts[0]
+        if window is not None and (verdict.retry_from is None or verdict.partial):
+            window.absorb(invocation.response)  # a failed invocation's state is not kept
+        return verdict
 
     def _verdict(
         self, records: Records, invocation: Invocation, window: TumblingWindow | None
