@@ -1,7 +1,9 @@
 """Shard checkpoints kept in DynamoDB, as the Kinesis Client Library keeps its leases.
 
 Stored in the emulator (or whatever endpoint the environment names), so a restart of
-the runtime resumes where the last one stopped, as a Lambda mapping does.
+the runtime resumes where the last one stopped, as a Lambda mapping does. Writes are
+conditional, like the KCL's: a checkpoint only ever moves forward, whichever thread or
+process writes last.
 """
 
 from __future__ import annotations
@@ -12,7 +14,14 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-__all__ = ["Checkpoint", "CheckpointStore"]
+__all__ = ["Checkpoint", "CheckpointStore", "sequence_order"]
+
+_ORDER_WIDTH = 128  # Kinesis sequence numbers are at most 128 digits
+
+
+def sequence_order(sequence_number: str) -> str:
+    """A sequence number as a string that sorts like the number (DynamoDB compares strings)."""
+    return sequence_number.zfill(_ORDER_WIDTH)
 
 
 @dataclass(frozen=True)
@@ -88,15 +97,34 @@ class CheckpointStore:
                 return found
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def save(self, mapping: str, shard_id: str, checkpoint: Checkpoint) -> None:
+    def save(self, mapping: str, shard_id: str, checkpoint: Checkpoint) -> bool:
+        """Write ``checkpoint`` unless a later one is stored; False when it was not written.
+
+        A checkpoint without a sequence number (LATEST's opening time, an empty shard's
+        end) is only written where no sequence number is stored yet.
+        """
         item: dict[str, Any] = {
             "mapping": {"S": mapping},
             "shard_id": {"S": shard_id},
             "shard_end": {"BOOL": checkpoint.shard_end},
             "updated_at": {"N": repr(time.time())},
         }
+        condition = "attribute_not_exists(sequence_order)"
+        values: dict[str, Any] = {}
         if checkpoint.sequence_number is not None:
+            order = sequence_order(checkpoint.sequence_number)
             item["sequence_number"] = {"S": checkpoint.sequence_number}
+            item["sequence_order"] = {"S": order}
+            condition += " OR sequence_order <= :order"
+            values = {"ExpressionAttributeValues": {":order": {"S": order}}}
         if checkpoint.opened_at is not None:
             item["opened_at"] = {"N": repr(checkpoint.opened_at)}
-        self._db.put_item(TableName=self.table_name, Item=item)
+        try:
+            self._db.put_item(
+                TableName=self.table_name, Item=item, ConditionExpression=condition, **values
+            )
+        except ClientError as err:
+            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

@@ -18,10 +18,12 @@ from botocore.exceptions import ClientError
 from local_runtime.checkpoints import Checkpoint, CheckpointStore
 from local_runtime.config import ConfigError, KinesisSettings
 from local_runtime.destinations import Destination
-from local_runtime.shard import ShardPoller, lane_of
+from local_runtime.retrying import StuckReasons, describe_error
+from local_runtime.shard import ShardPoller
+from local_runtime.shard_context import ShardContext
 from local_runtime.target import FunctionTarget
 
-__all__ = ["KinesisMapping", "lane_of"]
+__all__ = ["KinesisMapping"]
 
 log = logging.getLogger("local_runtime")
 
@@ -63,16 +65,13 @@ class KinesisMapping:
         self._lock = threading.Lock()
         self._supervisor: threading.Thread | None = None
         self._first_start = False
-        self.error: BaseException | None = None
+        self._context: ShardContext | None = None
+        self.stuck = StuckReasons()
 
     @property
     def description(self) -> str:
         state = "" if self.settings.enabled else " (disabled)"
         return f"{self.target.name}<-kinesis {self.stream_name}{state}"
-
-    def retry_delay(self, retries: int) -> float:
-        low, high = self._retry_delays
-        return float(min(high, low * 2 ** (retries - 1)))
 
     def start(self) -> None:
         if not self.settings.enabled:
@@ -86,6 +85,22 @@ class KinesisMapping:
                 f"({err.response['Error']['Code']})"
             ) from None
         self.stream_arn = summary["StreamDescriptionSummary"]["StreamARN"]
+        self._context = ShardContext(
+            target=self.target,
+            settings=self.settings,
+            kinesis=self.kinesis,
+            stream_name=self.stream_name,
+            stream_arn=self.stream_arn,
+            region=self.region,
+            store=self.store,
+            lease_key=self.lease_key,
+            destination=self.destination,
+            stopping=self.stopping,
+            poll_interval=self.poll_interval,
+            retry_delays=self._retry_delays,
+            clock=self.clock,
+            shard_ended=self.shard_finished,
+        )
         checkpoints = self.store.load(self.lease_key)
         self._first_start = not checkpoints
         self._ended = {shard for shard, cp in checkpoints.items() if cp.shard_end}
@@ -134,7 +149,8 @@ class KinesisMapping:
                 live_parents = [p for p in parents if p and p in known]
                 if any(p not in self._ended for p in live_parents):
                     continue  # parents first, as Lambda drains them before their children
-                poller = ShardPoller(self, shard_id, ending)
+                assert self._context is not None  # set by start()
+                poller = ShardPoller(self._context, shard_id, ending)
                 poller.open(
                     checkpoints.get(shard_id), trim_horizon=discovered_later and bool(live_parents)
                 )
@@ -144,14 +160,23 @@ class KinesisMapping:
             poller.start()
 
     def _supervise(self) -> None:
+        """Look for new shards every few seconds; a failed look is retried, never fatal."""
         while not self.stopping.wait(max(self.poll_interval * 5, 1.0)):
             try:
                 self._start_ready_shards(self._list_shards(), {}, discovered_later=True)
             except Exception as err:
                 if self.stopping.is_set():
                     return
-                log.exception("%s: shard discovery failed", self.description)
-                self.error = err
+                first = self.stuck.describe() is None
+                self.stuck.set(
+                    "discovery", f"stuck: shard discovery failed ({describe_error(err)})"
+                )
+                if first:
+                    log.warning("%s: shard discovery failed, retrying: %s", self.description, err)
+                continue
+            if self.stuck.describe() is not None:
+                self.stuck.clear("discovery")
+                log.warning("%s: shard discovery works again", self.description)
 
     def shard_finished(self, shard_id: str) -> None:
         with self._lock:
@@ -169,8 +194,6 @@ class KinesisMapping:
             self._supervisor.join(timeout)
 
     def failure(self) -> BaseException | None:
-        if self.error is not None:
-            return self.error
         for poller in list(self.pollers.values()):
             if poller.liveness.error is not None:
                 return poller.liveness.error
@@ -179,10 +202,14 @@ class KinesisMapping:
     def idle_since(self, since: float) -> bool:
         if not self.settings.enabled:
             return True
+        if self.stuck.describe() is not None:
+            return False
         return all(p.idle_since(since) for p in list(self.pollers.values()))
 
     def status_lines(self) -> list[str]:
-        return [p.status() for p in list(self.pollers.values())]
+        stuck = self.stuck.describe()
+        mapping = [f"{self.description} {stuck}"] if stuck else []
+        return mapping + [p.status() for p in list(self.pollers.values())]
 
     def iterator_ages(self) -> dict[str, float | None]:
         return {shard: p.iterator_age_ms for shard, p in list(self.pollers.items())}

@@ -55,6 +55,24 @@ class _Source(Protocol):
     def status_lines(self) -> list[str]: ...
 
 
+class _Clients:
+    """The SDK clients every source shares, and the lease table, made on first use."""
+
+    def __init__(self, client: Callable[[str], Any], checkpoint_table: str) -> None:
+        self.kinesis = client("kinesis")
+        self.sqs = client("sqs")
+        self.sns = client("sns")
+        self._client = client
+        self._checkpoint_table = checkpoint_table
+        self._store: CheckpointStore | None = None
+
+    def checkpoint_store(self) -> CheckpointStore:
+        if self._store is None:
+            self._store = CheckpointStore(self._client("dynamodb"), self._checkpoint_table)
+            self._store.ensure_table()
+        return self._store
+
+
 def _env_float(name: str, default: float) -> float:
     raw = os.environ.get(name)
     if not raw:
@@ -180,107 +198,113 @@ class LocalRuntime:
 
     def _build(self) -> list[_Source]:
         """Check every setting and resolve every name; nothing runs yet."""
-        kinesis = self._client("kinesis")
-        sqs = self._client("sqs")
-        sns = self._client("sns")
+        clients = _Clients(self._client, self.checkpoint_table)
+        builders: dict[type, Callable[[Any, _Clients], _Source]] = {
+            KinesisEventConfig: self._kinesis_mapping,
+            SQSEventConfig: self._sqs_mapping,
+            SNSEventConfig: self._sns_subscription,
+        }
         sources: list[_Source] = []
-        handled: set[str] = set()
-        store: CheckpointStore | None = None
-
-        def destination(name: str, target: str | None) -> Destination | None:
-            if target is None:
-                return None
-            return resolve_destination(
-                name, target, sqs=sqs, sns=sns, region=self.region, account_id=self.account_id
-            )
-
         for source in self.app.event_sources:
-            name = source.name
-            given = self.mapping_settings.get(name)
-            if isinstance(source, KinesisEventConfig):
-                settings = parse_kinesis_settings(
-                    name,
-                    batch_size=source.batch_size,
-                    maximum_batching_window_in_seconds=source.maximum_batching_window_in_seconds,
-                    starting_position=source.starting_position,
-                    event_source=given,
-                )
-                if store is None:
-                    store = CheckpointStore(self._client("dynamodb"), self.checkpoint_table)
-                    store.ensure_table()
-                target = self._target(name)
-                sources.append(
-                    KinesisMapping(
-                        target=target,
-                        stream_name=source.stream,
-                        settings=settings,
-                        kinesis=kinesis,
-                        store=store,
-                        destination=destination(name, settings.on_failure_destination),
-                        region=self.region,
-                        lease_key=f"{target.identity.function_arn}|{source.stream}",
-                        stopping=self._stopping,
-                        poll_interval=self.poll_interval,
-                        retry_delays=self.stream_retry_delays,
-                        clock=self.clock,
-                    )
-                )
-            elif isinstance(source, SQSEventConfig):
-                queue_name = source.queue or (source.queue_arn or "").rsplit(":", 1)[-1]
-                sqs_settings = parse_sqs_settings(
-                    name,
-                    batch_size=source.batch_size,
-                    maximum_batching_window_in_seconds=source.maximum_batching_window_in_seconds,
-                    fifo=queue_name.endswith(".fifo"),
-                    maximum_concurrency=source.maximum_concurrency,
-                    event_source=given,
-                )
-                sources.append(
-                    SqsMapping(
-                        target=self._target(name),
-                        queue=source.queue,
-                        queue_arn=source.queue_arn,
-                        settings=sqs_settings,
-                        sqs=sqs,
-                        region=self.region,
-                        stopping=self._stopping,
-                        poll_interval=self.poll_interval,
-                    )
-                )
-            elif isinstance(source, SNSEventConfig):
-                async_settings = parse_async_settings(name, given, self.async_retry_delays)
-                topic_name = source.topic.rsplit(":", 1)[-1]
-                sources.append(
-                    SnsSubscription(
-                        target=self._target(name),
-                        topic=source.topic,
-                        queue_name=transport_queue_name(
-                            self.app_name, self.stage, name, topic_name
-                        ),
-                        settings=async_settings,
-                        sns=sns,
-                        sqs=sqs,
-                        region=self.region,
-                        account_id=self.account_id,
-                        on_failure=destination(name, async_settings.on_failure_destination),
-                        on_success=destination(name, async_settings.on_success_destination),
-                        stopping=self._stopping,
-                        poll_interval=self.poll_interval,
-                        concurrency=self.async_concurrency,
-                        clock=self.clock,
-                    )
-                )
-            else:
-                log.info("%s: %s is not run locally", name, type(source).__name__)
+            build = builders.get(type(source))
+            if build is None:
+                log.info("%s: %s is not run locally", source.name, type(source).__name__)
                 continue
-            handled.add(name)
+            sources.append(build(source, clients))
+        self._refuse_settings_without_handler(
+            {s.name for s in self.app.event_sources if type(s) in builders}
+        )
+        return sources
+
+    def _refuse_settings_without_handler(self, handled: set[str]) -> None:
         for name in self.mapping_settings:
             if name not in handled:
                 raise ConfigError(
                     f"{name}: event_source is set but the app has no Kinesis, SNS or SQS "
                     "handler of that name"
                 )
-        return sources
+
+    def _destination(self, clients: _Clients, name: str, arn: str | None) -> Destination | None:
+        if arn is None:
+            return None
+        return resolve_destination(
+            name,
+            arn,
+            sqs=clients.sqs,
+            sns=clients.sns,
+            region=self.region,
+            account_id=self.account_id,
+        )
+
+    def _kinesis_mapping(self, source: KinesisEventConfig, clients: _Clients) -> _Source:
+        name = source.name
+        settings = parse_kinesis_settings(
+            name,
+            batch_size=source.batch_size,
+            maximum_batching_window_in_seconds=source.maximum_batching_window_in_seconds,
+            starting_position=source.starting_position,
+            event_source=self.mapping_settings.get(name),
+        )
+        target = self._target(name)
+        return KinesisMapping(
+            target=target,
+            stream_name=source.stream,
+            settings=settings,
+            kinesis=clients.kinesis,
+            store=clients.checkpoint_store(),
+            destination=self._destination(clients, name, settings.on_failure_destination),
+            region=self.region,
+            lease_key=f"{target.identity.function_arn}|{source.stream}",
+            stopping=self._stopping,
+            poll_interval=self.poll_interval,
+            retry_delays=self.stream_retry_delays,
+            clock=self.clock,
+        )
+
+    def _sqs_mapping(self, source: SQSEventConfig, clients: _Clients) -> _Source:
+        name = source.name
+        queue_name = source.queue or (source.queue_arn or "").rsplit(":", 1)[-1]
+        settings = parse_sqs_settings(
+            name,
+            batch_size=source.batch_size,
+            maximum_batching_window_in_seconds=source.maximum_batching_window_in_seconds,
+            fifo=queue_name.endswith(".fifo"),
+            maximum_concurrency=source.maximum_concurrency,
+            event_source=self.mapping_settings.get(name),
+        )
+        return SqsMapping(
+            target=self._target(name),
+            queue=source.queue,
+            queue_arn=source.queue_arn,
+            settings=settings,
+            sqs=clients.sqs,
+            region=self.region,
+            stopping=self._stopping,
+            poll_interval=self.poll_interval,
+        )
+
+    def _sns_subscription(self, source: SNSEventConfig, clients: _Clients) -> _Source:
+        name = source.name
+        settings = parse_async_settings(
+            name, self.mapping_settings.get(name), self.async_retry_delays
+        )
+        topic_name = source.topic.rsplit(":", 1)[-1]
+        return SnsSubscription(
+            target=self._target(name),
+            topic=source.topic,
+            queue_name=transport_queue_name(self.app_name, self.stage, name, topic_name),
+            settings=settings,
+            sns=clients.sns,
+            sqs=clients.sqs,
+            region=self.region,
+            account_id=self.account_id,
+            on_failure=self._destination(clients, name, settings.on_failure_destination),
+            on_success=self._destination(clients, name, settings.on_success_destination),
+            stopping=self._stopping,
+            poll_interval=self.poll_interval,
+            concurrency=self.async_concurrency,
+            clock=self.clock,
+        )
 
     def start(self) -> LocalRuntime:
         """Start every poller; returns once each has its starting position."""

@@ -9,6 +9,7 @@ message stays invisible until the event's fate is known, so a crash loses nothin
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import heapq
 import itertools
@@ -28,6 +29,7 @@ from botocore.exceptions import ClientError
 from local_runtime.config import AsyncSettings, ConfigError
 from local_runtime.destinations import Destination
 from local_runtime.events import SnsEvent, async_result_record, sns_record_from_envelope
+from local_runtime.retrying import Stopped, StuckReasons, persist
 from local_runtime.target import FunctionTarget, Liveness, now
 
 __all__ = ["SnsSubscription", "transport_queue_name"]
@@ -98,6 +100,7 @@ class SnsSubscription:
         self.stopping = stopping
         self.poll_interval = poll_interval
         self.liveness = Liveness()
+        self.stuck = StuckReasons()
         self.topic_arn = ""
         self.subscription_arn = ""
         self.queue_url = ""
@@ -231,6 +234,8 @@ class SnsSubscription:
     def _attempt(self, job: _Job) -> None:
         try:
             self._attempt_once(job)
+        except Stopped:
+            self.liveness.release(1)  # stays invisible, comes back after a restart
         except Exception:
             log.exception("%s: delivery failed", self.source)
             self.liveness.release(1)
@@ -265,17 +270,23 @@ class SnsSubscription:
     ) -> None:
         destination = self.on_success if condition == "Success" else self.on_failure
         if destination is not None:
-            destination.send(
-                async_result_record(
-                    request_id=job.request_id,
-                    function_arn=self.target.identity.function_arn,
-                    condition=condition,
-                    invoke_count=job.invokes,
-                    payload=job.event,
-                    function_error=function_error,
-                    response_payload=response_payload,
-                    now=self.clock(),
-                )
+            record = async_result_record(
+                request_id=job.request_id,
+                function_arn=self.target.identity.function_arn,
+                condition=condition,
+                invoke_count=job.invokes,
+                payload=job.event,
+                function_error=function_error,
+                response_payload=response_payload,
+                now=self.clock(),
+            )
+            persist(
+                f"{'on-success' if condition == 'Success' else 'on-failure'} record to "
+                f"{destination.arn}",
+                functools.partial(destination.send, record),
+                source=self.source,
+                stopping=self.stopping,
+                stuck=self.stuck,
             )
         if condition != "Success":
             log.warning(
@@ -293,9 +304,14 @@ class SnsSubscription:
         return self.liveness.error
 
     def idle_since(self, since: float) -> bool:
-        return self.liveness.idle_since(since)
+        return self.stuck.describe() is None and self.liveness.idle_since(since)
 
     def status_lines(self) -> list[str]:
         with self._due_lock:
             waiting = len(self._due)
-        return [f"{self.target.name} {self.source} retries-waiting={waiting}"] if waiting else []
+        stuck = self.stuck.describe()
+        if not waiting and stuck is None:
+            return []
+        return [
+            f"{self.target.name} {self.source} retries-waiting={waiting} {stuck or ''}".rstrip()
+        ]

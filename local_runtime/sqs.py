@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -20,7 +21,7 @@ from local_runtime.invoker import Invocation
 from local_runtime.responses import WHOLE_BATCH, reported_failures
 from local_runtime.target import FunctionTarget, Liveness, now
 
-__all__ = ["SqsMapping", "queue_url_and_arn"]
+__all__ = ["SqsMapping", "queue_url_and_arn", "split_by"]
 
 log = logging.getLogger("local_runtime")
 
@@ -36,6 +37,17 @@ def queue_url_and_arn(sqs: Any, name: str | None, arn: str | None) -> tuple[str,
     url = sqs.get_queue_url(**kwargs)["QueueUrl"]
     found = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
     return url, found["Attributes"]["QueueArn"]
+
+
+def split_by(
+    records: list[SqsEventRecord], keep: Callable[[SqsEventRecord], bool]
+) -> tuple[list[SqsEventRecord], list[SqsEventRecord]]:
+    """(kept, dropped) in one pass, never comparing records with each other."""
+    kept: list[SqsEventRecord] = []
+    dropped: list[SqsEventRecord] = []
+    for record in records:
+        (kept if keep(record) else dropped).append(record)
+    return kept, dropped
 
 
 class SqsMapping:
@@ -150,36 +162,32 @@ class SqsMapping:
         """Invoke with the messages that pass the filters; delete what succeeded."""
         records = [sqs_record(m, self.queue_arn, self.region) for m in messages]
         patterns = self.settings.filter_patterns
-        kept = [r for r in records if matches_any(patterns, sqs_filter_view(r))]
-        dropped = [r for r in records if r not in kept]
+        kept, dropped = split_by(records, lambda r: matches_any(patterns, sqs_filter_view(r)))
         if dropped:
             self._delete(dropped)  # Lambda deletes messages that match no filter
         if not kept:
             return
         event: SqsEvent = {"Records": kept}
-        failed: dict[str, list[SqsEventRecord]] = {}
+        failed: set[str] = set()
 
         def outcome(invocation: Invocation) -> str:
-            failed["records"] = self._failed(kept, invocation)
-            if not failed["records"]:
+            failed.update(self._failed_ids(kept, invocation))
+            if not failed:
                 return "ok"
-            return "error" if not invocation.ok else f"partial({len(failed['records'])})"
+            return "error" if not invocation.ok else f"partial({len(failed)})"
 
         self.target.invoke(self.source, event, outcome)
-        self._delete([r for r in kept if r not in failed["records"]])
+        self._delete([r for r in kept if r["messageId"] not in failed])
 
-    def _failed(
-        self, records: list[SqsEventRecord], invocation: Invocation
-    ) -> list[SqsEventRecord]:
+    def _failed_ids(self, records: list[SqsEventRecord], invocation: Invocation) -> set[str]:
+        """The messageIds to leave in the queue (a set: batches reach 10,000 messages)."""
+        every = {r["messageId"] for r in records}
         if not invocation.ok:
-            return records
+            return every
         if not self.settings.report_batch_item_failures:
-            return []
-        by_id = {r["messageId"]: r for r in records}
-        reported = reported_failures(invocation.response, by_id)
-        if reported is WHOLE_BATCH:
-            return records
-        return [by_id[ident] for ident in reported]
+            return set()
+        reported = reported_failures(invocation.response, every)
+        return every if reported is WHOLE_BATCH else set(reported)
 
     def _delete(self, records: list[SqsEventRecord]) -> None:
         for start in range(0, len(records), 10):

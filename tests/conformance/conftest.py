@@ -6,14 +6,14 @@ os.environ afterwards, since loading a project sets its stage variables there.
 
 from __future__ import annotations
 
-import json
+import functools
 from collections.abc import Callable
 from typing import Any
 
 import boto3
 import pytest
 
-from tests.conformance.projects import restore_environ, unique
+from tests.conformance.projects import drain_queue, restore_environ, unique
 
 __all__ = ["restore_environ"]
 
@@ -64,15 +64,4 @@ def new_queue(sqs: Any) -> Callable[..., tuple[str, str, str]]:
 @pytest.fixture
 def drain(sqs: Any) -> Callable[[str], list[Any]]:
     """Every message now in a queue, bodies parsed as JSON, deleted as read."""
-
-    def read(url: str) -> list[Any]:
-        bodies: list[Any] = []
-        while True:
-            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-            if not messages:
-                return bodies
-            for message in messages:
-                bodies.append(json.loads(message["Body"]))
-                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-
-    return read
+    return functools.partial(drain_queue, sqs)

@@ -12,6 +12,7 @@ import os
 import textwrap
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ from local_runtime import Invocation
 __all__ = [
     "KINESIS_APP",
     "data_of",
+    "drain_queue",
+    "iso_utc",
     "kinesis_batches",
     "kinesis_project",
     "put_many",
@@ -124,6 +127,25 @@ def stream_arrivals(
         if not page["Records"]:
             return found
         iterator = page["NextShardIterator"]
+
+
+def iso_utc(epoch: float) -> str:
+    """An instant as destination records and windows write it (ms, UTC, "Z"), computed here
+    with the standard library's ISO formatter rather than the runtime's own."""
+    moment = datetime.fromtimestamp(epoch, tz=UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def drain_queue(sqs: Any, url: str) -> list[Any]:
+    """Every message now in a queue, bodies parsed as JSON, deleted as read."""
+    bodies: list[Any] = []
+    while True:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            return bodies
+        for message in messages:
+            bodies.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
 
 
 def stream_arn(kinesis: Any, stream: str) -> str:

@@ -12,6 +12,7 @@ import pytest
 from local_runtime import Invocation, LocalRuntime
 from tests.conformance.projects import (
     data_of,
+    iso_utc,
     kinesis_batches,
     kinesis_project,
     put_many,
@@ -24,12 +25,6 @@ pytestmark = pytest.mark.emulator
 
 FAST = {"stream_retry_delays": (0.01, 0.05), "poll_interval": 0.05}
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:conformance-local-consume"
-
-
-def iso(epoch: float) -> str:
-    from local_runtime.events import iso_millis
-
-    return iso_millis(epoch)
 
 
 def without_timestamp(record: dict) -> dict:
@@ -65,8 +60,8 @@ def expected_failure_record(
             "shardId": shard,
             "startSequenceNumber": sequences[0],
             "endSequenceNumber": sequences[-1],
-            "approximateArrivalOfFirstRecord": iso(arrivals[sequences[0]]),
-            "approximateArrivalOfLastRecord": iso(arrivals[sequences[-1]]),
+            "approximateArrivalOfFirstRecord": iso_utc(arrivals[sequences[0]]),
+            "approximateArrivalOfLastRecord": iso_utc(arrivals[sequences[-1]]),
             "batchSize": len(sequences),
             "streamArn": arn,
         },
@@ -76,6 +71,10 @@ def expected_failure_record(
 def test_bisect_finds_the_poison_record_and_only_it_reaches_the_destination(
     tmp_path, kinesis, new_stream, new_queue, drain
 ):
+    """Lambda guide, Kinesis error handling: "For function errors, you can also configure
+    the event source mapping to split a failed batch into two batches. [...] Splitting a
+    batch does not count towards the retry quota."
+    """
     # GIVEN 300 records with a poison record at position 83, batch size 200, bisect on
     # error, 2 retries and an SQS on-failure destination given by ARN
     stream = new_stream()
@@ -225,6 +224,10 @@ def test_zero_retries_gives_up_after_the_first_failure_and_sns_destination_gets_
 def test_records_older_than_the_maximum_age_go_to_the_destination(
     tmp_path, kinesis, new_stream, new_queue, drain
 ):
+    """Retries with record age: "If the function receives the records but returns an
+    error, Lambda retries until the records in the batch expire, exceed the maximum age,
+    or reach the configured retry quota." (Lambda guide, Kinesis error handling)
+    """
     # GIVEN retries forever but a maximum record age of 60 s, and a clock that the test
     # moves two minutes ahead right after the second failed invocation
     stream = new_stream()

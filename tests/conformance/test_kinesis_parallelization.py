@@ -8,7 +8,7 @@ import boto3
 import pytest
 
 from local_runtime import LocalRuntime
-from local_runtime.shard import lane_of
+from local_runtime.shard_lanes import lane_of
 from tests.conformance.projects import kinesis_project
 
 pytestmark = pytest.mark.emulator
@@ -37,6 +37,9 @@ def records_of(invocation) -> list[tuple[str, str]]:
 
 
 def test_order_is_kept_per_partition_key_across_concurrent_batches(tmp_path, kinesis, new_stream):
+    """Lambda guide, Kinesis: "If you increase the number of concurrent batches per shard,
+    Lambda still ensures in-order processing at the shard level" (per partition key).
+    """
     assert [lane_of(k, 2) for k in KEYS] == [0, 1, 0, 1]
     # GIVEN 16 records over four keys, interleaved, and a factor of 2 with batch size 3
     stream = new_stream()
@@ -61,6 +64,10 @@ def test_order_is_kept_per_partition_key_across_concurrent_batches(tmp_path, kin
 def test_a_failing_key_holds_back_only_its_own_lane_and_the_checkpoint(
     tmp_path, kinesis, new_stream
 ):
+    """Parallelization with checkpoints: concurrent batches finish out of order, so the
+    checkpoint ("the last record processed", from which a re-enabled mapping "resumes
+    processing") may only pass records that every lane has done.
+    """
     # GIVEN a poison record under key "a" (retried forever) and good records under "c"
     stream = new_stream()
     sequences = put_keyed(

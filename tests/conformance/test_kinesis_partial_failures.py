@@ -128,3 +128,39 @@ def test_a_record_reported_failed_every_time_goes_to_the_destination_with_the_re
         2,
     )
     assert info["streamArn"] == stream_arn(kinesis, stream)
+
+
+def test_with_bisect_a_partial_response_is_split_at_the_reported_record_not_halved(
+    tmp_path, kinesis, new_stream
+):
+    """Lambda guide, "Bisecting a batch": "When a partial batch success response is
+    received and both BisectBatchOnFunctionError and ReportBatchItemFailures are turned
+    on, the batch is bisected at the returned sequence number and Lambda retries only the
+    remaining records."
+    """
+    # GIVEN bisect on, and a batch whose third and fifth records are reported failed once
+    stream = new_stream()
+    put_many(kinesis, stream, ["a", "b", "fail-once-c", "d", "fail-once-e"])
+    runtime = run(tmp_path, stream, batch_size=10, BisectBatchOnFunctionError=True)
+    # THEN the retry is every record from the lowest reported one, in one batch
+    assert kinesis_batches(runtime.invocations) == [
+        ["a", "b", "fail-once-c", "d", "fail-once-e"],
+        ["fail-once-c", "d", "fail-once-e"],
+    ]
+
+
+def test_with_bisect_a_function_error_still_halves_the_batch(tmp_path, kinesis, new_stream):
+    """Lambda guide, "Bisecting a batch": "If your invocation fails and
+    BisectBatchOnFunctionError is turned on, the batch is bisected regardless of your
+    ReportBatchItemFailures setting."
+    """
+    # GIVEN bisect on, and a record whose identifier is unknown once (a whole-batch failure)
+    stream = new_stream()
+    put_many(kinesis, stream, ["a", "unknown-id", "c", "d"])
+    runtime = run(tmp_path, stream, batch_size=10, BisectBatchOnFunctionError=True)
+    # THEN the failed batch is halved, each half invoked in order
+    assert kinesis_batches(runtime.invocations) == [
+        ["a", "unknown-id", "c", "d"],
+        ["a", "unknown-id"],
+        ["c", "d"],
+    ]

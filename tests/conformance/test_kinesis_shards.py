@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
-import re
 
 import boto3
 import pytest
 
 from local_runtime import LocalRuntime
-from tests.conformance.projects import kinesis_batches, kinesis_project, put_records
+from tests.conformance.projects import (
+    kinesis_batches,
+    kinesis_project,
+    put_records,
+    stream_arrivals,
+)
 
 pytestmark = pytest.mark.emulator
 
@@ -105,11 +109,18 @@ def test_after_a_split_the_parent_is_drained_before_its_children(
 
 
 def test_iterator_age_is_a_metric_and_a_status_line(tmp_path, kinesis, new_stream, caplog):
-    # GIVEN a record and status every 0.1 s
+    """IteratorAge, as the metric is described: "Age is the difference between the time
+    Lambda received the batch, and the time the last record in the batch was written to
+    the stream." Here the time a batch is handed over."""
+    # GIVEN a record, status every 0.1 s, and a clock that reads 42.5 s after its arrival
     stream = new_stream()
     (sequence,) = put_records(kinesis, stream, ["a"])
+    arrival = stream_arrivals(kinesis, stream)[sequence]
     runtime = LocalRuntime.from_project(
-        kinesis_project(tmp_path, stream), status_interval=0.1, **FAST
+        kinesis_project(tmp_path, stream),
+        status_interval=0.1,
+        clock=lambda: arrival + 42.5,
+        **FAST,
     )
     cloudwatch = boto3.client("cloudwatch")
     dimensions = [{"Name": "FunctionName", "Value": "conformance-local-consume"}]
@@ -121,16 +132,18 @@ def test_iterator_age_is_a_metric_and_a_status_line(tmp_path, kinesis, new_strea
 
     with caplog.at_level(logging.INFO, logger="local_runtime"), runtime:
         runtime.wait_until_idle(30)
+        ages = runtime.iterator_ages()
         # THEN IteratorAge reaches CloudWatch under AWS/Lambda, per function
         assert runtime.wait_for(published, timeout=30)[0]["Dimensions"] == dimensions
         runtime.wait_for(lambda: any(r.getMessage().startswith("status: ") for r in caplog.records))
+    # AND it is the record's age when handed over, per function and shard
+    shard = "shardId-000000000000"
+    assert ages == {("consume", shard): pytest.approx(42_500, abs=0.01)}
     # AND a status line names function, shard, IteratorAge and checkpoint
     line = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("status: "))
-    shard = "shardId-000000000000"
-    assert re.fullmatch(
-        rf"status: consume kinesis:{stream}/{shard} "
-        rf"IteratorAge=\d+ms checkpoint={sequence} reading",
-        line,
+    assert line == (
+        f"status: consume kinesis:{stream}/{shard} IteratorAge=42500ms "
+        f"checkpoint={sequence} reading"
     )
 
 

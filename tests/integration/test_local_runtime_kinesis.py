@@ -1,18 +1,23 @@
-"""The local runtime against a real emulator: Kinesis pollers, checkpoints, retries."""
+"""The local runtime against a real emulator, beyond Lambda's rules (tests/conformance):
+exact event values, lease-table checkpoints, and a shard that outlives its endpoint's
+failures without losing a record."""
 
 from __future__ import annotations
 
 import base64
-import time
+import random
+import threading
 from pathlib import Path
 
 import boto3
 import pytest
 
 from local_runtime import LocalRuntime
+from local_runtime.checkpoints import Checkpoint, CheckpointStore
 from tests.conformance.projects import (  # noqa: F401 (restore_environ is a fixture)
-    data_of,
+    drain_queue,
     kinesis_batches,
+    kinesis_project,
     restore_environ,
     unique,
     write_project,
@@ -68,18 +73,6 @@ def put(kinesis, stream: str, *items: str) -> list[str]:
     ]
 
 
-def test_batches_are_cut_at_batch_size_in_stream_order(tmp_path, kinesis, stream):
-    # GIVEN five records already in the stream and a TRIM_HORIZON mapping of batch size 2
-    put(kinesis, stream, "a", "b", "c", "d", "e")
-    runtime = LocalRuntime.from_project(project(tmp_path, stream, BATCH_SIZE="2"), "local")
-    # WHEN the runtime catches up
-    with runtime:
-        runtime.wait_until_idle(20)
-    # THEN the handler saw three batches, in order
-    assert kinesis_batches(runtime.invocations) == [["a", "b"], ["c", "d"], ["e"]]
-    assert [i.ok for i in runtime.invocations] == [True, True, True]
-
-
 def test_event_has_the_exact_lambda_shape(tmp_path, kinesis, stream):
     # GIVEN one record in the stream
     (sequence,) = put(kinesis, stream, "hello")
@@ -123,35 +116,6 @@ def test_event_has_the_exact_lambda_shape(tmp_path, kinesis, stream):
     assert invocation.source == f"kinesis:{stream}/{shard}"
 
 
-def test_latest_skips_records_written_before_the_start(tmp_path, kinesis, stream):
-    # GIVEN a record written before a LATEST mapping starts
-    put(kinesis, stream, "old")
-    runtime = LocalRuntime.from_project(project(tmp_path, stream, START="LATEST"), "local")
-    with runtime:
-        # WHEN another is written after start() returned
-        put(kinesis, stream, "new")
-        runtime.wait_until_idle(20)
-    # THEN only the new one is delivered
-    assert kinesis_batches(runtime.invocations) == [["new"]]
-
-
-def test_checkpoint_survives_a_restart(tmp_path, kinesis, stream, emulator_endpoint):
-    # GIVEN a LATEST mapping that processed two records and was stopped
-    app_dir = project(tmp_path, stream, START="LATEST")
-    first = LocalRuntime.from_project(app_dir, "local")
-    with first:
-        put(kinesis, stream, "one", "two")
-        first.wait_until_idle(20)
-    # WHEN records arrive while it is down, and it starts again
-    put(kinesis, stream, "three", "four")
-    second = LocalRuntime.from_project(app_dir, "local")
-    with second:
-        second.wait_until_idle(20)
-    # THEN it resumes after its checkpoint: nothing lost, nothing repeated
-    assert [d for i in first.invocations for d in data_of(i)] == ["one", "two"]
-    assert [d for i in second.invocations for d in data_of(i)] == ["three", "four"]
-
-
 def test_a_restart_before_the_first_record_loses_nothing(tmp_path, kinesis, stream):
     # GIVEN a LATEST mapping that started and stopped without seeing a record
     app_dir = project(tmp_path, stream, START="LATEST")
@@ -184,42 +148,130 @@ def test_checkpoints_live_in_dynamodb(tmp_path, kinesis, stream):
     ]
 
 
-def test_a_failing_batch_is_retried_in_order_until_it_succeeds(tmp_path, kinesis, stream):
-    # GIVEN a handler that fails its first two invocations
-    put(kinesis, stream, "a", "b", "c")
-    runtime = LocalRuntime.from_project(
-        project(tmp_path, stream, BATCH_SIZE="2", FAIL_FIRST="2"), "local"
+FAST = {"stream_retry_delays": (0.01, 0.05), "poll_interval": 0.05}
+SHARD = "shardId-000000000000"
+
+
+def status_line(runtime: LocalRuntime) -> str:
+    (line,) = runtime.status_lines()
+    return line
+
+
+def test_a_deleted_destination_holds_the_shard_until_it_is_back_and_loses_nothing(
+    tmp_path, kinesis, stream
+):
+    # GIVEN a poison record then two good ones, no retries, and an SQS on-failure queue
+    sqs = boto3.client("sqs")
+    dlq = unique("lr-dlq")
+    dlq_url = sqs.create_queue(QueueName=dlq)["QueueUrl"]
+    dlq_arn = f"arn:aws:sqs:us-east-1:123456789012:{dlq}"
+    sequences = put(kinesis, stream, "poison-1", "ok-2", "ok-3")
+    app_dir = kinesis_project(
+        tmp_path,
+        stream,
+        batch_size=1,
+        event_source={
+            "MaximumRetryAttempts": 0,
+            "DestinationConfig": {"OnFailure": {"Destination": dlq_arn}},
+        },
     )
-    # WHEN the runtime catches up
+    runtime = LocalRuntime.from_project(app_dir, **FAST)
+
+    def delete_queue_after_the_poison_failed(invocation) -> None:
+        if not invocation.ok:
+            sqs.delete_queue(QueueUrl=dlq_url)
+
+    runtime.on_invocation(delete_queue_after_the_poison_failed)
     with runtime:
+        # WHEN the destination is gone as the poison record is given up
+        runtime.wait_for(lambda: "stuck" in status_line(runtime), timeout=30)
+        stuck_line = status_line(runtime)
+        handled_while_stuck = kinesis_batches(runtime.invocations)
+        # AND it comes back
+        sqs.create_queue(QueueName=dlq)
         runtime.wait_until_idle(30)
-    # THEN the same batch was retried, in order, before the shard moved on
-    assert kinesis_batches(runtime.invocations) == [["a", "b"], ["a", "b"], ["a", "b"], ["c"]]
-    assert [i.ok for i in runtime.invocations] == [False, False, True, True]
-
-
-def test_the_batching_window_gathers_records_into_one_batch(tmp_path, kinesis, stream):
-    # GIVEN a LATEST mapping with a 2 second batching window
-    runtime = LocalRuntime.from_project(
-        project(tmp_path, stream, START="LATEST", WINDOW="2"), "local"
+        final_line = status_line(runtime)
+    # THEN the shard said why it was stuck and went no further meanwhile
+    assert stuck_line.startswith(f"consume kinesis:{stream}/{SHARD} IteratorAge="), stuck_line
+    assert stuck_line.endswith(
+        f" checkpoint=- stuck: on-failure record to {dlq_arn} failed "
+        "(QueueDoesNotExist: The specified queue does not exist.)"
+    ), stuck_line
+    assert handled_while_stuck == [["poison-1"]]
+    # AND once the queue was back the failure record reached it and the shard went on
+    assert kinesis_batches(runtime.invocations) == [["poison-1"], ["ok-2"], ["ok-3"]]
+    assert final_line.endswith(f" checkpoint={sequences[-1]} reading"), final_line
+    (record,) = drain_queue(sqs, dlq_url)
+    info = record["KinesisBatchInfo"]
+    assert (info["startSequenceNumber"], info["endSequenceNumber"], info["batchSize"]) == (
+        sequences[0],
+        sequences[0],
+        1,
     )
-    with runtime:
-        # WHEN two records arrive one after the other
-        put(kinesis, stream, "first")
-        put(kinesis, stream, "second")
-        runtime.wait_until_idle(20)
-    # THEN they are handed over together
-    assert kinesis_batches(runtime.invocations) == [["first", "second"]]
+    assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
 
 
-def test_iterator_age_is_reported_per_function_and_shard(tmp_path, kinesis, stream):
-    put(kinesis, stream, "a")
-    runtime = LocalRuntime.from_project(project(tmp_path, stream), "local")
+def test_an_unwritable_checkpoint_holds_the_shard_until_the_table_is_back(
+    tmp_path, kinesis, stream
+):
+    # GIVEN a runtime with a lease table of its own and three records, one per batch
+    dynamodb = boto3.client("dynamodb")
+    table = unique("lr-leases")
+    sequences = put(kinesis, stream, "a", "b", "c")
+    runtime = LocalRuntime.from_project(
+        kinesis_project(tmp_path, stream, batch_size=1), checkpoint_table=table, **FAST
+    )
+
+    def drop_the_table_after_the_first_batch(invocation) -> None:
+        if len(runtime.invocations) == 1:
+            dynamodb.delete_table(TableName=table)
+
+    runtime.on_invocation(drop_the_table_after_the_first_batch)
     with runtime:
-        runtime.wait_until_idle(20)
-        ages = runtime.iterator_ages()
-        lines = runtime.status_lines()
-    assert list(ages) == [("consume", "shardId-000000000000")]
-    age = ages[("consume", "shardId-000000000000")]
-    assert age is not None and 0 <= age < (time.time() + 1) * 1000
-    assert lines[0].startswith(f"consume kinesis:{stream}/shardId-000000000000 IteratorAge=")
+        # WHEN the first checkpoint cannot be written
+        runtime.wait_for(lambda: "stuck" in status_line(runtime), timeout=30)
+        stuck_line = status_line(runtime)
+        handled_while_stuck = kinesis_batches(runtime.invocations)
+        # AND the table comes back
+        CheckpointStore(dynamodb, table).ensure_table()
+        runtime.wait_until_idle(30)
+    # THEN the shard said so, waited, and then wrote every checkpoint up to the last
+    assert " stuck: checkpoint write failed (ResourceNotFoundException: " in stuck_line
+    assert handled_while_stuck == [["a"]]
+    assert kinesis_batches(runtime.invocations) == [["a"], ["b"], ["c"]]
+    stored = CheckpointStore(dynamodb, table).load(lease_key(stream))
+    assert stored == {SHARD: Checkpoint(sequence_number=sequences[-1])}
+
+
+def test_checkpoint_writes_never_move_backwards(emulator_endpoint):
+    # GIVEN a lease table and sequence numbers of different lengths (56, 57 digits)
+    store = CheckpointStore(boto3.client("dynamodb"), unique("lr-leases"))
+    store.ensure_table()
+    numbers = [str(10**55 + i) for i in range(0, 40, 2)] + [str(10**56 + i) for i in range(20)]
+    shuffled = random.Random(7).sample(numbers, len(numbers))
+    # WHEN eight threads write them in a shuffled order, each its share
+    written: list[bool] = []
+    lock = threading.Lock()
+
+    def write(share: list[str]) -> None:
+        for number in share:
+            done = store.save("m", SHARD, Checkpoint(sequence_number=number))
+            with lock:
+                written.append(done)
+
+    threads = [threading.Thread(target=write, args=(shuffled[i::8],)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # THEN the stored checkpoint is the highest number, and an older one is refused
+    highest = str(10**56 + 19)
+    assert store.load("m") == {SHARD: Checkpoint(sequence_number=highest)}
+    assert store.save("m", SHARD, Checkpoint(sequence_number=str(10**55))) is False
+    assert store.save("m", SHARD, Checkpoint(sequence_number=highest)) is True
+    assert store.load("m") == {SHARD: Checkpoint(sequence_number=highest)}
+    assert len(written) == len(numbers)
+
+
+def lease_key(stream: str) -> str:
+    return f"arn:aws:lambda:us-east-1:123456789012:function:conformance-local-consume|{stream}"

@@ -1,7 +1,9 @@
-"""The local runtime against a real emulator: SNS delivery and SQS pollers."""
+"""The local runtime against a real emulator: exact SNS and SQS event values and start-up
+errors (the delivery rules themselves are pinned in tests/conformance)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -120,24 +122,6 @@ def test_sns_message_without_subject_has_a_null_subject(tmp_path: Path, sns):
     assert invocation.event["Records"][0]["Sns"]["MessageAttributes"] == {}
 
 
-def test_sns_failures_are_retried_twice_then_dropped(tmp_path: Path, sns, monkeypatch):
-    # GIVEN a handler that always fails, and retry delays shortened for the test
-    monkeypatch.setenv("LOCAL_RUNTIME_ASYNC_RETRY_DELAYS", "0.1,0.1")
-    topic = unique("lr-topic")
-    topic_arn = sns.create_topic(Name=topic)["TopicArn"]
-    app_dir = write_project(tmp_path, SNS_APP, app_name="lr-sns", environment={"TOPIC": topic})
-    runtime = LocalRuntime.from_project(app_dir, "local")
-    with runtime:
-        # WHEN a message it cannot take is published
-        sns.publish(TopicArn=topic_arn, Message="fail")
-        runtime.wait_until_idle(20)
-    # THEN it was invoked three times with the same event and request id, then given up
-    invocations = runtime.invocations
-    assert [i.ok for i in invocations] == [False, False, False]
-    assert len({json.dumps(i.event, sort_keys=True) for i in invocations}) == 1
-    assert len({i.request_id for i in invocations}) == 1
-
-
 def test_missing_topic_is_a_clear_error_at_start(tmp_path: Path, sns):
     missing = unique("no-such-topic")
     app_dir = write_project(tmp_path, SNS_APP, app_name="lr-sns", environment={"TOPIC": missing})
@@ -147,34 +131,34 @@ def test_missing_topic_is_a_clear_error_at_start(tmp_path: Path, sns):
     assert str(raised.value) == f"notified: SNS topic {missing} does not exist"
 
 
-def test_sqs_messages_are_delivered_in_batches_and_deleted(tmp_path: Path, sqs):
-    # GIVEN three messages in a queue and a handler of batch size 2
+def test_an_sqs_record_carries_the_queue_and_the_message_values(tmp_path: Path, sqs):
+    # GIVEN a message with an attribute (how batches are cut and deleted: tests/conformance)
     queue = unique("lr-queue")
     url = sqs.create_queue(QueueName=queue)["QueueUrl"]
-    for body in ("a", "b", "c"):
-        sqs.send_message(
-            QueueUrl=url,
-            MessageBody=body,
-            MessageAttributes={"kind": {"DataType": "String", "StringValue": "letter"}},
-        )
+    message_id = sqs.send_message(
+        QueueUrl=url,
+        MessageBody="a",
+        MessageAttributes={"kind": {"DataType": "String", "StringValue": "letter"}},
+    )["MessageId"]
     app_dir = write_project(
         tmp_path, SQS_APP, app_name="lr-sqs", environment={"QUEUE": queue, "BATCH_SIZE": "2"}
     )
     runtime = LocalRuntime.from_project(app_dir, "local")
-    # WHEN the runtime catches up
     with runtime:
         runtime.wait_until_idle(20)
-    # THEN every message was handed over once, in batches of at most 2, and deleted
-    bodies = [[r["body"] for r in i.event["Records"]] for i in runtime.invocations]
-    assert sorted(b for batch in bodies for b in batch) == ["a", "b", "c"]
-    assert all(len(batch) <= 2 for batch in bodies)
-    record = runtime.invocations[0].event["Records"][0]
+    # THEN the record names the queue and carries the message's own values
+    (invocation,) = runtime.invocations
+    (record,) = invocation.event["Records"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
-    assert record["eventSource"] == "aws:sqs"
-    assert record["eventSourceARN"] == queue_arn
-    assert record["awsRegion"] == "us-east-1"
+    assert (record["messageId"], record["body"]) == (message_id, "a")
+    assert record["md5OfBody"] == hashlib.md5(b"a").hexdigest()
+    assert (record["eventSource"], record["eventSourceARN"], record["awsRegion"]) == (
+        "aws:sqs",
+        queue_arn,
+        "us-east-1",
+    )
     assert record["messageAttributes"] == {
         "kind": {
             "stringValue": "letter",
@@ -183,28 +167,49 @@ def test_sqs_messages_are_delivered_in_batches_and_deleted(tmp_path: Path, sqs):
             "dataType": "String",
         }
     }
-    assert sorted(record["attributes"]) == [
-        "ApproximateFirstReceiveTimestamp",
-        "ApproximateReceiveCount",
-        "SenderId",
-        "SentTimestamp",
-    ]
-    assert sorted(record) == [
-        "attributes",
-        "awsRegion",
-        "body",
-        "eventSource",
-        "eventSourceARN",
-        "md5OfBody",
-        "messageAttributes",
-        "messageId",
-        "receiptHandle",
-    ]
-    left = sqs.get_queue_attributes(
-        QueueUrl=url,
-        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-    )["Attributes"]
-    assert left == {
-        "ApproximateNumberOfMessages": "0",
-        "ApproximateNumberOfMessagesNotVisible": "0",
-    }
+    assert record["attributes"]["ApproximateReceiveCount"] == "1"
+
+
+def test_a_deleted_on_failure_queue_holds_the_event_until_it_is_back(tmp_path: Path, sns, sqs):
+    # GIVEN no retries and an on-failure queue that is deleted when the function fails
+    topic = unique("lr-topic")
+    topic_arn = sns.create_topic(Name=topic)["TopicArn"]
+    dlq = unique("lr-dlq")
+    dlq_url = sqs.create_queue(QueueName=dlq)["QueueUrl"]
+    dlq_arn = f"arn:aws:sqs:us-east-1:123456789012:{dlq}"
+    app_dir = write_project(
+        tmp_path,
+        SNS_APP,
+        app_name="lr-sns",
+        environment={"TOPIC": topic},
+        functions={
+            "notified": {
+                "event_source": {
+                    "MaximumRetryAttempts": 0,
+                    "DestinationConfig": {"OnFailure": {"Destination": dlq_arn}},
+                }
+            }
+        },
+    )
+    runtime = LocalRuntime.from_project(app_dir, "local", poll_interval=0.05)
+    runtime.on_invocation(lambda invocation: sqs.delete_queue(QueueUrl=dlq_url))
+    with runtime:
+        sns.publish(TopicArn=topic_arn, Message="fail")
+        # WHEN the failure record cannot be written
+        runtime.wait_for(lambda: runtime.status_lines(), timeout=30)
+        (stuck_line,) = runtime.status_lines()
+        # AND the queue comes back
+        sqs.create_queue(QueueName=dlq)
+        runtime.wait_until_idle(30)
+        lines_after = runtime.status_lines()
+    # THEN the subscription said why it was stuck, then wrote the record once
+    assert stuck_line == (
+        f"notified sns:{topic} retries-waiting=0 stuck: on-failure record to {dlq_arn} "
+        "failed (QueueDoesNotExist: The specified queue does not exist.)"
+    )
+    assert lines_after == []
+    assert [i.ok for i in runtime.invocations] == [False]
+    received = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10)["Messages"]
+    (record,) = [json.loads(m["Body"]) for m in received]
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestPayload"] == runtime.invocations[0].event
