@@ -1,4 +1,4 @@
-"""``python -m deploy package|deploy|destroy --stage s``: what ``make package/deploy/destroy`` run."""
+"""``python -m deploy package|deploy|destroy --stage s``, run by the make targets."""
 
 from __future__ import annotations
 
@@ -31,7 +31,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "package":
             from deploy.package import package_stage
 
-            out = package_stage(PROJECT_DIR, args.stage, args.out or PROJECT_DIR / "build" / args.stage)
+            out = package_stage(
+                PROJECT_DIR, args.stage, args.out or PROJECT_DIR / "build" / args.stage
+            )
             print(f"packaged {args.stage}: {out}/sam.json (+ resources.yaml)")
         elif args.command == "deploy":
             from deploy.stage import deploy_stage

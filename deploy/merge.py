@@ -68,7 +68,9 @@ def _with_destinations(
     return out
 
 
-def _settings_resources(sam: Mapping[str, Any], declared: list[Declared], resolve: Resolver) -> dict[str, Any]:
+def _settings_resources(
+    sam: Mapping[str, Any], declared: list[Declared], resolve: Resolver
+) -> dict[str, Any]:
     resources: dict[str, Any] = {}
     for item in declared:
         found = _event(sam, item.function)
@@ -134,7 +136,25 @@ _PARAMETERS = {
     "LogRetentionInDays": {
         "Type": "Number",
         "Default": 30,
-        "AllowedValues": [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653],
+        "AllowedValues": [
+            1,
+            3,
+            5,
+            7,
+            14,
+            30,
+            60,
+            90,
+            120,
+            150,
+            180,
+            365,
+            400,
+            545,
+            731,
+            1827,
+            3653,
+        ],
         "Description": "How long every function's log group keeps its logs",
     },
 }
@@ -146,7 +166,9 @@ def merge_template(
     """What ``chalice package --merge-template`` adds to Chalice's own SAM template."""
     return {
         "Parameters": _PARAMETERS,
-        "Conditions": {"HasAlarmTopic": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}]}},
+        "Conditions": {
+            "HasAlarmTopic": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}]}
+        },
         "Resources": {
             **_per_function_resources(sam),
             **_settings_resources(sam, declared, resolve),

@@ -33,7 +33,7 @@ def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
     else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        value = loader.construct_mapping(node, deep=True)
     return {"Ref" if suffix == "Ref" else f"Fn::{suffix}": value}
 
 
@@ -42,7 +42,7 @@ _CfnLoader.add_multi_constructor("!", _tag)
 
 def load_cfn_yaml(path: Path) -> dict[str, Any]:
     """A CloudFormation YAML template as plain data."""
-    data = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    data = yaml.load(path.read_text(), Loader=_CfnLoader)
     if not isinstance(data, dict):
         raise ConfigError(f"{path} is not a CloudFormation template")
     return data
@@ -79,4 +79,5 @@ def arn_template(function: str, target: str, names: Mapping[str, str]) -> Any:
             f"{function}: destination {target!r} is neither an ARN nor a queue or topic "
             "of infra/resources.yaml"
         )
-    return {"Fn::Sub": f"arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{target}"}
+    prefix = "arn:${AWS::Partition}:" + service + ":${AWS::Region}:${AWS::AccountId}"
+    return {"Fn::Sub": f"{prefix}:{target}"}

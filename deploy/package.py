@@ -48,7 +48,7 @@ def _run_package(project_dir: Path, stage: str, out: Path, merge: Path | None = 
 
 
 def _read_sam(directory: Path) -> dict[str, Any]:
-    return json.loads((directory / "sam.json").read_text())  # type: ignore[no-any-return]
+    return json.loads((directory / "sam.json").read_text())
 
 
 def build_merge_template(project_dir: Path, stage: str, sam: dict[str, Any]) -> dict[str, Any]:
@@ -57,11 +57,13 @@ def build_merge_template(project_dir: Path, stage: str, sam: dict[str, Any]) -> 
     functions = list(config.get("stages", {}).get(stage, {}).get("lambda_functions", {}))
     declared = declared_settings(config, stage, event_kinds(sam, functions))
     names = named_resources(load_cfn_yaml(project_dir / RESOURCES_TEMPLATE), stage)
-    return merge_template(sam, declared, lambda function, target: arn_template(function, target, names))
+    return merge_template(
+        sam, declared, lambda function, target: arn_template(function, target, names)
+    )
 
 
 def package_stage(project_dir: Path, stage: str, out: Path) -> Path:
-    """Write ``out/sam.json``, ``out/deployment.zip``, ``out/merge.json``, ``out/resources.yaml``."""
+    """Write sam.json, deployment.zip, merge.json and resources.yaml into ``out``."""
     with tempfile.TemporaryDirectory(prefix="chalice-plain-") as plain:
         _run_package(project_dir, stage, Path(plain) / "out")
         merge = build_merge_template(project_dir, stage, _read_sam(Path(plain) / "out"))

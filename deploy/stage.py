@@ -1,0 +1,96 @@
+"""``make deploy`` and ``make destroy``: the resources stack, the Chalice app, the settings.
+
+Every step is safe to re-run: the stack update is a no-op when nothing changed, the
+stage's resource names are written only when they differ, ``chalice deploy`` updates in
+place, and the apply step changes only settings that differ from the declaration.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import boto3
+from botocore.exceptions import ClientError
+
+from deploy.apply import Clients, apply_declared
+from deploy.package import chalice_command
+from devstack.infra import deploy_stack, stack_name
+from devstack.stack import _OUTPUT_SETTINGS as OUTPUT_SETTINGS
+
+__all__ = ["deploy_stage", "destroy_stage", "write_stage_settings"]
+
+STACK_TIMEOUT_SECONDS = 1800  # a first stack on AWS with a stream and tables takes minutes
+
+
+def write_stage_settings(
+    project_dir: Path, stage: str, outputs: Mapping[str, str]
+) -> dict[str, str]:
+    """Put the stack's resource names into the stage's environment; return what changed."""
+    path = project_dir / ".chalice" / "config.json"
+    config = json.loads(path.read_text())
+    env = config["stages"][stage].setdefault("environment_variables", {})
+    changed = {
+        variable: outputs[key]
+        for key, variable in OUTPUT_SETTINGS.items()
+        if key in outputs and env.get(variable) != outputs[key]
+    }
+    if changed:
+        env.update(changed)
+        path.write_text(json.dumps(config, indent=2) + "\n")
+    return changed
+
+
+def deploy_stage(
+    project_dir: Path,
+    stage: str,
+    parameters: Mapping[str, str] | None = None,
+    say: Callable[[str], None] = print,
+) -> list[str]:
+    """Deploy ``stage`` end to end; returns the event-source settings that were changed."""
+    session = boto3.session.Session()
+    if not session.region_name:
+        raise RuntimeError("no AWS region: set AWS_DEFAULT_REGION or a profile's region")
+    say(f"[1/4] resources stack {stack_name(stage)} (infra/resources.yaml)")
+    outputs = deploy_stack(
+        session.client("cloudformation"), stage, dict(parameters or {}), STACK_TIMEOUT_SECONDS
+    )
+    changed = write_stage_settings(project_dir, stage, outputs)
+    say(f"[2/4] stage {stage} settings: " + (", ".join(sorted(changed)) or "already current"))
+    say(f"[3/4] chalice deploy --stage {stage}")
+    subprocess.run([*chalice_command(), "deploy", "--stage", stage], cwd=project_dir, check=True)
+    say("[4/4] declared event-source settings")
+    return apply_declared(project_dir, stage, Clients(session), say)
+
+
+def destroy_stage(
+    project_dir: Path, stage: str, *, confirm: bool, say: Callable[[str], None] = print
+) -> None:
+    """Delete the app; with ``confirm``, the resources stack (tables, queues, stream) too."""
+    say(f"chalice delete --stage {stage}")
+    subprocess.run([*chalice_command(), "delete", "--stage", stage], cwd=project_dir, check=True)
+    if not confirm:
+        say(
+            f"kept stack {stack_name(stage)} (tables, stream, queues): "
+            "run again with CONFIRM=yes to delete the data too"
+        )
+        return
+    cloudformation = boto3.client("cloudformation")
+    name = stack_name(stage)
+    say(f"deleting stack {name}")
+    cloudformation.delete_stack(StackName=name)
+    deadline = time.monotonic() + STACK_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            status = cloudformation.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
+        except ClientError:
+            return  # gone
+        if status == "DELETE_COMPLETE":
+            return
+        if status == "DELETE_FAILED":
+            raise RuntimeError(f"stack {name} could not be deleted: see its events")
+        time.sleep(5)
+    raise TimeoutError(f"stack {name} still deleting after {STACK_TIMEOUT_SECONDS}s")
