@@ -15,6 +15,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m deploy", description=__doc__)
     parser.add_argument("command", choices=["package", "deploy", "destroy"])
     parser.add_argument("--stage", required=True)
+    parser.add_argument(
+        "--project-dir", type=Path, default=PROJECT_DIR, help="the Chalice project (this one)"
+    )
     parser.add_argument("--out", type=Path, help="package: output folder (build/<stage>)")
     parser.add_argument(
         "--confirm", action="store_true", help="destroy: also delete the data tables and queues"
@@ -32,18 +35,18 @@ def main(argv: list[str] | None = None) -> int:
             from deploy.package import package_stage
 
             out = package_stage(
-                PROJECT_DIR, args.stage, args.out or PROJECT_DIR / "build" / args.stage
+                args.project_dir, args.stage, args.out or args.project_dir / "build" / args.stage
             )
             print(f"packaged {args.stage}: {out}/sam.json (+ resources.yaml)")
         elif args.command == "deploy":
             from deploy.stage import deploy_stage
 
             parameters = dict(item.split("=", 1) for item in args.parameter)
-            deploy_stage(PROJECT_DIR, args.stage, parameters)
+            deploy_stage(args.project_dir, args.stage, parameters)
         else:
             from deploy.stage import destroy_stage
 
-            destroy_stage(PROJECT_DIR, args.stage, confirm=args.confirm)
+            destroy_stage(args.project_dir, args.stage, confirm=args.confirm)
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +38,10 @@ def chalice_command() -> list[str]:
     return [str(beside) if beside.exists() else "chalice"]
 
 
-def _run_package(project_dir: Path, stage: str, out: Path, merge: Path | None = None) -> None:
-    env = dict(os.environ)
+def _run_package(
+    project_dir: Path, stage: str, out: Path, merge: Path | None, environ: Mapping[str, str]
+) -> None:
+    env = dict(environ)
     if not (env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")):
         env["AWS_DEFAULT_REGION"] = _PLACEHOLDER_REGION
     command = [*chalice_command(), "package", "--stage", stage]
@@ -62,10 +65,13 @@ def build_merge_template(project_dir: Path, stage: str, sam: dict[str, Any]) -> 
     )
 
 
-def package_stage(project_dir: Path, stage: str, out: Path) -> Path:
+def package_stage(
+    project_dir: Path, stage: str, out: Path, environ: Mapping[str, str] | None = None
+) -> Path:
     """Write sam.json, deployment.zip, merge.json and resources.yaml into ``out``."""
     with tempfile.TemporaryDirectory(prefix="chalice-plain-") as plain:
-        _run_package(project_dir, stage, Path(plain) / "out")
+        environ = os.environ if environ is None else environ
+        _run_package(project_dir, stage, Path(plain) / "out", None, environ)
         merge = build_merge_template(project_dir, stage, _read_sam(Path(plain) / "out"))
     if out.exists():
         shutil.rmtree(out)
@@ -73,7 +79,7 @@ def package_stage(project_dir: Path, stage: str, out: Path) -> Path:
     with tempfile.TemporaryDirectory(prefix="chalice-merge-") as scratch:
         merge_path = Path(scratch) / "merge.json"
         merge_path.write_text(json.dumps(merge, indent=2))
-        _run_package(project_dir, stage, out, merge_path)
+        _run_package(project_dir, stage, out, merge_path, environ)
         shutil.copy(merge_path, out / "merge.json")
     shutil.copy(project_dir / RESOURCES_TEMPLATE, out / "resources.yaml")
     return out

@@ -1,0 +1,163 @@
+"""``make deploy STAGE=local`` against an emulator of its own: everything lands, twice.
+
+A separate moto server, not ``make run``'s or the session's: moto would consume the
+deployed mappings' queues itself, racing the local runtime. moto keeps the functions,
+mappings, subscriptions and routes but never runs the functions, which is all a deploy
+test needs. Its API Gateway gaps are worked around in ``chalice_for_moto.py`` (test
+side only).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from devstack.emulator import aws_environment, start_emulator
+from tests.deploy.conftest import PROJECT_DIR
+
+pytestmark = pytest.mark.emulator
+
+STAGE = "local"
+ACCOUNT, REGION = "123456789012", "us-east-1"  # moto's default account; the test's region
+PROJECT_FILES = ("app.py", "chalicelib", ".chalice", "infra", "requirements.txt")
+
+
+def _copy_project(target: Path) -> Path:
+    """The project without build state: a deploy writes .chalice/deployed/ into it."""
+    for name in PROJECT_FILES:
+        source = PROJECT_DIR / name
+        if source.is_dir():
+            shutil.copytree(
+                source,
+                target / name,
+                ignore=shutil.ignore_patterns("__pycache__", "deployed", "deployments"),
+            )
+        else:
+            shutil.copy(source, target / name)
+    return target
+
+
+def _deploy(project: Path, environ: dict[str, str]) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "deploy", "deploy", "--stage", STAGE, "--project-dir", str(project)],
+        cwd=PROJECT_DIR,
+        env=environ,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Deploy twice to a fresh emulator; the clients and each run's output."""
+    emulator = start_emulator()
+    project = _copy_project(tmp_path_factory.mktemp("project"))
+    aws = aws_environment(emulator.endpoint_url, REGION)
+    environ = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        **aws,
+        "CHALICE": f"{sys.executable} {Path(__file__).with_name('chalice_for_moto.py')}",
+    }
+    try:
+        first = _deploy(project, environ)
+        second = _deploy(project, environ)
+        session = boto3.session.Session(
+            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
+        )
+        clients = {
+            name: session.client(name, endpoint_url=emulator.endpoint_url)
+            for name in ("lambda", "sns", "apigateway")
+        }
+        yield {"first": first, "second": second, "project": project, **clients}
+    finally:
+        emulator.stop()
+
+
+def _config() -> dict[str, Any]:
+    return json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())  # type: ignore[no-any-return]
+
+
+def _function_arn(function: str) -> str:
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:yubl-fanout-{STAGE}-{function}"
+
+
+def _queue_arn(name: str) -> str:
+    return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
+
+
+def _declared() -> dict[str, dict[str, Any]]:
+    functions = _config()["stages"][STAGE]["lambda_functions"]
+    return {f: v["event_source"] for f, v in functions.items() if "event_source" in v}
+
+
+def test_every_function_is_deployed(deployed):
+    names = {f["FunctionName"] for f in deployed["lambda"].list_functions()["Functions"]}
+    expected = {f"yubl-fanout-{STAGE}-{f}" for f in _config()["lambda_functions"]}
+    assert expected | {f"yubl-fanout-{STAGE}"} == names  # plus the API handler
+
+
+def test_the_kinesis_mapping_carries_every_declared_failure_setting(deployed):
+    block = _declared()["distribute_yubl"]
+    (mapping,) = deployed["lambda"].list_event_source_mappings(
+        FunctionName=_function_arn("distribute_yubl")
+    )["EventSourceMappings"]
+    assert (
+        mapping["EventSourceArn"] == f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/yubl-posted-local"
+    )
+    assert mapping["BisectBatchOnFunctionError"] is block["BisectBatchOnFunctionError"] is True
+    assert mapping["MaximumRetryAttempts"] == block["MaximumRetryAttempts"] == 10
+    assert mapping["MaximumRecordAgeInSeconds"] == block["MaximumRecordAgeInSeconds"] == 86400
+    assert mapping["DestinationConfig"]["OnFailure"] == {
+        "Destination": _queue_arn("yubl-dead-letters-local")
+    }
+
+
+def test_the_sqs_mapping_of_the_retry_worker_is_in_place(deployed):
+    (mapping,) = deployed["lambda"].list_event_source_mappings(
+        FunctionName=_function_arn("retry_parked")
+    )["EventSourceMappings"]
+    assert mapping["EventSourceArn"] == _queue_arn("yubl-retry-local")
+    assert mapping["BatchSize"] == 1
+
+
+def test_the_sns_function_is_subscribed_with_its_event_invoke_config(deployed):
+    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:feed-fanout-local"
+    subscriptions = deployed["sns"].list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [
+        ("lambda", _function_arn("add_to_feed"))
+    ]
+    invoke = deployed["lambda"].get_function_event_invoke_config(
+        FunctionName=_function_arn("add_to_feed")
+    )
+    assert invoke["MaximumRetryAttempts"] == 2
+    assert invoke["DestinationConfig"]["OnFailure"] == {
+        "Destination": _queue_arn("yubl-dead-letters-local")
+    }
+
+
+def test_every_route_is_deployed(deployed, packaged):
+    # the routes Chalice declares, read from the swagger document of a packaged stage
+    swagger = json.loads((packaged["dev"] / "sam.json").read_text())
+    routes = set(swagger["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"])
+    assert "/yubls" in routes  # the document is the one we think
+    (api,) = deployed["apigateway"].get_rest_apis()["items"]
+    paths = {r["path"] for r in deployed["apigateway"].get_resources(restApiId=api["id"])["items"]}
+    assert routes <= paths, routes - paths
+
+
+def test_the_first_run_applies_the_settings_and_the_second_changes_nothing(deployed):
+    assert "distribute_yubl: mapping" in deployed["first"]
+    assert "add_to_feed: event-invoke config set" in deployed["first"]
+    assert "every declared event-source setting already in place" in deployed["second"]
+    assert "mapping" not in deployed["second"].split("[4/4]")[1]
