@@ -29,6 +29,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="KEY=VALUE",
         help="deploy: a parameter of infra/resources.yaml (repeatable)",
     )
+    parser.add_argument(
+        "--log-retention-days",
+        type=int,
+        default=30,
+        help="deploy: days every function's log group keeps its logs (default 30)",
+    )
     args = parser.parse_args(argv)
     try:
         if args.command == "package":
@@ -42,7 +48,12 @@ def main(argv: list[str] | None = None) -> int:
             from deploy.stage import deploy_stage
 
             parameters = dict(item.split("=", 1) for item in args.parameter)
-            deploy_stage(args.project_dir, args.stage, parameters)
+            deploy_stage(
+                args.project_dir,
+                args.stage,
+                parameters,
+                log_retention_days=args.log_retention_days,
+            )
         else:
             from deploy.stage import destroy_stage
 

@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from deploy.declared import Declared, declared_settings, read_config
 from local_runtime.destinations import resolve_destination
 
-__all__ = ["Clients", "apply_declared", "deployed_kinds"]
+__all__ = ["Clients", "apply_declared", "deployed_functions", "deployed_kinds"]
 
 _EVENT_KINDS = {"kinesis_event": "kinesis", "sqs_event": "sqs", "sns_event": "sns"}
 _INVOKE_KEYS = ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")
@@ -39,6 +39,15 @@ class Clients:
 def _deployed(project_dir: Path, stage: str) -> list[dict[str, Any]]:
     path = project_dir / ".chalice" / "deployed" / f"{stage}.json"
     return list(json.loads(path.read_text()).get("resources", []))
+
+
+def deployed_functions(project_dir: Path, stage: str) -> dict[str, str]:
+    """Function name in the app -> deployed Lambda ARN, from Chalice's record of the stage."""
+    return {
+        r["name"]: r["lambda_arn"]
+        for r in _deployed(project_dir, stage)
+        if r["resource_type"] == "lambda_function"
+    }
 
 
 def deployed_kinds(resources: list[dict[str, Any]]) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -149,9 +158,7 @@ def apply_declared(
     """Bring every deployed mapping, event-invoke config and subscription to the declaration."""
     resources = _deployed(project_dir, stage)
     kinds = deployed_kinds(resources)
-    arns = {
-        r["name"]: r["lambda_arn"] for r in resources if r["resource_type"] == "lambda_function"
-    }
+    arns = deployed_functions(project_dir, stage)
     declared = declared_settings(
         read_config(project_dir), stage, {f: k for f, (k, _) in kinds.items()}
     )

@@ -13,6 +13,7 @@ from typing import Any
 from chalice.utils import to_cfn_resource_name
 
 from deploy.declared import Declared
+from deploy.monitoring import DEFAULT_LOG_RETENTION_DAYS
 
 __all__ = ["MAPPING_EVENT_TYPES", "event_kinds", "merge_template"]
 
@@ -135,7 +136,7 @@ _PARAMETERS = {
     },
     "LogRetentionInDays": {
         "Type": "Number",
-        "Default": 30,
+        "Default": DEFAULT_LOG_RETENTION_DAYS,
         "AllowedValues": [
             1,
             3,

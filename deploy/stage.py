@@ -16,7 +16,8 @@ from pathlib import Path
 import boto3
 from botocore.exceptions import ClientError
 
-from deploy.apply import Clients, apply_declared
+from deploy.apply import Clients, apply_declared, deployed_functions
+from deploy.monitoring import DEFAULT_LOG_RETENTION_DAYS, ensure_function_monitoring
 from deploy.package import chalice_command
 from devstack.infra import deploy_stack, stack_name
 from devstack.stack import _OUTPUT_SETTINGS as OUTPUT_SETTINGS
@@ -49,21 +50,34 @@ def deploy_stage(
     stage: str,
     parameters: Mapping[str, str] | None = None,
     say: Callable[[str], None] = print,
+    log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS,
 ) -> list[str]:
     """Deploy ``stage`` end to end; returns the event-source settings that were changed."""
     session = boto3.session.Session()
     if not session.region_name:
         raise RuntimeError("no AWS region: set AWS_DEFAULT_REGION or a profile's region")
-    say(f"[1/4] resources stack {stack_name(stage)} (infra/resources.yaml)")
+    say(f"[1/5] resources stack {stack_name(stage)} (infra/resources.yaml)")
     outputs = deploy_stack(
         session.client("cloudformation"), stage, dict(parameters or {}), STACK_TIMEOUT_SECONDS
     )
     changed = write_stage_settings(project_dir, stage, outputs)
-    say(f"[2/4] stage {stage} settings: " + (", ".join(sorted(changed)) or "already current"))
-    say(f"[3/4] chalice deploy --stage {stage}")
+    say(f"[2/5] stage {stage} settings: " + (", ".join(sorted(changed)) or "already current"))
+    say(f"[3/5] chalice deploy --stage {stage}")
     subprocess.run([*chalice_command(), "deploy", "--stage", stage], cwd=project_dir, check=True)
-    say("[4/4] declared event-source settings")
-    return apply_declared(project_dir, stage, Clients(session), say)
+    say("[4/5] declared event-source settings")
+    changes = apply_declared(project_dir, stage, Clients(session), say)
+    say("[5/5] log retention and alarms of every function")
+    names = [arn.split(":")[-1] for arn in deployed_functions(project_dir, stage).values()]
+    monitoring = ensure_function_monitoring(
+        session.client("cloudwatch"),
+        session.client("logs"),
+        names,
+        outputs.get("AlarmTopicArn"),
+        log_retention_days,
+    )
+    for line in monitoring or ["every function's log retention and alarms already in place"]:
+        say(line)
+    return changes + monitoring
 
 
 def destroy_stage(

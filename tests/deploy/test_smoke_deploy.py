@@ -21,6 +21,7 @@ from typing import Any
 import boto3
 import pytest
 
+from deploy.apply import Clients, apply_declared
 from devstack.emulator import aws_environment, start_emulator
 from tests.deploy.conftest import PROJECT_DIR
 
@@ -69,6 +70,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
         **aws,
         "CHALICE": f"{sys.executable} {Path(__file__).with_name('chalice_for_moto.py')}",
     }
+    saved = dict(os.environ)
     try:
         first = _deploy(project, environ)
         second = _deploy(project, environ)
@@ -77,10 +79,19 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
         )
         clients = {
             name: session.client(name, endpoint_url=emulator.endpoint_url)
-            for name in ("lambda", "sns", "apigateway")
+            for name in ("lambda", "sns", "apigateway", "logs", "cloudwatch", "cloudformation")
         }
-        yield {"first": first, "second": second, "project": project, **clients}
+        os.environ.update(aws)  # for the in-process apply step (Clients)
+        yield {
+            "first": first,
+            "second": second,
+            "project": project,
+            "clients": Clients(boto3.session.Session(region_name=REGION)),
+            **clients,
+        }
     finally:
+        os.environ.clear()
+        os.environ.update(saved)
         emulator.stop()
 
 
@@ -156,8 +167,59 @@ def test_every_route_is_deployed(deployed, packaged):
     assert routes <= paths, routes - paths
 
 
+def _deployed_names() -> list[str]:
+    return [f"yubl-fanout-{STAGE}-{f}" for f in _config()["lambda_functions"]] + [
+        f"yubl-fanout-{STAGE}"
+    ]
+
+
+def test_every_function_log_group_keeps_logs_30_days(deployed):
+    groups = deployed["logs"].describe_log_groups(logGroupNamePrefix="/aws/lambda/")["logGroups"]
+    retention = {g["logGroupName"]: g.get("retentionInDays") for g in groups}
+    assert retention == {f"/aws/lambda/{name}": 30 for name in _deployed_names()}
+
+
+def test_every_function_alarms_on_errors_and_throttles_to_the_alarm_topic(deployed):
+    stack = deployed["cloudformation"].describe_stacks(StackName=f"yubl-fanout-{STAGE}")
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Stacks"][0]["Outputs"]}
+    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:yubl-alarms-{STAGE}"
+    assert outputs["AlarmTopicArn"] == topic
+    for name in _deployed_names():
+        for metric, suffix in (("Errors", "errors"), ("Throttles", "throttles")):
+            (alarm,) = deployed["cloudwatch"].describe_alarms(AlarmNames=[f"{name}-{suffix}"])[
+                "MetricAlarms"
+            ]
+            assert alarm["MetricName"] == metric
+            assert alarm["Namespace"] == "AWS/Lambda"
+            assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": name}]
+            assert alarm["AlarmActions"] == [topic]
+
+
 def test_the_first_run_applies_the_settings_and_the_second_changes_nothing(deployed):
     assert "distribute_yubl: mapping" in deployed["first"]
     assert "add_to_feed: event-invoke config set" in deployed["first"]
     assert "every declared event-source setting already in place" in deployed["second"]
-    assert "mapping" not in deployed["second"].split("[4/4]")[1]
+    assert "mapping" not in deployed["second"].split("[4/5]")[1]
+    assert "alarm yubl-fanout-local-distribute_yubl-errors set" in deployed["first"]
+    assert deployed["second"].split("[4/5]")[1] == (
+        " declared event-source settings\n"
+        "local: every declared event-source setting already in place\n"
+        "[5/5] log retention and alarms of every function\n"
+        "every function's log retention and alarms already in place\n"
+    )
+
+
+def test_a_setting_changed_by_hand_is_put_back_and_nothing_else_touched(deployed):
+    # GIVEN someone lowered the dispatcher's retries in the console
+    arn = _function_arn("distribute_yubl")
+    (mapping,) = deployed["lambda"].list_event_source_mappings(FunctionName=arn)[
+        "EventSourceMappings"
+    ]
+    deployed["lambda"].update_event_source_mapping(UUID=mapping["UUID"], MaximumRetryAttempts=3)
+    # WHEN the apply step runs again
+    said: list[str] = []
+    changes = apply_declared(deployed["project"], STAGE, deployed["clients"], said.append)
+    # THEN exactly that setting is put back
+    assert changes == [f"distribute_yubl: mapping {mapping['UUID']} set ['MaximumRetryAttempts']"]
+    after = deployed["lambda"].get_event_source_mapping(UUID=mapping["UUID"])
+    assert after["MaximumRetryAttempts"] == 10
