@@ -33,14 +33,14 @@ PROJECT_FILES = ("app.py", "chalicelib", ".chalice", "infra", "requirements.txt"
 
 
 def _copy_project(target: Path) -> Path:
-    """The project without build state: a deploy writes .chalice/deployed/ into it."""
+    """A copy to deploy from (a deploy writes .chalice/deployed/); Chalice's package cache kept."""
     for name in PROJECT_FILES:
         source = PROJECT_DIR / name
         if source.is_dir():
             shutil.copytree(
                 source,
                 target / name,
-                ignore=shutil.ignore_patterns("__pycache__", "deployed", "deployments"),
+                ignore=shutil.ignore_patterns("__pycache__", "deployed"),
             )
         else:
             shutil.copy(source, target / name)
@@ -223,3 +223,25 @@ def test_a_setting_changed_by_hand_is_put_back_and_nothing_else_touched(deployed
     assert changes == [f"distribute_yubl: mapping {mapping['UUID']} set ['MaximumRetryAttempts']"]
     after = deployed["lambda"].get_event_source_mapping(UUID=mapping["UUID"])
     assert after["MaximumRetryAttempts"] == 10
+
+
+def test_a_declared_filter_policy_is_set_on_the_subscription(deployed):
+    # GIVEN the deployed project's config gains a FilterPolicy for add_to_feed
+    path = deployed["project"] / ".chalice" / "config.json"
+    config = json.loads(path.read_text())
+    policy = {"subscriber_group": ["feed"]}
+    block = config["stages"][STAGE]["lambda_functions"]["add_to_feed"]["event_source"]
+    block["FilterPolicy"] = policy
+    path.write_text(json.dumps(config))
+    # WHEN the apply step runs
+    changes = apply_declared(deployed["project"], STAGE, deployed["clients"], lambda line: None)
+    # THEN the subscription filters with it, and nothing else changed
+    assert changes == ["add_to_feed: subscription FilterPolicy set"]
+    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:feed-fanout-local"
+    (subscription,) = deployed["sns"].list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+    attributes = deployed["sns"].get_subscription_attributes(
+        SubscriptionArn=subscription["SubscriptionArn"]
+    )["Attributes"]
+    assert json.loads(attributes["FilterPolicy"]) == policy
+    # AND a second run leaves it
+    assert apply_declared(deployed["project"], STAGE, deployed["clients"], lambda line: None) == []
