@@ -86,3 +86,16 @@ def test_chalicelib_holds_no_endpoint_plumbing():
         if "endpoint_url" in p.read_text() or "127.0.0.1" in p.read_text()
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize("path", _files("deploy"), ids=str)
+def test_deploy_tooling_never_imports_chalicelib(path):
+    # it reads the app only as Chalice packages it, so it works for any handler added
+    assert {n for n in _imports(path) if _top(n) == "chalicelib"} == set()
+
+
+@pytest.mark.parametrize(
+    "path", _files("chalicelib") + _files("local_runtime") + [ROOT / "app.py"], ids=str
+)
+def test_deployed_and_runtime_code_never_imports_the_deploy_tooling(path):
+    assert {n for n in _imports(path) if _top(n) == "deploy"} == set()
