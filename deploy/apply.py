@@ -19,7 +19,13 @@ from botocore.exceptions import ClientError
 from deploy.declared import Declared, declared_settings, read_config
 from local_runtime.destinations import resolve_destination
 
-__all__ = ["Clients", "apply_declared", "deployed_functions", "deployed_kinds"]
+__all__ = [
+    "Clients",
+    "apply_declared",
+    "deployed_functions",
+    "deployed_kinds",
+    "deployed_rest_api",
+]
 
 _EVENT_KINDS = {"kinesis_event": "kinesis", "sqs_event": "sqs", "sns_event": "sns"}
 _INVOKE_KEYS = ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")
@@ -48,6 +54,14 @@ def deployed_functions(project_dir: Path, stage: str) -> dict[str, str]:
         for r in _deployed(project_dir, stage)
         if r["resource_type"] == "lambda_function"
     }
+
+
+def deployed_rest_api(project_dir: Path, stage: str) -> str | None:
+    """The REST API id Chalice deployed for ``stage``, if the app has routes."""
+    for resource in _deployed(project_dir, stage):
+        if resource["resource_type"] == "rest_api":
+            return str(resource["rest_api_id"])
+    return None
 
 
 def deployed_kinds(resources: list[dict[str, Any]]) -> dict[str, tuple[str, dict[str, Any]]]:

@@ -21,6 +21,7 @@ from typing import Any
 from deploy.declared import declared_settings, read_config
 from deploy.merge import event_kinds, merge_template
 from deploy.names import arn_template, load_cfn_yaml, named_resources
+from deploy.throttling import method_settings, stage_throttling
 
 __all__ = ["RESOURCES_TEMPLATE", "chalice_command", "package_stage"]
 
@@ -60,9 +61,15 @@ def build_merge_template(project_dir: Path, stage: str, sam: dict[str, Any]) -> 
     functions = list(config.get("stages", {}).get(stage, {}).get("lambda_functions", {}))
     declared = declared_settings(config, stage, event_kinds(sam, functions))
     names = named_resources(load_cfn_yaml(project_dir / RESOURCES_TEMPLATE), stage)
-    return merge_template(
+    merge = merge_template(
         sam, declared, lambda function, target: arn_template(function, target, names)
     )
+    throttling = stage_throttling(config, stage)
+    if throttling and "RestAPI" in sam.get("Resources", {}):
+        merge["Resources"]["RestAPI"] = {
+            "Properties": {"MethodSettings": method_settings(*throttling)}
+        }
+    return merge
 
 
 def package_stage(

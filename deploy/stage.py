@@ -12,13 +12,16 @@ import subprocess
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
 
-from deploy.apply import Clients, apply_declared, deployed_functions
+from deploy.apply import Clients, apply_declared, deployed_functions, deployed_rest_api
+from deploy.declared import read_config
 from deploy.monitoring import DEFAULT_LOG_RETENTION_DAYS, ensure_function_monitoring
 from deploy.package import chalice_command
+from deploy.throttling import apply_throttling, stage_throttling
 from devstack.infra import deploy_stack, stack_name
 from devstack.stack import _OUTPUT_SETTINGS as OUTPUT_SETTINGS
 
@@ -45,6 +48,23 @@ def write_stage_settings(
     return changed
 
 
+def _throttle(
+    project_dir: Path, stage: str, apigateway: Any, say: Callable[[str], None]
+) -> list[str]:
+    config = read_config(project_dir)
+    limits = stage_throttling(config, stage)
+    rest_api_id = deployed_rest_api(project_dir, stage)
+    if limits is None or rest_api_id is None:
+        return []
+    stage_name = config["stages"][stage].get(
+        "api_gateway_stage", config.get("api_gateway_stage", "api")
+    )
+    changes = apply_throttling(apigateway, rest_api_id, stage_name, *limits)
+    for line in changes:
+        say(line)
+    return changes
+
+
 def deploy_stage(
     project_dir: Path,
     stage: str,
@@ -66,6 +86,7 @@ def deploy_stage(
     subprocess.run([*chalice_command(), "deploy", "--stage", stage], cwd=project_dir, check=True)
     say("[4/5] declared event-source settings")
     changes = apply_declared(project_dir, stage, Clients(session), say)
+    changes += _throttle(project_dir, stage, session.client("apigateway"), say)
     say("[5/5] log retention and alarms of every function")
     names = [arn.split(":")[-1] for arn in deployed_functions(project_dir, stage).values()]
     monitoring = ensure_function_monitoring(

@@ -124,3 +124,17 @@ def test_the_template_names_no_region_or_account(packaged):
     # THEN every ARN is completed by CloudFormation, none was guessed while packaging
     assert "us-east-1" not in text and "123456789012" not in text
     assert "${AWS::Region}" in text and "${AWS::AccountId}" in text
+
+
+@pytest.mark.parametrize("stage", PACKAGED_STAGES)
+def test_the_api_stage_is_throttled_as_declared(packaged, config, stage):
+    declared = config["stages"][stage]["api_gateway_throttling"]
+    api = _template(packaged, stage)["Resources"]["RestAPI"]["Properties"]
+    assert api["MethodSettings"] == [
+        {
+            "ResourcePath": "/*",
+            "HttpMethod": "*",
+            "ThrottlingRateLimit": declared["rate_limit"],
+            "ThrottlingBurstLimit": declared["burst_limit"],
+        }
+    ]

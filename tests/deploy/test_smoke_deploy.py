@@ -167,6 +167,15 @@ def test_every_route_is_deployed(deployed, packaged):
     assert routes <= paths, routes - paths
 
 
+def test_the_api_stage_is_throttled_as_declared(deployed):
+    declared = _config()["stages"][STAGE]["api_gateway_throttling"]
+    (api,) = deployed["apigateway"].get_rest_apis()["items"]
+    stage = deployed["apigateway"].get_stage(restApiId=api["id"], stageName="api")
+    throttling = stage["methodSettings"]["*/*"]
+    assert throttling["throttlingRateLimit"] == declared["rate_limit"]
+    assert throttling["throttlingBurstLimit"] == declared["burst_limit"]
+
+
 def _deployed_names() -> list[str]:
     return [f"yubl-fanout-{STAGE}-{f}" for f in _config()["lambda_functions"]] + [
         f"yubl-fanout-{STAGE}"
@@ -201,7 +210,11 @@ def test_the_first_run_applies_the_settings_and_the_second_changes_nothing(deplo
     assert "every declared event-source setting already in place" in deployed["second"]
     assert "mapping" not in deployed["second"].split("[4/5]")[1]
     assert "alarm yubl-fanout-local-distribute_yubl-errors set" in deployed["first"]
-    assert deployed["second"].split("[4/5]")[1] == (
+    # moto gap: its CreateDeployment replaces the stage, dropping the stage's method
+    # settings, so after moto's second `chalice deploy` the throttling is set again. API
+    # Gateway keeps a stage's settings across deployments. Only that line is ignored.
+    moto_reset = "API stage api: throttling 100/s, burst 200\n"
+    assert deployed["second"].split("[4/5]")[1].replace(moto_reset, "") == (
         " declared event-source settings\n"
         "local: every declared event-source setting already in place\n"
         "[5/5] log retention and alarms of every function\n"
