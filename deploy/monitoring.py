@@ -11,7 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["DEFAULT_LOG_RETENTION_DAYS", "ensure_function_monitoring", "function_alarm"]
+__all__ = [
+    "DEFAULT_LOG_RETENTION_DAYS",
+    "ensure_function_monitoring",
+    "function_alarm",
+    "remove_function_monitoring",
+]
 
 DEFAULT_LOG_RETENTION_DAYS = 30
 _METRICS = {"Errors": "errors", "Throttles": "throttles"}
@@ -76,3 +81,25 @@ def ensure_function_monitoring(
                 cloudwatch.put_metric_alarm(**wanted)
                 changes.append(f"alarm {wanted['AlarmName']} set")
     return changes
+
+
+def remove_function_monitoring(
+    cloudwatch: Any, logs: Any, function_names: Iterable[str], *, log_groups: bool
+) -> list[str]:
+    """Delete the functions' alarms; their log groups too when ``log_groups``."""
+    names = sorted(function_names)
+    alarms = [f"{name}-{suffix}" for name in names for suffix in _METRICS.values()]
+    existing = [
+        a["AlarmName"] for a in cloudwatch.describe_alarms(AlarmNames=alarms)["MetricAlarms"]
+    ]
+    if existing:
+        cloudwatch.delete_alarms(AlarmNames=existing)
+    removed = [f"alarm {name} deleted" for name in existing]
+    for name in names if log_groups else []:
+        group = f"/aws/lambda/{name}"
+        try:
+            logs.delete_log_group(logGroupName=group)
+            removed.append(f"{group}: deleted")
+        except logs.exceptions.ResourceNotFoundException:
+            pass
+    return removed

@@ -19,7 +19,11 @@ from botocore.exceptions import ClientError
 
 from deploy.apply import Clients, apply_declared, deployed_functions, deployed_rest_api
 from deploy.declared import read_config
-from deploy.monitoring import DEFAULT_LOG_RETENTION_DAYS, ensure_function_monitoring
+from deploy.monitoring import (
+    DEFAULT_LOG_RETENTION_DAYS,
+    ensure_function_monitoring,
+    remove_function_monitoring,
+)
 from deploy.package import chalice_command
 from deploy.throttling import apply_throttling, stage_throttling
 from devstack.infra import deploy_stack, stack_name
@@ -104,16 +108,25 @@ def deploy_stage(
 def destroy_stage(
     project_dir: Path, stage: str, *, confirm: bool, say: Callable[[str], None] = print
 ) -> None:
-    """Delete the app; with ``confirm``, the resources stack (tables, queues, stream) too."""
+    """Delete the app and its alarms; with ``confirm``, the resources stack and logs too."""
+    try:
+        names = [arn.split(":")[-1] for arn in deployed_functions(project_dir, stage).values()]
+    except FileNotFoundError:
+        names = []  # nothing deployed from this checkout; chalice delete says so
     say(f"chalice delete --stage {stage}")
     subprocess.run([*chalice_command(), "delete", "--stage", stage], cwd=project_dir, check=True)
+    session = boto3.session.Session()
+    for line in remove_function_monitoring(
+        session.client("cloudwatch"), session.client("logs"), names, log_groups=confirm
+    ):
+        say(line)
     if not confirm:
         say(
-            f"kept stack {stack_name(stage)} (tables, stream, queues): "
+            f"kept stack {stack_name(stage)} (tables, stream, queues) and the functions' logs: "
             "run again with CONFIRM=yes to delete the data too"
         )
         return
-    cloudformation = boto3.client("cloudformation")
+    cloudformation = session.client("cloudformation")
     name = stack_name(stage)
     say(f"deleting stack {name}")
     cloudformation.delete_stack(StackName=name)

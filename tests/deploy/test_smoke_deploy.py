@@ -47,9 +47,10 @@ def _copy_project(target: Path) -> Path:
     return target
 
 
-def _deploy(project: Path, environ: dict[str, str]) -> str:
+def _deploy(project: Path, environ: dict[str, str], *extra: str) -> str:
+    command = extra or ("deploy",)
     result = subprocess.run(
-        [sys.executable, "-m", "deploy", "deploy", "--stage", STAGE, "--project-dir", str(project)],
+        [sys.executable, "-m", "deploy", *command, "--stage", STAGE, "--project-dir", str(project)],
         cwd=PROJECT_DIR,
         env=environ,
         capture_output=True,
@@ -87,6 +88,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
             "second": second,
             "project": project,
             "clients": Clients(boto3.session.Session(region_name=REGION)),
+            "environ": environ,
             **clients,
         }
     finally:
@@ -258,3 +260,21 @@ def test_a_declared_filter_policy_is_set_on_the_subscription(deployed):
     assert json.loads(attributes["FilterPolicy"]) == policy
     # AND a second run leaves it
     assert apply_declared(deployed["project"], STAGE, deployed["clients"], lambda line: None) == []
+
+
+def test_destroy_with_confirm_removes_everything(deployed):
+    # runs last: it takes down what the other tests looked at
+    said = _deploy(deployed["project"], deployed["environ"], "destroy", "--confirm")
+    assert "alarm yubl-fanout-local-distribute_yubl-errors deleted" in said
+    assert deployed["lambda"].list_functions()["Functions"] == []
+    assert deployed["lambda"].list_event_source_mappings()["EventSourceMappings"] == []
+    assert deployed["apigateway"].get_rest_apis()["items"] == []
+    assert (
+        deployed["logs"].describe_log_groups(logGroupNamePrefix="/aws/lambda/")["logGroups"] == []
+    )
+    alarms = deployed["cloudwatch"].describe_alarms(AlarmNamePrefix="yubl-fanout-local-")
+    assert alarms["MetricAlarms"] == []
+    stacks = deployed["cloudformation"].list_stacks()["StackSummaries"]
+    assert {s["StackStatus"] for s in stacks if s["StackName"] == "yubl-fanout-local"} <= {
+        "DELETE_COMPLETE"
+    }
