@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test unit lint check clean trace dlq api-key
+.PHONY: install run test unit lint check clean trace dlq api-key package deploy destroy
 
 install: $(STAMP)
 
@@ -28,8 +28,12 @@ unit: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy app.py chalicelib local_runtime devstack ops
+	$(BIN)/mypy app.py chalicelib local_runtime devstack ops deploy
 	$(BIN)/cfn-lint infra/resources.yaml
+	@for stage in dev prod; do \
+	  $(BIN)/python -m deploy package --stage $$stage --out build/lint/$$stage >/dev/null || exit 1; \
+	done
+	$(BIN)/cfn-lint build/lint/dev/sam.json build/lint/prod/sam.json
 
 ## make check: what to run before a pull request.
 check: lint test
@@ -54,7 +58,7 @@ dlq: $(STAMP)
 ## make api-key SCOPES=read,write PREFIX=fanout. : a config service API key, printed as the
 ## last line, for the running local stack (LOCAL_AWS_PORT) or STAGE=<stage> on AWS (also an
 ## API Gateway key in the stage's usage plan). ARGS="list" lists, ARGS="revoke <id>" revokes.
-STAGE ?= local
+api-key: STAGE ?= local
 SCOPES ?= read
 PREFIX ?=
 LOCAL_AWS_ENV = AWS_ENDPOINT_URL=http://127.0.0.1:$(LOCAL_AWS_PORT) AWS_DEFAULT_REGION=us-east-1 \
@@ -62,3 +66,19 @@ LOCAL_AWS_ENV = AWS_ENDPOINT_URL=http://127.0.0.1:$(LOCAL_AWS_PORT) AWS_DEFAULT_
 api-key: $(STAMP)
 	@$(if $(filter local,$(STAGE)),$(LOCAL_AWS_ENV)) $(BIN)/python -m ops.api_keys --stage $(STAGE) \
 	$(if $(filter command line,$(origin ARGS)),$(ARGS),create --scopes "$(SCOPES)" --prefix "$(PREFIX)")
+## make package STAGE=s: build/s/ = Chalice's SAM template with the declared event-source
+## settings, alarms and log groups merged in, plus infra/resources.yaml. No AWS account needed.
+package deploy destroy: STAGE ?= dev
+package: $(STAMP)
+	$(BIN)/python -m deploy package --stage $(STAGE)
+
+## make deploy STAGE=s [PARAMS="AlarmEmail=ops@example.com StreamShardCount=2"]: the
+## resources stack, chalice deploy, then the declared settings. Safe to re-run.
+PARAMS ?=
+deploy: $(STAMP)
+	$(BIN)/python -m deploy deploy --stage $(STAGE) $(foreach p,$(PARAMS),--parameter $(p))
+
+## make destroy STAGE=s: deletes the app; CONFIRM=yes also deletes the tables, stream, queues.
+CONFIRM ?= no
+destroy: $(STAMP)
+	$(BIN)/python -m deploy destroy --stage $(STAGE) $(if $(filter yes,$(CONFIRM)),--confirm)

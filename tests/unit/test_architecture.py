@@ -133,3 +133,16 @@ def test_config_service_layers_reach_aws_only_through_store_and_crypto(name):
         or n.startswith(("chalicelib.adapters", "chalicelib.config.memory"))
     }
     assert bad == set()
+
+
+@pytest.mark.parametrize("path", _files("deploy"), ids=str)
+def test_deploy_tooling_never_imports_chalicelib(path):
+    # it reads the app only as Chalice packages it, so it works for any handler added
+    assert {n for n in _imports(path) if _top(n) == "chalicelib"} == set()
+
+
+@pytest.mark.parametrize(
+    "path", _files("chalicelib") + _files("local_runtime") + [ROOT / "app.py"], ids=str
+)
+def test_deployed_and_runtime_code_never_imports_the_deploy_tooling(path):
+    assert {n for n in _imports(path) if _top(n) == "deploy"} == set()

@@ -1,0 +1,92 @@
+"""``make package STAGE=s``: Chalice's SAM template with every declared setting merged in.
+
+``chalice package`` runs twice: once plain, to learn which functions and event sources
+Chalice makes (and under which logical ids), then with the ``--merge-template`` built
+from that. No AWS account is touched: Chalice only needs a region name to build its
+clients, and the template itself names none (CloudFormation fills ``AWS::Region``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from deploy.declared import declared_settings, read_config
+from deploy.merge import event_kinds, merge_template
+from deploy.names import arn_template, load_cfn_yaml, named_resources
+from deploy.throttling import method_settings, stage_throttling
+
+__all__ = ["RESOURCES_TEMPLATE", "chalice_command", "package_stage"]
+
+RESOURCES_TEMPLATE = Path("infra") / "resources.yaml"
+# Chalice builds an API Gateway client while packaging; any region will do, none is used.
+_PLACEHOLDER_REGION = "us-east-1"
+
+
+def chalice_command() -> list[str]:
+    """How to run Chalice: ``CHALICE`` (a command line) or this interpreter's chalice."""
+    given = os.environ.get("CHALICE")
+    if given:
+        return given.split()
+    beside = Path(sys.executable).with_name("chalice")
+    return [str(beside) if beside.exists() else "chalice"]
+
+
+def _run_package(
+    project_dir: Path, stage: str, out: Path, merge: Path | None, environ: Mapping[str, str]
+) -> None:
+    env = dict(environ)
+    if not (env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")):
+        env["AWS_DEFAULT_REGION"] = _PLACEHOLDER_REGION
+    command = [*chalice_command(), "package", "--stage", stage]
+    if merge is not None:
+        command += ["--merge-template", str(merge)]
+    subprocess.run([*command, str(out)], cwd=project_dir, env=env, check=True)
+
+
+def _read_sam(directory: Path) -> dict[str, Any]:
+    return json.loads((directory / "sam.json").read_text())
+
+
+def build_merge_template(project_dir: Path, stage: str, sam: dict[str, Any]) -> dict[str, Any]:
+    """The merge template for ``stage`` given Chalice's plain SAM template."""
+    config = read_config(project_dir)
+    functions = list(config.get("stages", {}).get(stage, {}).get("lambda_functions", {}))
+    declared = declared_settings(config, stage, event_kinds(sam, functions))
+    names = named_resources(load_cfn_yaml(project_dir / RESOURCES_TEMPLATE), stage)
+    merge = merge_template(
+        sam, declared, lambda function, target: arn_template(function, target, names)
+    )
+    throttling = stage_throttling(config, stage)
+    if throttling and "RestAPI" in sam.get("Resources", {}):
+        merge["Resources"]["RestAPI"] = {
+            "Properties": {"MethodSettings": method_settings(*throttling)}
+        }
+    return merge
+
+
+def package_stage(
+    project_dir: Path, stage: str, out: Path, environ: Mapping[str, str] | None = None
+) -> Path:
+    """Write sam.json, deployment.zip, merge.json and resources.yaml into ``out``."""
+    with tempfile.TemporaryDirectory(prefix="chalice-plain-") as plain:
+        environ = os.environ if environ is None else environ
+        _run_package(project_dir, stage, Path(plain) / "out", None, environ)
+        merge = build_merge_template(project_dir, stage, _read_sam(Path(plain) / "out"))
+    if out.exists():
+        shutil.rmtree(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="chalice-merge-") as scratch:
+        merge_path = Path(scratch) / "merge.json"
+        merge_path.write_text(json.dumps(merge, indent=2))
+        _run_package(project_dir, stage, out, merge_path, environ)
+        shutil.copy(merge_path, out / "merge.json")
+    shutil.copy(project_dir / RESOURCES_TEMPLATE, out / "resources.yaml")
+    return out

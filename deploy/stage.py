@@ -1,0 +1,144 @@
+"""``make deploy`` and ``make destroy``: the resources stack, the Chalice app, the settings.
+
+Every step is safe to re-run: the stack update is a no-op when nothing changed, the
+stage's resource names are written only when they differ, ``chalice deploy`` updates in
+place, and the apply step changes only settings that differ from the declaration.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from deploy.apply import Clients, apply_declared, deployed_functions, deployed_rest_api
+from deploy.declared import read_config
+from deploy.monitoring import (
+    DEFAULT_LOG_RETENTION_DAYS,
+    ensure_function_monitoring,
+    remove_function_monitoring,
+)
+from deploy.package import chalice_command
+from deploy.throttling import apply_throttling, stage_throttling
+from devstack.infra import deploy_stack, stack_name
+from devstack.stack import _OUTPUT_SETTINGS as OUTPUT_SETTINGS
+
+__all__ = ["deploy_stage", "destroy_stage", "write_stage_settings"]
+
+STACK_TIMEOUT_SECONDS = 1800  # a first stack on AWS with a stream and tables takes minutes
+
+
+def write_stage_settings(
+    project_dir: Path, stage: str, outputs: Mapping[str, str]
+) -> dict[str, str]:
+    """Put the stack's resource names into the stage's environment; return what changed."""
+    path = project_dir / ".chalice" / "config.json"
+    config = json.loads(path.read_text())
+    env = config["stages"][stage].setdefault("environment_variables", {})
+    changed = {
+        variable: outputs[key]
+        for key, variable in OUTPUT_SETTINGS.items()
+        if key in outputs and env.get(variable) != outputs[key]
+    }
+    if changed:
+        env.update(changed)
+        path.write_text(json.dumps(config, indent=2) + "\n")
+    return changed
+
+
+def _throttle(
+    project_dir: Path, stage: str, apigateway: Any, say: Callable[[str], None]
+) -> list[str]:
+    config = read_config(project_dir)
+    limits = stage_throttling(config, stage)
+    rest_api_id = deployed_rest_api(project_dir, stage)
+    if limits is None or rest_api_id is None:
+        return []
+    stage_name = config["stages"][stage].get(
+        "api_gateway_stage", config.get("api_gateway_stage", "api")
+    )
+    changes = apply_throttling(apigateway, rest_api_id, stage_name, *limits)
+    for line in changes:
+        say(line)
+    return changes
+
+
+def deploy_stage(
+    project_dir: Path,
+    stage: str,
+    parameters: Mapping[str, str] | None = None,
+    say: Callable[[str], None] = print,
+    log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS,
+) -> list[str]:
+    """Deploy ``stage`` end to end; returns the event-source settings that were changed."""
+    session = boto3.session.Session()
+    if not session.region_name:
+        raise RuntimeError("no AWS region: set AWS_DEFAULT_REGION or a profile's region")
+    say(f"[1/5] resources stack {stack_name(stage)} (infra/resources.yaml)")
+    outputs = deploy_stack(
+        session.client("cloudformation"), stage, dict(parameters or {}), STACK_TIMEOUT_SECONDS
+    )
+    changed = write_stage_settings(project_dir, stage, outputs)
+    say(f"[2/5] stage {stage} settings: " + (", ".join(sorted(changed)) or "already current"))
+    say(f"[3/5] chalice deploy --stage {stage}")
+    subprocess.run([*chalice_command(), "deploy", "--stage", stage], cwd=project_dir, check=True)
+    say("[4/5] declared event-source settings")
+    changes = apply_declared(project_dir, stage, Clients(session), say)
+    changes += _throttle(project_dir, stage, session.client("apigateway"), say)
+    say("[5/5] log retention and alarms of every function")
+    names = [arn.split(":")[-1] for arn in deployed_functions(project_dir, stage).values()]
+    monitoring = ensure_function_monitoring(
+        session.client("cloudwatch"),
+        session.client("logs"),
+        names,
+        outputs.get("AlarmTopicArn"),
+        log_retention_days,
+    )
+    for line in monitoring or ["every function's log retention and alarms already in place"]:
+        say(line)
+    return changes + monitoring
+
+
+def destroy_stage(
+    project_dir: Path, stage: str, *, confirm: bool, say: Callable[[str], None] = print
+) -> None:
+    """Delete the app and its alarms; with ``confirm``, the resources stack and logs too."""
+    try:
+        names = [arn.split(":")[-1] for arn in deployed_functions(project_dir, stage).values()]
+    except FileNotFoundError:
+        names = []  # nothing deployed from this checkout; chalice delete says so
+    say(f"chalice delete --stage {stage}")
+    subprocess.run([*chalice_command(), "delete", "--stage", stage], cwd=project_dir, check=True)
+    session = boto3.session.Session()
+    for line in remove_function_monitoring(
+        session.client("cloudwatch"), session.client("logs"), names, log_groups=confirm
+    ):
+        say(line)
+    if not confirm:
+        say(
+            f"kept stack {stack_name(stage)} (tables, stream, queues) and the functions' logs: "
+            "run again with CONFIRM=yes to delete the data too"
+        )
+        return
+    cloudformation = session.client("cloudformation")
+    name = stack_name(stage)
+    say(f"deleting stack {name}")
+    cloudformation.delete_stack(StackName=name)
+    deadline = time.monotonic() + STACK_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            status = cloudformation.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
+        except ClientError:
+            return  # gone
+        if status == "DELETE_COMPLETE":
+            return
+        if status == "DELETE_FAILED":
+            raise RuntimeError(f"stack {name} could not be deleted: see its events")
+        time.sleep(5)
+    raise TimeoutError(f"stack {name} still deleting after {STACK_TIMEOUT_SECONDS}s")

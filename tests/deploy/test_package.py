@@ -1,0 +1,140 @@
+"""``make package``: every declared setting lands in the SAM template, and it lints clean."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfnlint.api import lint_file
+
+from tests.deploy.conftest import PACKAGED_STAGES
+
+# the SAM event type Chalice writes for each decorator
+KINESIS, SQS, SNS = "Kinesis", "SQS", "SNS"
+
+
+def _template(packaged: dict[str, Path], stage: str) -> dict[str, Any]:
+    return json.loads((packaged[stage] / "sam.json").read_text())  # type: ignore[no-any-return]
+
+
+def _cfn_name(function: str) -> str:
+    """Chalice's logical id of a function: snake_case to CamelCase."""
+    return "".join(part.capitalize() for part in function.split("_"))
+
+
+def _expected_arn(name: str, service: str) -> Any:
+    if name.startswith("arn:"):
+        return name
+    return {
+        "Fn::Sub": f"arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{name}"
+    }
+
+
+def _declared(config: dict[str, Any], stage: str) -> dict[str, dict[str, Any]]:
+    functions = config["stages"][stage]["lambda_functions"]
+    return {f: v["event_source"] for f, v in functions.items() if "event_source" in v}
+
+
+def _event(function_resource: dict[str, Any]) -> dict[str, Any]:
+    (event,) = function_resource["Properties"]["Events"].values()
+    return event  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("stage", PACKAGED_STAGES)
+@pytest.mark.parametrize("template", ["sam.json", "resources.yaml"])
+def test_cfn_lint_finds_no_error_in_the_packaged_templates(packaged, stage, template):
+    # GIVEN the packaged stage WHEN cfn-lint reads the template
+    matches = lint_file(packaged[stage] / template)
+    # THEN no error (rule ids E...); warnings are cfn-lint's advice, not failures
+    assert [str(m) for m in matches if m.rule.id.startswith("E")] == []
+
+
+@pytest.mark.parametrize("stage", PACKAGED_STAGES)
+def test_every_declared_mapping_setting_is_in_the_template(packaged, config, stage):
+    template = _template(packaged, stage)
+    declared = _declared(config, stage)
+    assert declared, "the stage declares no event_source block: nothing would be checked"
+    checked = 0
+    for function, block in declared.items():
+        event = _event(template["Resources"][_cfn_name(function)])
+        if event["Type"] == SNS:
+            continue
+        properties = event["Properties"]
+        for key, value in block.items():
+            if key == "DestinationConfig":
+                for which, target in value.items():
+                    assert properties[key][which]["Destination"] == _expected_arn(
+                        target["Destination"], "sqs"
+                    ), (function, key, which)
+            else:
+                assert properties[key] == value, (function, key)
+            checked += 1
+    assert checked >= 4  # distribute_yubl: bisect, retries, record age, destination
+
+
+@pytest.mark.parametrize("stage", PACKAGED_STAGES)
+def test_sns_functions_get_their_event_invoke_config(packaged, config, stage):
+    template = _template(packaged, stage)
+    sns_functions = [
+        function
+        for function in _declared(config, stage)
+        if _event(template["Resources"][_cfn_name(function)])["Type"] == SNS
+    ]
+    assert sns_functions  # add_to_feed
+    for function in sns_functions:
+        block = _declared(config, stage)[function]
+        resource = template["Resources"][_cfn_name(function)]
+        invoke = resource["Properties"]["EventInvokeConfig"]
+        for key, value in block.items():
+            if key == "DestinationConfig":
+                target = value["OnFailure"]["Destination"]
+                assert invoke[key]["OnFailure"] == {
+                    "Destination": _expected_arn(target, "sqs"),
+                    "Type": "SQS",
+                }
+            elif key in ("FilterPolicy", "FilterPolicyScope"):
+                assert _event(resource)["Properties"][key] == value
+            else:
+                assert invoke[key] == value, (function, key)
+
+
+@pytest.mark.parametrize("stage", PACKAGED_STAGES)
+def test_every_packaged_function_gets_a_log_group_and_two_alarms(packaged, stage):
+    resources = _template(packaged, stage)["Resources"]
+    functions = [k for k, v in resources.items() if v["Type"] == "AWS::Serverless::Function"]
+    assert len(functions) == len([f for f in functions if f"{f}LogGroup" in resources]), (
+        "a function without a log group"
+    )
+    for function in functions:
+        group = resources[f"{function}LogGroup"]["Properties"]
+        assert group["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/${{{function}}}"}
+        assert group["RetentionInDays"] == {"Ref": "LogRetentionInDays"}
+        for metric in ("Errors", "Throttles"):
+            alarm = resources[f"{function}{metric}Alarm"]["Properties"]
+            assert alarm["MetricName"] == metric
+            assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function}}]
+            assert alarm["AlarmActions"] == [{"Ref": "AlarmTopicArn"}]
+
+
+def test_the_template_names_no_region_or_account(packaged):
+    # GIVEN packaging ran with no AWS settings at all (see conftest)
+    text = (packaged["dev"] / "sam.json").read_text()
+    # THEN every ARN is completed by CloudFormation, none was guessed while packaging
+    assert "us-east-1" not in text and "123456789012" not in text
+    assert "${AWS::Region}" in text and "${AWS::AccountId}" in text
+
+
+@pytest.mark.parametrize("stage", PACKAGED_STAGES)
+def test_the_api_stage_is_throttled_as_declared(packaged, config, stage):
+    declared = config["stages"][stage]["api_gateway_throttling"]
+    api = _template(packaged, stage)["Resources"]["RestAPI"]["Properties"]
+    assert api["MethodSettings"] == [
+        {
+            "ResourcePath": "/*",
+            "HttpMethod": "*",
+            "ThrottlingRateLimit": declared["rate_limit"],
+            "ThrottlingBurstLimit": declared["burst_limit"],
+        }
+    ]
