@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalice import Chalice
 
 from chalicelib.api import feed, followers, health, posts
+from chalicelib.api.errors import json_errors, not_found
 from chalicelib.events import add_to_feed, dispatcher, retry_worker
 from chalicelib.observability.middleware import http_correlation, invocation_logging
 
@@ -15,6 +16,7 @@ app = Chalice(app_name="yubl-fanout", configure_logs=False)
 # the first registered is the outermost: the invocation is logged around everything
 app.register_middleware(invocation_logging, "all")
 app.register_middleware(http_correlation, "http")
+app.register_middleware(json_errors, "http")
 
 for blueprint in (
     health.bp,
@@ -24,5 +26,6 @@ for blueprint in (
     dispatcher.bp,
     add_to_feed.bp,
     retry_worker.bp,
+    not_found,
 ):
     app.register_blueprint(blueprint)

@@ -8,7 +8,13 @@ from typing import Any, Protocol
 from ..domain.feed import FeedEntry
 from ..domain.paging import Page
 
-__all__ = ["EventPublisher", "FeedStore", "FollowerStore", "MessagePublisher"]
+__all__ = [
+    "EventPublisher",
+    "FeedStore",
+    "FollowerStore",
+    "MessagePublisher",
+    "TemporarilyUnavailable",
+]
 
 
 class FollowerStore(Protocol):
@@ -38,10 +44,23 @@ class FeedStore(Protocol):
 class EventPublisher(Protocol):
     """Publishes events to the stream, ordered per partition key."""
 
-    def publish(self, event: Mapping[str, Any], partition_key: str) -> None: ...
+    def publish(self, event: Mapping[str, Any], partition_key: str) -> None:
+        """Publish one event, or raise ``TemporarilyUnavailable`` having published none."""
+        ...
 
 
 class MessagePublisher(Protocol):
     """Publishes one batch of messages (already within the topic's limits)."""
 
     def publish_batch(self, messages: Sequence[str]) -> None: ...
+
+
+class TemporarilyUnavailable(Exception):
+    """A port's backing service cannot take the call now (throttled, unreachable).
+
+    The caller may try again after ``retry_after`` seconds; nothing was written.
+    """
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
