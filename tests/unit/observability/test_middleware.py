@@ -173,3 +173,21 @@ def test_an_invocation_failure_is_logged_with_the_function_name(
         "distribute_yubl",
         "ValueError",
     )
+
+
+def test_an_unexpected_failure_in_a_view_is_a_500_in_the_one_error_shape(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a posts service that fails in a way no handler expects (a bug)
+    def broken() -> PostingService:
+        raise RuntimeError("wiring bug")
+
+    monkeypatch.setattr(wiring, "posting_service", broken)
+    # WHEN a valid post arrives
+    response = _post(client, {})
+    # THEN Chalice's 500 comes in the API's error shape, without the exception's text
+    assert (response.status_code, json.loads(response.body)) == (
+        500,
+        {"error": "internal error: the request was not completed"},
+    )
+    assert response.headers["Content-Type"] == "application/json"
