@@ -206,10 +206,10 @@ def new_ids() -> CorrelationIds:
 # -- forward -----------------------------------------------------------------
 
 
-def _outgoing() -> CorrelationIds:
-    """The ids in force (fresh ones when none are), one hop further along."""
+def _outgoing(hops: int = 1) -> CorrelationIds:
+    """The ids in force (fresh ones when none are), ``hops`` further along."""
     ids = current_ids() or new_ids()
-    ids[CALL_CHAIN_LENGTH] = str(_parse_length(ids.get(CALL_CHAIN_LENGTH)) + 1)
+    ids[CALL_CHAIN_LENGTH] = str(_parse_length(ids.get(CALL_CHAIN_LENGTH)) + hops)
     return ids
 
 
@@ -224,8 +224,10 @@ def kinesis_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
     return {**payload, CONTEXT_KEY: _outgoing()}
 
 
-def _message_attributes(channel: str, limit: int) -> dict[str, MessageAttributeValue]:
-    pairs = _ordered(_outgoing())
+def _message_attributes(
+    channel: str, limit: int, hops: int = 1
+) -> dict[str, MessageAttributeValue]:
+    pairs = _ordered(_outgoing(hops))
     kept, dropped = pairs[:limit], pairs[limit:]
     if dropped:
         logger.warning(
@@ -248,10 +250,15 @@ def sns_message_attributes(
 
 
 def sqs_message_attributes(
-    limit: int = MAX_CORRELATION_IDS,
+    limit: int = MAX_CORRELATION_IDS, same_hop: bool = False
 ) -> dict[str, MessageAttributeValue]:
-    """``MessageAttributes`` for SQS send_message / send_message_batch entries."""
-    return _message_attributes("SQS", limit)
+    """``MessageAttributes`` for SQS send_message / send_message_batch entries.
+
+    ``same_hop`` keeps the chain length as it is: a record parked to be retried later
+    is the same hop tried again, not a new one, so a retry never trips the loop guard
+    that the first try passed.
+    """
+    return _message_attributes("SQS", limit, hops=0 if same_hop else 1)
 
 
 def http_headers() -> dict[str, str]:

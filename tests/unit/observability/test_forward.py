@@ -159,3 +159,12 @@ def test_ids_survive_a_round_trip_through_every_carrier() -> None:
         "call-chain-length": "3",
         "debug-log-enabled": "true",
     }
+
+
+def test_a_parked_record_keeps_its_hop() -> None:
+    # GIVEN a record's ids in force at hop 2
+    # WHEN attributes are made to park it in the retry queue (the same hop, tried later)
+    with bind(IN_FORCE):
+        attributes = sqs_message_attributes(same_hop=True)
+    # THEN its chain length does not grow
+    assert attributes["call-chain-length"] == {"DataType": "String", "StringValue": "2"}
