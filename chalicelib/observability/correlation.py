@@ -24,7 +24,7 @@ from __future__ import annotations
 import random
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal, TypedDict
 
 from chalicelib.observability.context import (
@@ -187,15 +187,22 @@ def capture(pairs: Mapping[str, Any]) -> CorrelationIds:
     found, dropped, shortened = _pick(pairs)
     ids = _complete(found)
     if dropped or shortened:
-        with bind(ids):
-            logger.warning(
-                "correlation ids capped",
-                dropped=dropped,
-                shortened=shortened,
-                max_ids=MAX_CORRELATION_IDS,
-                max_value_length=MAX_VALUE_LENGTH,
-            )
+        _log_under(
+            ids,
+            logger.warning,
+            "correlation ids capped",
+            dropped=dropped,
+            shortened=shortened,
+            max_ids=MAX_CORRELATION_IDS,
+            max_value_length=MAX_VALUE_LENGTH,
+        )
     return ids
+
+
+def _log_under(ids: Mapping[str, str], log: Callable[..., None], message: str, **keys: Any) -> None:
+    """One line with ``ids`` in force, so it shows in the trace of the work it is about."""
+    with bind(ids):
+        log(message, **keys)
 
 
 def new_ids() -> CorrelationIds:
@@ -286,11 +293,12 @@ def check_call_chain(ids: Mapping[str, str], limit: int | None = None, hops_ahea
     length = call_chain_length(ids)
     if length + hops_ahead <= limit:
         return length
-    with bind(ids):
-        logger.error(
-            "call chain too long: record refused",
-            call_chain_length=length,
-            call_chain_limit=limit,
-            hops_ahead=hops_ahead,
-        )
+    _log_under(
+        ids,
+        logger.error,
+        "call chain too long: record refused",
+        call_chain_length=length,
+        call_chain_limit=limit,
+        hops_ahead=hops_ahead,
+    )
     raise CallChainTooLong(length, limit, hops_ahead)

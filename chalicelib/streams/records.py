@@ -22,6 +22,7 @@ from ..domain.errors import InvalidInput
 from ..observability.correlation import CONTEXT_KEY, CorrelationIds, capture
 
 __all__ = [
+    "ADAPTERS",
     "IncomingRecord",
     "NotJson",
     "event_records",
