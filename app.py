@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalice import Chalice
 
 from chalicelib.api import feed, followers, health, posts
-from chalicelib.api.errors import json_errors, not_found
+from chalicelib.api.errors import json_errors, unknown_paths
 from chalicelib.events import add_to_feed, dispatcher, retry_worker
 from chalicelib.observability.middleware import http_correlation, invocation_logging
 
@@ -26,6 +26,8 @@ for blueprint in (
     dispatcher.bp,
     add_to_feed.bp,
     retry_worker.bp,
-    not_found,
 ):
     app.register_blueprint(blueprint)
+
+# last: 404 for the paths no blueprint above has (the framework would answer 403)
+app.register_blueprint(unknown_paths(app.routes))

@@ -34,6 +34,9 @@ def _send(
 JSON = {"Content-Type": "application/json"}
 
 
+FORM = "application/x-www-form-urlencoded"  # what `curl -d` sends without -H
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body", "headers", "status", "error"),
     [
@@ -42,9 +45,10 @@ JSON = {"Content-Type": "application/json"}
             "POST",
             "/yubls",
             b"author_id=a&text=hi",
-            {"Content-Type": "application/x-www-form-urlencoded"},
+            {"Content-Type": FORM},
             415,
-            "Content-Type: must be application/json, not application/x-www-form-urlencoded",
+            "Content-Type: application/x-www-form-urlencoded is not accepted;"
+            " send application/json",
         ),
         ("GET", "/yubls", None, {}, 405, "method: GET is not allowed on /yubls (allowed: POST)"),
         ("GET", "/no/such/path", None, {}, 404, "path: no route for GET /no/such/path"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import json
 import os
 import uuid
@@ -42,3 +44,18 @@ def stage_environment(stack_outputs: dict[str, str]) -> Iterator[dict[str, str]]
 def unique() -> str:
     """A fresh id prefix, so tests sharing tables never see each other's rows."""
     return uuid.uuid4().hex[:10]
+
+
+@functools.cache
+def load_app():
+    """Import this project's app.py under a name of its own, once per test session.
+
+    The stage's environment must be set before the import; other tests load other
+    projects' app.py as module "app", so a plain import could find theirs. Once: the
+    blueprints are module objects, and Chalice cannot register one blueprint twice.
+    """
+    spec = importlib.util.spec_from_file_location("yubl_fanout_app", PROJECT_DIR / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.app

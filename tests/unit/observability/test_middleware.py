@@ -17,7 +17,7 @@ from chalicelib.adapters.memory import InMemoryEventPublisher
 from chalicelib.observability.correlation import kinesis_payload
 from chalicelib.services.posting import PostingService
 from devstack.stack import PROJECT_DIR
-from tests.project_app import load_app, stage_variables
+from tests.integration.conftest import load_app
 
 Written = Callable[[], list[dict[str, Any]]]
 
@@ -42,7 +42,12 @@ def published(monkeypatch: pytest.MonkeyPatch) -> InMemoryEventPublisher:
 
 @pytest.fixture
 def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
-    for name, value in stage_variables("local").items():
+    config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
+    stage = {
+        **config["environment_variables"],
+        **config["stages"]["local"]["environment_variables"],
+    }
+    for name, value in stage.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("DEBUG_LOG_SAMPLE_RATE", "0")
     settings.current.cache_clear()
