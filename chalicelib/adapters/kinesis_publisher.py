@@ -9,7 +9,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..observability.correlation import kinesis_payload
-from ..services.ports import TemporarilyUnavailable
+from ..services.errors import TemporarilyUnavailable
 
 __all__ = ["KinesisEventPublisher"]
 

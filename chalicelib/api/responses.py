@@ -13,7 +13,7 @@ from chalice.app import Request
 from ..domain.errors import InvalidInput
 from ..observability.correlation import CallChainTooLong
 from ..observability.logging import logger
-from ..services.ports import TemporarilyUnavailable
+from ..services.errors import TemporarilyUnavailable
 
 __all__ = ["api_view", "error_response", "json_object_body", "json_response", "no_content"]
 

@@ -8,13 +8,7 @@ from typing import Any, Protocol
 from ..domain.feed import FeedEntry
 from ..domain.paging import Page
 
-__all__ = [
-    "EventPublisher",
-    "FeedStore",
-    "FollowerStore",
-    "MessagePublisher",
-    "TemporarilyUnavailable",
-]
+__all__ = ["EventPublisher", "FeedStore", "FollowerStore", "MessagePublisher"]
 
 
 class FollowerStore(Protocol):
@@ -53,14 +47,3 @@ class MessagePublisher(Protocol):
     """Publishes one batch of messages (already within the topic's limits)."""
 
     def publish_batch(self, messages: Sequence[str]) -> None: ...
-
-
-class TemporarilyUnavailable(Exception):
-    """A port's backing service cannot take the call now (throttled, unreachable).
-
-    The caller may try again after ``retry_after`` seconds; nothing was written.
-    """
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after

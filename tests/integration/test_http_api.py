@@ -23,8 +23,6 @@ from .kinesis_reading import stream_records
 
 pytestmark = pytest.mark.emulator
 
-STREAM = "yubl-posted-local"
-
 
 @pytest.fixture(scope="module")
 def client(stage_environment) -> Iterator[Client]:
@@ -40,6 +38,9 @@ def _post(client: Client, path: str, body: object, headers: dict | None = None) 
     raw = body if isinstance(body, str) else json.dumps(body)
     headers = {"Content-Type": "application/json", **(headers or {})}
     return client.http.post(path, headers=headers, body=raw)
+
+
+STREAM = "yubl-posted-local"
 
 
 def _records_for(author: str) -> list[dict]:

@@ -12,7 +12,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from chalicelib.adapters.kinesis_publisher import KinesisEventPublisher
-from chalicelib.services.ports import TemporarilyUnavailable
+from chalicelib.services.errors import TemporarilyUnavailable
 
 
 @pytest.mark.parametrize(
