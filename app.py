@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalice import Chalice
 
 from chalicelib.api import feed, followers, health, posts
+from chalicelib.api.errors import json_errors, unknown_paths
 from chalicelib.config import routes as config_routes
 from chalicelib.events import add_to_feed, dispatcher, retry_worker
 from chalicelib.observability.middleware import http_correlation, invocation_logging
@@ -17,6 +18,7 @@ app = Chalice(app_name="yubl-fanout", configure_logs=False)
 # the first registered is the outermost: the invocation is logged around everything
 app.register_middleware(invocation_logging, "all")
 app.register_middleware(http_correlation, "http")
+app.register_middleware(json_errors, "http")
 
 for blueprint in (
     health.bp,
@@ -30,3 +32,6 @@ for blueprint in (
     config_routes.bp,
 ):
     app.register_blueprint(blueprint)
+
+# last: 404 for the paths no blueprint above has (the framework would answer 403)
+app.register_blueprint(unknown_paths(app.routes))

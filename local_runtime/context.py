@@ -31,9 +31,6 @@ class FunctionIdentity:
     def log_group_name(self) -> str:
         return f"/aws/lambda/{self.function_name}"
 
-    def new_context(self) -> LambdaContext:
-        return LambdaContext(self)
-
 
 class LambdaContext:
     """One invocation's context: a fresh request id and a deadline from the timeout."""

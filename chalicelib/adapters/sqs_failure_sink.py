@@ -36,7 +36,8 @@ class SqsFailureSink:
 
     def _send(self, queue_url: str, failed: FailedRecord, correlation: CorrelationIds) -> None:
         with bind(correlation):
-            attributes = sqs_message_attributes()
+            # the record's own hop, tried again later: its chain does not grow
+            attributes = sqs_message_attributes(same_hop=True)
         self._sqs.send_message(
             QueueUrl=queue_url,
             MessageBody=json.dumps(failed, ensure_ascii=False),

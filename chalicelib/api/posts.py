@@ -5,18 +5,28 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from .. import wiring
+from ..observability.context import current_ids
+from ..observability.correlation import check_call_chain
 from ..observability.logging import logger
 from ..observability.metrics import POSTS_PUBLISHED, count
 from .responses import api_view, json_object_body, json_response
 
-__all__ = ["bp"]
+__all__ = ["HOPS_AHEAD", "bp"]
 
 bp = Blueprint(__name__)
+
+HOPS_AHEAD = 2
+"""Hops a post takes after the API: stream -> distribute_yubl, feed topic -> add_to_feed.
+
+A request whose chain has no room for both is refused here (508) rather than
+accepted with 202 and refused by the loop guard of a function downstream.
+"""
 
 
 @bp.route("/yubls", methods=["POST"])
 @api_view
 def post_yubl() -> Response:
+    check_call_chain(current_ids(), hops_ahead=HOPS_AHEAD)
     body = json_object_body(bp.current_request, frozenset({"author_id", "text"}))
     yubl = wiring.posting_service().post(body.get("author_id"), body.get("text"))
     logger.info("yubl posted", yubl_id=yubl.yubl_id, author_id=yubl.author_id)

@@ -10,13 +10,27 @@ from typing import Any
 from chalice import Response
 from chalice.app import Request
 
-from ..domain.errors import DomainError, InvalidInput
+from ..domain.errors import InvalidInput
+from ..observability.correlation import CallChainTooLong
+from ..observability.logging import logger
+from ..services.errors import TemporarilyUnavailable
 
-__all__ = ["api_view", "json_object_body", "json_response", "no_content"]
+__all__ = ["api_view", "error_response", "json_object_body", "json_response", "no_content"]
+
+LOOP_DETECTED = 508
 
 
-def json_response(body: Any, status: int = 200) -> Response:
-    return Response(body=body, status_code=status, headers={"Content-Type": "application/json"})
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        body=body,
+        status_code=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+
+
+def error_response(message: str, status: int, headers: dict[str, str] | None = None) -> Response:
+    """The one error shape of the API: ``{"error": "<message>"}``."""
+    return json_response({"error": message}, status, headers)
 
 
 def no_content() -> Response:
@@ -24,16 +38,27 @@ def no_content() -> Response:
 
 
 def api_view(view: Callable[..., Response]) -> Callable[..., Response]:
-    """Turn a domain error into ``{"error": ...}`` with 400, so bad input never becomes a 500."""
+    """Turn the errors a view can meet into ``{"error": ...}``, never a 500.
+
+    Bad input is 400; a call chain with no room left is 508 (Loop Detected); a backing
+    service that cannot take the call now is 503 with ``Retry-After``.
+    """
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
         try:
             return view(*args, **kwargs)
         except InvalidInput as err:
-            return json_response({"error": str(err)}, 400)
-        except DomainError as err:
-            return json_response({"error": str(err)}, 409)
+            return error_response(str(err), 400)
+        except CallChainTooLong as err:
+            return error_response(str(err), LOOP_DETECTED)
+        except TemporarilyUnavailable as err:
+            logger.warning(f"service unavailable: {err}", retry_after=err.retry_after)
+            return error_response(
+                f"service unavailable, retry after {err.retry_after} s",
+                503,
+                {"Retry-After": str(err.retry_after)},
+            )
 
     return wrapper
 

@@ -21,10 +21,10 @@ __all__ = [
     "CORRELATION_PREFIX",
     "DEBUG_LOG_ENABLED",
     "CorrelationIds",
-    "Invocation",
+    "InvocationScope",
     "bind",
     "bind_invocation",
-    "current",
+    "current_ids",
     "current_invocation",
     "debug_enabled",
     "function_name",
@@ -41,7 +41,7 @@ DEBUG_LOG_ENABLED = "debug-log-enabled"
 _ids: ContextVar[Mapping[str, str] | None] = ContextVar("correlation_ids", default=None)
 
 
-def current() -> CorrelationIds:
+def current_ids() -> CorrelationIds:
     """The ids in force; a copy, so callers cannot change them behind bind()'s back."""
     return dict(_ids.get() or {})
 
@@ -68,7 +68,7 @@ def bind(ids: Mapping[str, str]) -> Iterator[CorrelationIds]:
 
 
 @dataclass(frozen=True)
-class Invocation:
+class InvocationScope:
     """The Lambda context fields every log line carries while a handler runs."""
 
     function_name: str
@@ -76,7 +76,7 @@ class Invocation:
     cold_start: bool = False
 
     @classmethod
-    def from_lambda_context(cls, context: Any, cold_start: bool = False) -> Invocation | None:
+    def from_lambda_context(cls, context: Any, cold_start: bool = False) -> InvocationScope | None:
         """None when there is no context or it carries no function name."""
         name = getattr(context, "function_name", None)
         if not isinstance(name, str) or not name:
@@ -89,15 +89,15 @@ class Invocation:
         )
 
 
-_invocation: ContextVar[Invocation | None] = ContextVar("invocation", default=None)
+_invocation: ContextVar[InvocationScope | None] = ContextVar("invocation", default=None)
 
 
-def current_invocation() -> Invocation | None:
+def current_invocation() -> InvocationScope | None:
     return _invocation.get()
 
 
 @contextmanager
-def bind_invocation(invocation: Invocation | None) -> Iterator[None]:
+def bind_invocation(invocation: InvocationScope | None) -> Iterator[None]:
     """Put one invocation in force for the block (None keeps the outer one)."""
     if invocation is None:
         yield

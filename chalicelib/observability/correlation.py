@@ -1,28 +1,31 @@
-"""Correlation ids: captured at every entry, forwarded at every exit, per record.
+"""Correlation ids: what every entry and exit has in common, whatever the source.
 
 The ids are a flat dict of header-style lower-case keys (``x-correlation-id``, any
 other ``x-correlation-*``, ``call-chain-length``, ``debug-log-enabled``). They ride
 inside a Kinesis payload as ``__context__``, as SNS and SQS message attributes, and
-as HTTP headers. The debug-sampling decision is made once, where the ids are born,
-and travels with them, so a sampled request logs at debug on its whole path. Each
-hop adds one to ``call-chain-length``; ``check_call_chain`` refuses a record whose
-chain has grown past the limit, which stops a publish loop from running forever.
+as HTTP headers. Each event source's adapter (``chalicelib.streams.records``) finds
+the pairs in its own record shape and hands them to ``capture``; the HTTP middleware
+hands it the request headers. The debug-sampling decision is made once, where the
+ids are born, and travels with them, so a sampled request logs at debug on its whole
+path. Each hop adds one to ``call-chain-length``; ``check_call_chain`` refuses work
+whose chain has grown past the limit, which stops a publish loop from running forever.
 
-No SDK calls here: the capture functions read the event shapes Lambda delivers, the
-forward functions return the dicts an adapter hands to boto3 or requests.
+Capture caps what may travel: at most ``MAX_CORRELATION_IDS`` ids (SNS and SQS take
+10 message attributes, and routing attributes need ``ROUTING_ATTRIBUTE_ROOM`` of
+them), each value at most ``MAX_VALUE_LENGTH`` characters, each key at most
+``MAX_KEY_LENGTH``: a 10 KB header is cut down at the door, not carried on every hop.
+
+No SDK calls here: forward functions return the dicts an adapter hands to boto3 or
+requests.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import random
+import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal, TypedDict
-
-import requests
 
 from chalicelib.observability.context import (
     CALL_CHAIN_LENGTH,
@@ -31,7 +34,7 @@ from chalicelib.observability.context import (
     DEBUG_LOG_ENABLED,
     CorrelationIds,
     bind,
-    current,
+    current_ids,
 )
 from chalicelib.observability.logging import logger
 from chalicelib.observability.settings import ObservabilitySettings
@@ -41,23 +44,19 @@ __all__ = [
     "CONTEXT_KEY",
     "CORRELATION_ID",
     "DEBUG_LOG_ENABLED",
+    "MAX_CORRELATION_IDS",
+    "MAX_KEY_LENGTH",
+    "MAX_VALUE_LENGTH",
     "MESSAGE_ATTRIBUTE_LIMIT",
+    "ROUTING_ATTRIBUTE_ROOM",
     "CallChainTooLong",
-    "CorrelatedSession",
     "CorrelationIds",
     "MessageAttributeValue",
-    "SnsEventMessageAttribute",
-    "SqsEventMessageAttribute",
     "bind",
     "call_chain_length",
+    "capture",
     "check_call_chain",
-    "correlated_session",
-    "current",
-    "from_http_headers",
-    "from_kinesis_payload",
-    "from_kinesis_record",
-    "from_sns_record",
-    "from_sqs_record",
+    "current_ids",
     "http_headers",
     "kinesis_payload",
     "new_ids",
@@ -69,9 +68,24 @@ CONTEXT_KEY = "__context__"
 """Where the ids ride inside a Kinesis record's JSON payload."""
 
 MESSAGE_ATTRIBUTE_LIMIT = 10
-"""SQS takes at most 10 message attributes, and so does SNS raw delivery to SQS."""
+"""SNS and SQS take at most 10 message attributes per message."""
+
+ROUTING_ATTRIBUTE_ROOM = 3
+"""Message attributes kept free for routing (event type, subscriber group, ...)."""
+
+MAX_CORRELATION_IDS = MESSAGE_ATTRIBUTE_LIMIT - ROUTING_ATTRIBUTE_ROOM
+"""Ids kept at capture: the essential three plus four other ``x-correlation-*``."""
+
+MAX_VALUE_LENGTH = 128
+"""Characters kept of one id's value; a longer value is cut to this length."""
+
+MAX_KEY_LENGTH = 64
+"""Characters an id's name may have; a longer name is dropped, never cut (no clashes)."""
 
 _FIRST = (CORRELATION_ID, CALL_CHAIN_LENGTH, DEBUG_LOG_ENABLED)
+
+# header token characters that SNS and SQS also accept in an attribute name
+_KEY = re.compile(r"[a-z0-9][a-z0-9_.-]*\Z")
 
 
 class MessageAttributeValue(TypedDict):
@@ -81,30 +95,21 @@ class MessageAttributeValue(TypedDict):
     StringValue: str
 
 
-class SnsEventMessageAttribute(TypedDict):
-    """One message attribute as Lambda delivers it in an SNS event record."""
-
-    Type: str
-    Value: str
-
-
-class SqsEventMessageAttribute(TypedDict, total=False):
-    """One message attribute as Lambda delivers it in an SQS event record."""
-
-    stringValue: str
-    binaryValue: str
-    stringListValues: list[str]
-    binaryListValues: list[str]
-    dataType: str
-
-
 class CallChainTooLong(Exception):
-    """A record has travelled more hops than the limit allows: most likely a loop."""
+    """Work has travelled, or would travel, more hops than the limit allows: a loop."""
 
-    def __init__(self, length: int, limit: int) -> None:
-        super().__init__(f"call-chain-length {length} exceeds the limit of {limit}")
+    def __init__(self, length: int, limit: int, hops_ahead: int = 0) -> None:
+        if hops_ahead:
+            message = (
+                f"call-chain-length {length} leaves no room for the {hops_ahead} hops "
+                f"this request takes (limit {limit})"
+            )
+        else:
+            message = f"call-chain-length {length} exceeds the limit of {limit}"
+        super().__init__(message)
         self.length = length
         self.limit = limit
+        self.hops_ahead = hops_ahead
 
 
 # -- capture -----------------------------------------------------------------
@@ -136,25 +141,68 @@ def _parse_length(raw: str | None) -> int:
     if raw is None:
         return 0
     try:
-        return max(int(raw.strip()), 0)
+        return max(int(raw.strip()[:MAX_VALUE_LENGTH]), 0)
     except ValueError:
         return 0
 
 
-def _pick(pairs: Mapping[str, Any]) -> dict[str, str]:
-    """The correlation entries of ``pairs`` with string values, keys lower-cased.
+def _pick(pairs: Mapping[str, Any]) -> tuple[dict[str, str], list[str], list[str]]:
+    """The correlation entries of ``pairs``, capped; also what was dropped and what cut.
 
-    Empty values and values with control characters are dropped: SNS refuses the
-    first, and the second could not be sent on as an HTTP header.
+    Keys are lower-cased. Empty values and values with control characters are dropped:
+    SNS refuses the first, and the second could not be sent on as an HTTP header. So
+    are names too long or with characters an attribute name cannot hold. Of the other
+    ``x-correlation-*`` ids, the first in name order are kept up to the count limit.
     """
     found: dict[str, str] = {}
+    dropped: list[str] = []
     for key, value in pairs.items():
         if not isinstance(key, str) or not isinstance(value, str | int):
             continue
         lowered, text = key.lower(), str(value)
-        if _is_correlation_key(lowered) and text and text.isprintable():
+        if not _is_correlation_key(lowered):
+            continue
+        if len(lowered) > MAX_KEY_LENGTH or not _KEY.match(lowered):
+            dropped.append(lowered[:MAX_KEY_LENGTH])
+        elif text and text.isprintable():
             found[lowered] = text
-    return found
+    shortened = sorted(key for key, text in found.items() if len(text) > MAX_VALUE_LENGTH)
+    others = sorted(key for key in found if key not in _FIRST)
+    room = MAX_CORRELATION_IDS - len(_FIRST)
+    dropped += others[room:]
+    kept = {
+        key: text[:MAX_VALUE_LENGTH]
+        for key, text in found.items()
+        if key in _FIRST or key in others[:room]
+    }
+    return kept, dropped, [key for key in shortened if key in kept]
+
+
+def capture(pairs: Mapping[str, Any]) -> CorrelationIds:
+    """The ids among ``pairs`` (headers, attribute values, ``__context__``), completed.
+
+    Keys are matched case-insensitively; what goes past the caps is logged once, in a
+    warning line under the ids that were kept.
+    """
+    found, dropped, shortened = _pick(pairs)
+    ids = _complete(found)
+    if dropped or shortened:
+        _log_under(
+            ids,
+            logger.warning,
+            "correlation ids capped",
+            dropped=dropped,
+            shortened=shortened,
+            max_ids=MAX_CORRELATION_IDS,
+            max_value_length=MAX_VALUE_LENGTH,
+        )
+    return ids
+
+
+def _log_under(ids: Mapping[str, str], log: Callable[..., None], message: str, **keys: Any) -> None:
+    """One line with ``ids`` in force, so it shows in the trace of the work it is about."""
+    with bind(ids):
+        log(message, **keys)
 
 
 def new_ids() -> CorrelationIds:
@@ -162,61 +210,13 @@ def new_ids() -> CorrelationIds:
     return _complete({})
 
 
-def from_http_headers(headers: Mapping[str, str]) -> CorrelationIds:
-    """Ids from request headers, matched case-insensitively."""
-    return _complete(_pick(headers))
-
-
-def from_kinesis_payload(payload: Mapping[str, Any]) -> CorrelationIds:
-    """Ids from ``payload["__context__"]`` of a decoded Kinesis record."""
-    context = payload.get(CONTEXT_KEY) if isinstance(payload, Mapping) else None
-    return _complete(_pick(context) if isinstance(context, Mapping) else {})
-
-
-def from_kinesis_record(record: Mapping[str, Any]) -> CorrelationIds:
-    """Ids from a raw Lambda Kinesis event record (base64 JSON in ``kinesis.data``).
-
-    A record whose data is not a JSON object -- a poison record -- gets fresh ids,
-    so that its failure can still be logged and traced.
-    """
-    try:
-        data = base64.b64decode(record["kinesis"]["data"], validate=True)
-        payload = json.loads(data)
-    except (KeyError, TypeError, ValueError, binascii.Error):
-        return new_ids()
-    return from_kinesis_payload(payload if isinstance(payload, dict) else {})
-
-
-def from_sns_record(record: Mapping[str, Any]) -> CorrelationIds:
-    """Ids from ``record["Sns"]["MessageAttributes"]`` of a Lambda SNS event record."""
-    attributes = record.get("Sns", {}).get("MessageAttributes") or {}
-    values = {
-        name: attribute.get("Value")
-        for name, attribute in attributes.items()
-        if isinstance(attribute, Mapping) and attribute.get("Type") in ("String", "Number")
-    }
-    return _complete(_pick(values))
-
-
-def from_sqs_record(record: Mapping[str, Any]) -> CorrelationIds:
-    """Ids from ``record["messageAttributes"]`` of a Lambda SQS event record."""
-    attributes = record.get("messageAttributes") or {}
-    values = {
-        name: attribute.get("stringValue")
-        for name, attribute in attributes.items()
-        if isinstance(attribute, Mapping)
-        and str(attribute.get("dataType", "")).split(".")[0] in ("String", "Number")
-    }
-    return _complete(_pick(values))
-
-
 # -- forward -----------------------------------------------------------------
 
 
-def _outgoing() -> CorrelationIds:
-    """The ids in force (fresh ones when none are), one hop further along."""
-    ids = current() or new_ids()
-    ids[CALL_CHAIN_LENGTH] = str(_parse_length(ids.get(CALL_CHAIN_LENGTH)) + 1)
+def _outgoing(hops: int = 1) -> CorrelationIds:
+    """The ids in force (fresh ones when none are), ``hops`` further along."""
+    ids = current_ids() or new_ids()
+    ids[CALL_CHAIN_LENGTH] = str(_parse_length(ids.get(CALL_CHAIN_LENGTH)) + hops)
     return ids
 
 
@@ -231,56 +231,46 @@ def kinesis_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
     return {**payload, CONTEXT_KEY: _outgoing()}
 
 
-def _message_attributes(channel: str, limit: int) -> dict[str, MessageAttributeValue]:
-    pairs = _ordered(_outgoing())
+def _message_attributes(
+    channel: str, limit: int, hops: int = 1
+) -> dict[str, MessageAttributeValue]:
+    pairs = _ordered(_outgoing(hops))
     kept, dropped = pairs[:limit], pairs[limit:]
     if dropped:
         logger.warning(
-            f"{channel} takes {limit} message attributes: correlation ids dropped",
+            f"{channel} message attributes: {limit} correlation ids kept, the rest dropped",
             dropped=[key for key, _ in dropped],
         )
     return {key: {"DataType": "String", "StringValue": value} for key, value in kept}
 
 
 def sns_message_attributes(
-    limit: int = MESSAGE_ATTRIBUTE_LIMIT,
+    limit: int = MAX_CORRELATION_IDS,
 ) -> dict[str, MessageAttributeValue]:
     """``MessageAttributes`` for SNS publish / publish_batch entries.
 
-    Lower ``limit`` to leave room for attributes of your own; the first three kept
-    are always x-correlation-id, call-chain-length and debug-log-enabled.
+    At most ``limit`` (by default ``MAX_CORRELATION_IDS``, which leaves
+    ``ROUTING_ATTRIBUTE_ROOM`` of SNS's 10 free for routing attributes); the first
+    three kept are always x-correlation-id, call-chain-length and debug-log-enabled.
     """
     return _message_attributes("SNS", limit)
 
 
 def sqs_message_attributes(
-    limit: int = MESSAGE_ATTRIBUTE_LIMIT,
+    limit: int = MAX_CORRELATION_IDS, same_hop: bool = False
 ) -> dict[str, MessageAttributeValue]:
-    """``MessageAttributes`` for SQS send_message / send_message_batch entries."""
-    return _message_attributes("SQS", limit)
+    """``MessageAttributes`` for SQS send_message / send_message_batch entries.
+
+    ``same_hop`` keeps the chain length as it is: a record parked to be retried later
+    is the same hop tried again, not a new one, so a retry never trips the loop guard
+    that the first try passed.
+    """
+    return _message_attributes("SQS", limit, hops=0 if same_hop else 1)
 
 
 def http_headers() -> dict[str, str]:
     """Headers for an outgoing HTTP call."""
     return dict(_ordered(_outgoing()))
-
-
-class CorrelatedSession(requests.Session):
-    """A requests session that adds the ids in force when each request is sent.
-
-    Headers the caller set explicitly are kept. Read at send time, not at session
-    creation, so one session built per container serves every record.
-    """
-
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        for key, value in http_headers().items():
-            request.headers.setdefault(key, value)
-        return super().send(request, **kwargs)
-
-
-def correlated_session() -> requests.Session:
-    """A new ``CorrelatedSession``."""
-    return CorrelatedSession()
 
 
 # -- loop guard --------------------------------------------------------------
@@ -290,21 +280,25 @@ def call_chain_length(ids: Mapping[str, str]) -> int:
     return _parse_length(ids.get(CALL_CHAIN_LENGTH))
 
 
-def check_call_chain(ids: Mapping[str, str], limit: int | None = None) -> None:
-    """Raise ``CallChainTooLong`` (after an error line) when the chain exceeds ``limit``.
+def check_call_chain(ids: Mapping[str, str], limit: int | None = None, hops_ahead: int = 0) -> int:
+    """The chain length, or ``CallChainTooLong`` (after an error line) past ``limit``.
 
-    ``limit`` defaults to the MAX_CALL_CHAIN_LENGTH setting (10). The error line is
-    written with ``ids`` in force, so it shows up in the trace of the refused record.
+    ``limit`` defaults to the MAX_CALL_CHAIN_LENGTH setting (10). ``hops_ahead`` is how
+    many more hops the work is known to take (an entry that starts a two-hop path
+    refuses a chain that would only be refused two hops later). The error line is
+    written with ``ids`` in force, so it shows up in the trace of the refused work.
     """
     if limit is None:
         limit = ObservabilitySettings.from_environ().max_call_chain_length
     length = call_chain_length(ids)
-    if length <= limit:
-        return
-    with bind(ids):
-        logger.error(
-            "call chain too long: record refused",
-            call_chain_length=length,
-            call_chain_limit=limit,
-        )
-    raise CallChainTooLong(length, limit)
+    if length + hops_ahead <= limit:
+        return length
+    _log_under(
+        ids,
+        logger.error,
+        "call chain too long: record refused",
+        call_chain_length=length,
+        call_chain_limit=limit,
+        hops_ahead=hops_ahead,
+    )
+    raise CallChainTooLong(length, limit, hops_ahead)

@@ -2,7 +2,7 @@
 
 Built on the Powertools ``Logger``. Two things are added per line rather than held
 in logger state, because logger state is shared by every record and every thread
-of a process: the ids in force (``context.current()``) and the function's name
+of a process: the ids in force (``context.current_ids()``) and the function's name
 (``context.function_name()``). Debug sampling works the same way: the logger's own
 level stays at DEBUG, and a gate on the handler lets a debug line through only when
 the configured level allows it or the ids in force say ``debug-log-enabled: true``.
@@ -22,7 +22,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 from chalicelib.observability.context import (
-    current,
+    current_ids,
     current_invocation,
     debug_enabled,
     function_name,
@@ -33,7 +33,7 @@ from chalicelib.observability.sink import write_line
 if TYPE_CHECKING:
     from aws_lambda_powertools.logging.types import LogRecord
 
-__all__ = ["CorrelatedFormatter", "line_context", "logger", "set_level"]
+__all__ = ["CorrelatedFormatter", "line_context", "logger"]
 
 _HEAD = ("level", "message", "timestamp", "service")
 
@@ -46,7 +46,7 @@ def line_context() -> dict[str, Any]:
         if invocation.function_request_id:
             keys["function_request_id"] = invocation.function_request_id
         keys["cold_start"] = invocation.cold_start
-    keys.update(current())
+    keys.update(current_ids())
     return keys
 
 
@@ -83,7 +83,7 @@ class _LevelGate(logging.Filter):
         return record.levelno >= self.threshold or debug_enabled()
 
 
-def _build() -> tuple[Logger, _LevelGate]:
+def _build() -> Logger:
     handler = _JsonLineHandler()
     formatter = CorrelatedFormatter(
         # One object per line even under POWERTOOLS_DEV, which would indent it.
@@ -97,18 +97,12 @@ def _build() -> tuple[Logger, _LevelGate]:
         logger_handler=handler,
         logger_formatter=formatter,
     )
-    gate = _LevelGate(built.log_level or logging.INFO)
-    handler.addFilter(gate)
+    handler.addFilter(_LevelGate(built.log_level or logging.INFO))
     stdlib_logger = logging.getLogger(built.name)
     stdlib_logger.setLevel(logging.DEBUG)
     # Lambda's runtime puts a handler on the root logger: propagating would print twice.
     stdlib_logger.propagate = False
-    return built, gate
+    return built
 
 
-logger, _gate = _build()
-
-
-def set_level(level: int | str) -> None:
-    """Change the configured level (sampled ids still lower it to DEBUG)."""
-    _gate.threshold = level if isinstance(level, int) else logging.getLevelName(level.upper())
+logger = _build()

@@ -4,9 +4,8 @@
   on every line of the invocation, and one error line for an exception that escapes.
 - ``http_correlation`` ('http'): ids from the request headers (new ones when none),
   in force for the request, ``x-correlation-id`` returned in the response header.
-- ``sns_correlation`` ('sns'): an SNS invocation holds exactly one record, so its
-  ids can be put in force here. Kinesis and SQS batches hold many records: their
-  handlers bind per record (see ``correlation``).
+
+Event handlers bind ids per record, not per invocation (``streams.processor``).
 """
 
 from __future__ import annotations
@@ -18,16 +17,16 @@ from typing import Any
 
 from chalice.app import Request, Response
 
-from chalicelib.observability.context import CORRELATION_ID, Invocation, bind, bind_invocation
-from chalicelib.observability.correlation import (
-    CallChainTooLong,
-    check_call_chain,
-    from_http_headers,
-    from_sns_record,
+from chalicelib.observability.context import (
+    CORRELATION_ID,
+    InvocationScope,
+    bind,
+    bind_invocation,
 )
+from chalicelib.observability.correlation import CallChainTooLong, capture, check_call_chain
 from chalicelib.observability.logging import logger
 
-__all__ = ["http_correlation", "invocation_logging", "sns_correlation"]
+__all__ = ["http_correlation", "invocation_logging"]
 
 GetResponse = Callable[[Any], Any]
 
@@ -48,7 +47,7 @@ def invocation_logging(event: Any, get_response: GetResponse) -> Any:
     context = (
         event.lambda_context if isinstance(event, Request) else getattr(event, "context", None)
     )
-    invocation = Invocation.from_lambda_context(context, cold_start=_take_cold_start())
+    invocation = InvocationScope.from_lambda_context(context, cold_start=_take_cold_start())
     with bind_invocation(invocation):
         try:
             return get_response(event)
@@ -66,14 +65,14 @@ def http_correlation(event: Request | None, get_response: GetResponse) -> Respon
     if event is None:  # Chalice passes None for an event with no resource path
         response: Response = get_response(event)
         return response
-    ids = from_http_headers(event.headers)
+    ids = capture(event.headers)
     try:
         check_call_chain(ids)
     except CallChainTooLong as refused:
         return Response(
-            body={"Code": "LoopDetected", "Message": str(refused)},
+            body={"error": str(refused)},
             status_code=508,
-            headers={CORRELATION_ID: ids[CORRELATION_ID]},
+            headers={"Content-Type": "application/json", CORRELATION_ID: ids[CORRELATION_ID]},
         )
     started = time.perf_counter()
     with bind(ids):
@@ -87,16 +86,3 @@ def http_correlation(event: Request | None, get_response: GetResponse) -> Respon
         )
     response.headers[CORRELATION_ID] = ids[CORRELATION_ID]
     return response
-
-
-def sns_correlation(event: Any, get_response: GetResponse) -> Any:
-    """Capture, check and bind the ids of the one record of an SNS invocation.
-
-    A record past the call-chain limit raises ``CallChainTooLong`` (after an error
-    line): Lambda retries twice, then hands the event to the on-failure destination,
-    where a looping message can be inspected instead of vanishing.
-    """
-    ids = from_sns_record(event.to_dict()["Records"][0])
-    check_call_chain(ids)
-    with bind(ids):
-        return get_response(event)

@@ -41,7 +41,9 @@ class FeedStore(Protocol):
 class EventPublisher(Protocol):
     """Publishes events to the stream, ordered per partition key."""
 
-    def publish(self, event: Mapping[str, Any], partition_key: str) -> None: ...
+    def publish(self, event: Mapping[str, Any], partition_key: str) -> None:
+        """Publish one event, or raise ``TemporarilyUnavailable`` having published none."""
+        ...
 
 
 class MessagePublisher(Protocol):

@@ -1,24 +1,36 @@
-"""One shape for a record of any event source: what a policy needs to know about it."""
+"""One shape for a record of any event source, and one adapter per source.
+
+Each adapter reads everything this app needs from its source's raw record -- the id
+that ``batchItemFailures`` names, the data as text, where the record came from, and
+the correlation ids in the place that source carries them (``__context__`` inside a
+Kinesis payload, message attributes on SNS and SQS) -- so one record is followed
+through one function. What all sources share (completing and capping the ids) is
+``observability.correlation.capture``.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from ..domain.errors import InvalidInput
-from ..observability.correlation import (
-    CorrelationIds,
-    from_kinesis_record,
-    from_sns_record,
-    from_sqs_record,
-)
+from ..observability.correlation import CONTEXT_KEY, CorrelationIds, capture
 
-__all__ = ["IncomingRecord", "NotJson", "event_records", "iterator_age_ms"]
+__all__ = [
+    "ADAPTERS",
+    "IncomingRecord",
+    "NotJson",
+    "event_records",
+    "from_kinesis",
+    "from_sns",
+    "from_sqs",
+    "iterator_age_ms",
+]
 
 
 class NotJson(InvalidInput):
@@ -38,6 +50,7 @@ class IncomingRecord:
     raw: Mapping[str, Any] = field(default_factory=dict)
 
     def payload(self) -> Any:
+        """The data as JSON, a fresh copy per call; ``NotJson`` (permanent) when it is not."""
         if self.text is None:
             raise NotJson("not UTF-8 text")
         try:
@@ -46,7 +59,22 @@ class IncomingRecord:
             raise NotJson(str(err)) from None
 
 
-def _kinesis(record: Mapping[str, Any]) -> IncomingRecord:
+def _kinesis_context(text: str | None) -> Mapping[str, Any]:
+    """``__context__`` of a JSON object payload; empty for anything else."""
+    try:
+        payload = json.loads(text) if text is not None else None
+    except ValueError:
+        return {}
+    context = payload.get(CONTEXT_KEY) if isinstance(payload, dict) else None
+    return context if isinstance(context, Mapping) else {}
+
+
+def from_kinesis(record: Mapping[str, Any]) -> IncomingRecord:
+    """A Lambda Kinesis event record: base64 data; the ids in the payload's ``__context__``.
+
+    Data that is not a JSON object -- a poison record -- gets fresh ids, so that its
+    failure can still be logged and traced.
+    """
     kinesis = record["kinesis"]
     try:
         text: str | None = base64.b64decode(kinesis["data"], validate=True).decode("utf-8")
@@ -56,7 +84,7 @@ def _kinesis(record: Mapping[str, Any]) -> IncomingRecord:
         source="aws:kinesis",
         identifier=kinesis["sequenceNumber"],
         text=text,
-        correlation=from_kinesis_record(record),
+        correlation=capture(_kinesis_context(text)),
         origin={
             "eventSourceARN": record.get("eventSourceARN"),
             "eventID": record.get("eventID"),
@@ -68,27 +96,50 @@ def _kinesis(record: Mapping[str, Any]) -> IncomingRecord:
     )
 
 
-def _sns(record: Mapping[str, Any]) -> IncomingRecord:
+def from_sns(record: Mapping[str, Any]) -> IncomingRecord:
+    """A Lambda SNS event record: the message text; the ids in ``MessageAttributes``."""
     sns = record["Sns"]
+    attributes = sns.get("MessageAttributes") or {}
+    ids = {
+        name: attribute.get("Value")
+        for name, attribute in attributes.items()
+        if isinstance(attribute, Mapping) and attribute.get("Type") in ("String", "Number")
+    }
     return IncomingRecord(
         source="aws:sns",
         identifier=sns["MessageId"],
         text=sns["Message"],
-        correlation=from_sns_record(record),
+        correlation=capture(ids),
         origin={"TopicArn": sns.get("TopicArn"), "MessageId": sns["MessageId"]},
         raw=record,
     )
 
 
-def _sqs(record: Mapping[str, Any]) -> IncomingRecord:
+def from_sqs(record: Mapping[str, Any]) -> IncomingRecord:
+    """A Lambda SQS event record: the body; the ids in ``messageAttributes``."""
+    attributes = record.get("messageAttributes") or {}
+    ids = {
+        name: attribute.get("stringValue")
+        for name, attribute in attributes.items()
+        if isinstance(attribute, Mapping)
+        and str(attribute.get("dataType", "")).split(".")[0] in ("String", "Number")
+    }
     return IncomingRecord(
         source="aws:sqs",
         identifier=record["messageId"],
         text=record["body"],
-        correlation=from_sqs_record(record),
+        correlation=capture(ids),
         origin={"eventSourceARN": record.get("eventSourceARN"), "messageId": record["messageId"]},
         raw=record,
     )
+
+
+ADAPTERS: dict[str, Callable[[Mapping[str, Any]], IncomingRecord]] = {
+    "aws:kinesis": from_kinesis,
+    "aws:sns": from_sns,
+    "aws:sqs": from_sqs,
+}
+"""The adapter of each event source, by the record's ``eventSource`` (SNS: ``EventSource``)."""
 
 
 def event_records(event: Mapping[str, Any]) -> list[IncomingRecord]:
@@ -96,14 +147,10 @@ def event_records(event: Mapping[str, Any]) -> list[IncomingRecord]:
     records = []
     for record in event.get("Records", []):
         source = record.get("eventSource") or record.get("EventSource")
-        if source == "aws:kinesis":
-            records.append(_kinesis(record))
-        elif source == "aws:sns":
-            records.append(_sns(record))
-        elif source == "aws:sqs":
-            records.append(_sqs(record))
-        else:
+        adapter = ADAPTERS.get(source)
+        if adapter is None:
             raise ValueError(f"unsupported event source {source!r}")
+        records.append(adapter(record))
     return records
 
 

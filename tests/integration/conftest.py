@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import sys
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import boto3
 import pytest
@@ -45,20 +42,3 @@ def stage_environment(stack_outputs: dict[str, str]) -> Iterator[dict[str, str]]
 def unique() -> str:
     """A fresh id prefix, so tests sharing tables never see each other's rows."""
     return uuid.uuid4().hex[:10]
-
-
-def load_project_app() -> Any:
-    """This project's app.py under a name of its own, imported once per session.
-
-    The stage's environment must be set before the import; other tests load other
-    projects' app.py as module "app", so a plain import could find theirs. Chalice
-    blueprints cannot be registered on a second app, hence once.
-    """
-    name = "yubl_fanout_app"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, PROJECT_DIR / "app.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules[name] = module
-    return sys.modules[name].app

@@ -15,8 +15,7 @@ from chalicelib.config import wiring as config_wiring
 from chalicelib.config.crypto import SecretUnreadable, encryption_context
 from devstack.stack import PROJECT_DIR
 from ops.api_keys import GatewayKeys
-
-from .conftest import load_project_app
+from tests.project_app import load_project_app
 
 pytestmark = pytest.mark.emulator
 

@@ -5,13 +5,20 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
+import boto3
 import pytest
+from botocore.config import Config
 from chalice.test import Client
 
+from chalicelib import wiring
+from chalicelib.adapters.kinesis_publisher import KinesisEventPublisher
+from chalicelib.services.posting import PostingService
+from devstack.emulator import free_port
 from devstack.stack import PROJECT_DIR
+from tests.project_app import load_project_app as _load_app
 
-from .conftest import load_project_app as _load_app
 from .kinesis_reading import stream_records
 
 pytestmark = pytest.mark.emulator
@@ -33,8 +40,16 @@ def _post(client: Client, path: str, body: object, headers: dict | None = None) 
     return client.http.post(path, headers=headers, body=raw)
 
 
+STREAM = "yubl-posted-local"
+
+
 def _records_for(author: str) -> list[dict]:
-    return [r for r in stream_records("yubl-posted-local") if r["PartitionKey"] == author]
+    return [r for r in stream_records(STREAM) if r["PartitionKey"] == author]
+
+
+def _sequence_numbers() -> list[str]:
+    """Every record on the whole stream, whoever wrote it."""
+    return [record["SequenceNumber"] for record in stream_records(STREAM)]
 
 
 def test_health(client):
@@ -94,9 +109,11 @@ def test_post_yubl_publishes_one_event_keyed_by_author_with_correlation_ids(clie
 def test_bad_post_is_400_naming_the_field_and_publishes_nothing(client, unique, body, error):
     if isinstance(body, dict) and body.get("author_id") == "ok":
         body = {**body, "author_id": f"{unique}-ok"}
+    before = _sequence_numbers()
     response = _post(client, "/yubls", body)
     assert (response.status_code, _json(response)) == (400, {"error": error})
-    assert _records_for(f"{unique}-ok") == []
+    # nothing new anywhere on the stream, under any author
+    assert _sequence_numbers() == before
 
 
 def test_follow_unfollow_and_list_followers_with_paging(client, unique):
@@ -150,3 +167,97 @@ def test_bad_follow_is_400_and_stores_nothing(client, unique):
 def test_feed_of_a_user_with_nothing_is_empty(client, unique):
     response = client.http.get(f"/users/{unique}-nobody/feed")
     assert (response.status_code, _json(response)) == (200, {"items": [], "next_cursor": None})
+
+
+def test_the_whole_stream_check_sees_a_post_under_any_author(client, unique):
+    # GIVEN the stream as it is, and a valid post (the check above must be able to fail)
+    before = _sequence_numbers()
+    # WHEN a post is accepted
+    response = _post(client, "/yubls", {"author_id": f"{unique}-other", "text": "hi"})
+    # THEN the whole-stream check shows exactly one new record
+    assert response.status_code == 202
+    after = _sequence_numbers()
+    assert after[: len(before)] == before
+    assert len(after) == len(before) + 1
+
+
+FORM = "application/x-www-form-urlencoded"  # what `curl -d` sends without -H
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "body", "status", "error"),
+    [
+        (
+            "POST",
+            "/yubls",
+            {"Content-Type": FORM},
+            "author_id=a&text=hi",
+            415,
+            "Content-Type: application/x-www-form-urlencoded is not accepted;"
+            " send application/json",
+        ),
+        ("GET", "/yubls", {}, None, 405, "method: GET is not allowed on /yubls (allowed: POST)"),
+        (
+            "DELETE",
+            "/health",
+            {},
+            None,
+            405,
+            "method: DELETE is not allowed on /health (allowed: GET)",
+        ),
+        ("GET", "/nowhere/at/all", {}, None, 404, "path: no route for GET /nowhere/at/all"),
+        ("POST", "/users/u/feed/x", {}, None, 404, "path: no route for POST /users/u/feed/x"),
+    ],
+)
+def test_framework_errors_are_one_json_error_body(
+    client, method, path, headers, body, status, error
+):
+    before = _sequence_numbers()
+    response = client.http.request(method, path, headers=headers, body=body)
+    assert (response.status_code, _json(response)) == (status, {"error": error})
+    assert response.headers["Content-Type"] == "application/json"
+    assert _sequence_numbers() == before
+
+
+def _posting_to(kinesis_client, stream: str) -> PostingService:
+    return PostingService(
+        KinesisEventPublisher(kinesis_client, stream), clock=lambda: datetime.now(UTC)
+    )
+
+
+def test_a_post_to_a_deleted_stream_is_503_with_retry_after(client, unique, monkeypatch):
+    # GIVEN the posts API writing to a stream that has been deleted from the emulator
+    kinesis = boto3.client("kinesis")
+    gone = f"yubl-posted-gone-{unique}"
+    kinesis.create_stream(StreamName=gone, ShardCount=1)
+    kinesis.get_waiter("stream_exists").wait(StreamName=gone)
+    kinesis.delete_stream(StreamName=gone)
+    monkeypatch.setattr(wiring, "posting_service", lambda: _posting_to(kinesis, gone))
+    # WHEN a valid post arrives
+    response = _post(client, "/yubls", {"author_id": f"{unique}-a", "text": "hi"})
+    # THEN it is 503, with when to try again, in the API's one error shape
+    assert (response.status_code, response.headers["Retry-After"], _json(response)) == (
+        503,
+        "5",
+        {"error": "service unavailable, retry after 5 s"},
+    )
+
+
+def test_a_post_while_the_stream_endpoint_refuses_connections_is_503(client, unique, monkeypatch):
+    # GIVEN the posts API pointed at a port where nothing listens
+    refused = boto3.client(
+        "kinesis",
+        endpoint_url=f"http://127.0.0.1:{free_port()}",
+        config=Config(retries={"max_attempts": 1}, connect_timeout=2),
+    )
+    monkeypatch.setattr(wiring, "posting_service", lambda: _posting_to(refused, STREAM))
+    before = _sequence_numbers()
+    # WHEN a valid post arrives
+    response = _post(client, "/yubls", {"author_id": f"{unique}-a", "text": "hi"})
+    # THEN it is 503 with Retry-After, never a 500, and nothing reached the stream
+    assert (response.status_code, response.headers["Retry-After"], _json(response)) == (
+        503,
+        "5",
+        {"error": "service unavailable, retry after 5 s"},
+    )
+    assert _sequence_numbers() == before

@@ -17,8 +17,7 @@ from chalicelib.shortener.rules import Link
 from chalicelib.shortener.settings import shortener_settings
 from chalicelib.shortener.store import DynamoLinkStore
 from devstack.stack import PROJECT_DIR
-
-from .conftest import load_project_app
+from tests.project_app import load_project_app
 
 pytestmark = pytest.mark.emulator
 

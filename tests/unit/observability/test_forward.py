@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import json
+from collections.abc import Callable
 from typing import Any
-
-import requests
-from requests.adapters import BaseAdapter
 
 from chalicelib.observability.context import bind
 from chalicelib.observability.correlation import (
-    correlated_session,
-    from_kinesis_payload,
-    from_sns_record,
-    from_sqs_record,
     http_headers,
     kinesis_payload,
     sns_message_attributes,
     sqs_message_attributes,
 )
-from tests.aws_samples import sns_record, sqs_record
+from chalicelib.streams.records import from_kinesis, from_sns, from_sqs
+from tests.aws_samples import kinesis_record, sns_record, sqs_record
 
 IN_FORCE = {
     "x-correlation-id": "abc",
@@ -91,7 +86,7 @@ def test_http_headers_carry_ids_one_hop_further() -> None:
     }
 
 
-def test_sns_attributes_stop_at_ten_keeping_the_essential_three_first(
+def test_sns_attributes_stop_at_seven_keeping_the_essential_three_first(
     written: Callable[[], list[dict[str, Any]]],
 ) -> None:
     # GIVEN twelve extra x-correlation-* ids besides the essential three
@@ -105,17 +100,18 @@ def test_sns_attributes_stop_at_ten_keeping_the_essential_three_first(
     # WHEN message attributes are made for an SNS publish
     with bind(ids):
         attributes = sns_message_attributes()
-    # THEN ten are kept: the essential three first, then the first seven extras
+    # THEN seven are kept, three of SNS's ten left for routing: the essential three
+    # first, then the first four extras
     assert list(attributes) == [
         "x-correlation-id",
         "call-chain-length",
         "debug-log-enabled",
-        *[f"x-correlation-extra-{n:02d}" for n in range(7)],
+        *[f"x-correlation-extra-{n:02d}" for n in range(4)],
     ]
-    # AND the five dropped ones are named in a warning line
+    # AND the eight dropped ones are named in a warning line
     [warning] = written()
     assert warning["level"] == "WARNING"
-    assert warning["dropped"] == [f"x-correlation-extra-{n:02d}" for n in range(7, 12)]
+    assert warning["dropped"] == [f"x-correlation-extra-{n:02d}" for n in range(4, 12)]
 
 
 def test_attribute_limit_can_leave_room_for_the_callers_own() -> None:
@@ -141,21 +137,22 @@ def test_ids_survive_a_round_trip_through_every_carrier() -> None:
     ids = {"x-correlation-id": "abc", "call-chain-length": "0", "debug-log-enabled": "true"}
     # WHEN they go through Kinesis, then SNS, then SQS
     with bind(ids):
-        after_kinesis = from_kinesis_payload(kinesis_payload({"yubl_id": "y-1"}))
+        sent = json.dumps(kinesis_payload({"yubl_id": "y-1"})).encode()
+    after_kinesis = from_kinesis(kinesis_record(sent)).correlation
     with bind(after_kinesis):
         sns_attributes = sns_message_attributes()
     delivered_sns = {
         name: {"Type": value["DataType"], "Value": value["StringValue"]}
         for name, value in sns_attributes.items()
     }
-    after_sns = from_sns_record(sns_record(delivered_sns))
+    after_sns = from_sns(sns_record(delivered_sns)).correlation
     with bind(after_sns):
         sqs_attributes = sqs_message_attributes()
     delivered_sqs = {
         name: {"stringValue": value["StringValue"], "dataType": value["DataType"]}
         for name, value in sqs_attributes.items()
     }
-    after_sqs = from_sqs_record(sqs_record(delivered_sqs))
+    after_sqs = from_sqs(sqs_record(delivered_sqs)).correlation
     # THEN the id and the sampling decision arrive unchanged, three hops on
     assert after_sqs == {
         "x-correlation-id": "abc",
@@ -164,51 +161,10 @@ def test_ids_survive_a_round_trip_through_every_carrier() -> None:
     }
 
 
-class RecordingAdapter(BaseAdapter):
-    """Answers every request with 200 and keeps the headers it was sent: no network."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.sent: list[Mapping[str, str]] = []
-
-    def send(
-        self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
-    ) -> requests.Response:
-        self.sent.append(request.headers.copy())
-        response = requests.Response()
-        response.status_code = 200
-        response.request = request
-        response.url = request.url or ""
-        return response
-
-    def close(self) -> None:
-        pass
-
-
-def test_session_sends_the_ids_in_force_at_send_time() -> None:
-    # GIVEN one session, built once, and two records with different ids
-    session = correlated_session()
-    adapter = RecordingAdapter()
-    session.mount("http://", adapter)
-    # WHEN a call is made while each record's ids are in force
-    with bind({"x-correlation-id": "first", "call-chain-length": "0"}):
-        session.get("http://config.local/config/group-size")
-    with bind({"x-correlation-id": "second", "call-chain-length": "5"}):
-        session.get("http://config.local/config/group-size")
-    # THEN each call carried its own record's ids, one hop further on
-    assert [(h["x-correlation-id"], h["call-chain-length"]) for h in adapter.sent] == [
-        ("first", "1"),
-        ("second", "6"),
-    ]
-
-
-def test_session_keeps_headers_the_caller_set() -> None:
-    # GIVEN a caller that sets its own correlation id on one call
-    session = correlated_session()
-    adapter = RecordingAdapter()
-    session.mount("http://", adapter)
-    # WHEN the call is sent with other ids in force
-    with bind({"x-correlation-id": "in-force"}):
-        session.get("http://config.local/", headers={"X-Correlation-Id": "explicit"})
-    # THEN the caller's value wins
-    assert adapter.sent[0]["x-correlation-id"] == "explicit"
+def test_a_parked_record_keeps_its_hop() -> None:
+    # GIVEN a record's ids in force at hop 2
+    # WHEN attributes are made to park it in the retry queue (the same hop, tried later)
+    with bind(IN_FORCE):
+        attributes = sqs_message_attributes(same_hop=True)
+    # THEN its chain length does not grow
+    assert attributes["call-chain-length"] == {"DataType": "String", "StringValue": "2"}

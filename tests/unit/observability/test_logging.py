@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib.observability.context import Invocation, bind, bind_invocation, current
-from chalicelib.observability.correlation import from_sns_record
+from chalicelib.observability.context import InvocationScope, bind, bind_invocation, current_ids
 from chalicelib.observability.logging import logger
+from chalicelib.streams.records import from_sns
 from tests.aws_samples import sns_record
 
 Written = Callable[[], list[dict[str, Any]]]
@@ -68,22 +68,22 @@ def test_bind_restores_the_ids_that_were_in_force() -> None:
     with bind({"x-correlation-id": "outer"}):
         # WHEN a nested block binds a record's ids and ends
         with bind({"x-correlation-id": "inner"}):
-            assert current() == {"x-correlation-id": "inner"}
+            assert current_ids() == {"x-correlation-id": "inner"}
         # THEN the outer ids are in force again
-        assert current() == {"x-correlation-id": "outer"}
-    assert current() == {}
+        assert current_ids() == {"x-correlation-id": "outer"}
+    assert current_ids() == {}
 
 
 def test_a_sampled_request_logs_at_debug_downstream(written: Written) -> None:
     # GIVEN an SNS record whose ids were sampled for debug upstream
-    ids = from_sns_record(
+    ids = from_sns(
         sns_record(
             {
                 "x-correlation-id": {"Type": "String", "Value": "sampled"},
                 "debug-log-enabled": {"Type": "String", "Value": "true"},
             }
         )
-    )
+    ).correlation
     # WHEN the handler writes a debug line while the ids are bound, and after
     with bind(ids):
         logger.debug("group written")
@@ -147,7 +147,7 @@ def test_function_name_from_the_lambda_context_wins(
 ) -> None:
     # GIVEN an invocation of add_to_feed in a process whose environment says otherwise
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "distribute_yubl")
-    invocation = Invocation(function_name="add_to_feed", function_request_id="req-1")
+    invocation = InvocationScope(function_name="add_to_feed", function_request_id="req-1")
     # WHEN a line is written during the invocation
     with bind_invocation(invocation):
         logger.info("x")
@@ -175,7 +175,7 @@ def test_deployed_function_names_read_as_chalice_names_them(
     # GIVEN the stage's prefix, and an invocation of a deployed function
     monkeypatch.setenv("CHALICE_FUNCTION_PREFIX", "yubl-fanout-dev")
     # WHEN a line is written during the invocation
-    with bind_invocation(Invocation(function_name=deployed)):
+    with bind_invocation(InvocationScope(function_name=deployed)):
         logger.info("x")
     # THEN the name is Chalice's, not Lambda's
     assert written()[0]["function_name"] == named

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from chalicelib.observability import metrics
-from chalicelib.observability.context import Invocation, bind, bind_invocation
+from chalicelib.observability.context import InvocationScope, bind, bind_invocation
 from chalicelib.observability.logging import logger
 from devstack.trace import main, render, trace
 
@@ -171,7 +171,7 @@ def test_trace_reads_what_the_package_writes(
     with bind({"x-correlation-id": "end-to-end", "call-chain-length": "0"}):
         logger.info("yubl accepted")
     with (
-        bind_invocation(Invocation(function_name="distribute_yubl")),
+        bind_invocation(InvocationScope(function_name="distribute_yubl")),
         bind({"x-correlation-id": "end-to-end", "call-chain-length": "1"}),
     ):
         logger.info("fanned out")

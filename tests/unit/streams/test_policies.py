@@ -169,12 +169,12 @@ def test_report_item_failures_with_no_failure_reports_an_empty_list():
 
 
 def test_each_record_runs_with_its_own_correlation_ids():
-    from chalicelib.observability.correlation import current
+    from chalicelib.observability.correlation import current_ids
 
     seen: list[str] = []
 
     def handler(payload):
-        seen.append(current()["x-correlation-id"])
+        seen.append(current_ids()["x-correlation-id"])
 
     processor, _ = _processor(handler, halt())
     processor.process(

@@ -1,0 +1,75 @@
+"""Every error of the API under ``chalice local``, as a client sees it over HTTP.
+
+Chalice's local server answers some requests before any view runs (415, 405, unknown
+path); each must still be the API's one error shape with the right status.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def _send(
+    api_url: str, method: str, path: str, body: bytes | None, headers: dict[str, str]
+) -> tuple[int, str, dict]:
+    request = urllib.request.Request(api_url + path, data=body, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            status, content_type, raw = (
+                response.status,
+                response.headers["Content-Type"],
+                response.read(),
+            )
+    except urllib.error.HTTPError as err:
+        status, content_type, raw = err.code, err.headers["Content-Type"], err.read()
+    return status, content_type, json.loads(raw)
+
+
+JSON = {"Content-Type": "application/json"}
+
+
+FORM = "application/x-www-form-urlencoded"  # what `curl -d` sends without -H
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "headers", "status", "error"),
+    [
+        # what `curl -d 'author_id=a&text=hi' $API/yubls` sends
+        (
+            "POST",
+            "/yubls",
+            b"author_id=a&text=hi",
+            {"Content-Type": FORM},
+            415,
+            "Content-Type: application/x-www-form-urlencoded is not accepted;"
+            " send application/json",
+        ),
+        ("GET", "/yubls", None, {}, 405, "method: GET is not allowed on /yubls (allowed: POST)"),
+        ("GET", "/no/such/path", None, {}, 404, "path: no route for GET /no/such/path"),
+        ("POST", "/yubls", b"{not json", JSON, 400, "body: must be valid JSON"),
+        ("POST", "/yubls", b"[1, 2]", JSON, 400, "body: must be a JSON object"),
+        ("POST", "/yubls", b"", JSON, 400, "body: must be a JSON object"),
+        (
+            "POST",
+            "/yubls",
+            b'{"author_id": "a", "text": "hi"}',
+            {**JSON, "call-chain-length": "9"},
+            508,
+            "call-chain-length 9 leaves no room for the 2 hops this request takes (limit 10)",
+        ),
+    ],
+)
+def test_every_error_is_one_json_error_body(
+    local_stack, method, path, body, headers, status, error
+):
+    assert _send(local_stack.api_url, method, path, body, headers) == (
+        status,
+        "application/json",
+        {"error": error},
+    )
