@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from chalice import Chalice
 
-from chalicelib.api import feed, followers, health, posts
-from chalicelib.events import add_to_feed, dispatcher, retry_worker
+from chalicelib.api import feed, followers, health, notifications, posts
+from chalicelib.events import add_to_feed, archiver, dispatcher, notifier, retry_worker
 from chalicelib.observability.middleware import http_correlation, invocation_logging
 
 # configure_logs=False: logging is Powertools' JSON logger (chalicelib.observability);
@@ -24,5 +24,8 @@ for blueprint in (
     dispatcher.bp,
     add_to_feed.bp,
     retry_worker.bp,
+    notifications.bp,
+    notifier.bp,
+    archiver.bp,
 ):
     app.register_blueprint(blueprint)

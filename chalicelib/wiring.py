@@ -20,20 +20,26 @@ from .adapters.dynamodb_models import (
 from .adapters.dynamodb_stores import DynamoFeedStore, DynamoFollowerStore
 from .adapters.fanout_progress import DynamoFanoutProgress
 from .adapters.kinesis_publisher import KinesisEventPublisher
-from .adapters.sns_publisher import SnsMessagePublisher, topic_arn
+from .adapters.s3_archive import S3ArchiveStore
+from .adapters.sns_publisher import SnsGroupPublisher, SnsMessagePublisher, topic_arn
 from .adapters.sqs_failure_sink import SqsFailureSink
+from .adapters.users import AnyValidUser
+from .services.archive import ArchiveService
 from .services.distribution import DistributionService
 from .services.feeds import FeedService
 from .services.following import FollowingService
+from .services.notifications import NotificationService
 from .services.posting import PostingService
 from .settings import current
 from .streams.policies import FailurePolicy, retry_then_park
 
 __all__ = [
+    "archive_service",
     "distribution_service",
     "failure_sink",
     "feed_service",
     "following_service",
+    "notification_service",
     "posting_service",
     "record_policy",
 ]
@@ -90,9 +96,8 @@ def distribution_service() -> DistributionService:
     settings = current()
     return DistributionService(
         _follower_store(),
-        SnsMessagePublisher(
-            _client("sns"), topic_arn(settings.feed_fanout_topic, _client("sts"), _region())
-        ),
+        SnsGroupPublisher(_group_publisher),
+        settings.routing,
         group_size=settings.follower_group_size,
         page_size=settings.follower_page_size,
         progress=DynamoFanoutProgress(
@@ -103,6 +108,27 @@ def distribution_service() -> DistributionService:
         clock=_utc_now,
         max_skew=_max_skew(),
     )
+
+
+def _group_publisher(group: str) -> SnsMessagePublisher:
+    topic = current().group_topic(group)
+    return SnsMessagePublisher(_client("sns"), topic_arn(topic, _client("sts"), _region()))
+
+
+@cache
+def notification_service() -> NotificationService:
+    settings = current()
+    store = DynamoFeedStore(
+        bind_feed_model(settings.notifications_table),
+        max_attempts=settings.feed_write_max_attempts,
+    )
+    return NotificationService(store, AnyValidUser(), clock=_utc_now, max_skew=_max_skew())
+
+
+@cache
+def archive_service() -> ArchiveService:
+    store = S3ArchiveStore(_client("s3"), current().archive_bucket)
+    return ArchiveService(store, clock=_utc_now, max_skew=_max_skew())
 
 
 @cache
