@@ -42,9 +42,9 @@ def _resolve(value: Any, physical: dict[str, str], sqs: Any, where: str) -> str:
         resource, attribute = value["Fn::GetAtt"]
         if attribute == "Arn" and physical[resource].startswith("http"):  # a queue's URL
             return str(
-                sqs.get_queue_attributes(
-                    QueueUrl=physical[resource], AttributeNames=["QueueArn"]
-                )["Attributes"]["QueueArn"]
+                sqs.get_queue_attributes(QueueUrl=physical[resource], AttributeNames=["QueueArn"])[
+                    "Attributes"
+                ]["QueueArn"]
             )
     raise ValueError(f"{where}: cannot resolve {value!r} (only Ref and a queue's Arn)")
 
@@ -60,12 +60,14 @@ def create_subscriptions(
 ) -> list[str]:
     """Subscribe as the template declares; the subscription ARNs."""
     resources = cloudformation.describe_stack_resources(StackName=stack_name)["StackResources"]
-    physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources}
+    physical = {  # moto lists the resource types it skipped without ids
+        r["LogicalResourceId"]: r["PhysicalResourceId"]
+        for r in resources
+        if r.get("LogicalResourceId") and r.get("PhysicalResourceId")
+    }
     arns = []
     for name, properties in template_subscriptions(template_path).items():
-        attributes = {
-            key: _attribute(properties[key]) for key in _ATTRIBUTES if key in properties
-        }
+        attributes = {key: _attribute(properties[key]) for key in _ATTRIBUTES if key in properties}
         response = sns.subscribe(
             TopicArn=_resolve(properties["TopicArn"], physical, sqs, f"{name}.TopicArn"),
             Protocol=properties["Protocol"],
