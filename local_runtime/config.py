@@ -353,8 +353,7 @@ def _filter_policy_scope(function: str, value: Any) -> str:
         return "MessageAttributes"
     if value not in ("MessageAttributes", "MessageBody"):
         raise ConfigError(
-            f"{function}: FilterPolicyScope must be MessageAttributes or MessageBody, "
-            f"got {value!r}"
+            f"{function}: FilterPolicyScope must be MessageAttributes or MessageBody, got {value!r}"
         )
     return str(value)
 
