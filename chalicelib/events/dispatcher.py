@@ -27,7 +27,7 @@ def _distribute(payload: Any) -> None:
     distribution = wiring.distribution_service().distribute(payload)
     for delivery in distribution.groups:
         logger.info(
-            "yubl routed",
+            f"yubl routed to group {delivery.group}",
             yubl_id=distribution.yubl_id,
             event_type=distribution.event_type,
             group=delivery.group,
