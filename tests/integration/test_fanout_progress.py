@@ -18,9 +18,9 @@ from chalicelib.adapters.dynamodb_models import (
 )
 from chalicelib.adapters.dynamodb_stores import DynamoFollowerStore
 from chalicelib.adapters.fanout_progress import DynamoFanoutProgress
+from chalicelib.adapters.memory import InMemoryGroupPublisher
 from chalicelib.adapters.sns_publisher import SnsMessagePublisher
 from chalicelib.domain.posts import new_yubl, yubl_posted_event
-from chalicelib.adapters.memory import InMemoryGroupPublisher
 from chalicelib.domain.routing import RoutingTable
 from chalicelib.services.distribution import Distribution, DistributionService, GroupDelivery
 from devstack.stack import PROJECT_DIR

@@ -158,18 +158,26 @@ def test_a_group_that_fails_does_not_stop_the_others_and_the_retry_repeats_no_wr
     assert [line["event_id"] for line in lines] == [f"yubl-posted:{yubl_id}"] * 2
 
 
-def test_the_dispatchers_policy_parks_a_record_whose_group_failed_and_the_rerun_finishes_it():
-    failing = InMemoryMessagePublisher(fail_on={1, 2}, fail_with=RuntimeError("throttled"))
-    publisher = InMemoryGroupPublisher({"notifications": failing})
-    groups = Groups(publisher)
+def _dispatcher_processor(
+    groups: Groups, attempts: int
+) -> tuple[StreamProcessor, InMemoryFailureSink]:
+    """The dispatcher's body under its policy (retry_then_park), on a sink of twins."""
     sink = InMemoryFailureSink()
     processor = StreamProcessor(
         "distribute_groups_test",
         groups.dispatcher.distribute,
-        policy=retry_then_park(attempts=2, base_delay=0),
+        policy=retry_then_park(attempts=attempts, base_delay=0),
         sink=lambda: sink,
         sleep=lambda _: None,
     )
+    return processor, sink
+
+
+def test_the_dispatchers_policy_parks_a_record_whose_group_failed_and_the_rerun_finishes_it():
+    failing = InMemoryMessagePublisher(fail_on={1, 2}, fail_with=RuntimeError("throttled"))
+    publisher = InMemoryGroupPublisher({"notifications": failing})
+    groups = Groups(publisher)
+    processor, sink = _dispatcher_processor(groups, attempts=2)
     event = _post()
     data = json.dumps({**event, "__context__": {"x-correlation-id": "c-1"}}).encode()
     assert processor.process(kinesis_event(kinesis_record(data, "101"))) == {
@@ -193,13 +201,7 @@ def test_the_dispatchers_policy_parks_a_record_whose_group_failed_and_the_rerun_
 def test_a_group_refused_for_good_dead_letters_the_record_at_once():
     refused = InMemoryMessagePublisher(fail_on={1}, fail_with=PublishRefused("NotFound"))
     groups = Groups(InMemoryGroupPublisher({"archive": refused}))
-    sink = InMemoryFailureSink()
-    processor = StreamProcessor(
-        "distribute_refused_test",
-        groups.dispatcher.distribute,
-        policy=retry_then_park(attempts=3, base_delay=0),
-        sink=lambda: sink,
-    )
+    processor, sink = _dispatcher_processor(groups, attempts=3)
     processor.process(kinesis_event(kinesis_record(json.dumps(_post()).encode(), "7")))
     [(dead, _)] = sink.dead_letters
     assert (dead["error"]["type"], dead["attempts"]) == ("GroupsRefused", 1)
