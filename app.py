@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from chalice import Chalice
 
-from chalicelib.api import feed, followers, health, posts
+from chalicelib.api import feed, followers, health, notifications, posts
 from chalicelib.api.errors import json_errors, unknown_paths
 from chalicelib.config import routes as config_routes
-from chalicelib.events import add_to_feed, dispatcher, retry_worker
+from chalicelib.events import add_to_feed, archiver, dispatcher, notifier, retry_worker
 from chalicelib.observability.middleware import http_correlation, invocation_logging
 from chalicelib.shortener import routes as shortener
 
@@ -30,6 +30,9 @@ for blueprint in (
     retry_worker.bp,
     shortener.bp,  # public: '/', '/{code}', '/links/...', apple-app-site-association
     config_routes.bp,
+    notifications.bp,
+    notifier.bp,
+    archiver.bp,
 ):
     app.register_blueprint(blueprint)
 

@@ -7,11 +7,14 @@ Resource names reach the code only through environment variables that
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
+from .domain.routing import DEFAULT_ROUTES, RoutingTable
 from .envvars import env_int, env_required
 
 __all__ = ["Settings", "SettingsError", "current"]
@@ -25,16 +28,29 @@ def _required(env: Mapping[str, str], name: str) -> str:
     return env_required(env, name, SettingsError)
 
 
+_DEFAULT_TOPICS = {
+    "feed": "feed-local",
+    "notifications": "notifications-local",
+    "archive": "archive-local",
+}
+"""Only for Settings built in code (tests); a stage names its topics in GROUP_TOPICS."""
+
+
 @dataclass(frozen=True)
 class Settings:
     stage: str
     yubl_posted_stream: str
-    feed_fanout_topic: str  # name or ARN
     relationships_table: str
     feeds_table: str
     retry_queue: str
     dead_letter_queue: str
     fanout_progress_table: str
+    notifications_table: str
+    archive_queue: str
+    archive_bucket: str
+    routing: RoutingTable = field(
+        default_factory=lambda: RoutingTable.declare(DEFAULT_ROUTES, _DEFAULT_TOPICS)
+    )
     follower_group_size: int = 500
     follower_page_size: int = 1000
     feed_write_max_attempts: int = 8
@@ -50,12 +66,15 @@ class Settings:
         return cls(
             stage=env.get("STAGE", "local"),
             yubl_posted_stream=_required(env, "YUBL_POSTED_STREAM"),
-            feed_fanout_topic=_required(env, "FEED_FANOUT_TOPIC"),
             relationships_table=_required(env, "RELATIONSHIPS_TABLE"),
             feeds_table=_required(env, "FEEDS_TABLE"),
             retry_queue=_required(env, "RETRY_QUEUE"),
             dead_letter_queue=_required(env, "DEAD_LETTER_QUEUE"),
             fanout_progress_table=_required(env, "FANOUT_PROGRESS_TABLE"),
+            notifications_table=_required(env, "NOTIFICATIONS_TABLE"),
+            archive_queue=_required(env, "ARCHIVE_QUEUE"),
+            archive_bucket=_required(env, "ARCHIVE_BUCKET"),
+            routing=_routing(env),
             follower_group_size=env_int(env, "FOLLOWER_GROUP_SIZE", 500, 1, 5000, SettingsError),
             follower_page_size=env_int(env, "FOLLOWER_PAGE_SIZE", 1000, 1, 10000, SettingsError),
             feed_write_max_attempts=env_int(
@@ -75,6 +94,41 @@ class Settings:
                 env, "FEED_WRITE_TIME_MARGIN_MS", 10_000, 0, 900_000, SettingsError
             ),
         )
+
+    def group_topic(self, group: str) -> str:
+        """The topic (name or ARN) of a subscriber group; a decorator argument of its worker."""
+        return self.routing.groups[group].topic
+
+
+def _json_object(env: Mapping[str, str], name: str, default: Any) -> Any:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = json.loads(raw)
+    except ValueError as err:
+        raise SettingsError(f"{name} must be a JSON object: {err}") from None
+    if not isinstance(value, dict):
+        raise SettingsError(f"{name} must be a JSON object, got {raw[:60]!r}")
+    return value
+
+
+def _routing(env: Mapping[str, str]) -> RoutingTable:
+    """ROUTING (event type -> groups; default: the code's), GROUP_TOPICS (group -> topic,
+    per stage, required) and FOLLOWER_FANOUT_GROUPS (groups fed per follower group)."""
+    if not env.get("GROUP_TOPICS", "").strip():
+        raise SettingsError("environment variable GROUP_TOPICS is not set")
+    followers = frozenset(
+        name.strip() for name in env.get("FOLLOWER_FANOUT_GROUPS", "feed").split(",")
+    )
+    try:
+        return RoutingTable.declare(
+            _json_object(env, "ROUTING", DEFAULT_ROUTES),
+            _json_object(env, "GROUP_TOPICS", {}),
+            followers - {""},
+        )
+    except ValueError as err:
+        raise SettingsError(str(err)) from None
 
 
 @cache

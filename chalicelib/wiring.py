@@ -20,22 +20,28 @@ from .adapters.dynamodb_models import (
 from .adapters.dynamodb_stores import DynamoFeedStore, DynamoFollowerStore
 from .adapters.fanout_progress import DynamoFanoutProgress
 from .adapters.kinesis_publisher import KinesisEventPublisher
-from .adapters.sns_publisher import SnsMessagePublisher, topic_arn
+from .adapters.s3_archive import S3ArchiveStore
+from .adapters.sns_publisher import SnsGroupPublisher, SnsMessagePublisher, topic_arn
 from .adapters.sqs_failure_sink import SqsFailureSink
+from .adapters.users import AnyValidUser
 from .config import wiring as config_wiring
 from .observability.logging import logger
+from .services.archive import ArchiveService
 from .services.distribution import DistributionService
 from .services.feeds import FeedService
 from .services.following import FollowingService
+from .services.notifications import NotificationService
 from .services.posting import PostingService
 from .settings import current
 from .streams.policies import FailurePolicy, retry_then_park
 
 __all__ = [
+    "archive_service",
     "distribution_service",
     "failure_sink",
     "feed_service",
     "following_service",
+    "notification_service",
     "posting_service",
     "record_attempts",
     "record_policy",
@@ -103,9 +109,15 @@ def _config_int(key: str, default: int, low: int, high: int) -> int:
 
 
 @cache
-def _fanout_publisher() -> SnsMessagePublisher:
-    topic = current().feed_fanout_topic
+def _group_publisher(group: str) -> SnsMessagePublisher:
+    """One publisher per subscriber group, its topic ARN resolved once per container."""
+    topic = current().group_topic(group)
     return SnsMessagePublisher(_client("sns"), topic_arn(topic, _client("sts"), _region()))
+
+
+@cache
+def _groups_publisher() -> SnsGroupPublisher:
+    return SnsGroupPublisher(_group_publisher)
 
 
 def distribution_service() -> DistributionService:
@@ -113,13 +125,30 @@ def distribution_service() -> DistributionService:
     settings = current()
     return DistributionService(
         _follower_store(),
-        _fanout_publisher(),
+        _groups_publisher(),
+        settings.routing,
         group_size=_config_int(GROUP_SIZE_KEY, settings.follower_group_size, 1, 5000),
         page_size=settings.follower_page_size,
         progress=_fanout_progress(),
         clock=_utc_now,
         max_skew=_max_skew(),
     )
+
+
+@cache
+def notification_service() -> NotificationService:
+    settings = current()
+    store = DynamoFeedStore(
+        bind_feed_model(settings.notifications_table),
+        max_attempts=settings.feed_write_max_attempts,
+    )
+    return NotificationService(store, AnyValidUser(), clock=_utc_now, max_skew=_max_skew())
+
+
+@cache
+def archive_service() -> ArchiveService:
+    store = S3ArchiveStore(_client("s3"), current().archive_bucket)
+    return ArchiveService(store, clock=_utc_now, max_skew=_max_skew())
 
 
 @cache

@@ -8,6 +8,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from .subscriptions import create_subscriptions
+
 __all__ = ["TEMPLATE_PATH", "deploy_stack", "stack_name"]
 
 TEMPLATE_PATH = Path(__file__).resolve().parent.parent / "infra" / "resources.yaml"
@@ -19,9 +21,18 @@ def stack_name(stage: str) -> str:
 
 
 def deploy_stack(
-    cloudformation: Any, stage: str, parameters: dict[str, str] | None = None, timeout: float = 120
+    cloudformation: Any,
+    stage: str,
+    parameters: dict[str, str] | None = None,
+    timeout: float = 120,
+    sns: Any = None,
+    sqs: Any = None,
 ) -> dict[str, str]:
-    """Create or update the stage's stack, wait for it, and return its outputs by key."""
+    """Create or update the stage's stack, wait for it, and return its outputs by key.
+
+    Given ``sns`` and ``sqs`` clients, the template's SNS subscriptions are then made
+    through the SNS API (for an emulator whose CloudFormation skips them).
+    """
     name = stack_name(stage)
     params = [{"ParameterKey": "Stage", "ParameterValue": stage}] + [
         {"ParameterKey": k, "ParameterValue": v} for k, v in (parameters or {}).items()
@@ -51,4 +62,6 @@ def deploy_stack(
         if time.monotonic() > deadline:
             raise TimeoutError(f"stack {name} still {status} after {timeout:.0f}s")
         time.sleep(0.2)
+    if sns is not None and sqs is not None:
+        create_subscriptions(TEMPLATE_PATH, name, cloudformation, sns, sqs)
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}

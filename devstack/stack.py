@@ -21,7 +21,6 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 # infrastructure output -> the environment variable that carries it to the code
 _OUTPUT_SETTINGS = {
     "YublPostedStreamName": "YUBL_POSTED_STREAM",
-    "FeedFanoutTopicName": "FEED_FANOUT_TOPIC",
     "RelationshipsTableName": "RELATIONSHIPS_TABLE",
     "FeedsTableName": "FEEDS_TABLE",
     "FanoutProgressTableName": "FANOUT_PROGRESS_TABLE",
@@ -31,6 +30,9 @@ _OUTPUT_SETTINGS = {
     "ConfigTableName": "CONFIG_TABLE",
     "ConfigApiKeysTableName": "CONFIG_API_KEYS_TABLE",
     "ConfigKeyAliasName": "CONFIG_KMS_KEY",
+    "NotificationsTableName": "NOTIFICATIONS_TABLE",
+    "ArchiveQueueName": "ARCHIVE_QUEUE",
+    "ArchiveBucketName": "ARCHIVE_BUCKET",
 }
 
 
@@ -43,6 +45,10 @@ def check_stage_settings(outputs: dict[str, str], stage: str, project_dir: Path)
         for key, var in _OUTPUT_SETTINGS.items()
         if env.get(var) != outputs.get(key)
     ]
+    made = sorted(value for key, value in outputs.items() if key.endswith("TopicName"))
+    declared = sorted(json.loads(env.get("GROUP_TOPICS") or "{}").values())
+    if made != declared:
+        wrong.append(f"GROUP_TOPICS names topics {declared} but the stack made {made}")
     if wrong:
         raise RuntimeError(
             f".chalice/config.json stage {stage!r} is out of date: " + "; ".join(wrong)
@@ -93,6 +99,8 @@ class LocalStack:
             boto3.client("cloudformation"),
             self.stage,
             {"RetryVisibilityTimeoutSeconds": str(self.retry_visibility_seconds)},
+            sns=boto3.client("sns"),
+            sqs=boto3.client("sqs"),
         )
         check_stage_settings(outputs, self.stage, self.project_dir)
         python = sys.executable

@@ -73,6 +73,8 @@ class AsyncSettings:
     on_failure_destination: str | None = None
     on_success_destination: str | None = None
     retry_delays: tuple[float, ...] = field(default=(60.0, 120.0))
+    filter_policy: str | None = None  # the subscription's FilterPolicy, as JSON text
+    filter_policy_scope: str = "MessageAttributes"
 
 
 _COMMON_KEYS = {"FilterCriteria", "Enabled", "FunctionResponseTypes"}
@@ -86,7 +88,13 @@ _KINESIS_KEYS = _COMMON_KEYS | {
     "StartingPositionTimestamp",
 }
 _SQS_KEYS = _COMMON_KEYS | {"ScalingConfig"}
-_ASYNC_KEYS = {"MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig"}
+_ASYNC_KEYS = {
+    "MaximumRetryAttempts",
+    "MaximumEventAgeInSeconds",
+    "DestinationConfig",
+    "FilterPolicy",
+    "FilterPolicyScope",
+}
 _DECORATOR_KEYS = {"BatchSize", "MaximumBatchingWindowInSeconds", "StartingPosition"}
 
 
@@ -316,7 +324,38 @@ def parse_async_settings(
         on_failure_destination=_destination(function, destinations, "OnFailure"),
         on_success_destination=_destination(function, destinations, "OnSuccess"),
         retry_delays=retry_delays,
+        filter_policy=_filter_policy(function, given.get("FilterPolicy")),
+        filter_policy_scope=_filter_policy_scope(function, given.get("FilterPolicyScope")),
     )
+
+
+def _filter_policy(function: str, value: Any) -> str | None:
+    """An SNS subscription filter policy: a JSON object, given as one or as its text."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as err:
+            raise ConfigError(f"{function}: FilterPolicy is not JSON: {err}") from None
+    if not isinstance(value, Mapping) or not value:
+        raise ConfigError(f"{function}: FilterPolicy must be a non-empty JSON object")
+    for key, rule in value.items():
+        if not isinstance(rule, list | Mapping):
+            raise ConfigError(
+                f"{function}: FilterPolicy.{key} must be a list of values or an object"
+            )
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _filter_policy_scope(function: str, value: Any) -> str:
+    if value is None:
+        return "MessageAttributes"
+    if value not in ("MessageAttributes", "MessageBody"):
+        raise ConfigError(
+            f"{function}: FilterPolicyScope must be MessageAttributes or MessageBody, got {value!r}"
+        )
+    return str(value)
 
 
 def parse_retry_delays(raw: str) -> tuple[float, ...]:

@@ -141,12 +141,21 @@ class SnsSubscription:
             TopicArn=self.topic_arn,
             Protocol="sqs",
             Endpoint=queue_arn,
-            Attributes={"RawMessageDelivery": "false"},
+            Attributes=self._subscription_attributes(),
             ReturnSubscriptionArn=True,
         )["SubscriptionArn"]
         self.source = f"sns:{self.topic_arn.rsplit(':', 1)[-1]}"
         self._thread = threading.Thread(target=self._run, name=self.description, daemon=True)
         self._thread.start()
+
+    def _subscription_attributes(self) -> dict[str, str]:
+        """Normal envelope; the function's FilterPolicy, so SNS itself drops what it
+        rejects, as it does before invoking a Lambda subscriber."""
+        attributes = {"RawMessageDelivery": "false"}
+        if self.settings.filter_policy is not None:
+            attributes["FilterPolicy"] = self.settings.filter_policy
+            attributes["FilterPolicyScope"] = self.settings.filter_policy_scope
+        return attributes
 
     def _topic_arn(self) -> str:
         arn = self.topic

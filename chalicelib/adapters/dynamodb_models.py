@@ -42,10 +42,11 @@ class FeedEntryModel(Model):
 
 
 class FanoutProgressModel(Model):
-    """How far one yubl's fan-out got: followers up to ``last_follower`` are published.
-    DynamoDB deletes the item after ``expires_at`` (the table's TTL attribute)."""
+    """How far one yubl's fan-out to one subscriber group got: followers up to
+    ``last_follower`` are published. DynamoDB deletes the item after ``expires_at``."""
 
     yubl_id = UnicodeAttribute(hash_key=True)
+    group = UnicodeAttribute(range_key=True)
     last_follower = UnicodeAttribute()
     expires_at = TTLAttribute()
 

@@ -1,4 +1,4 @@
-"""FanoutProgress on a DynamoDB table: one small item per yubl, expiring by TTL."""
+"""FanoutProgress on a DynamoDB table: one small item per (yubl, group), expiring by TTL."""
 
 from __future__ import annotations
 
@@ -23,18 +23,20 @@ class DynamoFanoutProgress:
         self._ttl = ttl
         self._clock = clock
 
-    def last_published(self, yubl_id: str) -> str | None:
+    def last_published(self, yubl_id: str, group: str) -> str | None:
         try:
-            item = self._model.get(yubl_id, consistent_read=True)
+            item = self._model.get(yubl_id, group, consistent_read=True)
         except self._model.DoesNotExist:
             return None
         return str(item.last_follower)
 
-    def record_published(self, yubl_id: str, last_follower: str) -> None:
+    def record_published(self, yubl_id: str, group: str, last_follower: str) -> None:
         """A conditional put: a slower, concurrent fan-out of the same yubl cannot move
         the progress backwards (its write is refused and ignored)."""
         model = self._model
-        item = model(yubl_id, last_follower=last_follower, expires_at=self._clock() + self._ttl)
+        item = model(
+            yubl_id, group, last_follower=last_follower, expires_at=self._clock() + self._ttl
+        )
         try:
             item.save(
                 condition=model.last_follower.does_not_exist()

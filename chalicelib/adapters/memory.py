@@ -12,12 +12,15 @@ from ..domain.paging import Page
 from .cursors import decode_cursor, encode_cursor
 
 __all__ = [
+    "InMemoryArchiveStore",
     "InMemoryEventPublisher",
     "InMemoryFailureSink",
     "InMemoryFanoutProgress",
     "InMemoryFeedStore",
     "InMemoryFollowerStore",
+    "InMemoryGroupPublisher",
     "InMemoryMessagePublisher",
+    "InMemoryUserDirectory",
 ]
 
 
@@ -94,35 +97,86 @@ class InMemoryMessagePublisher:
 
     def __init__(self, fail_on: Iterable[int] = (), fail_with: Exception | None = None) -> None:
         self.batches: list[list[str]] = []
+        self.attributes: list[dict[str, str]] = []  # per batch
         self.calls = 0
         self._fail_on = set(fail_on)
         self._fail_with = fail_with or RuntimeError("SNS is unavailable")
 
-    def publish_batch(self, messages: Sequence[str]) -> None:
+    def publish_batch(
+        self, messages: Sequence[str], attributes: Mapping[str, str] | None = None
+    ) -> None:
         self.calls += 1
         if self.calls in self._fail_on:
             raise self._fail_with
         self.batches.append(list(messages))
+        self.attributes.append(dict(attributes or {}))
 
     @property
     def messages(self) -> list[dict[str, Any]]:
         return [json.loads(m) for batch in self.batches for m in batch]
 
 
+class InMemoryGroupPublisher:
+    """One InMemoryMessagePublisher per group; ``failing`` gives a group's publisher that
+    fails (an outage of that group's topic), until ``recover`` replaces it."""
+
+    def __init__(self, failing: Mapping[str, InMemoryMessagePublisher] | None = None) -> None:
+        self.groups: dict[str, InMemoryMessagePublisher] = dict(failing or {})
+
+    def group(self, name: str) -> InMemoryMessagePublisher:
+        return self.groups.setdefault(name, InMemoryMessagePublisher())
+
+    def recover(self, name: str) -> None:
+        """The group's topic is back: keep what it published, fail no more."""
+        healthy = InMemoryMessagePublisher()
+        healthy.batches = list(self.group(name).batches)
+        healthy.attributes = list(self.group(name).attributes)
+        self.groups[name] = healthy
+
+    def publish_batch(
+        self, group: str, messages: Sequence[str], attributes: Mapping[str, str]
+    ) -> None:
+        self.group(group).publish_batch(messages, attributes)
+
+
 class InMemoryFanoutProgress:
     """The progress table as a dict; like the conditional write, never moves backwards."""
 
     def __init__(self) -> None:
-        self.last: dict[str, str] = {}
+        self.last: dict[tuple[str, str], str] = {}
         self.writes = 0
 
-    def last_published(self, yubl_id: str) -> str | None:
-        return self.last.get(yubl_id)
+    def last_published(self, yubl_id: str, group: str) -> str | None:
+        return self.last.get((yubl_id, group))
 
-    def record_published(self, yubl_id: str, last_follower: str) -> None:
+    def record_published(self, yubl_id: str, group: str, last_follower: str) -> None:
         self.writes += 1
-        if yubl_id not in self.last or self.last[yubl_id] < last_follower:
-            self.last[yubl_id] = last_follower
+        key = (yubl_id, group)
+        if key not in self.last or self.last[key] < last_follower:
+            self.last[key] = last_follower
+
+
+class InMemoryUserDirectory:
+    """Users that exist; ``None`` means any valid id does (no sign-in pool yet)."""
+
+    def __init__(self, users: Iterable[str] | None = None) -> None:
+        self.users = None if users is None else set(users)
+
+    def existing(self, user_ids: Sequence[str]) -> set[str]:
+        return set(user_ids) if self.users is None else set(user_ids) & self.users
+
+
+class InMemoryArchiveStore:
+    """Archive objects by key, as the list of their lines."""
+
+    def __init__(self, fail_with: Exception | None = None) -> None:
+        self.objects: dict[str, list[str]] = {}
+        self.fail_with = fail_with
+
+    def put_object(self, key: str, lines: Sequence[str]) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.objects[key] = list(lines)
 
 
 class InMemoryFailureSink:

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from ..domain.errors import PermanentFailure
-from ..observability.correlation import sns_message_attributes
+from ..observability.correlation import MESSAGE_ATTRIBUTE_LIMIT, sns_message_attributes
 
-__all__ = ["PublishFailed", "PublishRefused", "SnsMessagePublisher", "topic_arn"]
+__all__ = [
+    "PublishFailed",
+    "PublishRefused",
+    "SnsGroupPublisher",
+    "SnsMessagePublisher",
+    "topic_arn",
+]
 
 # Error codes a later attempt can succeed on, though SNS may flag them as the sender's.
 _TRANSIENT_CODES = frozenset(
@@ -76,11 +82,19 @@ class SnsMessagePublisher:
         self._max_attempts = max_attempts
         self._sleep = sleep
 
-    def publish_batch(self, messages: Sequence[str]) -> None:
+    def publish_batch(
+        self, messages: Sequence[str], attributes: Mapping[str, str] | None = None
+    ) -> None:
+        """Every message with ``attributes`` (for filter policies) and the correlation ids
+        in force, one hop further, in the room SNS's 10 attributes leave them."""
+        own = dict(attributes or {})
         pending = {str(i): message for i, message in enumerate(messages)}
-        attributes = sns_message_attributes()  # the ids in force, one hop further
+        sent_attributes = {
+            **sns_message_attributes(limit=MESSAGE_ATTRIBUTE_LIMIT - len(own)),
+            **{name: {"DataType": "String", "StringValue": value} for name, value in own.items()},
+        }
         for attempt in range(1, self._max_attempts + 1):
-            failed = self._send(pending, attributes)
+            failed = self._send(pending, sent_attributes)
             if not failed:
                 return
             refused = [
@@ -117,3 +131,18 @@ class SnsMessagePublisher:
                 f"{error.get('Code', '?')}: {error.get('Message', '')}"
             ) from err
         return list(response.get("Failed", []))
+
+
+class SnsGroupPublisher:
+    """GroupPublisher over one SnsMessagePublisher per subscriber group, built on first use."""
+
+    def __init__(self, publisher_for: Callable[[str], SnsMessagePublisher]) -> None:
+        self._publisher_for = publisher_for
+        self._publishers: dict[str, SnsMessagePublisher] = {}
+
+    def publish_batch(
+        self, group: str, messages: Sequence[str], attributes: Mapping[str, str]
+    ) -> None:
+        if group not in self._publishers:
+            self._publishers[group] = self._publisher_for(group)
+        self._publishers[group].publish_batch(messages, attributes)

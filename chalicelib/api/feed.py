@@ -5,8 +5,8 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from .. import wiring
-from ..domain.validation import check_limit
-from .responses import api_view, json_response, query_param
+from .entry_pages import entry_page
+from .responses import api_view
 
 __all__ = ["bp"]
 
@@ -16,9 +16,4 @@ bp = Blueprint(__name__)
 @bp.route("/users/{user_id}/feed", methods=["GET"])
 @api_view
 def read_feed(user_id: str) -> Response:
-    request = bp.current_request
-    page = wiring.feed_service().read(
-        user_id, check_limit(query_param(request, "limit")), query_param(request, "cursor")
-    )
-    items = [entry.yubl.to_wire() for entry in page.items]
-    return json_response({"items": items, "next_cursor": page.next_cursor})
+    return entry_page(bp.current_request, user_id, wiring.feed_service().read)

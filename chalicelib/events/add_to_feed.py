@@ -1,4 +1,5 @@
-"""add_to_feed: writes one group's yubl into each follower's feed (see ``feed_writer``)."""
+"""add_to_feed: the feed group's worker; writes one follower group's yubl into each
+follower's feed (see ``feed_writer``)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,6 @@ processor = StreamProcessor(
 )
 
 
-@bp.on_sns_message(topic=current().feed_fanout_topic)
+@bp.on_sns_message(topic=current().group_topic("feed"))
 def add_to_feed(event: SNSEvent) -> dict[str, Any]:
     return processor.process(event.to_dict(), event.context)

@@ -1,4 +1,5 @@
-"""distribute_yubl: the yubl-posted stream's only reader.
+"""distribute_yubl: the yubl-posted stream's only reader, publishing each event to the
+topic of every subscriber group its type routes to (``ROUTING``, ``GROUP_TOPICS``).
 
 The stream name is a decorator argument, read when this module is imported, so the
 stage's environment must be set first (``chalice`` and ``local_runtime`` do that).
@@ -24,13 +25,22 @@ bp = Blueprint(__name__)
 
 def _distribute(payload: Any) -> None:
     distribution = wiring.distribution_service().distribute(payload)
+    for delivery in distribution.groups:
+        logger.info(
+            f"yubl routed to group {delivery.group}",
+            yubl_id=distribution.yubl_id,
+            event_type=distribution.event_type,
+            group=delivery.group,
+            messages=delivery.messages,
+            batches=delivery.batches,
+            followers=delivery.followers,
+            resumed_after=delivery.resumed_after,
+        )
     logger.info(
         "yubl distributed",
         yubl_id=distribution.yubl_id,
+        groups=[delivery.group for delivery in distribution.groups],
         followers=distribution.followers,
-        messages=distribution.messages,
-        batches=distribution.batches,
-        resumed_after=distribution.resumed_after,
     )
     count(FOLLOWERS_FANNED_OUT, distribution.followers)
 

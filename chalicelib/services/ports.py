@@ -8,7 +8,16 @@ from typing import Any, Protocol
 from ..domain.feed import FeedEntry
 from ..domain.paging import Page
 
-__all__ = ["EventPublisher", "FanoutProgress", "FeedStore", "FollowerStore", "MessagePublisher"]
+__all__ = [
+    "ArchiveStore",
+    "EventPublisher",
+    "FanoutProgress",
+    "FeedStore",
+    "FollowerStore",
+    "GroupPublisher",
+    "MessagePublisher",
+    "UserDirectory",
+]
 
 
 class FollowerStore(Protocol):
@@ -49,21 +58,44 @@ class EventPublisher(Protocol):
 class MessagePublisher(Protocol):
     """Publishes one batch of messages (already within the topic's limits)."""
 
-    def publish_batch(self, messages: Sequence[str]) -> None: ...
+    def publish_batch(
+        self, messages: Sequence[str], attributes: Mapping[str, str] | None = None
+    ) -> None: ...
+
+
+class GroupPublisher(Protocol):
+    """Publishes to the topic of each subscriber group."""
+
+    def publish_batch(
+        self, group: str, messages: Sequence[str], attributes: Mapping[str, str]
+    ) -> None: ...
+
+
+class UserDirectory(Protocol):
+    """Who exists: the sign-in pool's users (until sign-in lands, any valid id)."""
+
+    def existing(self, user_ids: Sequence[str]) -> set[str]: ...
+
+
+class ArchiveStore(Protocol):
+    """Appends newline-delimited JSON objects to the archive."""
+
+    def put_object(self, key: str, lines: Sequence[str]) -> None: ...
 
 
 class FanoutProgress(Protocol):
-    """How far the fan-out of each yubl got, so a retried record resumes where it stopped.
+    """How far the fan-out of each yubl to each subscriber group got, so a retried record
+    resumes where it stopped, and a group that failed is never skipped for one that did not.
 
-    Followers are published in ascending id order; the progress of a yubl is the last
-    follower of its last published batch. Items expire (TTL) after the retries can end.
+    Followers are published in ascending id order; the progress of a (yubl, group) is the
+    last follower of its last published batch. Items expire (TTL) after the retries end.
     """
 
-    def last_published(self, yubl_id: str) -> str | None:
+    def last_published(self, yubl_id: str, group: str) -> str | None:
         """The last follower whose batch was published, None if none was."""
         ...
 
-    def record_published(self, yubl_id: str, last_follower: str) -> None:
+    def record_published(self, yubl_id: str, group: str, last_follower: str) -> None:
         """Remember that every follower up to ``last_follower`` was published; never moves
         the progress backwards."""
         ...

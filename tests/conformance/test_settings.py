@@ -109,8 +109,8 @@ SNS_REFUSALS = [
     (
         {"BisectBatchOnFunctionError": True},
         "notified: event_source.BisectBatchOnFunctionError is not a setting for SNS "
-        "(asynchronous invocation) (allowed: DestinationConfig, MaximumEventAgeInSeconds, "
-        "MaximumRetryAttempts)",
+        "(asynchronous invocation) (allowed: DestinationConfig, FilterPolicy, "
+        "FilterPolicyScope, MaximumEventAgeInSeconds, MaximumRetryAttempts)",
     ),
 ]
 

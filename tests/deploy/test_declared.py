@@ -20,7 +20,7 @@ def test_the_resources_template_says_which_names_are_queues_and_topics():
     names = named_resources(load_cfn_yaml(PROJECT_DIR / "infra" / "resources.yaml"), "dev")
     assert names["yubl-dead-letters-dev"] == "sqs"
     assert names["yubl-retry-dev"] == "sqs"
-    assert names["feed-fanout-dev"] == "sns"
+    assert names["feed-dev"] == "sns"
 
 
 def test_a_name_becomes_an_arn_completed_by_cloudformation_and_an_arn_is_kept():

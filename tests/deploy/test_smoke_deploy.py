@@ -145,7 +145,7 @@ def test_the_sqs_mapping_of_the_retry_worker_is_in_place(deployed):
 
 
 def test_the_sns_function_is_subscribed_with_its_event_invoke_config(deployed):
-    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:feed-fanout-local"
+    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:feed-local"
     subscriptions = deployed["sns"].list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
     assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [
         ("lambda", _function_arn("add_to_feed"))
@@ -252,7 +252,7 @@ def test_a_declared_filter_policy_is_set_on_the_subscription(deployed):
     changes = apply_declared(deployed["project"], STAGE, deployed["clients"], lambda line: None)
     # THEN the subscription filters with it, and nothing else changed
     assert changes == ["add_to_feed: subscription FilterPolicy set"]
-    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:feed-fanout-local"
+    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:feed-local"
     (subscription,) = deployed["sns"].list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
     attributes = deployed["sns"].get_subscription_attributes(
         SubscriptionArn=subscription["SubscriptionArn"]

@@ -19,7 +19,9 @@ STAGE = "local"
 @pytest.fixture(scope="session")
 def stack_outputs(emulator_endpoint: str) -> dict[str, str]:
     """Deploy infra/resources.yaml for the local stage; the outputs by key."""
-    outputs = deploy_stack(boto3.client("cloudformation"), STAGE)
+    outputs = deploy_stack(
+        boto3.client("cloudformation"), STAGE, sns=boto3.client("sns"), sqs=boto3.client("sqs")
+    )
     check_stage_settings(outputs, STAGE, PROJECT_DIR)
     return outputs
 

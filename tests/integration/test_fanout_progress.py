@@ -18,9 +18,11 @@ from chalicelib.adapters.dynamodb_models import (
 )
 from chalicelib.adapters.dynamodb_stores import DynamoFollowerStore
 from chalicelib.adapters.fanout_progress import DynamoFanoutProgress
+from chalicelib.adapters.memory import InMemoryGroupPublisher
 from chalicelib.adapters.sns_publisher import SnsMessagePublisher
 from chalicelib.domain.posts import new_yubl, yubl_posted_event
-from chalicelib.services.distribution import Distribution, DistributionService
+from chalicelib.domain.routing import RoutingTable
+from chalicelib.services.distribution import Distribution, DistributionService, GroupDelivery
 from devstack.stack import PROJECT_DIR
 
 pytestmark = pytest.mark.emulator
@@ -48,18 +50,21 @@ def test_progress_is_saved_with_its_expiry_and_never_moves_backwards(
     stack_outputs, progress, unique
 ):
     yubl_id = f"1795447800123-{unique:0>12}"[:26]
-    assert progress.last_published(yubl_id) is None
-    progress.record_published(yubl_id, "f00500")
-    progress.record_published(yubl_id, "f00100")  # a slower, concurrent fan-out
-    assert progress.last_published(yubl_id) == "f00500"
-    progress.record_published(yubl_id, "f00900")
-    assert progress.last_published(yubl_id) == "f00900"
+    assert progress.last_published(yubl_id, "feed") is None
+    progress.record_published(yubl_id, "feed", "f00500")
+    progress.record_published(yubl_id, "feed", "f00100")  # a slower, concurrent fan-out
+    assert progress.last_published(yubl_id, "feed") == "f00500"
+    progress.record_published(yubl_id, "feed", "f00900")
+    assert progress.last_published(yubl_id, "feed") == "f00900"
+    assert progress.last_published(yubl_id, "other") is None  # progress is per group
     item = boto3.client("dynamodb").get_item(
-        TableName=stack_outputs["FanoutProgressTableName"], Key={"yubl_id": {"S": yubl_id}}
+        TableName=stack_outputs["FanoutProgressTableName"],
+        Key={"yubl_id": {"S": yubl_id}, "group": {"S": "feed"}},
     )["Item"]
     expected_expiry = int((T0 + TTL).timestamp())  # 2026-12-07T12:00:00Z
     assert item == {
         "yubl_id": {"S": yubl_id},
+        "group": {"S": "feed"},
         "last_follower": {"S": "f00900"},
         "expires_at": {"N": str(expected_expiry)},
     }
@@ -74,11 +79,11 @@ class FailsOnCall:
         self._n = n
         self.calls = 0
 
-    def publish_batch(self, messages):
+    def publish_batch(self, messages, attributes=None):
         self.calls += 1
         if self.calls == self._n:
             raise RuntimeError("SNS unavailable")
-        self._publisher.publish_batch(messages)
+        self._publisher.publish_batch(messages, attributes)
 
 
 @pytest.fixture
@@ -128,7 +133,8 @@ def test_a_retried_distribution_publishes_only_what_the_failed_attempt_did_not(
     publisher = FailsOnCall(SnsMessagePublisher(boto3.client("sns"), topic), n=2)
     service = DistributionService(
         DynamoFollowerStore(relationships),
-        publisher,
+        InMemoryGroupPublisher({"feed": publisher}),  # type: ignore[dict-item]
+        RoutingTable.declare({"yubl-posted": ["feed"]}, {"feed": topic}),
         group_size=50,  # 24 messages: batches of 10, 10, 4
         page_size=100,
         progress=progress,
@@ -139,7 +145,7 @@ def test_a_retried_distribution_publishes_only_what_the_failed_attempt_did_not(
     # WHEN the second PublishBatch call fails, and the record is then retried
     with pytest.raises(RuntimeError, match="SNS unavailable"):
         service.distribute(event)
-    assert progress.last_published(yubl_id) == "fan-0499"
+    assert progress.last_published(yubl_id, "feed") == "fan-0499"
     result = service.distribute(event)
 
     # THEN the topic carried 24 messages in all: each follower exactly once
@@ -147,6 +153,8 @@ def test_a_retried_distribution_publishes_only_what_the_failed_attempt_did_not(
     assert len(bodies) == 24
     assert Counter(f for body in bodies for f in body["followers"]) == Counter(followers)
     assert result == Distribution(
-        yubl_id=yubl_id, followers=700, messages=14, batches=2, resumed_after="fan-0499"
+        yubl_id,
+        "yubl-posted",
+        (GroupDelivery("feed", 14, 2, followers=700, resumed_after="fan-0499"),),
     )
-    assert progress.last_published(yubl_id) == "fan-1199"
+    assert progress.last_published(yubl_id, "feed") == "fan-1199"

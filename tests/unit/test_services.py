@@ -12,17 +12,24 @@ from chalicelib.adapters.memory import (
     InMemoryFanoutProgress,
     InMemoryFeedStore,
     InMemoryFollowerStore,
+    InMemoryGroupPublisher,
     InMemoryMessagePublisher,
 )
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.fanout import encode_group
 from chalicelib.domain.posts import new_yubl, yubl_posted_event
-from chalicelib.services.distribution import Distribution, DistributionService
+from chalicelib.domain.routing import RoutingTable
+from chalicelib.services.distribution import Distribution, DistributionService, GroupDelivery
 from chalicelib.services.feeds import FeedService, FeedWrite
 from chalicelib.services.following import FollowingService
 from chalicelib.services.posting import PostingService
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+FEED_ONLY = RoutingTable.declare({"yubl-posted": ["feed"]}, {"feed": "feed-test"})
+
+
+def _feed_distribution(yubl_id: str, **delivery) -> Distribution:
+    return Distribution(yubl_id, "yubl-posted", (GroupDelivery("feed", **delivery),))
 
 
 def test_posting_publishes_yubl_posted_keyed_by_author():
@@ -72,9 +79,11 @@ def _dispatcher(followers: int, group_size: int = 500, page_size: int = 1000):
     store = InMemoryFollowerStore()
     for i in range(followers):
         store.add("author", f"f{i:05d}")
-    publisher = InMemoryMessagePublisher()
-    service = DistributionService(store, publisher, group_size=group_size, page_size=page_size)
-    return store, publisher, service
+    groups = InMemoryGroupPublisher()
+    service = DistributionService(
+        store, groups, FEED_ONLY, group_size=group_size, page_size=page_size
+    )
+    return store, groups.group("feed"), service
 
 
 def test_distribution_sends_every_follower_exactly_once_in_groups():
@@ -84,8 +93,8 @@ def test_distribution_sends_every_follower_exactly_once_in_groups():
     groups = [m["followers"] for m in publisher.messages]
     assert [len(g) for g in groups] == [500, 500, 500, 500, 345]
     assert [f for g in groups for f in g] == [f"f{i:05d}" for i in range(2_345)]
-    assert result == Distribution(
-        yubl_id=event["yubl"]["yubl_id"], followers=2_345, messages=5, batches=1
+    assert result == _feed_distribution(
+        event["yubl"]["yubl_id"], followers=2_345, messages=5, batches=1
     )
     assert store.pages_served == 8  # streamed page by page: ceil(2345 / 300)
 
@@ -152,7 +161,12 @@ def _resumable(followers: int, fail_on: set[int], group_size: int = 100):
     progress = InMemoryFanoutProgress()
     failing = InMemoryMessagePublisher(fail_on=fail_on, fail_with=RuntimeError("SNS down"))
     service = DistributionService(
-        store, failing, group_size=group_size, page_size=250, progress=progress
+        store,
+        InMemoryGroupPublisher({"feed": failing}),
+        FEED_ONLY,
+        group_size=group_size,
+        page_size=250,
+        progress=progress,
     )
     return failing, progress, service
 
@@ -166,15 +180,15 @@ def test_a_retried_distribution_publishes_only_the_batches_not_yet_published():
         service.distribute(event)
     # THEN two batches (2,000 followers) went out and the progress names the last of them
     assert [len(b) for b in publisher.batches] == [10, 10]
-    assert progress.last_published(event["yubl"]["yubl_id"]) == "f01999"
+    assert progress.last_published(event["yubl"]["yubl_id"], "feed") == "f01999"
     # WHEN the record is retried
     result = service.distribute(event)
     # THEN only the remaining 15 messages are published, each follower exactly once overall
     assert [len(b) for b in publisher.batches] == [10, 10, 10, 5]
     followers = [f for m in publisher.messages for f in m["followers"]]
     assert followers == [f"f{i:05d}" for i in range(3_500)]
-    assert result == Distribution(
-        yubl_id=event["yubl"]["yubl_id"],
+    assert result == _feed_distribution(
+        event["yubl"]["yubl_id"],
         followers=1_500,
         messages=15,
         batches=2,
@@ -186,10 +200,11 @@ def test_a_replay_of_a_finished_distribution_publishes_nothing():
     publisher, progress, service = _resumable(followers=250, fail_on=set())
     event = yubl_posted_event(new_yubl("author", "hi", now=NOW, suffix="0123456789ab"))
     service.distribute(event)
-    assert progress.last_published(event["yubl"]["yubl_id"]) == "f00249"
+    assert progress.last_published(event["yubl"]["yubl_id"], "feed") == "f00249"
     again = service.distribute(event)
     assert len(publisher.messages) == 3  # 100 + 100 + 50, from the first call only
-    assert (again.messages, again.batches, again.resumed_after) == (0, 0, "f00249")
+    [feed] = again.groups
+    assert (feed.messages, feed.batches, feed.resumed_after) == (0, 0, "f00249")
 
 
 def test_progress_of_a_split_group_names_the_last_follower_actually_sent():
@@ -201,7 +216,13 @@ def test_progress_of_a_split_group_names_the_last_follower_actually_sent():
         store.add("author", follower)
     publisher = InMemoryMessagePublisher(fail_on={2})
     progress = InMemoryFanoutProgress()
-    service = DistributionService(store, publisher, group_size=5_000, progress=progress)
+    service = DistributionService(
+        store,
+        InMemoryGroupPublisher({"feed": publisher}),
+        FEED_ONLY,
+        group_size=5_000,
+        progress=progress,
+    )
     event = yubl_posted_event(
         new_yubl("author", "\U0001f600" * 2000, now=NOW, suffix="0123456789ab")
     )
@@ -210,7 +231,7 @@ def test_progress_of_a_split_group_names_the_last_follower_actually_sent():
         service.distribute(event)
     # THEN the progress names the last follower of the first half, not of the group
     assert [len(m["followers"]) for m in publisher.messages] == [2_500]
-    assert progress.last_published(event["yubl"]["yubl_id"]) == ids[2_499]
+    assert progress.last_published(event["yubl"]["yubl_id"], "feed") == ids[2_499]
     # AND the retry sends exactly the second half
     service.distribute(event)
     assert [f for m in publisher.messages for f in m["followers"]] == ids
@@ -218,9 +239,9 @@ def test_progress_of_a_split_group_names_the_last_follower_actually_sent():
 
 def test_progress_never_moves_backwards():
     progress = InMemoryFanoutProgress()
-    progress.record_published("y", "f00500")
-    progress.record_published("y", "f00100")
-    assert progress.last_published("y") == "f00500"
+    progress.record_published("y", "feed", "f00500")
+    progress.record_published("y", "feed", "f00100")
+    assert progress.last_published("y", "feed") == "f00500"
 
 
 def test_a_record_with_an_invalid_posted_at_is_refused_before_any_publish():

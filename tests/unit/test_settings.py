@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from chalicelib.domain.routing import RoutingTable, Shape, SubscriberGroup
 from chalicelib.settings import Settings, SettingsError
 
+TOPICS = '{"feed": "t", "notifications": "n", "archive": "a"}'
 REQUIRED = {
     "YUBL_POSTED_STREAM": "s",
-    "FEED_FANOUT_TOPIC": "t",
+    "GROUP_TOPICS": TOPICS,
+    "NOTIFICATIONS_TABLE": "nt",
+    "ARCHIVE_QUEUE": "aq",
+    "ARCHIVE_BUCKET": "ab",
     "RELATIONSHIPS_TABLE": "r",
     "FEEDS_TABLE": "f",
     "RETRY_QUEUE": "q",
@@ -22,12 +27,18 @@ def test_defaults_apply_when_only_names_are_set():
     assert settings == Settings(
         stage="local",
         yubl_posted_stream="s",
-        feed_fanout_topic="t",
         relationships_table="r",
         feeds_table="f",
         retry_queue="q",
         dead_letter_queue="d",
         fanout_progress_table="p",
+        notifications_table="nt",
+        archive_queue="aq",
+        archive_bucket="ab",
+        routing=RoutingTable.declare(
+            {"yubl-posted": ["feed", "notifications", "archive"]},
+            {"feed": "t", "notifications": "n", "archive": "a"},
+        ),
         follower_group_size=500,
         follower_page_size=1000,
         feed_write_max_attempts=8,
@@ -59,3 +70,47 @@ def test_a_bad_number_is_refused_naming_the_variable(value, message):
     with pytest.raises(SettingsError) as caught:
         Settings.from_environ({**REQUIRED, "FOLLOWER_GROUP_SIZE": value})
     assert str(caught.value) == message
+
+
+def test_the_default_routing_sends_yubl_posted_to_feed_notifications_and_archive():
+    settings = Settings.from_environ(REQUIRED)
+    assert settings.routing.groups_for("yubl-posted") == (
+        SubscriberGroup("feed", "t", Shape.FOLLOWERS),
+        SubscriberGroup("notifications", "n", Shape.EVENT),
+        SubscriberGroup("archive", "a", Shape.EVENT),
+    )
+    assert settings.group_topic("notifications") == "n"
+
+
+def test_a_stage_overrides_the_routing_and_declares_a_new_group_as_data():
+    env = {
+        **REQUIRED,
+        "GROUP_TOPICS": '{"feed": "t", "search": "search-dev"}',
+        "ROUTING": '{"yubl-posted": ["search", "feed"], "yubl-deleted": ["search"]}',
+    }
+    routing = Settings.from_environ(env).routing
+    assert routing.groups_for("yubl-posted") == (
+        SubscriberGroup("search", "search-dev", Shape.EVENT),
+        SubscriberGroup("feed", "t", Shape.FOLLOWERS),
+    )
+    assert [g.name for g in routing.groups_for("yubl-deleted")] == ["search"]
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"ROUTING": '{"yubl-posted": ["feed", "search"]}'},
+            "routing: yubl-posted routes to search with no topic",
+        ),
+        ({"ROUTING": "[1]"}, "ROUTING must be a JSON object, got '[1]'"),
+        ({"GROUP_TOPICS": "{nope"}, "GROUP_TOPICS must be a JSON object: Expecting property"),
+        ({"GROUP_TOPICS": '{"Feed!": "t"}'}, "group topics: 'Feed!' is not a group name"),
+        ({"GROUP_TOPICS": ""}, "environment variable GROUP_TOPICS is not set"),
+        ({"ROUTING": '{"yubl-posted": []}'}, "routing: yubl-posted must route to a list"),
+    ],
+)
+def test_a_bad_routing_declaration_is_refused_naming_the_setting(env, message):
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_environ({**REQUIRED, **env})
+    assert str(caught.value).startswith(message)

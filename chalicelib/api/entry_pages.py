@@ -1,0 +1,24 @@
+"""One page of a user's yubl entries (a feed, notifications) as the API answers it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from chalice import Response
+from chalice.app import Request
+
+from ..domain.feed import FeedEntry
+from ..domain.paging import Page
+from ..domain.validation import check_limit
+from .responses import json_response, query_param
+
+__all__ = ["entry_page"]
+
+
+def entry_page(
+    request: Request, user_id: str, read: Callable[[str, int, str | None], Page[FeedEntry]]
+) -> Response:
+    """``?limit=&cursor=`` -> ``{"items": [yubl, ...], "next_cursor"}``, newest first."""
+    page = read(user_id, check_limit(query_param(request, "limit")), query_param(request, "cursor"))
+    items = [entry.yubl.to_wire() for entry in page.items]
+    return json_response({"items": items, "next_cursor": page.next_cursor})

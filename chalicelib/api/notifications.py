@@ -1,0 +1,19 @@
+"""Reading a user's notifications, newest first (the feed's paging contract)."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from .. import wiring
+from .entry_pages import entry_page
+from .responses import api_view
+
+__all__ = ["bp"]
+
+bp = Blueprint(__name__)
+
+
+@bp.route("/users/{user_id}/notifications", methods=["GET"])
+@api_view
+def read_notifications(user_id: str) -> Response:
+    return entry_page(bp.current_request, user_id, wiring.notification_service().read)
