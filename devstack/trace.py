@@ -145,11 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with open(args.log, encoding="utf-8") as log:
             lines = trace(log, args.correlation_id)
     except FileNotFoundError:
-        print(
-            f"no log file at {args.log}: has the stack run (make run)? "
-            "Set LOCAL_LOG_DIR as for make run, or pass --log",
-            file=sys.stderr,
-        )
+        print(f"no log file at {args.log}", file=sys.stderr)
         return 2
     if not lines:
         print(f"no lines for {args.correlation_id} in {args.log}", file=sys.stderr)
