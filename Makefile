@@ -47,6 +47,6 @@ trace: $(STAMP)
 LOCAL_AWS_PORT ?= 4566
 ARGS ?= list
 dlq: $(STAMP)
-	AWS_ENDPOINT_URL=http://127.0.0.1:$(LOCAL_AWS_PORT) AWS_DEFAULT_REGION=us-east-1 \
+	@AWS_ENDPOINT_URL=http://127.0.0.1:$(LOCAL_AWS_PORT) AWS_DEFAULT_REGION=us-east-1 \
 	AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
 	$(BIN)/python -m ops.dlq --stage local $(ARGS)

@@ -1,0 +1,104 @@
+"""Turn Lambda's on-failure records into the parked messages the retry worker re-runs.
+
+The parked shape is ``FailedRecord`` of ``chalicelib.streams.parking``, its one
+definition; the retry worker (``chalicelib/streams/retry.py``) runs ``payload``
+through the processor named ``handler``. Correlation ids go along as SQS message
+attributes, as the failure sink sends them: read from the record's ``__context__``,
+with ``call-chain-length`` one hop further.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from chalicelib.streams.parking import FailedRecord
+
+from .kinesis_batches import BatchRange, Refused, StreamRecord
+
+__all__ = ["ON_FAILURE_POLICY", "Outgoing", "handler_of", "parked_from_kinesis"]
+
+ON_FAILURE_POLICY = "on_failure_destination"
+"""``policy`` of a record that Lambda's event-source mapping gave up (not a processor)."""
+
+_CONTEXT_KEY = "__context__"
+_CORRELATION_PREFIX = "x-correlation-"
+_CALL_CHAIN_LENGTH = "call-chain-length"
+_DEBUG_LOG = "debug-log-enabled"
+_FIRST = (f"{_CORRELATION_PREFIX}id", _CALL_CHAIN_LENGTH, _DEBUG_LOG)  # kept under the limit
+_ATTRIBUTE_LIMIT = 10  # SQS message attributes per message
+
+Outgoing = tuple[dict[str, Any], dict[str, Any]]
+"""A message to send: its JSON body and its SQS message attributes."""
+
+
+def handler_of(function_arn: str, function_prefix: str, handlers: set[str]) -> str:
+    """The processor a function ARN names: the deployed name without the stage prefix."""
+    name = function_arn.split(":function:", 1)[-1].split(":", 1)[0]
+    handler = name.removeprefix(f"{function_prefix}-") if function_prefix else name
+    if handler not in handlers:
+        known = ", ".join(sorted(handlers))
+        raise Refused(f"function {name} is none of this stage's handlers ({known})")
+    return handler
+
+
+def parked_from_kinesis(
+    body: Mapping[str, Any], handler: str, records: list[StreamRecord]
+) -> list[Outgoing]:
+    """One parked message a record, in stream order, explaining the batch's failure."""
+    batch = BatchRange.from_info(body["KinesisBatchInfo"])
+    context = body.get("requestContext") or {}
+    response = body.get("responseContext") or {}
+    error = {
+        "type": str(context.get("condition") or "Unknown"),
+        "message": (
+            f"Lambda gave up the batch {batch.start}..{batch.end} of {batch.shard_id} "
+            f"({response.get('functionError') or 'no function error'})"
+        ),
+    }
+    outgoing: list[Outgoing] = []
+    for record in records:
+        payload, text = _decode(record.data)
+        failed = FailedRecord(
+            handler=handler,
+            policy=ON_FAILURE_POLICY,
+            payload=payload,
+            text=text,
+            error={"type": error["type"], "message": error["message"]},
+            attempts=int(context.get("approximateInvokeCount") or 1),
+            first_failure_at=str(body.get("timestamp") or ""),
+            origin=record.lambda_origin(batch),
+        )
+        outgoing.append((dict(failed), _attributes(payload)))
+    return outgoing
+
+
+def _decode(data: bytes) -> tuple[Any, str | None]:
+    """``(payload, None)`` for JSON data, ``(None, text)`` otherwise, as the processor parks."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None, None
+    try:
+        return json.loads(text), None
+    except ValueError:
+        return None, text
+
+
+def _attributes(payload: Any) -> dict[str, Any]:
+    context = payload.get(_CONTEXT_KEY) if isinstance(payload, dict) else None
+    if not isinstance(context, dict):
+        return {}
+    given = {str(k).lower(): v for k, v in context.items() if isinstance(v, str) and v}
+    ids = {k: v for k, v in given.items() if k.startswith(_CORRELATION_PREFIX) or k == _DEBUG_LOG}
+    try:
+        length = max(int(given.get(_CALL_CHAIN_LENGTH, "0")), 0)
+    except ValueError:
+        length = 0
+    ids[_CALL_CHAIN_LENGTH] = str(length + 1)  # parking is a hop, as for the failure sink
+    ordered = sorted(ids.items(), key=lambda item: item[0] not in _FIRST)  # stable sort
+    return {
+        name: {"DataType": "String", "StringValue": value}
+        for name, value in ordered[:_ATTRIBUTE_LIMIT]
+    }
