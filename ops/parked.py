@@ -17,7 +17,13 @@ from chalicelib.streams.parking import FailedRecord
 
 from .kinesis_batches import BatchRange, Refused, StreamRecord
 
-__all__ = ["ON_FAILURE_POLICY", "Outgoing", "handler_of", "parked_from_kinesis"]
+__all__ = [
+    "ON_FAILURE_POLICY",
+    "Outgoing",
+    "correlation_attributes",
+    "handler_of",
+    "parked_from_kinesis",
+]
 
 ON_FAILURE_POLICY = "on_failure_destination"
 """``policy`` of a record that Lambda's event-source mapping gave up (not a processor)."""
@@ -70,7 +76,7 @@ def parked_from_kinesis(
             first_failure_at=str(body.get("timestamp") or ""),
             origin=record.lambda_origin(batch),
         )
-        outgoing.append((dict(failed), _attributes(payload)))
+        outgoing.append((dict(failed), correlation_attributes(payload)))
     return outgoing
 
 
@@ -86,7 +92,8 @@ def _decode(data: bytes) -> tuple[Any, str | None]:
         return None, text
 
 
-def _attributes(payload: Any) -> dict[str, Any]:
+def correlation_attributes(payload: Any) -> dict[str, Any]:
+    """SQS message attributes of the ids in a record's ``__context__`` (first three kept)."""
     context = payload.get(_CONTEXT_KEY) if isinstance(payload, dict) else None
     if not isinstance(context, dict):
         return {}
