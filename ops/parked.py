@@ -22,6 +22,7 @@ __all__ = [
     "Outgoing",
     "correlation_attributes",
     "handler_of",
+    "parked_from_async",
     "parked_from_kinesis",
 ]
 
@@ -76,7 +77,40 @@ def parked_from_kinesis(
             first_failure_at=str(body.get("timestamp") or ""),
             origin=record.lambda_origin(batch),
         )
-        outgoing.append((dict(failed), correlation_attributes(payload)))
+        context_ids = payload.get(_CONTEXT_KEY) if isinstance(payload, dict) else None
+        outgoing.append((dict(failed), correlation_attributes(context_ids)))
+    return outgoing
+
+
+def parked_from_async(body: Mapping[str, Any], handler: str) -> list[Outgoing]:
+    """One parked message a record of the SNS event of a failed asynchronous invocation."""
+    context = body.get("requestContext") or {}
+    event = body.get("requestPayload")
+    records = event.get("Records") if isinstance(event, dict) else None
+    if not records or not all(isinstance(r, dict) and "Sns" in r for r in records):
+        raise Refused("Lambda's record of a failed invocation whose event is not from SNS")
+    response = body.get("responsePayload")
+    reason = response.get("errorMessage") if isinstance(response, dict) else None
+    outgoing: list[Outgoing] = []
+    for record in records:
+        sns = record["Sns"]
+        payload, text = _decode(str(sns.get("Message", "")).encode())
+        failed = FailedRecord(
+            handler=handler,
+            policy=ON_FAILURE_POLICY,
+            payload=payload,
+            text=text,
+            error={
+                "type": str(context.get("condition") or "Unknown"),
+                "message": f"Lambda gave up the invocation ({reason or 'no error message'})",
+            },
+            attempts=int(context.get("approximateInvokeCount") or 1),
+            first_failure_at=str(body.get("timestamp") or ""),
+            origin={"TopicArn": sns.get("TopicArn"), "MessageId": sns.get("MessageId")},
+        )
+        attributes = sns.get("MessageAttributes") or {}
+        ids = {k: v.get("Value") for k, v in attributes.items() if isinstance(v, dict)}
+        outgoing.append((dict(failed), correlation_attributes(ids)))
     return outgoing
 
 
@@ -92,9 +126,9 @@ def _decode(data: bytes) -> tuple[Any, str | None]:
         return None, text
 
 
-def correlation_attributes(payload: Any) -> dict[str, Any]:
-    """SQS message attributes of the ids in a record's ``__context__`` (first three kept)."""
-    context = payload.get(_CONTEXT_KEY) if isinstance(payload, dict) else None
+def correlation_attributes(context: Any) -> dict[str, Any]:
+    """SQS message attributes of the correlation ids among ``context`` (a record's
+    ``__context__`` or its message attributes); the first three are kept under the limit."""
     if not isinstance(context, dict):
         return {}
     given = {str(k).lower(): v for k, v in context.items() if isinstance(v, str) and v}

@@ -3,6 +3,8 @@
 - a record our processor dead-lettered (``FailedRecord``): sent back as it is;
 - Lambda's on-failure record of a Kinesis batch (``KinesisBatchInfo``, no data): the
   batch's records, re-read from the stream, each parked for the retry worker;
+- Lambda's record of a failed asynchronous invocation (SNS): the event's records,
+  taken from ``requestPayload``, each parked for the retry worker;
 - anything else is refused, and stays: sent to the retry queue as it is, the retry
   worker could not run it and the queue would bounce it back here.
 """
@@ -10,7 +12,7 @@
 from __future__ import annotations
 
 from .kinesis_batches import BatchRange, KinesisBatchReader, Refused
-from .parked import Outgoing, handler_of, parked_from_kinesis
+from .parked import Outgoing, handler_of, parked_from_async, parked_from_kinesis
 from .queues import ParkedMessage
 
 __all__ = ["DeadLetterPlan"]
@@ -29,11 +31,9 @@ class DeadLetterPlan:
             handler = handler_of(str(context.get("functionArn", "")), self._prefix, self._handlers)
             records = self._reader.read(BatchRange.from_info(body["KinesisBatchInfo"]), handler)
             return parked_from_kinesis(body, handler, records)
-        if context is not None:
-            raise Refused(
-                "Lambda's record of a failed asynchronous invocation: re-drive is not "
-                "supported; its event is in requestPayload (make dlq ARGS='list --json')"
-            )
+        if isinstance(context, dict) and "requestPayload" in body:
+            handler = handler_of(str(context.get("functionArn", "")), self._prefix, self._handlers)
+            return parked_from_async(body, handler)
         if "handler" not in body:
             raise Refused("not a parked record (no handler): the retry worker could not run it")
         return [(body, message.attributes)]

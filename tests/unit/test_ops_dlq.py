@@ -10,8 +10,10 @@ import pytest
 
 from devstack.emulator import free_port
 from devstack.stack import PROJECT_DIR
+from local_runtime.events import async_result_record
 from ops.kinesis_batches import Refused
-from ops.parked import correlation_attributes, handler_of
+from ops.parked import correlation_attributes, handler_of, parked_from_async
+from tests.aws_samples import sns_event
 
 
 def _expected(port: int) -> str:
@@ -84,7 +86,7 @@ def test_a_function_of_another_stage_is_refused():
 def test_parked_attributes_keep_the_first_three_under_the_sqs_limit():
     context = {f"x-correlation-k{n:02d}": f"v{n}" for n in range(12)}
     context.update({"X-Correlation-Id": "c-1", "call-chain-length": "4", "x-correlation-e": ""})
-    attributes = correlation_attributes({"__context__": context, "debug-log-enabled": "true"})
+    attributes = correlation_attributes(context)
     assert list(attributes) == [
         "x-correlation-id",
         "call-chain-length",
@@ -94,6 +96,56 @@ def test_parked_attributes_keep_the_first_three_under_the_sqs_limit():
     assert attributes["x-correlation-id"] == {"DataType": "String", "StringValue": "c-1"}
 
 
-def test_a_record_without_context_is_parked_without_attributes():
-    assert correlation_attributes({"yubl": {}}) == {}
+def test_no_context_gives_no_attributes():
+    assert correlation_attributes(None) == {}
     assert correlation_attributes(["not", "an", "object"]) == {}
+
+
+def test_a_failed_asynchronous_invocation_is_parked_record_by_record():
+    # GIVEN the local runtime's record of an add_to_feed invocation Lambda gave up
+    attributes = {
+        "x-correlation-id": {"Type": "String", "Value": "c-7"},
+        "call-chain-length": {"Type": "String", "Value": "2"},
+        "routing": {"Type": "String", "Value": "feed"},
+    }
+    event = sns_event(attributes, message='{"type": "feed-fanout", "followers": ["f1"]}')
+    body = async_result_record(
+        request_id="r-1",
+        function_arn="arn:aws:lambda:us-east-1:123456789012:function:yubl-fanout-local-add_to_feed",
+        condition="RetriesExhausted",
+        invoke_count=3,
+        payload=event,
+        function_error="Unhandled",
+        response_payload={"errorMessage": "feeds table throttled", "errorType": "Throttled"},
+        now=1795447800.5,
+    )
+    # WHEN it is turned into parked records
+    [(parked, sqs_attributes)] = parked_from_async(body, "add_to_feed")
+    # THEN the retry worker gets the SNS message's payload and its correlation ids
+    sns = event["Records"][0]["Sns"]
+    assert parked == {
+        "handler": "add_to_feed",
+        "policy": "on_failure_destination",
+        "payload": {"type": "feed-fanout", "followers": ["f1"]},
+        "text": None,
+        "error": {
+            "type": "RetriesExhausted",
+            "message": "Lambda gave up the invocation (feeds table throttled)",
+        },
+        "attempts": 3,
+        "first_failure_at": "2026-11-23T15:30:00.500Z",
+        "origin": {"TopicArn": sns["TopicArn"], "MessageId": sns["MessageId"]},
+    }
+    assert sqs_attributes == {
+        "x-correlation-id": {"DataType": "String", "StringValue": "c-7"},
+        "call-chain-length": {"DataType": "String", "StringValue": "3"},
+    }
+
+
+def test_an_invocation_record_of_another_event_source_is_refused():
+    body = {"requestContext": {"condition": "RetriesExhausted"}, "requestPayload": {"a": 1}}
+    with pytest.raises(Refused) as refused:
+        parked_from_async(body, "add_to_feed")
+    assert (
+        str(refused.value) == "Lambda's record of a failed invocation whose event is not from SNS"
+    )
