@@ -18,10 +18,11 @@ import pytest
 from chalicelib.streams.policies import halt
 from chalicelib.streams.processor import StreamProcessor, processors
 from chalicelib.streams.retry import rerun_parked
+from local_runtime.events import async_result_record
 from ops.kinesis_batches import KinesisBatchReader
 from ops.queues import QueueInspector
 from ops.redrive import DeadLetterPlan
-from tests.aws_samples import KINESIS_FAILURE_SAMPLE, sqs_record
+from tests.aws_samples import KINESIS_FAILURE_SAMPLE, sns_event, sqs_record
 from tests.conformance.projects import put_many, unique
 
 pytestmark = pytest.mark.emulator
@@ -243,3 +244,33 @@ def test_refused_and_re_driven_batches_are_told_apart(setup):
     assert [m.message_id for m in setup.inspector.peek("dead")] == [gone]
     payloads = [json.loads(m["Body"])["payload"] for m in setup.retry_messages()]
     assert payloads == [_payload(2), _payload(3)]
+
+
+def test_a_message_the_retry_worker_could_not_run_stays(setup):
+    assert _refusal(setup, {"hello": "world"}) == (
+        "not a parked record (no handler): the retry worker could not run it"
+    )
+
+
+def test_a_failed_asynchronous_invocation_is_parked_not_bounced(setup):
+    # GIVEN the local runtime's record of a failed add_to_feed invocation
+    event = sns_event({}, message=json.dumps({"type": "feed-fanout", "followers": ["f9"]}))
+    body = async_result_record(
+        request_id="r-2",
+        function_arn=f"arn:aws:lambda:us-east-1:123456789012:function:{PREFIX}-add_to_feed",
+        condition="RetriesExhausted",
+        invoke_count=3,
+        payload=event,
+        function_error="Unhandled",
+        response_payload={"errorMessage": "boom"},
+        now=datetime.now(UTC).timestamp(),
+    )
+    message_id = setup.dead_letter(body)
+    # WHEN it is re-driven THEN its SNS message waits in the retry queue as a parked record
+    result = setup.redrive()
+    assert (result.moved, result.refused, result.sent) == ([message_id], {}, 1)
+    [parked] = [json.loads(m["Body"]) for m in setup.retry_messages()]
+    assert (parked["handler"], parked["payload"]) == (
+        "add_to_feed",
+        {"type": "feed-fanout", "followers": ["f9"]},
+    )
