@@ -37,7 +37,8 @@ check: lint test
 clean:
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache
 
-## make trace ID=<correlation id>: every log line of one request, in time order.
+## make trace ID=<correlation id>: every log line of one request, in time order, from
+## stack.log in LOCAL_LOG_DIR (default .local), the current run of make run.
 trace: $(STAMP)
 	@test -n "$(ID)" || { echo "usage: make trace ID=<correlation id>"; exit 2; }
 	$(BIN)/python -m devstack.trace $(ID)
