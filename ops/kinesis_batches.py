@@ -24,7 +24,7 @@ from botocore.exceptions import ClientError
 __all__ = ["BatchRange", "KinesisBatchReader", "Refused", "StreamRecord"]
 
 _READ_LIMIT = 1000  # records a GetRecords call (a batch is at most 10,000)
-_EMPTY_READS = 5  # GetRecords answers with no records before we stop looking
+_EMPTY_READS = 20  # empty GetRecords answers in a row (sparse shards) before we stop
 
 
 class Refused(Exception):

@@ -11,6 +11,8 @@ from .kinesis_batches import Refused
 
 __all__ = ["ParkedMessage", "Plan", "QueueInspector", "RedriveResult"]
 
+_BATCH_BYTES = 200_000  # bodies a SendMessageBatch call (SQS takes 256 KiB with attributes)
+
 
 @dataclass(frozen=True)
 class ParkedMessage:
@@ -134,18 +136,25 @@ class QueueInspector:
         return result
 
     def _send_all(self, outgoing: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
-        for start in range(0, len(outgoing), 10):
-            entries = [
-                {
-                    "Id": str(n),
-                    "MessageBody": json.dumps(body, ensure_ascii=False),
-                    "MessageAttributes": attributes,
-                }
-                for n, (body, attributes) in enumerate(outgoing[start : start + 10])
-            ]
-            response = self._sqs.send_message_batch(QueueUrl=self._urls["retry"], Entries=entries)
-            if response.get("Failed"):
-                raise RuntimeError(f"the retry queue refused messages: {response['Failed']}")
+        """Send in batches of at most 10 messages and ``_BATCH_BYTES`` of bodies, in order."""
+        batch: list[dict[str, Any]] = []
+        size = 0
+        for body, attributes in outgoing:
+            text = json.dumps(body, ensure_ascii=False)
+            if batch and (len(batch) == 10 or size + len(text.encode()) > _BATCH_BYTES):
+                self._send_batch(batch)
+                batch, size = [], 0
+            batch.append(
+                {"Id": str(len(batch)), "MessageBody": text, "MessageAttributes": attributes}
+            )
+            size += len(text.encode())
+        if batch:
+            self._send_batch(batch)
+
+    def _send_batch(self, entries: list[dict[str, Any]]) -> None:
+        response = self._sqs.send_message_batch(QueueUrl=self._urls["retry"], Entries=entries)
+        if response.get("Failed"):
+            raise RuntimeError(f"the retry queue refused messages: {response['Failed']}")
 
     def _receive_all(self, queue: str, hide_seconds: int) -> Iterator[ParkedMessage]:
         """Every message of ``queue`` once, each hidden for ``hide_seconds`` when received."""
