@@ -86,3 +86,14 @@ def test_chalicelib_holds_no_endpoint_plumbing():
         if "endpoint_url" in p.read_text() or "127.0.0.1" in p.read_text()
     ]
     assert offenders == []
+
+
+@pytest.mark.parametrize("path", _files("ops"), ids=str)
+def test_ops_takes_from_chalicelib_only_the_parked_record_shape(path):
+    allowed = {"chalicelib.streams.parking", "chalicelib.streams.parking.FailedRecord"}
+    assert {n for n in _imports(path) if _top(n) == "chalicelib"} <= allowed
+
+
+@pytest.mark.parametrize("path", _files("devstack"), ids=str)
+def test_devstack_never_imports_chalicelib(path):
+    assert {n for n in _imports(path) if _top(n) == "chalicelib"} == set()
