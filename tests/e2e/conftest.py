@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,26 +23,32 @@ class RunningStack:
 
 
 @pytest.fixture(scope="session")
-def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    log_dir = tmp_path_factory.mktemp("stack-logs")
-    stack = StackProcess(free_port(), free_port(), log_dir)
+def stack_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
+    """One stack for every e2e test; it leaves the environment alone."""
+    stack = StackProcess(free_port(), free_port(), tmp_path_factory.mktemp("stack-logs"))
     try:
         stack.wait_ready()
     except AssertionError as failure:
         pytest.fail(str(failure))
-    saved = dict(os.environ)
-    os.environ.update(aws_environment(stack.aws_endpoint))
     try:
-        yield RunningStack(
-            api_url=stack.api_url,
-            aws_endpoint=stack.aws_endpoint,
-            log_file=log_dir / "stack.log",
-            output=stack.output,
-        )
+        yield stack
     finally:
-        os.environ.clear()
-        os.environ.update(saved)
         stack.stop()
+
+
+@pytest.fixture(scope="module")
+def local_stack(stack_process: StackProcess) -> Iterator[RunningStack]:
+    """The stack, with the SDK variables pointing at its emulator for this module only:
+    the tests that run after it must reach their own emulator, not this stack's."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in aws_environment(stack_process.aws_endpoint).items():
+            patch.setenv(name, value)
+        yield RunningStack(
+            api_url=stack_process.api_url,
+            aws_endpoint=stack_process.aws_endpoint,
+            log_file=stack_process.log_dir / "stack.log",
+            output=stack_process.output,
+        )
 
 
 def wait_for(condition, timeout: float, what: str, interval: float = 0.25):
