@@ -4,7 +4,7 @@ The parked shape is ``FailedRecord`` of ``chalicelib.streams.parking``, its one
 definition; the retry worker (``chalicelib/streams/retry.py``) runs ``payload``
 through the processor named ``handler``. Correlation ids go along as SQS message
 attributes, as the failure sink sends them: read from the record's ``__context__``,
-with ``call-chain-length`` one hop further.
+``call-chain-length`` as it was (a retry is the same hop, not a new one).
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ def correlation_attributes(context: Any) -> dict[str, Any]:
         length = max(int(given.get(_CALL_CHAIN_LENGTH, "0")), 0)
     except ValueError:
         length = 0
-    ids[_CALL_CHAIN_LENGTH] = str(length + 1)  # parking is a hop, as for the failure sink
+    ids[_CALL_CHAIN_LENGTH] = str(length)  # a retry is the same hop: the chain does not grow
     ordered = sorted(ids.items(), key=lambda item: item[0] not in _FIRST)  # stable sort
     return {
         name: {"DataType": "String", "StringValue": value}

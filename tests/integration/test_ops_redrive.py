@@ -149,12 +149,12 @@ def test_a_batch_is_re_read_from_the_stream_and_parked_record_by_record(setup, m
             "data": base64.b64encode(json.dumps(_payload(1)).encode()).decode(),
         },
     }
-    # AND each carries its record's correlation ids, one hop further
+    # AND each carries its record's correlation ids; a retry is the same hop
     assert {
         name: value["StringValue"] for name, value in parked[0]["MessageAttributes"].items()
     } == {
         "x-correlation-id": "c-1",
-        "call-chain-length": "2",
+        "call-chain-length": "1",
         "debug-log-enabled": "false",
         "x-correlation-user": "u-1",
     }

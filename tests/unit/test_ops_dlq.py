@@ -93,7 +93,7 @@ def test_parked_attributes_keep_the_first_three_under_the_sqs_limit():
         "call-chain-length",
         *[f"x-correlation-k{n:02d}" for n in range(8)],
     ]
-    assert attributes["call-chain-length"] == {"DataType": "String", "StringValue": "5"}
+    assert attributes["call-chain-length"] == {"DataType": "String", "StringValue": "4"}
     assert attributes["x-correlation-id"] == {"DataType": "String", "StringValue": "c-1"}
 
 
@@ -139,7 +139,7 @@ def test_a_failed_asynchronous_invocation_is_parked_record_by_record():
     }
     assert sqs_attributes == {
         "x-correlation-id": {"DataType": "String", "StringValue": "c-7"},
-        "call-chain-length": {"DataType": "String", "StringValue": "3"},
+        "call-chain-length": {"DataType": "String", "StringValue": "2"},
     }
 
 
