@@ -41,7 +41,8 @@ check: lint test
 clean:
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache
 
-## make trace ID=<correlation id>: every log line of one request, in time order.
+## make trace ID=<correlation id>: every log line of one request, in time order, from
+## stack.log in LOCAL_LOG_DIR (default .local), the current run of make run.
 trace: $(STAMP)
 	@test -n "$(ID)" || { echo "usage: make trace ID=<correlation id>"; exit 2; }
 	$(BIN)/python -m devstack.trace $(ID)
@@ -51,7 +52,7 @@ trace: $(STAMP)
 LOCAL_AWS_PORT ?= 4566
 ARGS ?= list
 dlq: $(STAMP)
-	AWS_ENDPOINT_URL=http://127.0.0.1:$(LOCAL_AWS_PORT) AWS_DEFAULT_REGION=us-east-1 \
+	@AWS_ENDPOINT_URL=http://127.0.0.1:$(LOCAL_AWS_PORT) AWS_DEFAULT_REGION=us-east-1 \
 	AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
 	$(BIN)/python -m ops.dlq --stage local $(ARGS)
 

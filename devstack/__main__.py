@@ -1,7 +1,9 @@
 """``python -m devstack`` (``make run``): bring the local stack up, stop it on Ctrl-C or SIGTERM.
 
 ``LOCAL_AWS_PORT`` (default 4566) and ``API_PORT`` (default 8000) choose the ports,
-``LOCAL_LOG_DIR`` (default ``.local``) where the logs go.
+``LOCAL_LOG_DIR`` (default ``.local``) where the logs go; each run starts fresh logs
+there and keeps the previous run's as ``*.log.1``. The children end with this process,
+even when it is killed with SIGKILL (``devstack.lifeline``).
 """
 
 from __future__ import annotations
@@ -10,17 +12,17 @@ import os
 import signal
 import sys
 import threading
-from pathlib import Path
 from types import FrameType
 
-from .stack import PROJECT_DIR, LocalStack
+from .logs import log_dir
+from .stack import LocalStack
 
 
 def main() -> int:
     stack = LocalStack(
         aws_port=int(os.environ.get("LOCAL_AWS_PORT", "4566")),
         api_port=int(os.environ.get("API_PORT", "8000")),
-        log_dir=Path(os.environ.get("LOCAL_LOG_DIR") or PROJECT_DIR / ".local").resolve(),
+        log_dir=log_dir(),
     )
     stopping = threading.Event()
 

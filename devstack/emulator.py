@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from .lifeline import command
+
 __all__ = [
     "Emulator",
     "aws_environment",
@@ -33,8 +35,13 @@ def free_port() -> int:
 
 
 def check_port_free(port: int, setting: str) -> None:
-    """Fail with a message that names the setting to change when ``port`` is taken."""
+    """Fail with a message that names the setting to change when ``port`` is taken.
+
+    ``SO_REUSEADDR``, as the servers themselves bind: connections of a stack that just
+    stopped linger in TIME_WAIT for a minute, and they must not count as "in use".
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
@@ -97,7 +104,7 @@ class Emulator:
 
 
 def start_emulator(port: int | None = None, log: IO[bytes] | Path | None = None) -> Emulator:
-    """Start ``moto.server`` on 127.0.0.1 and wait until it answers."""
+    """Start ``moto.server`` on 127.0.0.1 and wait until it answers; it ends with this process."""
     port = port or free_port()
     if isinstance(log, Path):
         log.parent.mkdir(parents=True, exist_ok=True)
@@ -108,7 +115,7 @@ def start_emulator(port: int | None = None, log: IO[bytes] | Path | None = None)
         out = log
     env = {**os.environ, "MOTO_CALL_RESET_API": "false"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        command([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]),
         stdout=out,
         stderr=subprocess.STDOUT,
         env=env,

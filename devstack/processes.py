@@ -1,4 +1,7 @@
-"""Child processes of the stack: started with their output echoed, stopped in order."""
+"""Child processes of the stack: started with their output echoed, stopped in order.
+
+Each child ends with this process, even a SIGKILLed one (see ``devstack.lifeline``).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
+
+from .lifeline import command
 
 __all__ = ["Child", "start_child"]
 
@@ -72,7 +77,7 @@ def start_child(
     log_dir.mkdir(parents=True, exist_ok=True)
     log = (log_dir / f"{name}.log").open("a", encoding="utf-8")
     process = subprocess.Popen(
-        list(argv),
+        command(argv),
         cwd=cwd,
         env={**os.environ, **env, "PYTHONUNBUFFERED": "1"},
         stdout=subprocess.PIPE,

@@ -12,6 +12,7 @@ import boto3
 
 from .emulator import Emulator, aws_environment, check_port_free, start_emulator, wait_for_http
 from .infra import deploy_stack
+from .logs import DEFAULT_LOG_DIR, STACK_LOG, keep_previous
 from .processes import Child, start_child
 
 __all__ = ["PROJECT_DIR", "LocalStack", "check_stage_settings"]
@@ -55,6 +56,9 @@ def check_stage_settings(outputs: dict[str, str], stage: str, project_dir: Path)
         )
 
 
+_CHILD_LOGS = ("emulator.log", "runtime.log", "api.log")
+
+
 @dataclass
 class LocalStack:
     """Starts every part in order and stops them in reverse; one object, one lifetime."""
@@ -65,7 +69,7 @@ class LocalStack:
     project_dir: Path = PROJECT_DIR
     echo: bool = True
     retry_visibility_seconds: int = 5  # a failed parked record shows again this soon
-    log_dir: Path = PROJECT_DIR / ".local"
+    log_dir: Path = DEFAULT_LOG_DIR
     emulator: Emulator | None = None
     children: list[Child] = field(default_factory=list)
 
@@ -77,7 +81,7 @@ class LocalStack:
         assert self.emulator is not None
         return {
             **aws_environment(self.emulator.endpoint_url),
-            "LOCAL_LOG_FILE": str(self.log_dir / "stack.log"),
+            "LOCAL_LOG_FILE": str(self.log_dir / STACK_LOG),
         }
 
     def start(self) -> None:
@@ -90,6 +94,8 @@ class LocalStack:
     def _start(self) -> None:
         check_port_free(self.aws_port, "LOCAL_AWS_PORT")
         check_port_free(self.api_port, "API_PORT")
+        for name in (STACK_LOG, *_CHILD_LOGS):  # after the port checks: never a running stack's
+            keep_previous(self.log_dir / name)
         self.log(f"starting the AWS emulator (moto server) on 127.0.0.1:{self.aws_port}")
         self.emulator = start_emulator(self.aws_port, log=self.log_dir / "emulator.log")
         env = self.environment()

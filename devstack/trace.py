@@ -1,8 +1,9 @@
 """Every log line of one correlation id, across all functions, in time order.
 
-``python -m devstack.trace ID [--log .local/stack.log]`` (``make trace ID=...``).
+``python -m devstack.trace ID [--log FILE]`` (``make trace ID=...``).
 Reads the one file that every process of the local stack appends JSON lines to
-(``LOCAL_LOG_FILE``): Powertools log lines and EMF metric lines. A line belongs to
+(``LOCAL_LOG_FILE``, by default ``stack.log`` in ``LOCAL_LOG_DIR``, see ``devstack.logs``):
+Powertools log lines and EMF metric lines. A line belongs to
 the trace when any of its ``x-correlation-*`` values equals ID. Knows nothing of
 ``chalicelib``: it reads the file format, not the code that writes it.
 """
@@ -11,16 +12,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["DEFAULT_LOG", "TraceLine", "main", "parse_timestamp", "render", "trace"]
+from .logs import stack_log
 
-DEFAULT_LOG = os.path.join(".local", "stack.log")
+__all__ = ["TraceLine", "main", "parse_timestamp", "render", "trace"]
+
 CORRELATION_PREFIX = "x-correlation-"
 
 
@@ -134,8 +135,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("correlation_id", metavar="ID", help="an x-correlation-* value")
     parser.add_argument(
         "--log",
-        default=os.environ.get("LOCAL_LOG_FILE") or DEFAULT_LOG,
-        help="the stack's JSON log file (default: $LOCAL_LOG_FILE or %(default)s)",
+        default=str(stack_log()),
+        help="the stack's JSON log file (default: $LOCAL_LOG_FILE, else stack.log in "
+        "$LOCAL_LOG_DIR, else .local/: %(default)s)",
     )
     parser.add_argument("--json", action="store_true", help="print the raw JSON lines")
     args = parser.parse_args(argv)

@@ -4,30 +4,50 @@
     python -m ops.dlq redrive --all | MESSAGE_ID ... [--stage local]
 
 Queue names come from the stage in ``.chalice/config.json``; the endpoint from the
-standard SDK variables (``make dlq`` points them at the local emulator).
+standard SDK variables (``make dlq`` points them at the local emulator). Lambda's own
+on-failure records of Kinesis batches are re-driven by re-reading their records from
+the stream (``ops.kinesis_batches``); what cannot be re-driven stays, with the reason.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
+from .kinesis_batches import KinesisBatchReader
 from .queues import ParkedMessage, QueueInspector
+from .redrive import DeadLetterPlan
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
-def _inspector(stage: str) -> QueueInspector:
+def _stage(stage: str) -> dict[str, Any]:
     config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
     try:
-        env = config["stages"][stage]["environment_variables"]
+        settings: dict[str, Any] = config["stages"][stage]
     except KeyError:
         raise SystemExit(f"no stage {stage!r} in .chalice/config.json") from None
-    return QueueInspector(boto3.client("sqs"), env["RETRY_QUEUE"], env["DEAD_LETTER_QUEUE"])
+    settings["handlers"] = set(config.get("lambda_functions", {}))
+    return settings
+
+
+def _plan(stage: dict[str, Any]) -> DeadLetterPlan:
+    functions = stage.get("lambda_functions", {})
+
+    def max_record_age(handler: str) -> int | None:
+        age = functions.get(handler, {}).get("event_source", {}).get("MaximumRecordAgeInSeconds")
+        return int(age) if age is not None else None
+
+    env = stage["environment_variables"]
+    reader = KinesisBatchReader(boto3.client("kinesis"), max_record_age)
+    return DeadLetterPlan(reader, env.get("CHALICE_FUNCTION_PREFIX", ""), stage["handlers"])
 
 
 def _print(message: ParkedMessage) -> None:
@@ -43,6 +63,15 @@ def _print(message: ParkedMessage) -> None:
     print(f"      record: {json.dumps(s['record'], ensure_ascii=False)[:300]}")
 
 
+def _unreachable(endpoint: str) -> str:
+    if os.environ.get("AWS_ENDPOINT_URL"):
+        return (
+            f"ops.dlq: nothing answers at {endpoint}: is the local stack running? "
+            "Start it with `make run` (and give make dlq the same LOCAL_AWS_PORT)"
+        )
+    return f"ops.dlq: cannot reach {endpoint}: check the network and AWS_DEFAULT_REGION"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.dlq", description=__doc__.splitlines()[0])
     parser.add_argument("--stage", default="local")
@@ -56,8 +85,24 @@ def main(argv: list[str] | None = None) -> int:
     redrive.add_argument("message_ids", nargs="*")
     redrive.add_argument("--all", action="store_true")
     args = parser.parse_args(argv)
+    if args.command == "redrive" and not args.all and not args.message_ids:
+        parser.error("redrive needs --all or at least one MESSAGE_ID")
+    stage = _stage(args.stage)
+    try:
+        return _run(args, stage)
+    except EndpointConnectionError as err:
+        print(_unreachable(str(err.kwargs.get("endpoint_url"))), file=sys.stderr)
+    except NoCredentialsError:
+        print("ops.dlq: no AWS credentials (set AWS_PROFILE or AWS_*)", file=sys.stderr)
+    except ClientError as err:
+        error = err.response.get("Error", {})
+        print(f"ops.dlq: {error.get('Code')}: {error.get('Message')}", file=sys.stderr)
+    return 2
 
-    inspector = _inspector(args.stage)
+
+def _run(args: argparse.Namespace, stage: dict[str, Any]) -> int:
+    env = stage["environment_variables"]
+    inspector = QueueInspector(boto3.client("sqs"), env["RETRY_QUEUE"], env["DEAD_LETTER_QUEUE"])
     if args.command == "list":
         queues = ["retry", "dead"] if args.queue == "both" else [args.queue]
         messages = [m for q in queues for m in inspector.peek(q)]
@@ -69,17 +114,20 @@ def main(argv: list[str] | None = None) -> int:
         if not args.json:
             print(f"{len(messages)} message(s)")
         return 0
-    if not args.all and not args.message_ids:
-        parser.error("redrive needs --all or at least one MESSAGE_ID")
     wanted = None if args.all else set(args.message_ids)
-    moved = inspector.redrive(wanted)
-    for message_id in moved:
+    result = inspector.redrive(wanted, _plan(stage))
+    for message_id in result.moved:
         print(f"re-driven {message_id}")
-    missing = sorted((wanted or set()) - set(moved))
+    for message_id, reason in result.refused.items():
+        print(f"refused {message_id} (left in the dead-letter queue): {reason}", file=sys.stderr)
+    missing = sorted((wanted or set()) - set(result.moved) - set(result.refused))
     for message_id in missing:
         print(f"not in the dead-letter queue: {message_id}", file=sys.stderr)
-    print(f"{len(moved)} message(s) re-driven to the retry queue")
-    return 1 if missing else 0
+    print(
+        f"{len(result.moved)} message(s) re-driven to the retry queue as {result.sent} "
+        f"parked record(s); {len(result.refused)} refused"
+    )
+    return 1 if missing or result.refused else 0
 
 
 if __name__ == "__main__":

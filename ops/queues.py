@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ParkedMessage", "QueueInspector"]
+from .kinesis_batches import Refused
+
+__all__ = ["ParkedMessage", "Plan", "QueueInspector", "RedriveResult"]
+
+_BATCH_BYTES = 200_000  # bodies a SendMessageBatch call (SQS takes 256 KiB with attributes)
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,17 @@ class ParkedMessage:
         }
 
 
+@dataclass
+class RedriveResult:
+    moved: list[str] = field(default_factory=list)  # ids of the dead letters re-driven
+    refused: dict[str, str] = field(default_factory=dict)  # id -> why it stays
+    sent: int = 0  # messages sent to the retry queue (a batch record gives several)
+
+
+Plan = Callable[[ParkedMessage], list[tuple[dict[str, Any], dict[str, Any]]]]
+"""What a dead letter becomes in the retry queue; raises ``Refused`` to keep it."""
+
+
 class QueueInspector:
     """Peeks at messages (hidden while listed, then shown again) and moves them back."""
 
@@ -87,31 +102,59 @@ class QueueInspector:
             )
         return hidden
 
-    def redrive(self, message_ids: set[str] | None) -> list[str]:
-        """Move dead letters (all, or those named) back to the retry queue; returns the ids moved.
+    def redrive(
+        self, message_ids: set[str] | None, plan: Plan | None = None, hide_seconds: int = 120
+    ) -> RedriveResult:
+        """Move dead letters (all, or those named) to the retry queue, as ``plan`` says.
 
-        A message is deleted from the dead-letter queue only after its copy is sent, so a
-        crash in between re-drives it twice at worst: harmless, the feed is idempotent.
+        ``plan`` turns a dead letter into the messages to send (by default the message
+        itself) or raises ``Refused``: a refused message stays in the dead-letter queue.
+        A message is deleted only after all its copies are sent, so a crash in between
+        re-drives it twice at worst: harmless, the feed is idempotent.
         """
         url = self._urls["dead"]
-        moved: list[str] = []
-        passed_over: list[str] = []
-        for message in self._receive_all("dead", hide_seconds=30):
+        result = RedriveResult()
+        kept: list[str] = []
+        for message in self._receive_all("dead", hide_seconds):
             if message_ids is not None and message.message_id not in message_ids:
-                passed_over.append(message.receipt_handle)
+                kept.append(message.receipt_handle)
                 continue
-            self._sqs.send_message(
-                QueueUrl=self._urls["retry"],
-                MessageBody=json.dumps(message.body, ensure_ascii=False),
-                MessageAttributes=message.attributes,
-            )
+            try:
+                outgoing = plan(message) if plan else [(message.body, message.attributes)]
+            except Refused as refusal:
+                result.refused[message.message_id] = str(refusal)
+                kept.append(message.receipt_handle)
+                continue
+            self._send_all(outgoing)
             self._sqs.delete_message(QueueUrl=url, ReceiptHandle=message.receipt_handle)
-            moved.append(message.message_id)
-        for handle in passed_over:
+            result.moved.append(message.message_id)
+            result.sent += len(outgoing)
+        for handle in kept:
             self._sqs.change_message_visibility(
                 QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0
             )
-        return moved
+        return result
+
+    def _send_all(self, outgoing: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+        """Send in batches of at most 10 messages and ``_BATCH_BYTES`` of bodies, in order."""
+        batch: list[dict[str, Any]] = []
+        size = 0
+        for body, attributes in outgoing:
+            text = json.dumps(body, ensure_ascii=False)
+            if batch and (len(batch) == 10 or size + len(text.encode()) > _BATCH_BYTES):
+                self._send_batch(batch)
+                batch, size = [], 0
+            batch.append(
+                {"Id": str(len(batch)), "MessageBody": text, "MessageAttributes": attributes}
+            )
+            size += len(text.encode())
+        if batch:
+            self._send_batch(batch)
+
+    def _send_batch(self, entries: list[dict[str, Any]]) -> None:
+        response = self._sqs.send_message_batch(QueueUrl=self._urls["retry"], Entries=entries)
+        if response.get("Failed"):
+            raise RuntimeError(f"the retry queue refused messages: {response['Failed']}")
 
     def _receive_all(self, queue: str, hide_seconds: int) -> Iterator[ParkedMessage]:
         """Every message of ``queue`` once, each hidden for ``hide_seconds`` when received."""

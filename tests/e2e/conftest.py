@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from devstack.emulator import aws_environment, free_port
-from devstack.stack import PROJECT_DIR
+
+from .stack_process import StackProcess
 
 
 @dataclass
@@ -27,58 +23,32 @@ class RunningStack:
 
 
 @pytest.fixture(scope="session")
-def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    log_dir = tmp_path_factory.mktemp("stack-logs")
-    aws_port, api_port = free_port(), free_port()
-    env = {
-        **os.environ,
-        "LOCAL_AWS_PORT": str(aws_port),
-        "API_PORT": str(api_port),
-        "LOCAL_LOG_DIR": str(log_dir),
-        "DEBUG_LOG_SAMPLE_RATE": "0",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "devstack"],
-        cwd=PROJECT_DIR,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    output: list[str] = []
-    ready = threading.Event()
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            output.append(line)
-            if line.startswith("ready"):
-                ready.set()
-
-    threading.Thread(target=pump, daemon=True).start()
-    deadline = time.monotonic() + 120
-    while not ready.wait(0.2):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("the local stack did not become ready:\n" + "".join(output[-40:]))
-    saved = dict(os.environ)
-    os.environ.update(aws_environment(f"http://127.0.0.1:{aws_port}"))
+def stack_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
+    """One stack for every e2e test; it leaves the environment alone."""
+    stack = StackProcess(free_port(), free_port(), tmp_path_factory.mktemp("stack-logs"))
     try:
-        yield RunningStack(
-            api_url=f"http://127.0.0.1:{api_port}",
-            aws_endpoint=f"http://127.0.0.1:{aws_port}",
-            log_file=log_dir / "stack.log",
-            output=output,
-        )
+        stack.wait_ready()
+    except AssertionError as failure:
+        pytest.fail(str(failure))
+    try:
+        yield stack
     finally:
-        os.environ.clear()
-        os.environ.update(saved)
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stack.stop()
+
+
+@pytest.fixture(scope="module")
+def local_stack(stack_process: StackProcess) -> Iterator[RunningStack]:
+    """The stack, with the SDK variables pointing at its emulator for this module only:
+    the tests that run after it must reach their own emulator, not this stack's."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in aws_environment(stack_process.aws_endpoint).items():
+            patch.setenv(name, value)
+        yield RunningStack(
+            api_url=stack_process.api_url,
+            aws_endpoint=stack_process.aws_endpoint,
+            log_file=stack_process.log_dir / "stack.log",
+            output=stack_process.output,
+        )
 
 
 def wait_for(condition, timeout: float, what: str, interval: float = 0.25):

@@ -376,7 +376,7 @@ def test_operator_lists_a_dead_letter_and_redriving_it_twice_writes_the_feed_onc
         boto3.client("sqs").send_message(
             QueueUrl=scenario.dlq_url, MessageBody=json.dumps(dead.body)
         )
-        moved = inspector.redrive(None)
+        moved = inspector.redrive(None).moved
         assert len(moved) == 2 and dead.message_id in moved
         runtime.wait_for(lambda: scenario.counts()[3]["writes"] == 2, timeout=30)
         runtime.wait_until_idle(timeout=30)

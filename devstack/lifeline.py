@@ -1,0 +1,84 @@
+"""``python -m devstack.lifeline PID -- COMMAND ...``: run COMMAND, and end it when PID dies.
+
+Why: ``make run`` stops its children on Ctrl-C or SIGTERM, but a SIGKILL (or a crash)
+gives it no chance, and orphaned children would keep holding the stack's ports. Every
+child of the stack is started through this module:
+
+- on Linux the kernel sends SIGTERM to COMMAND when its parent dies (``prctl`` with
+  ``PR_SET_PDEATHSIG``, which survives ``exec``), so this process simply becomes
+  COMMAND: same pid, no extra process;
+- elsewhere this process stays between the two as a watchdog: it forwards SIGTERM and
+  SIGINT to COMMAND, polls its own parent, and terminates COMMAND when PID is gone.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from types import FrameType
+
+__all__ = ["command", "main"]
+
+_PR_SET_PDEATHSIG = 1
+POLL_SECONDS = 0.5
+
+
+def command(argv: Sequence[str], parent_pid: int | None = None) -> list[str]:
+    """``argv`` wrapped so that it ends when ``parent_pid`` (default: this process) dies."""
+    parent = os.getpid() if parent_pid is None else parent_pid
+    return [sys.executable, os.path.abspath(__file__), str(parent), "--", *argv]
+
+
+def _set_parent_death_signal() -> bool:
+    """Ask the kernel for SIGTERM when the parent dies; False where there is no prctl."""
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    return bool(libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) == 0)
+
+
+def _watch(parent_pid: int, argv: list[str]) -> int:
+    child = subprocess.Popen(argv)
+
+    def forward(signum: int, frame: FrameType | None) -> None:
+        child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    while child.poll() is None:
+        if os.getppid() != parent_pid:
+            child.terminate()
+            try:
+                return child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                return child.wait()
+        time.sleep(POLL_SECONDS)
+    return child.returncode
+
+
+def main(argv: Sequence[str] | None = None, watchdog: bool = False) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "--watchdog" in args[:1]:
+        watchdog, args = True, args[1:]
+    if len(args) < 3 or args[1] != "--" or not args[0].isdigit():
+        print("usage: python -m devstack.lifeline [--watchdog] PID -- COMMAND ...", file=sys.stderr)
+        return 2
+    parent_pid, command_argv = int(args[0]), args[2:]
+    if not watchdog and _set_parent_death_signal():
+        if os.getppid() != parent_pid:
+            return 1  # the parent died before the signal was armed
+        os.execvp(command_argv[0], command_argv)
+    if os.getppid() != parent_pid:
+        return 1
+    return _watch(parent_pid, command_argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
