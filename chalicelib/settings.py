@@ -48,6 +48,7 @@ class Settings:
     notifications_table: str
     archive_queue: str
     archive_bucket: str
+    posts_table: str = "posts-local"
     routing: RoutingTable = field(
         default_factory=lambda: RoutingTable.declare(DEFAULT_ROUTES, _DEFAULT_TOPICS)
     )
@@ -74,6 +75,7 @@ class Settings:
             notifications_table=_required(env, "NOTIFICATIONS_TABLE"),
             archive_queue=_required(env, "ARCHIVE_QUEUE"),
             archive_bucket=_required(env, "ARCHIVE_BUCKET"),
+            posts_table=_required(env, "POSTS_TABLE"),
             routing=_routing(env),
             follower_group_size=env_int(env, "FOLLOWER_GROUP_SIZE", 500, 1, 5000, SettingsError),
             follower_page_size=env_int(env, "FOLLOWER_PAGE_SIZE", 1000, 1, 10000, SettingsError),

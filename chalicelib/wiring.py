@@ -15,9 +15,10 @@ import boto3
 from .adapters.dynamodb_models import (
     bind_fanout_progress_model,
     bind_feed_model,
+    bind_post_model,
     bind_relationship_model,
 )
-from .adapters.dynamodb_stores import DynamoFeedStore, DynamoFollowerStore
+from .adapters.dynamodb_stores import DynamoFeedStore, DynamoFollowerStore, DynamoPostStore
 from .adapters.fanout_progress import DynamoFanoutProgress
 from .adapters.kinesis_publisher import KinesisEventPublisher
 from .adapters.s3_archive import S3ArchiveStore
@@ -80,6 +81,11 @@ def _feed_store() -> DynamoFeedStore:
 
 
 @cache
+def _post_store() -> DynamoPostStore:
+    return DynamoPostStore(bind_post_model(current().posts_table))
+
+
+@cache
 def posting_service() -> PostingService:
     publisher = KinesisEventPublisher(_client("kinesis"), current().yubl_posted_stream)
     return PostingService(publisher, clock=_utc_now)
@@ -96,7 +102,7 @@ def _max_skew() -> timedelta:
 
 @cache
 def feed_service() -> FeedService:
-    return FeedService(_feed_store(), clock=_utc_now, max_skew=_max_skew())
+    return FeedService(_feed_store(), _post_store(), clock=_utc_now, max_skew=_max_skew())
 
 
 def _config_int(key: str, default: int, low: int, high: int) -> int:
@@ -132,6 +138,7 @@ def distribution_service() -> DistributionService:
         progress=_fanout_progress(),
         clock=_utc_now,
         max_skew=_max_skew(),
+        posts=_post_store(),
     )
 
 
@@ -142,7 +149,9 @@ def notification_service() -> NotificationService:
         bind_feed_model(settings.notifications_table),
         max_attempts=settings.feed_write_max_attempts,
     )
-    return NotificationService(store, AnyValidUser(), clock=_utc_now, max_skew=_max_skew())
+    return NotificationService(
+        store, _post_store(), AnyValidUser(), clock=_utc_now, max_skew=_max_skew()
+    )
 
 
 @cache

@@ -24,6 +24,7 @@ _OUTPUT_SETTINGS = {
     "YublPostedStreamName": "YUBL_POSTED_STREAM",
     "RelationshipsTableName": "RELATIONSHIPS_TABLE",
     "FeedsTableName": "FEEDS_TABLE",
+    "PostsTableName": "POSTS_TABLE",
     "FanoutProgressTableName": "FANOUT_PROGRESS_TABLE",
     "RetryQueueName": "RETRY_QUEUE",
     "DeadLetterQueueName": "DEAD_LETTER_QUEUE",

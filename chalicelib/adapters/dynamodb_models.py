@@ -15,9 +15,11 @@ from pynamodb.models import Model
 __all__ = [
     "FanoutProgressModel",
     "FeedEntryModel",
+    "PostModel",
     "RelationshipModel",
     "bind_fanout_progress_model",
     "bind_feed_model",
+    "bind_post_model",
     "bind_relationship_model",
 ]
 
@@ -32,12 +34,12 @@ class RelationshipModel(Model):
 
 
 class FeedEntryModel(Model):
-    """A yubl in one follower's feed; the key (user_id, yubl_id) makes writes idempotent."""
+    """A reference to a yubl in one follower's feed (its text is in the posts table); the
+    key (user_id, yubl_id) makes writes idempotent."""
 
     user_id = UnicodeAttribute(hash_key=True)
     yubl_id = UnicodeAttribute(range_key=True)
     author_id = UnicodeAttribute()
-    text = UnicodeAttribute()
     posted_at = UnicodeAttribute()
 
 
@@ -69,3 +71,21 @@ def bind_feed_model(table_name: str) -> type[FeedEntryModel]:
 
 def bind_fanout_progress_model(table_name: str) -> type[FanoutProgressModel]:
     return _bind(FanoutProgressModel, table_name)
+
+
+class PostModel(Model):
+    """A yubl, stored once by the dispatcher; the text of every feed entry that names it.
+
+    ``text`` and ``posted_at`` are absent on a tombstone written before its post arrived;
+    ``deleted_at`` marks a deleted post (its text removed).
+    """
+
+    author_id = UnicodeAttribute(hash_key=True)
+    yubl_id = UnicodeAttribute(range_key=True)
+    text = UnicodeAttribute(null=True)
+    posted_at = UnicodeAttribute(null=True)
+    deleted_at = UnicodeAttribute(null=True)
+
+
+def bind_post_model(table_name: str) -> type[PostModel]:
+    return _bind(PostModel, table_name)

@@ -1,18 +1,19 @@
-"""DynamoDB implementations of FollowerStore and FeedStore, through PynamoDB."""
+"""DynamoDB implementations of FollowerStore, FeedStore and PostStore, through PynamoDB."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
 
-from ..domain.feed import FeedEntry
+from pynamodb.exceptions import PutError
+
+from ..domain.feed import FeedEntry, FeedRef
 from ..domain.paging import Page
 from ..domain.posts import Yubl
 from .batch_writes import Item, write_all
 from .cursors import decode_cursor, encode_cursor
-from .dynamodb_models import FeedEntryModel, RelationshipModel
+from .dynamodb_models import FeedEntryModel, PostModel, RelationshipModel
 
-__all__ = ["DynamoFeedStore", "DynamoFollowerStore"]
+__all__ = ["DynamoFeedStore", "DynamoFollowerStore", "DynamoPostStore"]
 
 
 class DynamoFollowerStore:
@@ -71,7 +72,7 @@ class DynamoFeedStore:
         unprocessed = response.get("UnprocessedItems", {}).get(self._model.Meta.table_name, [])
         return [request["PutRequest"]["Item"] for request in unprocessed]
 
-    def page(self, user_id: str, limit: int, cursor: str | None) -> Page[FeedEntry]:
+    def page(self, user_id: str, limit: int, cursor: str | None) -> Page[FeedRef]:
         after = decode_cursor(cursor)
         start = None if after is None else {"user_id": {"S": user_id}, "yubl_id": {"S": after}}
         rows = list(
@@ -83,30 +84,39 @@ class DynamoFeedStore:
                 last_evaluated_key=start,
             )
         )
-        entries = [self._to_entry(row) for row in rows[:limit]]
-        more = len(rows) > limit
+        refs = [FeedRef(row.user_id, row.yubl_id, row.author_id, row.posted_at) for row in rows]
+        more = len(refs) > limit
         return Page(
-            items=entries, next_cursor=encode_cursor(entries[-1].yubl.yubl_id) if more else None
+            items=refs[:limit], next_cursor=encode_cursor(refs[limit - 1].yubl_id) if more else None
         )
 
     def _to_model(self, entry: FeedEntry) -> FeedEntryModel:
-        yubl = entry.yubl
+        ref = FeedRef.of(entry)
         return self._model(
-            entry.user_id,
-            yubl.yubl_id,
-            author_id=yubl.author_id,
-            text=yubl.text,
-            posted_at=yubl.posted_at,
+            ref.user_id, ref.yubl_id, author_id=ref.author_id, posted_at=ref.posted_at
         )
 
-    @staticmethod
-    def _to_entry(row: Any) -> FeedEntry:
-        return FeedEntry(
-            user_id=row.user_id,
-            yubl=Yubl(
-                yubl_id=row.yubl_id,
-                author_id=row.author_id,
-                text=row.text,
-                posted_at=row.posted_at,
-            ),
-        )
+
+class DynamoPostStore:
+    def __init__(self, model: type[PostModel]) -> None:
+        self._model = model
+
+    def put(self, yubl: Yubl) -> bool:
+        row = self._model(yubl.author_id, yubl.yubl_id, text=yubl.text, posted_at=yubl.posted_at)
+        try:
+            # a replay, or a tombstone written first, keeps what is there
+            row.save(condition=self._model.yubl_id.does_not_exist())
+        except PutError as err:
+            if err.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def live(self, keys: Sequence[tuple[str, str]]) -> dict[str, Yubl]:
+        # Model.batch_get sends 100 keys a call and asks again for UnprocessedKeys
+        rows = self._model.batch_get(list(dict.fromkeys(keys))) if keys else []
+        return {
+            row.yubl_id: Yubl(row.yubl_id, row.author_id, row.text, row.posted_at)
+            for row in rows
+            if row.deleted_at is None and row.text is not None and row.posted_at is not None
+        }

@@ -7,8 +7,9 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from ..domain.feed import FeedEntry
+from ..domain.feed import FeedEntry, FeedRef
 from ..domain.paging import Page
+from ..domain.posts import Yubl
 from .cursors import decode_cursor, encode_cursor
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "InMemoryFollowerStore",
     "InMemoryGroupPublisher",
     "InMemoryMessagePublisher",
+    "InMemoryPostStore",
     "InMemoryUserDirectory",
 ]
 
@@ -69,8 +71,8 @@ class InMemoryFeedStore:
             self.write_counts[(entry.user_id, entry.yubl.yubl_id)] += 1
             self.entries[(entry.user_id, entry.yubl.yubl_id)] = entry
 
-    def page(self, user_id: str, limit: int, cursor: str | None) -> Page[FeedEntry]:
-        mine = {k[1]: e for k, e in self.entries.items() if k[0] == user_id}
+    def page(self, user_id: str, limit: int, cursor: str | None) -> Page[FeedRef]:
+        mine = {k[1]: FeedRef.of(e) for k, e in self.entries.items() if k[0] == user_id}
         newest_first = sorted(mine, reverse=True)
         after = decode_cursor(cursor)
         if after is not None:
@@ -80,6 +82,28 @@ class InMemoryFeedStore:
         return Page(
             items=[mine[k] for k in keys], next_cursor=encode_cursor(keys[-1]) if more else None
         )
+
+
+class InMemoryPostStore:
+    """Posts by (author, yubl id); ``deleted`` holds the tombstoned keys."""
+
+    def __init__(self) -> None:
+        self.posts: dict[tuple[str, str], Yubl] = {}
+        self.deleted: set[tuple[str, str]] = set()
+        self.lookups = 0  # keys asked for, as BatchGetItem would be
+
+    def put(self, yubl: Yubl) -> bool:
+        key = (yubl.author_id, yubl.yubl_id)
+        if key in self.posts or key in self.deleted:
+            return False
+        self.posts[key] = yubl
+        return True
+
+    def live(self, keys: Sequence[tuple[str, str]]) -> dict[str, Yubl]:
+        self.lookups += len(keys)
+        return {
+            key[1]: self.posts[key] for key in keys if key in self.posts and key not in self.deleted
+        }
 
 
 class InMemoryEventPublisher:

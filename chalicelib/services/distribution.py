@@ -19,7 +19,7 @@ from ..domain.errors import PermanentFailure
 from ..domain.fanout import encode_group_parts, follower_groups, pack_batches
 from ..domain.posts import DEFAULT_MAX_CLOCK_SKEW, Yubl, parse_yubl_posted
 from ..domain.routing import RoutingTable, Shape, event_message, routing_attributes
-from .ports import FanoutProgress, FollowerStore, GroupPublisher
+from .ports import FanoutProgress, FollowerStore, GroupPublisher, PostStore
 
 __all__ = [
     "Distribution",
@@ -76,8 +76,11 @@ class DistributionService:
         progress: FanoutProgress | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         max_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
+        *,
+        posts: PostStore,
     ) -> None:
         self._followers = followers
+        self._posts = posts
         self._publisher = publisher
         self._routing = routing
         self._group_size = group_size
@@ -95,6 +98,8 @@ class DistributionService:
         event_type = event.get("type") if isinstance(event, dict) else None
         groups = self._routing.groups_for(event_type)
         yubl = parse_yubl_posted(event, now=self._clock(), max_skew=self._max_skew)
+        # stored once before any fan-out: every reference published below can be hydrated
+        self._posts.put(yubl)
         done: list[GroupDelivery] = []
         failures: list[tuple[str, Exception]] = []
         for group in groups:

@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..domain.fanout import FollowerGroupMessage, group_message, parse_group_message
-from ..domain.feed import FeedEntry, entries_for
+from ..domain.feed import FeedEntry, entries_for, hydrate
 from ..domain.paging import Page
 from ..domain.posts import DEFAULT_MAX_CLOCK_SKEW, Yubl
 from ..domain.validation import check_user_id
-from .ports import FeedStore
+from .ports import FeedStore, PostStore
 
-__all__ = ["WRITE_CHUNK", "FeedService", "FeedWrite"]
+__all__ = ["WRITE_CHUNK", "FeedService", "FeedWrite", "read_entries"]
 
 WRITE_CHUNK = 25
 """Entries per store call: one BatchWriteItem, so the time budget is checked between calls."""
@@ -37,15 +37,20 @@ class FeedService:
     def __init__(
         self,
         store: FeedStore,
+        posts: PostStore,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         max_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
     ) -> None:
         self._store = store
+        self._posts = posts
         self._clock = clock
         self._max_skew = max_skew
 
     def read(self, user_id: Any, limit: int, cursor: str | None) -> Page[FeedEntry]:
-        return self._store.page(check_user_id("user_id", user_id), limit, cursor)
+        """One page of the feed, its references hydrated from the posts table."""
+        return read_entries(
+            self._store, self._posts, check_user_id("user_id", user_id), limit, cursor
+        )
 
     def add_group(self, message: Any, out_of_time: Callable[[], bool] = _never) -> FeedWrite:
         """Write a feed-fanout message's yubl into each follower's feed.
@@ -65,6 +70,14 @@ class FeedService:
             self._store.put_entries(chunk)
             written += len(chunk)
         return _result(yubl, entries)
+
+
+def read_entries(
+    store: FeedStore, posts: PostStore, user_id: str, limit: int, cursor: str | None
+) -> Page[FeedEntry]:
+    """A page of references from ``store``, hydrated; deleted posts are skipped."""
+    refs = store.page(user_id, limit, cursor)
+    return hydrate(refs, posts.live([(r.author_id, r.yubl_id) for r in refs.items]))
 
 
 def _result(

@@ -13,7 +13,8 @@ from ..domain.paging import Page
 from ..domain.posts import DEFAULT_MAX_CLOCK_SKEW, parse_yubl_posted
 from ..domain.routing import parse_event_message
 from ..domain.validation import check_user_id
-from .ports import FeedStore, UserDirectory
+from .feeds import read_entries
+from .ports import FeedStore, PostStore, UserDirectory
 
 __all__ = ["NotificationService", "NotificationsWritten"]
 
@@ -33,11 +34,13 @@ class NotificationService:
     def __init__(
         self,
         store: FeedStore,
+        posts: PostStore,
         users: UserDirectory,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         max_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
     ) -> None:
         self._store = store
+        self._posts = posts
         self._users = users
         self._clock = clock
         self._max_skew = max_skew
@@ -56,4 +59,5 @@ class NotificationService:
 
     def read(self, user_id: Any, limit: int, cursor: str | None) -> Page[FeedEntry]:
         """One page of a user's notifications, newest first."""
-        return self._store.page(check_user_id("user_id", user_id), limit, cursor)
+        user = check_user_id("user_id", user_id)
+        return read_entries(self._store, self._posts, user, limit, cursor)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
-from ..domain.feed import FeedEntry
+from ..domain.feed import FeedEntry, FeedRef
 from ..domain.paging import Page
+from ..domain.posts import Yubl
 
 __all__ = [
     "ArchiveStore",
@@ -16,6 +17,7 @@ __all__ = [
     "FollowerStore",
     "GroupPublisher",
     "MessagePublisher",
+    "PostStore",
     "UserDirectory",
 ]
 
@@ -39,11 +41,25 @@ class FollowerStore(Protocol):
 
 class FeedStore(Protocol):
     def put_entries(self, entries: Sequence[FeedEntry]) -> None:
-        """Write every entry (overwriting same keys) or raise."""
+        """Write every entry as a reference (overwriting same keys) or raise."""
         ...
 
-    def page(self, user_id: str, limit: int, cursor: str | None) -> Page[FeedEntry]:
-        """One page of a feed, newest first; raises InvalidInput for a bad cursor."""
+    def page(self, user_id: str, limit: int, cursor: str | None) -> Page[FeedRef]:
+        """One page of a feed's references, newest first; raises InvalidInput for a bad
+        cursor."""
+        ...
+
+
+class PostStore(Protocol):
+    """Every yubl once, keyed by (author, yubl id); the text lives only here."""
+
+    def put(self, yubl: Yubl) -> bool:
+        """Store the yubl unless its key is already there (a replay, or a delete that came
+        first); True if this call stored it."""
+        ...
+
+    def live(self, keys: Sequence[tuple[str, str]]) -> dict[str, Yubl]:
+        """The stored, not deleted posts among ``(author_id, yubl_id)`` keys, by yubl id."""
         ...
 
 

@@ -32,6 +32,7 @@ from chalice import Chalice
 
 from chalicelib.adapters.dynamodb_models import bind_feed_model
 from chalicelib.adapters.dynamodb_stores import DynamoFeedStore
+from chalicelib.adapters.memory import InMemoryPostStore
 from chalicelib.adapters.sqs_failure_sink import SqsFailureSink
 from chalicelib.services.feeds import FeedService
 from chalicelib.streams import policies
@@ -51,7 +52,9 @@ def counts():
 
 @cache
 def feeds():
-    return FeedService(DynamoFeedStore(bind_feed_model(os.environ["FEEDS_TABLE"])))
+    return FeedService(
+        DynamoFeedStore(bind_feed_model(os.environ["FEEDS_TABLE"])), InMemoryPostStore()
+    )
 
 
 def bump(n, field):

@@ -18,7 +18,7 @@ from chalicelib.adapters.dynamodb_models import (
 )
 from chalicelib.adapters.dynamodb_stores import DynamoFollowerStore
 from chalicelib.adapters.fanout_progress import DynamoFanoutProgress
-from chalicelib.adapters.memory import InMemoryGroupPublisher
+from chalicelib.adapters.memory import InMemoryGroupPublisher, InMemoryPostStore
 from chalicelib.adapters.sns_publisher import SnsMessagePublisher
 from chalicelib.domain.posts import new_yubl, yubl_posted_event
 from chalicelib.domain.routing import RoutingTable
@@ -138,6 +138,7 @@ def test_a_retried_distribution_publishes_only_what_the_failed_attempt_did_not(
         group_size=50,  # 24 messages: batches of 10, 10, 4
         page_size=100,
         progress=progress,
+        posts=InMemoryPostStore(),
     )
     event = yubl_posted_event(new_yubl(author, "resume me", now=datetime.now(UTC)))
     yubl_id = event["yubl"]["yubl_id"]

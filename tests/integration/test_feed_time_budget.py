@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 
-from chalicelib.adapters.dynamodb_models import bind_feed_model
-from chalicelib.adapters.dynamodb_stores import DynamoFeedStore
+from chalicelib.adapters.dynamodb_models import bind_feed_model, bind_post_model
+from chalicelib.adapters.dynamodb_stores import DynamoFeedStore, DynamoPostStore
 from chalicelib.adapters.sqs_failure_sink import SqsFailureSink
 from chalicelib.domain.fanout import encode_group
 from chalicelib.domain.posts import new_yubl
@@ -30,7 +30,8 @@ def test_a_worker_out_of_time_parks_the_rest_in_the_retry_queue_and_loses_nothin
     sqs = boto3.client("sqs")
     retry_url = sqs.create_queue(QueueName=f"retry-{unique}")["QueueUrl"]
     dead_url = sqs.create_queue(QueueName=f"dead-{unique}")["QueueUrl"]
-    feeds = FeedService(DynamoFeedStore(bind_feed_model(stack_outputs["FeedsTableName"])))
+    posts = DynamoPostStore(bind_post_model(stack_outputs["PostsTableName"]))
+    feeds = FeedService(DynamoFeedStore(bind_feed_model(stack_outputs["FeedsTableName"])), posts)
     sink = SqsFailureSink(sqs, f"retry-{unique}", f"dead-{unique}")
     worker = StreamProcessor(
         f"add_to_feed_{unique}",
@@ -41,6 +42,7 @@ def test_a_worker_out_of_time_parks_the_rest_in_the_retry_queue_and_loses_nothin
     yubl = new_yubl(f"a-{unique}", "budget", now=datetime.now(UTC))
     followers = [f"{unique}-{i:03d}" for i in range(60)]
     [message] = encode_group(yubl, followers)
+    posts.put(yubl)  # as the dispatcher does before the fan-out
 
     # GIVEN 11 s left, a second less at each check, a 10 s margin: two chunks of 25
     worker.process(sns_event({}, message), ShrinkingContext(11_000, 1_000))

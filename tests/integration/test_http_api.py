@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +14,8 @@ from botocore.config import Config
 from chalice.test import Client
 
 from chalicelib import wiring
+from chalicelib.adapters.dynamodb_models import bind_post_model
+from chalicelib.adapters.dynamodb_stores import DynamoPostStore
 from chalicelib.adapters.kinesis_publisher import KinesisEventPublisher
 from chalicelib.domain.posts import new_yubl, yubl_posted_event
 from chalicelib.domain.routing import event_id
@@ -276,6 +279,9 @@ def test_notifications_are_paged_newest_first_and_a_replay_adds_none(client, uni
         for i in range(3)
     ]
     service = wiring.notification_service()
+    posts = DynamoPostStore(bind_post_model(os.environ["POSTS_TABLE"]))
+    for yubl in yubls:  # stored as the dispatcher does before it publishes
+        posts.put(yubl)
     for yubl in [*yubls, yubls[0]]:  # the first delivered twice
         service.notify({**yubl_posted_event(yubl), "event_id": event_id("yubl-posted", yubl)})
     first = client.http.get(f"/users/{user}/notifications?limit=2")

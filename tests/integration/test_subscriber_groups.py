@@ -13,9 +13,14 @@ import pytest
 from chalicelib.adapters.dynamodb_models import (
     bind_fanout_progress_model,
     bind_feed_model,
+    bind_post_model,
     bind_relationship_model,
 )
-from chalicelib.adapters.dynamodb_stores import DynamoFeedStore, DynamoFollowerStore
+from chalicelib.adapters.dynamodb_stores import (
+    DynamoFeedStore,
+    DynamoFollowerStore,
+    DynamoPostStore,
+)
 from chalicelib.adapters.fanout_progress import DynamoFanoutProgress
 from chalicelib.adapters.sns_publisher import SnsGroupPublisher, SnsMessagePublisher
 from chalicelib.adapters.sqs_failure_sink import SqsFailureSink
@@ -118,6 +123,7 @@ def test_a_topic_deleted_mid_test_dead_letters_the_record_and_the_redrive_finish
             batch.save(relationships(author, follower))
     feeds = DynamoFeedStore(bind_feed_model(stack_outputs["FeedsTableName"]))
     notes = DynamoFeedStore(bind_feed_model(stack_outputs["NotificationsTableName"]))
+    posts = DynamoPostStore(bind_post_model(stack_outputs["PostsTableName"]))
     retry_queue = sqs.create_queue(QueueName=f"retry-{unique}")["QueueUrl"]
     dead_queue = sqs.create_queue(QueueName=f"dead-{unique}")["QueueUrl"]
     dispatcher = DistributionService(
@@ -129,6 +135,7 @@ def test_a_topic_deleted_mid_test_dead_letters_the_record_and_the_redrive_finish
             bind_fanout_progress_model(stack_outputs["FanoutProgressTableName"]),
             ttl=timedelta(days=1),
         ),
+        posts=posts,
     )
     processor = StreamProcessor(
         f"distribute_{unique}",
@@ -189,13 +196,13 @@ def test_a_topic_deleted_mid_test_dead_letters_the_record_and_the_redrive_finish
             assert attributes["x-correlation-id"] == f"c-{unique}"
 
     # WHEN each group's consumer takes every message it was sent
-    feed = FeedService(feeds)
+    feed = FeedService(feeds, posts)
     for message in feed_messages:
         feed.add_group(json.loads(message["Body"]))
-    notifier = NotificationService(notes, AnyValidUser())
+    notifier = NotificationService(notes, posts, AnyValidUser())
     for message in second["notifications"]:
         notifier.notify(json.loads(message["Body"]))
     # THEN every feed and the mentioned user's notifications hold the post exactly once
     for follower in followers:
-        assert [e.yubl.yubl_id for e in feeds.page(follower, 10, None).items] == [yubl_id]
-    assert [e.yubl.yubl_id for e in notes.page(mentioned, 10, None).items] == [yubl_id]
+        assert [e.yubl.yubl_id for e in feed.read(follower, 10, None).items] == [yubl_id]
+    assert [e.yubl.yubl_id for e in notifier.read(mentioned, 10, None).items] == [yubl_id]

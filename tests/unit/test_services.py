@@ -14,6 +14,7 @@ from chalicelib.adapters.memory import (
     InMemoryFollowerStore,
     InMemoryGroupPublisher,
     InMemoryMessagePublisher,
+    InMemoryPostStore,
 )
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.fanout import encode_group
@@ -81,7 +82,12 @@ def _dispatcher(followers: int, group_size: int = 500, page_size: int = 1000):
         store.add("author", f"f{i:05d}")
     groups = InMemoryGroupPublisher()
     service = DistributionService(
-        store, groups, FEED_ONLY, group_size=group_size, page_size=page_size
+        store,
+        groups,
+        FEED_ONLY,
+        group_size=group_size,
+        page_size=page_size,
+        posts=InMemoryPostStore(),
     )
     return store, groups.group("feed"), service
 
@@ -121,7 +127,7 @@ def test_distribution_refuses_a_non_yubl_event():
 
 def test_adding_a_group_writes_one_entry_per_follower_and_replay_does_not_duplicate():
     store = InMemoryFeedStore()
-    service = FeedService(store)
+    service = FeedService(store, InMemoryPostStore())
     yubl = new_yubl("author", "hi", now=NOW, suffix="0123456789ab")
     [message] = encode_group(yubl, ["f1", "f2", "f2", "f3"])
     assert service.add_group(json.loads(message)) == FeedWrite(
@@ -137,11 +143,13 @@ def test_adding_a_group_writes_one_entry_per_follower_and_replay_does_not_duplic
 
 def test_feed_reads_newest_first_with_cursor():
     store = InMemoryFeedStore()
-    service = FeedService(store)
+    posts = InMemoryPostStore()
+    service = FeedService(store, posts)
     yubls = [
         new_yubl("a", f"post {i}", now=datetime(2026, 1, 1, 0, 0, i, tzinfo=UTC)) for i in range(3)
     ]
     for yubl in yubls:
+        posts.put(yubl)  # as the dispatcher does before the fan-out
         [message] = encode_group(yubl, ["reader"])
         service.add_group(json.loads(message))
     first = service.read("reader", 2, None)
@@ -167,6 +175,7 @@ def _resumable(followers: int, fail_on: set[int], group_size: int = 100):
         group_size=group_size,
         page_size=250,
         progress=progress,
+        posts=InMemoryPostStore(),
     )
     return failing, progress, service
 
@@ -222,6 +231,7 @@ def test_progress_of_a_split_group_names_the_last_follower_actually_sent():
         FEED_ONLY,
         group_size=5_000,
         progress=progress,
+        posts=InMemoryPostStore(),
     )
     event = yubl_posted_event(
         new_yubl("author", "\U0001f600" * 2000, now=NOW, suffix="0123456789ab")

@@ -19,6 +19,7 @@ REQUIRED = {
     "RETRY_QUEUE": "q",
     "DEAD_LETTER_QUEUE": "d",
     "FANOUT_PROGRESS_TABLE": "p",
+    "POSTS_TABLE": "pt",
 }
 
 
@@ -35,6 +36,7 @@ def test_defaults_apply_when_only_names_are_set():
         notifications_table="nt",
         archive_queue="aq",
         archive_bucket="ab",
+        posts_table="pt",
         routing=RoutingTable.declare(
             {"yubl-posted": ["feed", "notifications", "archive"]},
             {"feed": "t", "notifications": "n", "archive": "a"},

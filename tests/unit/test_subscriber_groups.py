@@ -19,6 +19,7 @@ from chalicelib.adapters.memory import (
     InMemoryFollowerStore,
     InMemoryGroupPublisher,
     InMemoryMessagePublisher,
+    InMemoryPostStore,
     InMemoryUserDirectory,
 )
 from chalicelib.adapters.sns_publisher import PublishRefused, SnsMessagePublisher
@@ -53,6 +54,7 @@ class Groups:
             self.followers.add("alice", follower)
         self.publisher = publisher or InMemoryGroupPublisher()
         self.progress = InMemoryFanoutProgress()
+        self.posts = InMemoryPostStore()
         self.dispatcher = DistributionService(
             self.followers,
             self.publisher,
@@ -60,6 +62,7 @@ class Groups:
             group_size=100,
             progress=self.progress,
             clock=lambda: NOW,
+            posts=self.posts,
         )
         self.feeds = InMemoryFeedStore()
         self.notifications = InMemoryFeedStore()
@@ -69,8 +72,10 @@ class Groups:
 
     def deliver(self) -> None:
         """Run each group's consumer over the messages its topic got since last time."""
-        feed = FeedService(self.feeds, clock=lambda: NOW)
-        notify = NotificationService(self.notifications, InMemoryUserDirectory(), lambda: NOW)
+        feed = FeedService(self.feeds, self.posts, clock=lambda: NOW)
+        notify = NotificationService(
+            self.notifications, self.posts, InMemoryUserDirectory(), lambda: NOW
+        )
         archive = ArchiveService(self.archive, lambda: NOW, batch_ids=self.batch_ids.__next__)
         for group, seen in self.delivered.items():
             messages = self.publisher.group(group).messages
@@ -227,10 +232,12 @@ def test_at_most_ten_distinct_mentions_are_honoured_and_the_author_is_left_out()
 
 
 def test_notifications_go_only_to_users_that_exist_and_read_newest_first():
-    store = InMemoryFeedStore()
-    service = NotificationService(store, InMemoryUserDirectory({"bob"}), clock=lambda: NOW)
+    store, posts = InMemoryFeedStore(), InMemoryPostStore()
+    service = NotificationService(store, posts, InMemoryUserDirectory({"bob"}), clock=lambda: NOW)
     first = new_yubl("alice", "hey @bob @ghost", now=NOW, suffix="000000000001")
     later = new_yubl("carol", "@bob look", now=NOW.replace(second=5), suffix="000000000002")
+    posts.put(first)  # as the dispatcher does before it publishes
+    posts.put(later)
     written = service.notify(
         {**yubl_posted_event(first), "event_id": f"yubl-posted:{first.yubl_id}"}
     )
@@ -244,7 +251,9 @@ def test_notifications_go_only_to_users_that_exist_and_read_newest_first():
 
 def test_a_notification_message_with_a_wrong_event_id_writes_nothing():
     store = InMemoryFeedStore()
-    service = NotificationService(store, InMemoryUserDirectory(), clock=lambda: NOW)
+    service = NotificationService(
+        store, InMemoryPostStore(), InMemoryUserDirectory(), clock=lambda: NOW
+    )
     yubl = new_yubl("alice", "@bob", now=NOW, suffix="000000000001")
     with pytest.raises(InvalidInput) as caught:
         service.notify({**yubl_posted_event(yubl), "event_id": "yubl-posted:other"})

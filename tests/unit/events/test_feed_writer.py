@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.adapters.memory import InMemoryFailureSink, InMemoryFeedStore
+from chalicelib.adapters.memory import InMemoryFailureSink, InMemoryFeedStore, InMemoryPostStore
 from chalicelib.domain.fanout import encode_group
 from chalicelib.domain.posts import new_yubl
 from chalicelib.events.feed_writer import feed_writer, report_written
@@ -30,7 +30,7 @@ MARGIN_MS = 10_000
 
 
 def _worker(store, sink, clock=lambda: POSTED + timedelta(seconds=2)):
-    service = FeedService(store, clock=lambda: POSTED + timedelta(seconds=1))
+    service = FeedService(store, InMemoryPostStore(), clock=lambda: POSTED + timedelta(seconds=1))
     handle = feed_writer(lambda: service, margin_ms=lambda: MARGIN_MS, clock=clock)
     pauses: list[float] = []
     processor = StreamProcessor(
