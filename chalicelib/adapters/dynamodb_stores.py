@@ -112,6 +112,13 @@ class DynamoPostStore:
             raise
         return True
 
+    def tombstone(self, author_id: str, yubl_id: str, deleted_at: str) -> None:
+        # UpdateItem creates the item when the post has not arrived: its put then fails
+        model = self._model
+        model(author_id, yubl_id).update(
+            actions=[model.deleted_at.set(deleted_at), model.text.remove()]
+        )
+
     def live(self, keys: Sequence[tuple[str, str]]) -> dict[str, Yubl]:
         # Model.batch_get sends 100 keys a call and asks again for UnprocessedKeys
         rows = self._model.batch_get(list(dict.fromkeys(keys))) if keys else []

@@ -99,6 +99,10 @@ class InMemoryPostStore:
         self.posts[key] = yubl
         return True
 
+    def tombstone(self, author_id: str, yubl_id: str, deleted_at: str) -> None:
+        self.deleted.add((author_id, yubl_id))
+        self.posts.pop((author_id, yubl_id), None)
+
     def live(self, keys: Sequence[tuple[str, str]]) -> dict[str, Yubl]:
         self.lookups += len(keys)
         return {

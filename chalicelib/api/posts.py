@@ -1,4 +1,5 @@
-"""The legacy posts API: POST /yubls announces a new yubl on the stream."""
+"""The posts API: POST /yubls announces a new yubl on the stream, DELETE
+/users/{user_id}/yubls/{yubl_id} its deletion (same stream, same partition key)."""
 
 from __future__ import annotations
 
@@ -32,3 +33,12 @@ def post_yubl() -> Response:
     logger.info("yubl posted", yubl_id=yubl.yubl_id, author_id=yubl.author_id)
     count(POSTS_PUBLISHED)
     return json_response({"yubl_id": yubl.yubl_id, "posted_at": yubl.posted_at}, 202)
+
+
+@bp.route("/users/{user_id}/yubls/{yubl_id}", methods=["DELETE"])
+@api_view
+def delete_yubl(user_id: str, yubl_id: str) -> Response:
+    check_call_chain(current_ids(), hops_ahead=1)  # stream -> distribute_yubl
+    deleted = wiring.posting_service().delete(user_id, yubl_id)
+    logger.info("yubl deleted", yubl_id=deleted.yubl_id, author_id=deleted.author_id)
+    return json_response({"yubl_id": deleted.yubl_id, "deleted_at": deleted.deleted_at}, 202)

@@ -19,6 +19,7 @@ __all__ = [
     "YublWire",
     "check_posted_at",
     "check_yubl_id",
+    "iso_millis",
     "new_yubl",
     "parse_yubl",
     "parse_yubl_posted",
@@ -56,7 +57,8 @@ class Yubl:
         return YublWire(**asdict(self))  # type: ignore[typeddict-item]
 
 
-def _iso_millis(moment: datetime) -> str:
+def iso_millis(moment: datetime) -> str:
+    """A moment as the API writes times: ISO 8601, UTC, milliseconds, ``Z``."""
     return (
         moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
     )
@@ -74,7 +76,7 @@ def new_yubl(author_id: Any, text: Any, now: datetime, suffix: str | None = None
         raise ValueError(f"a yubl id suffix is 12 lowercase hex digits, got {suffix!r}")
     millis = int(now.timestamp() * 1000)
     yubl_id = f"{millis:013d}-{suffix or secrets.token_hex(6)}"
-    return Yubl(yubl_id=yubl_id, author_id=author, text=body, posted_at=_iso_millis(now))
+    return Yubl(yubl_id=yubl_id, author_id=author, text=body, posted_at=iso_millis(now))
 
 
 def yubl_posted_event(yubl: Yubl) -> YublPostedEvent:
@@ -94,7 +96,7 @@ def check_posted_at(
     if moment > now + max_skew:
         raise InvalidInput(
             field,
-            f"is in the future ({value}; now {_iso_millis(now)}, "
+            f"is in the future ({value}; now {iso_millis(now)}, "
             f"allowed clock skew {max_skew.total_seconds():g} s)",
         )
     return str(value)

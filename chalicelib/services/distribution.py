@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ..domain.deletes import YUBL_DELETED, parse_yubl_deleted
 from ..domain.errors import PermanentFailure
 from ..domain.fanout import encode_group_parts, follower_groups, pack_batches
 from ..domain.posts import DEFAULT_MAX_CLOCK_SKEW, Yubl, parse_yubl_posted
@@ -96,10 +97,14 @@ class DistributionService:
         no route, and ``GroupsFailed`` after trying every group if some failed.
         """
         event_type = event.get("type") if isinstance(event, dict) else None
+        if event_type == YUBL_DELETED:
+            return self._delete(event)
         groups = self._routing.groups_for(event_type)
         yubl = parse_yubl_posted(event, now=self._clock(), max_skew=self._max_skew)
         # stored once before any fan-out: every reference published below can be hydrated
-        self._posts.put(yubl)
+        if not self._posts.put(yubl) and not self._posts.live([(yubl.author_id, yubl.yubl_id)]):
+            # deleted before this (replayed or retried) post was read: it never appears
+            return Distribution(yubl.yubl_id, str(event_type), ())
         done: list[GroupDelivery] = []
         failures: list[tuple[str, Exception]] = []
         for group in groups:
@@ -117,6 +122,13 @@ class DistributionService:
             permanent = all(isinstance(err, PermanentFailure) for _, err in failures)
             raise (GroupsRefused if permanent else GroupsFailed)(yubl.yubl_id, failures)
         return Distribution(yubl.yubl_id, str(event_type), tuple(done))
+
+    def _delete(self, event: Any) -> Distribution:
+        """Tombstone the post: every read skips it from now on, and a post event read
+        later (a replay) is not fanned out."""
+        deleted = parse_yubl_deleted(event, now=self._clock(), max_skew=self._max_skew)
+        self._posts.tombstone(deleted.author_id, deleted.yubl_id, deleted.deleted_at)
+        return Distribution(deleted.yubl_id, YUBL_DELETED, ())
 
     def _fan_out(self, yubl: Yubl, group: str, attributes: dict[str, str]) -> GroupDelivery:
         """The yubl to every follower of its author, in follower groups.

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from ..domain.deletes import YublDeleted, yubl_deleted, yubl_deleted_event
 from ..domain.posts import Yubl, new_yubl, yubl_posted_event
 from .ports import EventPublisher
 
@@ -22,3 +23,9 @@ class PostingService:
         yubl = new_yubl(author_id, text, now=self._clock())
         self._events.publish(yubl_posted_event(yubl), partition_key=yubl.author_id)
         return yubl
+
+    def delete(self, author_id: Any, yubl_id: Any) -> YublDeleted:
+        """Publish a ``yubl-deleted`` event keyed by author: it is read after the post."""
+        deleted = yubl_deleted(author_id, yubl_id, now=self._clock())
+        self._events.publish(yubl_deleted_event(deleted), partition_key=deleted.author_id)
+        return deleted

@@ -311,3 +311,39 @@ def test_bad_notification_requests_are_400(client, unique, path, error):
 def test_a_user_with_no_notifications_gets_an_empty_page(client, unique):
     response = client.http.get(f"/users/{unique}-nobody/notifications")
     assert (response.status_code, _json(response)) == (200, {"items": [], "next_cursor": None})
+
+
+# -- DELETE /users/{user_id}/yubls/{yubl_id}: a yubl-deleted event, keyed by author ------
+
+
+def test_delete_yubl_publishes_one_event_keyed_by_author(client, unique):
+    author = f"{unique}-author"
+    yubl_id = "1767225600000-0123456789ab"
+    response = client.http.delete(
+        f"/users/{author}/yubls/{yubl_id}", headers={"x-correlation-id": f"corr-{unique}"}
+    )
+    assert response.status_code == 202
+    body = _json(response)
+    assert sorted(body) == ["deleted_at", "yubl_id"]
+    [record] = _records_for(author)
+    event = json.loads(record["Data"])
+    assert (event["type"], event["yubl"]) == (
+        "yubl-deleted",
+        {"yubl_id": yubl_id, "author_id": author, "deleted_at": body["deleted_at"]},
+    )
+    assert event["__context__"]["x-correlation-id"] == f"corr-{unique}"
+
+
+@pytest.mark.parametrize(
+    ("path", "error"),
+    [
+        ("/users/bad%20id/yubls/1767225600000-0123456789ab", "user_id: must be 1-64 characters"),
+        ("/users/{u}/yubls/42", "yubl_id: must be 13 digits, '-' and 12 lowercase hex digits"),
+    ],
+)
+def test_bad_delete_is_400_naming_the_field_and_publishes_nothing(client, unique, path, error):
+    before = _sequence_numbers()
+    response = client.http.delete(path.replace("{u}", f"{unique}-a"))
+    assert response.status_code == 400
+    assert _json(response)["error"].startswith(error)
+    assert _sequence_numbers() == before

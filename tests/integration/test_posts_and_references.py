@@ -101,3 +101,19 @@ def test_a_feed_entry_costs_one_write_unit_whatever_the_text(feed_model, unique,
     assert units == [1] * 30
     assert before == (1 if length == 100 else 3)
     assert all("text" not in item for item in sent)
+
+
+def test_a_tombstone_hides_the_post_and_drops_its_text(posts, stack_outputs, unique):
+    yubl = new_yubl(f"{unique}-a", "to be deleted", now=NOW)
+    posts.put(yubl)
+    posts.tombstone(yubl.author_id, yubl.yubl_id, "2026-01-01T00:00:01.000Z")
+    assert posts.live([(yubl.author_id, yubl.yubl_id)]) == {}
+    row = bind_post_model(stack_outputs["PostsTableName"]).get(yubl.author_id, yubl.yubl_id)
+    assert (row.text, row.deleted_at) == (None, "2026-01-01T00:00:01.000Z")
+
+
+def test_a_tombstone_written_before_its_post_keeps_the_post_out(posts, unique):
+    yubl = new_yubl(f"{unique}-a", "never shown", now=NOW)
+    posts.tombstone(yubl.author_id, yubl.yubl_id, "2026-01-01T00:00:01.000Z")
+    assert posts.put(yubl) is False
+    assert posts.live([(yubl.author_id, yubl.yubl_id)]) == {}

@@ -1,0 +1,106 @@
+"""The feed's lifecycle through the whole local stack (``python -m devstack``): a post
+reaches three feeds as references, a delete hides it from every read, and a delete that
+overtakes its post on the stream keeps the post out for good."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+import requests
+from boto3.dynamodb.conditions import Key
+
+from .conftest import wait_for
+
+pytestmark = pytest.mark.e2e
+
+FOLLOWERS = 3
+
+
+@pytest.fixture
+def author(local_stack) -> dict:
+    """A fresh author with three followers, made over HTTP."""
+    name = f"life-{uuid.uuid4().hex[:8]}"
+    followers = [f"{name}-f{i}" for i in range(FOLLOWERS)]
+    for follower in followers:
+        url = f"{local_stack.api_url}/users/{name}/followers/{follower}"
+        assert requests.put(url, timeout=30).status_code == 204
+    return {"name": name, "followers": followers}
+
+
+def _feed_ids(api: str, user: str) -> list[str]:
+    response = requests.get(f"{api}/users/{user}/feed", timeout=30)
+    assert response.status_code == 200
+    return [item["yubl_id"] for item in response.json()["items"]]
+
+
+def _post(api: str, author: str, text: str) -> dict:
+    response = requests.post(f"{api}/yubls", json={"author_id": author, "text": text}, timeout=30)
+    assert response.status_code == 202
+    return response.json()
+
+
+def test_a_deleted_post_vanishes_from_every_feed_read(local_stack, author):
+    api = local_stack.api_url
+    yubl_id = _post(api, author["name"], "here, then gone")["yubl_id"]
+    wait_for(
+        lambda: all(_feed_ids(api, f) == [yubl_id] for f in author["followers"]),
+        timeout=120,
+        what="the post in three feeds",
+    )
+    rows = (
+        boto3.resource("dynamodb")
+        .Table("feeds-local")
+        .query(KeyConditionExpression=Key("user_id").eq(author["followers"][0]))["Items"]
+    )
+    assert [sorted(row) for row in rows] == [["author_id", "posted_at", "user_id", "yubl_id"]]
+
+    response = requests.delete(f"{api}/users/{author['name']}/yubls/{yubl_id}", timeout=30)
+    assert response.status_code == 202
+    wait_for(
+        lambda: all(_feed_ids(api, f) == [] for f in author["followers"]),
+        timeout=120,
+        what="the deleted post gone from three feeds",
+    )
+    post = (
+        boto3.resource("dynamodb")
+        .Table("posts-local")
+        .get_item(Key={"author_id": author["name"], "yubl_id": yubl_id})["Item"]
+    )
+    assert "text" not in post and post["deleted_at"] == response.json()["deleted_at"]
+
+
+def test_a_delete_read_before_its_post_keeps_the_post_out(local_stack, author):
+    api, name = local_stack.api_url, author["name"]
+    now = datetime.now(UTC)
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+    yubl_id = f"{int(now.timestamp() * 1000):013d}-{uuid.uuid4().hex[:12]}"
+    kinesis = boto3.client("kinesis")
+    # the delete first, then its post (a replay): same stream, same partition key
+    for event in (
+        {
+            "type": "yubl-deleted",
+            "yubl": {"yubl_id": yubl_id, "author_id": name, "deleted_at": stamp},
+        },
+        {
+            "type": "yubl-posted",
+            "yubl": {"yubl_id": yubl_id, "author_id": name, "text": "never", "posted_at": stamp},
+        },
+    ):
+        kinesis.put_record(
+            StreamName="yubl-posted-local", Data=json.dumps(event).encode(), PartitionKey=name
+        )
+    # a later post by the same author is read after both: once it shows, they were handled
+    later = _post(api, name, "the one that shows")["yubl_id"]
+    wait_for(
+        lambda: all(_feed_ids(api, f) == [later] for f in author["followers"]),
+        timeout=120,
+        what="the later post, alone, in three feeds",
+    )
+    feeds = boto3.resource("dynamodb").Table("feeds-local")
+    for follower in author["followers"]:
+        rows = feeds.query(KeyConditionExpression=Key("user_id").eq(follower))["Items"]
+        assert [row["yubl_id"] for row in rows] == [later]

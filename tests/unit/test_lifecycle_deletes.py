@@ -1,0 +1,148 @@
+"""Deleting a yubl on the twins: the API's event, the dispatcher's tombstone, the reads."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from chalicelib.adapters.memory import (
+    InMemoryEventPublisher,
+    InMemoryFeedStore,
+    InMemoryFollowerStore,
+    InMemoryGroupPublisher,
+    InMemoryPostStore,
+)
+from chalicelib.domain.deletes import yubl_deleted, yubl_deleted_event
+from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.posts import new_yubl, yubl_posted_event
+from chalicelib.domain.routing import RoutingTable
+from chalicelib.services.distribution import DistributionService
+from chalicelib.services.feeds import FeedService
+from chalicelib.services.posting import PostingService
+
+NOW = datetime(2026, 11, 23, 15, 30, tzinfo=UTC)
+FOLLOWERS = ["bob", "carol", "dave"]
+
+
+class Flow:
+    def __init__(self) -> None:
+        followers = InMemoryFollowerStore()
+        for follower in FOLLOWERS:
+            followers.add("alice", follower)
+        self.posts = InMemoryPostStore()
+        self.groups = InMemoryGroupPublisher()
+        self.feeds = InMemoryFeedStore()
+        self.dispatcher = DistributionService(
+            followers,
+            self.groups,
+            RoutingTable.declare({"yubl-posted": ["feed"]}, {"feed": "feed-test"}),
+            group_size=100,
+            clock=lambda: NOW,
+            posts=self.posts,
+        )
+        self.feed = FeedService(self.feeds, self.posts, clock=lambda: NOW)
+
+    def deliver(self) -> None:
+        for message in self.groups.group("feed").messages:
+            self.feed.add_group(message)
+
+    def read(self, user: str) -> list[str]:
+        return [e.yubl.yubl_id for e in self.feed.read(user, 10, None).items]
+
+
+def _post():
+    return new_yubl("alice", "soon gone", now=NOW, suffix="0123456789ab")
+
+
+def _delete(yubl_id: str, now: datetime = NOW):
+    return yubl_deleted_event(yubl_deleted("alice", yubl_id, now=now))
+
+
+def test_a_deleted_post_vanishes_from_every_read_at_once():
+    flow, yubl = Flow(), _post()
+    flow.dispatcher.distribute(yubl_posted_event(yubl))
+    flow.deliver()
+    assert [flow.read(f) for f in FOLLOWERS] == [[yubl.yubl_id]] * 3
+
+    flow.dispatcher.distribute(_delete(yubl.yubl_id, NOW + timedelta(seconds=1)))
+    # the three entries are still in the feeds table, yet no read shows the post
+    assert len(flow.feeds.entries) == 3
+    assert [flow.read(f) for f in FOLLOWERS] == [[], [], []]
+
+
+def test_a_delete_read_before_its_post_wins_and_the_post_is_never_fanned_out():
+    flow, yubl = Flow(), _post()
+    flow.dispatcher.distribute(_delete(yubl.yubl_id))
+    result = flow.dispatcher.distribute(yubl_posted_event(yubl))
+    flow.deliver()
+    assert result.groups == ()
+    assert flow.groups.group("feed").batches == []
+    assert flow.feeds.entries == {}
+    assert [flow.read(f) for f in FOLLOWERS] == [[], [], []]
+
+
+def test_a_replayed_post_is_fanned_out_again_but_not_stored_twice():
+    flow, yubl = Flow(), _post()
+    flow.dispatcher.distribute(yubl_posted_event(yubl))
+    flow.dispatcher.distribute(yubl_posted_event(yubl))
+    flow.deliver()
+    assert flow.posts.posts == {("alice", yubl.yubl_id): yubl}
+    assert sorted(flow.feeds.write_counts.values()) == [2, 2, 2]  # overwrites, one row each
+    assert len(flow.feeds.entries) == 3
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"yubl": {"yubl_id": "nope", "author_id": "alice", "deleted_at": "x"}}, "yubl.yubl_id"),
+        (
+            {"yubl": {"yubl_id": "1767225600000-0123456789ab", "author_id": "a b"}},
+            "yubl.author_id",
+        ),
+        (
+            {
+                "yubl": {
+                    "yubl_id": "1767225600000-0123456789ab",
+                    "author_id": "alice",
+                    "deleted_at": "2030-01-01T00:00:00.000Z",
+                }
+            },
+            "yubl.deleted_at",
+        ),
+        ({"yubl": "x"}, "yubl"),
+    ],
+)
+def test_an_invalid_delete_event_writes_nothing_and_names_the_field(change, field):
+    flow, yubl = Flow(), _post()
+    flow.dispatcher.distribute(yubl_posted_event(yubl))
+    with pytest.raises(InvalidInput) as caught:
+        flow.dispatcher.distribute({**_delete(yubl.yubl_id), **change})
+    assert caught.value.field == field
+    assert flow.posts.deleted == set()
+
+
+def test_the_api_publishes_the_delete_keyed_by_author():
+    events = InMemoryEventPublisher()
+    deleted = PostingService(events, clock=lambda: NOW).delete("alice", _post().yubl_id)
+    assert events.published == [
+        (
+            "alice",
+            {
+                "type": "yubl-deleted",
+                "yubl": {
+                    "yubl_id": _post().yubl_id,
+                    "author_id": "alice",
+                    "deleted_at": "2026-11-23T15:30:00.000Z",
+                },
+            },
+        )
+    ]
+    assert deleted.deleted_at == "2026-11-23T15:30:00.000Z"
+
+
+def test_a_bad_yubl_id_is_refused_before_anything_is_published():
+    events = InMemoryEventPublisher()
+    with pytest.raises(InvalidInput) as caught:
+        PostingService(events, clock=lambda: NOW).delete("alice", "42")
+    assert (caught.value.field, events.published) == ("yubl_id", [])
