@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice import Chalice
 
-from chalicelib.api import feed, followers, health, notifications, posts
+from chalicelib.api import feed, followers, health, notifications, posts, user_posts
 from chalicelib.api.errors import json_errors, unknown_paths
 from chalicelib.config import routes as config_routes
 from chalicelib.events import add_to_feed, archiver, dispatcher, notifier, retry_worker
@@ -33,6 +33,7 @@ for blueprint in (
     notifications.bp,
     notifier.bp,
     archiver.bp,
+    user_posts.bp,
 ):
     app.register_blueprint(blueprint)
 

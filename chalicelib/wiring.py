@@ -33,6 +33,7 @@ from .services.feeds import FeedService
 from .services.following import FollowingService
 from .services.notifications import NotificationService
 from .services.posting import PostingService
+from .services.user_posts import UserPostsService
 from .settings import current
 from .streams.policies import FailurePolicy, retry_then_park
 
@@ -46,6 +47,7 @@ __all__ = [
     "posting_service",
     "record_attempts",
     "record_policy",
+    "user_posts_service",
 ]
 
 # Settings read through the config service's client library: a change made with
@@ -83,6 +85,11 @@ def _feed_store() -> DynamoFeedStore:
 @cache
 def _post_store() -> DynamoPostStore:
     return DynamoPostStore(bind_post_model(current().posts_table))
+
+
+@cache
+def user_posts_service() -> UserPostsService:
+    return UserPostsService(_post_store())
 
 
 @cache

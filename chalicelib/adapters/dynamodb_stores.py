@@ -112,6 +112,29 @@ class DynamoPostStore:
             raise
         return True
 
+    def page(self, author_id: str, limit: int, cursor: str | None) -> Page[Yubl]:
+        after = decode_cursor(cursor)
+        start = None if after is None else {"author_id": {"S": author_id}, "yubl_id": {"S": after}}
+        # the filter runs after each Query page is read; PynamoDB keeps reading pages
+        # until ``limit`` live posts (one more than asked, to know of a next page) are found
+        rows = list(
+            self._model.query(
+                author_id,
+                filter_condition=self._model.deleted_at.does_not_exist(),
+                scan_index_forward=False,
+                limit=limit + 1,
+                page_size=limit + 1,
+                last_evaluated_key=start,
+            )
+        )
+        posts = [self._to_yubl(row) for row in rows[:limit]]
+        more = len(rows) > limit
+        return Page(items=posts, next_cursor=encode_cursor(posts[-1].yubl_id) if more else None)
+
+    @staticmethod
+    def _to_yubl(row: PostModel) -> Yubl:
+        return Yubl(row.yubl_id, row.author_id, str(row.text), str(row.posted_at))
+
     def tombstone(self, author_id: str, yubl_id: str, deleted_at: str) -> None:
         # UpdateItem creates the item when the post has not arrived: its put then fails
         model = self._model

@@ -99,6 +99,17 @@ class InMemoryPostStore:
         self.posts[key] = yubl
         return True
 
+    def page(self, author_id: str, limit: int, cursor: str | None) -> Page[Yubl]:
+        mine = sorted((k[1] for k in self.posts if k[0] == author_id), reverse=True)
+        after = decode_cursor(cursor)
+        newer_first = mine if after is None else [k for k in mine if k < after]
+        keys = newer_first[:limit]
+        more = len(newer_first) > limit
+        return Page(
+            items=[self.posts[(author_id, k)] for k in keys],
+            next_cursor=encode_cursor(keys[-1]) if more else None,
+        )
+
     def tombstone(self, author_id: str, yubl_id: str, deleted_at: str) -> None:
         self.deleted.add((author_id, yubl_id))
         self.posts.pop((author_id, yubl_id), None)

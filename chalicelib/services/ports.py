@@ -62,6 +62,11 @@ class PostStore(Protocol):
         """The stored, not deleted posts among ``(author_id, yubl_id)`` keys, by yubl id."""
         ...
 
+    def page(self, author_id: str, limit: int, cursor: str | None) -> Page[Yubl]:
+        """One page of an author's posts not deleted, newest first; raises InvalidInput
+        for a bad cursor."""
+        ...
+
     def tombstone(self, author_id: str, yubl_id: str, deleted_at: str) -> None:
         """Mark the post deleted and drop its text; written even if the post has not
         arrived yet, so a delete that overtakes its post still wins."""

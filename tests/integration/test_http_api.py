@@ -347,3 +347,34 @@ def test_bad_delete_is_400_naming_the_field_and_publishes_nothing(client, unique
     assert response.status_code == 400
     assert _json(response)["error"].startswith(error)
     assert _sequence_numbers() == before
+
+
+# -- GET /users/{user_id}/yubls: own posts, newest first, deleted ones left out ----------
+
+
+def test_own_posts_are_paged_newest_first_without_the_deleted(client, unique):
+    author = f"{unique}-poster"
+    posts = DynamoPostStore(bind_post_model(os.environ["POSTS_TABLE"]))
+    now = datetime.now(UTC)
+    yubls = [new_yubl(author, f"#{i}", now=now - timedelta(seconds=9 - i)) for i in range(6)]
+    for yubl in yubls:
+        posts.put(yubl)
+    for gone in (yubls[5], yubls[4], yubls[2]):  # the two newest and one in between
+        posts.tombstone(author, gone.yubl_id, gone.posted_at)
+    first = _json(client.http.get(f"/users/{author}/yubls?limit=2"))
+    assert first["items"] == [yubls[3].to_wire(), yubls[1].to_wire()]
+    second = _json(client.http.get(f"/users/{author}/yubls?limit=2&cursor={first['next_cursor']}"))
+    assert second == {"items": [yubls[0].to_wire()], "next_cursor": None}
+
+
+@pytest.mark.parametrize(
+    ("path", "error"),
+    [
+        ("/users/{u}/yubls?limit=0", "limit: must be an integer from 1 to 1000"),
+        ("/users/{u}/yubls?cursor=nope", "cursor: is not a cursor this API returned"),
+        ("/users/bad%20id/yubls", "user_id: must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'"),
+    ],
+)
+def test_bad_own_posts_requests_are_400(client, unique, path, error):
+    response = client.http.get(path.replace("{u}", f"{unique}-a"))
+    assert (response.status_code, _json(response)) == (400, {"error": error})
