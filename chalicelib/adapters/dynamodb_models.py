@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TypeVar
 
 from pynamodb.attributes import TTLAttribute, UnicodeAttribute
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 __all__ = [
@@ -26,11 +27,24 @@ __all__ = [
 M = TypeVar("M", bound=Model)
 
 
+class FollowingIndex(GlobalSecondaryIndex["RelationshipModel"]):
+    """The relationships by follower: whom a user follows."""
+
+    class Meta:
+        index_name = "following"
+        projection = KeysOnlyProjection()
+
+    follower_id = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute(range_key=True)
+
+
 class RelationshipModel(Model):
-    """``follower_id`` follows ``user_id``; queried by user to list followers."""
+    """``follower_id`` follows ``user_id``; queried by user to list followers, and through
+    ``following`` by follower to list whom they follow."""
 
     user_id = UnicodeAttribute(hash_key=True)
     follower_id = UnicodeAttribute(range_key=True)
+    following = FollowingIndex()
 
 
 class FeedEntryModel(Model):

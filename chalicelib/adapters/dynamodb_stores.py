@@ -39,6 +39,20 @@ class DynamoFollowerStore:
         more = len(rows) > limit
         return Page(items=followers, next_cursor=encode_cursor(followers[-1]) if more else None)
 
+    def following(self, follower_id: str, limit: int, cursor: str | None) -> Page[str]:
+        after = decode_cursor(cursor)
+        start = (
+            None if after is None else {"follower_id": {"S": follower_id}, "user_id": {"S": after}}
+        )
+        rows = list(
+            self._model.following.query(
+                follower_id, limit=limit + 1, last_evaluated_key=start, page_size=limit + 1
+            )
+        )
+        users = [row.user_id for row in rows[:limit]]
+        more = len(rows) > limit
+        return Page(items=users, next_cursor=encode_cursor(users[-1]) if more else None)
+
     def iter_pages(
         self, user_id: str, page_size: int, after: str | None = None
     ) -> Iterator[list[str]]:

@@ -47,6 +47,10 @@ class InMemoryFollowerStore:
     def page(self, user_id: str, limit: int, cursor: str | None) -> Page[str]:
         return _page_after(sorted(self.followers.get(user_id, ())), limit, cursor)
 
+    def following(self, follower_id: str, limit: int, cursor: str | None) -> Page[str]:
+        followed = sorted(user for user, fans in self.followers.items() if follower_id in fans)
+        return _page_after(followed, limit, cursor)
+
     def iter_pages(
         self, user_id: str, page_size: int, after: str | None = None
     ) -> Iterator[list[str]]:

@@ -1,4 +1,4 @@
-"""Following: PUT/DELETE a follower, list a user's followers."""
+"""Following: PUT/DELETE a follower, list a user's followers and whom a user follows."""
 
 from __future__ import annotations
 
@@ -35,3 +35,13 @@ def list_followers(user_id: str) -> Response:
         user_id, check_limit(query_param(request, "limit")), query_param(request, "cursor")
     )
     return json_response({"followers": page.items, "next_cursor": page.next_cursor})
+
+
+@bp.route("/users/{user_id}/following", methods=["GET"])
+@api_view
+def list_following(user_id: str) -> Response:
+    request = bp.current_request
+    page = wiring.following_service().following(
+        user_id, check_limit(query_param(request, "limit")), query_param(request, "cursor")
+    )
+    return json_response({"following": page.items, "next_cursor": page.next_cursor})

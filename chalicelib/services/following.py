@@ -27,6 +27,10 @@ class FollowingService:
     def followers(self, user_id: Any, limit: int, cursor: str | None) -> Page[str]:
         return self._store.page(check_user_id("user_id", user_id), limit, cursor)
 
+    def following(self, user_id: Any, limit: int, cursor: str | None) -> Page[str]:
+        """Whom ``user_id`` follows, in id order."""
+        return self._store.following(check_user_id("user_id", user_id), limit, cursor)
+
     @staticmethod
     def _check(user_id: Any, follower_id: Any) -> tuple[str, str]:
         user = check_user_id("user_id", user_id)

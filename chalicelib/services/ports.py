@@ -31,6 +31,11 @@ class FollowerStore(Protocol):
         """One page of followers in id order; raises InvalidInput for a bad cursor."""
         ...
 
+    def following(self, follower_id: str, limit: int, cursor: str | None) -> Page[str]:
+        """One page of the users ``follower_id`` follows, in id order; raises InvalidInput
+        for a bad cursor."""
+        ...
+
     def iter_pages(
         self, user_id: str, page_size: int, after: str | None = None
     ) -> Iterator[list[str]]:

@@ -378,3 +378,35 @@ def test_own_posts_are_paged_newest_first_without_the_deleted(client, unique):
 def test_bad_own_posts_requests_are_400(client, unique, path, error):
     response = client.http.get(path.replace("{u}", f"{unique}-a"))
     assert (response.status_code, _json(response)) == (400, {"error": error})
+
+
+# -- GET /users/{user_id}/following: whom a user follows --------------------------------
+
+
+def test_following_lists_whom_a_user_follows_with_paging(client, unique):
+    fan = f"{unique}-fan"
+    stars = [f"{unique}-s{i}" for i in range(3)]
+    for star in [*stars, f"{unique}-s9"]:
+        assert client.http.put(f"/users/{star}/followers/{fan}").status_code == 204
+    assert client.http.delete(f"/users/{unique}-s9/followers/{fan}").status_code == 204
+    client.http.put(f"/users/{stars[0]}/followers/{unique}-other")  # someone else's follow
+    first = _json(client.http.get(f"/users/{fan}/following?limit=2"))
+    assert first["following"] == stars[:2]
+    second = _json(client.http.get(f"/users/{fan}/following?limit=2&cursor={first['next_cursor']}"))
+    assert second == {"following": stars[2:], "next_cursor": None}
+
+
+@pytest.mark.parametrize(
+    ("path", "error"),
+    [
+        ("/users/{u}/following?limit=1001", "limit: must be an integer from 1 to 1000"),
+        ("/users/{u}/following?cursor=nope", "cursor: is not a cursor this API returned"),
+        (
+            "/users/bad%20id/following",
+            "user_id: must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'",
+        ),
+    ],
+)
+def test_bad_following_requests_are_400(client, unique, path, error):
+    response = client.http.get(path.replace("{u}", f"{unique}-a"))
+    assert (response.status_code, _json(response)) == (400, {"error": error})
