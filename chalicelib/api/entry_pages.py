@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from chalice import Response
 from chalice.app import Request
@@ -12,13 +13,23 @@ from ..domain.paging import Page
 from ..domain.validation import check_limit
 from .responses import json_response, query_param
 
-__all__ = ["entry_page"]
+__all__ = ["entry_page", "read_page"]
+
+
+T = TypeVar("T")
+
+
+def read_page(
+    request: Request, user_id: str, read: Callable[[str, int, str | None], Page[T]]
+) -> Page[T]:
+    """``read`` called with the request's ``?limit=`` (checked) and ``?cursor=``."""
+    return read(user_id, check_limit(query_param(request, "limit")), query_param(request, "cursor"))
 
 
 def entry_page(
     request: Request, user_id: str, read: Callable[[str, int, str | None], Page[FeedEntry]]
 ) -> Response:
     """``?limit=&cursor=`` -> ``{"items": [yubl, ...], "next_cursor"}``, newest first."""
-    page = read(user_id, check_limit(query_param(request, "limit")), query_param(request, "cursor"))
+    page = read_page(request, user_id, read)
     items = [entry.yubl.to_wire() for entry in page.items]
     return json_response({"items": items, "next_cursor": page.next_cursor})

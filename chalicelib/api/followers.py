@@ -5,8 +5,8 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from .. import wiring
-from ..domain.validation import check_limit
-from .responses import api_view, json_response, no_content, query_param
+from .entry_pages import read_page
+from .responses import api_view, json_response, no_content
 
 __all__ = ["bp"]
 
@@ -30,18 +30,12 @@ def unfollow(user_id: str, follower_id: str) -> Response:
 @bp.route("/users/{user_id}/followers", methods=["GET"])
 @api_view
 def list_followers(user_id: str) -> Response:
-    request = bp.current_request
-    page = wiring.following_service().followers(
-        user_id, check_limit(query_param(request, "limit")), query_param(request, "cursor")
-    )
+    page = read_page(bp.current_request, user_id, wiring.following_service().followers)
     return json_response({"followers": page.items, "next_cursor": page.next_cursor})
 
 
 @bp.route("/users/{user_id}/following", methods=["GET"])
 @api_view
 def list_following(user_id: str) -> Response:
-    request = bp.current_request
-    page = wiring.following_service().following(
-        user_id, check_limit(query_param(request, "limit")), query_param(request, "cursor")
-    )
+    page = read_page(bp.current_request, user_id, wiring.following_service().following)
     return json_response({"following": page.items, "next_cursor": page.next_cursor})

@@ -5,8 +5,8 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from .. import wiring
-from ..domain.validation import check_limit
-from .responses import api_view, json_response, query_param
+from .entry_pages import read_page
+from .responses import api_view, json_response
 
 __all__ = ["bp"]
 
@@ -16,9 +16,6 @@ bp = Blueprint(__name__)
 @bp.route("/users/{user_id}/yubls", methods=["GET"])
 @api_view
 def list_yubls(user_id: str) -> Response:
-    request = bp.current_request
-    page = wiring.user_posts_service().read(
-        user_id, check_limit(query_param(request, "limit")), query_param(request, "cursor")
-    )
+    page = read_page(bp.current_request, user_id, wiring.user_posts_service().read)
     items = [yubl.to_wire() for yubl in page.items]
     return json_response({"items": items, "next_cursor": page.next_cursor})
