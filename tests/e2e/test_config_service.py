@@ -70,7 +70,7 @@ def test_make_api_key_prints_a_key_that_works_until_it_is_revoked(local_stack):
 
 def _distributed(local_stack, yubl_id: str) -> dict | None:
     for raw in local_stack.log_file.read_text().splitlines():
-        if yubl_id in raw and '"yubl distributed"' in raw:
+        if yubl_id in raw and '"yubl routed to group feed"' in raw:
             return json.loads(raw)
     return None
 
