@@ -6,6 +6,8 @@ from chalice import Chalice
 
 from chalicelib.api import feed, followers, health, posts
 from chalicelib.events import add_to_feed, dispatcher, retry_worker
+from chalicelib.identity.cors import add_preflight_routes, cors_headers
+from chalicelib.identity.middleware import authentication
 from chalicelib.observability.middleware import http_correlation, invocation_logging
 
 # configure_logs=False: logging is Powertools' JSON logger (chalicelib.observability);
@@ -15,6 +17,9 @@ app = Chalice(app_name="yubl-fanout", configure_logs=False)
 # the first registered is the outermost: the invocation is logged around everything
 app.register_middleware(invocation_logging, "all")
 app.register_middleware(http_correlation, "http")
+# CORS outside sign-in, so a browser can read a 401 too; routes read per request
+app.register_middleware(cors_headers, "http")
+app.register_middleware(authentication(app.routes), "http")
 
 for blueprint in (
     health.bp,
@@ -26,3 +31,6 @@ for blueprint in (
     retry_worker.bp,
 ):
     app.register_blueprint(blueprint)
+
+# last: an OPTIONS route answering the CORS preflight for every path registered above
+add_preflight_routes(app)

@@ -13,6 +13,7 @@ import boto3
 from .emulator import Emulator, aws_environment, check_port_free, start_emulator, wait_for_http
 from .infra import deploy_stack
 from .processes import Child, start_child
+from .user_pool import ensure_user_pool, identity_environment
 
 __all__ = ["PROJECT_DIR", "LocalStack", "check_stage_settings"]
 
@@ -90,6 +91,9 @@ class LocalStack:
             {"RetryVisibilityTimeoutSeconds": str(self.retry_visibility_seconds)},
         )
         check_stage_settings(outputs, self.stage, self.project_dir)
+        self.log("creating the user pool and app client of infra/resources.yaml")
+        pool = ensure_user_pool(boto3.client("cognito-idp"), self.stage)
+        env.update(identity_environment(pool, self.emulator.endpoint_url))
         python = sys.executable
         self.log("starting the local event runtime")
         runtime = start_child(

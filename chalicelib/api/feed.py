@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from .. import wiring
+from ..identity.middleware import user_route
 from ..domain.validation import check_limit
 from .responses import api_view, json_response, query_param
 
@@ -14,6 +15,7 @@ bp = Blueprint(__name__)
 
 
 @bp.route("/users/{user_id}/feed", methods=["GET"])
+@user_route("user_id")
 @api_view
 def read_feed(user_id: str) -> Response:
     request = bp.current_request

@@ -5,6 +5,8 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from .. import wiring
+from ..identity.access import acting_author
+from ..identity.middleware import signed_in_user, user_route
 from ..observability.logging import logger
 from ..observability.metrics import POSTS_PUBLISHED, count
 from .responses import api_view, json_object_body, json_response
@@ -15,10 +17,12 @@ bp = Blueprint(__name__)
 
 
 @bp.route("/yubls", methods=["POST"])
+@user_route()
 @api_view
 def post_yubl() -> Response:
     body = json_object_body(bp.current_request, frozenset({"author_id", "text"}))
-    yubl = wiring.posting_service().post(body.get("author_id"), body.get("text"))
+    author_id = acting_author(signed_in_user(), body.get("author_id"))
+    yubl = wiring.posting_service().post(author_id, body.get("text"))
     logger.info("yubl posted", yubl_id=yubl.yubl_id, author_id=yubl.author_id)
     count(POSTS_PUBLISHED)
     return json_response({"yubl_id": yubl.yubl_id, "posted_at": yubl.posted_at}, 202)
