@@ -55,13 +55,16 @@ def test_health(client):
     assert (response.status_code, _json(response)) == (200, {"status": "ok"})
 
 
-def test_post_yubl_publishes_one_event_keyed_by_author_with_correlation_ids(client, unique):
+def test_post_yubl_publishes_one_event_keyed_by_author_with_correlation_ids(
+    client, unique, signed_in
+):
     author = f"{unique}-author"
     response = _post(
         client,
         "/yubls",
         {"author_id": author, "text": "hello"},
         headers={
+            **signed_in(author),
             "x-correlation-id": f"corr-{unique}",
             "x-correlation-user-agent": "curl",
             "debug-log-enabled": "false",
@@ -89,14 +92,18 @@ def test_post_yubl_publishes_one_event_keyed_by_author_with_correlation_ids(clie
     }
 
 
+def test_post_without_author_id_is_by_the_signed_in_user(client, unique, signed_in):
+    author = f"{unique}-author"
+    response = _post(client, "/yubls", {"text": "hi"}, headers=signed_in(author))
+    assert response.status_code == 202
+    [record] = _records_for(author)
+    assert json.loads(record["Data"])["yubl"]["author_id"] == author
+
+
 @pytest.mark.parametrize(
     ("body", "error"),
     [
-        ({"text": "hi"}, "author_id: must be a string"),
-        (
-            {"author_id": "has space", "text": "hi"},
-            "author_id: must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'",
-        ),
+        ({"text": 5}, "text: must be a string"),
         ({"author_id": "ok", "text": ""}, "text: must be 1-2000 characters"),
         ({"author_id": "ok", "text": "x" * 2001}, "text: must be 1-2000 characters"),
         ({"author_id": "ok", "text": "hi", "extra": 1}, "extra: is not a known field"),
@@ -104,26 +111,31 @@ def test_post_yubl_publishes_one_event_keyed_by_author_with_correlation_ids(clie
         ("{not json", "body: must be valid JSON"),
     ],
 )
-def test_bad_post_is_400_naming_the_field_and_publishes_nothing(client, unique, body, error):
+def test_bad_post_is_400_naming_the_field_and_publishes_nothing(
+    client, unique, signed_in, body, error
+):
     if isinstance(body, dict) and body.get("author_id") == "ok":
         body = {**body, "author_id": f"{unique}-ok"}
-    response = _post(client, "/yubls", body)
+    response = _post(client, "/yubls", body, headers=signed_in(f"{unique}-ok"))
     assert (response.status_code, _json(response)) == (400, {"error": error})
     assert _records_for(f"{unique}-ok") == []
 
 
-def test_follow_unfollow_and_list_followers_with_paging(client, unique):
+def test_follow_unfollow_and_list_followers_with_paging(client, unique, signed_in):
     user = f"{unique}-star"
     for follower in ["f3", "f1", "f2"]:
-        assert client.http.put(f"/users/{user}/followers/{follower}").status_code == 204
-    assert client.http.put(f"/users/{user}/followers/f1").status_code == 204  # idempotent
+        response = client.http.put(f"/users/{user}/followers/{follower}", headers=signed_in(follower))
+        assert response.status_code == 204
+    again = client.http.put(f"/users/{user}/followers/f1", headers=signed_in("f1"))
+    assert again.status_code == 204  # idempotent
     first = client.http.get(f"/users/{user}/followers?limit=2")
     assert first.status_code == 200
     cursor = _json(first)["next_cursor"]
     assert _json(first)["followers"] == ["f1", "f2"]
     second = _json(client.http.get(f"/users/{user}/followers?limit=2&cursor={cursor}"))
     assert second == {"followers": ["f3"], "next_cursor": None}
-    assert client.http.delete(f"/users/{user}/followers/f2").status_code == 204
+    gone = client.http.delete(f"/users/{user}/followers/f2", headers=signed_in("f2"))
+    assert gone.status_code == 204
     assert _json(client.http.get(f"/users/{user}/followers")) == {
         "followers": ["f1", "f3"],
         "next_cursor": None,
@@ -143,23 +155,23 @@ def test_follow_unfollow_and_list_followers_with_paging(client, unique):
         ),
     ],
 )
-def test_bad_query_parameters_are_400(client, unique, path, error):
-    response = client.http.get(path.format(u=unique))
+def test_bad_query_parameters_are_400(client, unique, signed_in, path, error):
+    response = client.http.get(path.format(u=unique), headers=signed_in(unique))
     assert (response.status_code, _json(response)) == (400, {"error": error})
 
 
-def test_bad_follow_is_400_and_stores_nothing(client, unique):
+def test_bad_follow_is_400_and_stores_nothing(client, unique, signed_in):
     user = f"{unique}-u"
-    response = client.http.put(f"/users/{user}/followers/{user}")
+    response = client.http.put(f"/users/{user}/followers/{user}", headers=signed_in(user))
     assert (response.status_code, _json(response)) == (
         400,
         {"error": "follower_id: a user cannot follow themselves"},
     )
-    response = client.http.put(f"/users/{user}/followers/{'x' * 65}")
+    response = client.http.put(f"/users/{'x' * 65}/followers/{user}", headers=signed_in(user))
     assert response.status_code == 400
     assert _json(client.http.get(f"/users/{user}/followers"))["followers"] == []
 
 
-def test_feed_of_a_user_with_nothing_is_empty(client, unique):
-    response = client.http.get(f"/users/{unique}-nobody/feed")
+def test_feed_of_a_user_with_nothing_is_empty(client, unique, signed_in):
+    response = client.http.get(f"/users/{unique}-nobody/feed", headers=signed_in(f"{unique}-nobody"))
     assert (response.status_code, _json(response)) == (200, {"items": [], "next_cursor": None})
