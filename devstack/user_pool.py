@@ -53,7 +53,7 @@ def _intrinsic(loader: yaml.Loader, suffix: str, node: yaml.Node) -> dict[str, A
     elif isinstance(node, yaml.SequenceNode):
         value = loader.construct_sequence(node, deep=True)
     else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+        value = loader.construct_mapping(node, deep=True)
     return {"Ref" if suffix == "Ref" else f"Fn::{suffix}": value}
 
 
@@ -74,7 +74,7 @@ def _resolve(value: Any, parameters: dict[str, str]) -> Any:
 
 
 def _template_properties(stage: str, template: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    resources = yaml.load(template.read_text(), Loader=_CfnLoader)["Resources"]  # noqa: S506
+    resources = yaml.load(template.read_text(), Loader=_CfnLoader)["Resources"]
     [pool] = [r for r in resources.values() if r["Type"] == "AWS::Cognito::UserPool"]
     [client] = [r for r in resources.values() if r["Type"] == "AWS::Cognito::UserPoolClient"]
     parameters = {"Stage": stage}
@@ -131,7 +131,9 @@ def identity_environment(pool: UserPool, endpoint_url: str) -> dict[str, str]:
     }
 
 
-def create_user(cognito: Any, pool: UserPool, username: str, password: str = LOCAL_PASSWORD) -> None:
+def create_user(
+    cognito: Any, pool: UserPool, username: str, password: str = LOCAL_PASSWORD
+) -> None:
     """A confirmed user with a permanent password (idempotent). Refuses other usernames."""
     if not _USER_ID.fullmatch(username):
         raise ValueError(f"username {username!r} must be 1-64 of A-Z, a-z, 0-9, '_' or '-'")

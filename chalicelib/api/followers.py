@@ -5,8 +5,8 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from .. import wiring
-from ..identity.middleware import user_route
 from ..domain.validation import check_limit
+from ..identity.middleware import user_route
 from .responses import api_view, json_response, no_content, query_param
 
 __all__ = ["bp"]

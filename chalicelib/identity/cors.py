@@ -49,7 +49,7 @@ def _preflight(app: Chalice, methods: Iterable[str]) -> Callable[..., Response]:
     def preflight(**_: str) -> Response:
         request = app.current_request
         assert request is not None
-        headers = {"Vary": "Origin"}
+        headers: dict[str, str | list[str]] = {"Vary": "Origin"}
         if _allowed_origin(request) is not None:
             headers.update(
                 {

@@ -29,6 +29,7 @@ from .tokens import BadUsername, InvalidToken, TokenVerifier
 __all__ = ["authentication", "signed_in_user", "user_route"]
 
 GetResponse = Callable[[Any], Any]
+Middleware = Callable[[Any, GetResponse], Any]
 _MARK = "__user_route__"
 _user: contextvars.ContextVar[SignedInUser] = contextvars.ContextVar("signed_in_user")
 
@@ -82,7 +83,7 @@ def _bearer_token(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def authentication(routes: Mapping[str, Mapping[str, Any]]) -> GetResponse:
+def authentication(routes: Mapping[str, Mapping[str, Any]]) -> Middleware:
     """The 'http' middleware for an app's ``routes`` (``app.routes``, read per request)."""
 
     def needs_user(request: Request) -> bool:

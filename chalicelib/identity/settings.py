@@ -13,8 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
-__all__ = ["IdentitySettings", "IdentitySettingsError", "cors_allow_origins", "identity_settings",
-           "parse_origins"]
+__all__ = [
+    "IdentitySettings",
+    "IdentitySettingsError",
+    "cors_allow_origins",
+    "identity_settings",
+    "parse_origins",
+]
 
 _POOL_ID = re.compile(r"(?P<region>[a-z]{2}(-[a-z]+)+-\d)_[0-9A-Za-z]+")
 

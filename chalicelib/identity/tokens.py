@@ -49,7 +49,8 @@ class TokenVerifier:
         self._client_id = client_id
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=False, lifespan=10**9, timeout=timeout)
         self._refresh_interval = refresh_interval
-        self._last_fetch: float | None = None
+        self._fetched = False
+        self._last_fetch = 0.0
         self._lock = threading.Lock()
 
     def verify(self, token: str) -> SignedInUser:
@@ -76,13 +77,15 @@ class TokenVerifier:
         if client != self._client_id:
             raise InvalidToken("the token was issued to another app client")
         username = claims.get(_USERNAME_CLAIM[token_use])
+        if username is None:
+            raise InvalidToken(f"the token has no {_USERNAME_CLAIM[token_use]} claim")
         if not is_user_id(username):
             raise BadUsername(f"username {username!r} is not 1-64 of A-Z, a-z, 0-9, '_' or '-'")
         return SignedInUser(user_id=username, token_use=token_use)
 
     def _signing_key(self, kid: object) -> Any:
         with self._lock:  # one fetch at a time, however many requests wait on it
-            if self._last_fetch is None:
+            if not self._fetched:
                 self._fetch()
             key = self._find(kid)
             if key is None and time.monotonic() - self._last_fetch >= self._refresh_interval:
@@ -93,7 +96,7 @@ class TokenVerifier:
         return key
 
     def _fetch(self, refresh: bool = False) -> None:
-        self._last_fetch = time.monotonic()
+        self._fetched, self._last_fetch = True, time.monotonic()
         self._jwks.get_jwk_set(refresh=refresh)
 
     def _find(self, kid: object) -> Any:

@@ -124,7 +124,9 @@ def test_bad_post_is_400_naming_the_field_and_publishes_nothing(
 def test_follow_unfollow_and_list_followers_with_paging(client, unique, signed_in):
     user = f"{unique}-star"
     for follower in ["f3", "f1", "f2"]:
-        response = client.http.put(f"/users/{user}/followers/{follower}", headers=signed_in(follower))
+        response = client.http.put(
+            f"/users/{user}/followers/{follower}", headers=signed_in(follower)
+        )
         assert response.status_code == 204
     again = client.http.put(f"/users/{user}/followers/f1", headers=signed_in("f1"))
     assert again.status_code == 204  # idempotent
@@ -173,5 +175,7 @@ def test_bad_follow_is_400_and_stores_nothing(client, unique, signed_in):
 
 
 def test_feed_of_a_user_with_nothing_is_empty(client, unique, signed_in):
-    response = client.http.get(f"/users/{unique}-nobody/feed", headers=signed_in(f"{unique}-nobody"))
+    response = client.http.get(
+        f"/users/{unique}-nobody/feed", headers=signed_in(f"{unique}-nobody")
+    )
     assert (response.status_code, _json(response)) == (200, {"items": [], "next_cursor": None})

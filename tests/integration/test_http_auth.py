@@ -68,7 +68,9 @@ def _signed(claims: dict, key: object) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def pool_key() -> object:
     """The key moto signs every pool's tokens with: its JWKS document publishes it."""
-    return RSAAlgorithm.from_jwk(json.dumps(load_resource("cognitoidp/resources/jwks-private.json")))
+    return RSAAlgorithm.from_jwk(
+        json.dumps(load_resource("cognitoidp/resources/jwks-private.json"))
+    )
 
 
 @pytest.fixture(scope="module")
@@ -166,9 +168,7 @@ class Caller:
 
     def state(self, client: Client) -> tuple:
         """Everything a user route could have written for these users."""
-        posted = [
-            r for r in stream_records("yubl-posted-local") if r["PartitionKey"] == self.me
-        ]
+        posted = [r for r in stream_records("yubl-posted-local") if r["PartitionKey"] == self.me]
         followers = [
             json.loads(client.http.get(f"/users/{u}/followers").body)["followers"]
             for u in (self.me, self.other)

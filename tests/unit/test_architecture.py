@@ -71,7 +71,14 @@ def test_handlers_reach_adapters_only_through_wiring(path):
 
 def test_app_imports_only_api_events_and_observability():
     chalicelib = {n.split(".")[1] for n in _imports(ROOT / "app.py") if n.startswith("chalicelib.")}
-    assert chalicelib <= {"api", "events", "observability", "streams"}
+    assert chalicelib <= {"api", "events", "observability", "streams", "identity"}
+
+
+def test_who_may_act_for_whom_is_pure():
+    path = ROOT / "chalicelib" / "identity" / "access.py"
+    assert {
+        n for n in _imports(path) if _top(n) in SDKS | {"jwt"} or _top(n) == "chalicelib"
+    } == set()
 
 
 @pytest.mark.parametrize("path", _files("local_runtime"), ids=str)

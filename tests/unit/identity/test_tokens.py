@@ -64,7 +64,10 @@ def test_the_key_set_is_fetched_once_for_many_tokens(jwks, first_key):
             id_claims("alice", token_use="refresh"),
             "the token is neither an id token nor an access token",
         ),
-        (id_claims("alice", **{"cognito:username": None}), "the token has no cognito:username claim"),
+        (
+            id_claims("alice", **{"cognito:username": None}),
+            "the token has no cognito:username claim",
+        ),
     ],
     ids=["expired", "other-pool", "other-client-id", "other-client-access", "use", "no-username"],
 )
@@ -99,7 +102,9 @@ def test_a_token_of_an_unknown_key_is_refused_after_one_refetch(jwks):
 @pytest.mark.parametrize("algorithm", ["none", "HS256"])
 def test_unsigned_or_symmetric_tokens_are_refused(jwks, algorithm):
     key = "" if algorithm == "none" else "a-shared-secret-of-32-bytes-long!"
-    token = jwt.encode(id_claims("alice"), key or None, algorithm=algorithm, headers={"kid": "key-1"})
+    token = jwt.encode(
+        id_claims("alice"), key or None, algorithm=algorithm, headers={"kid": "key-1"}
+    )
     with pytest.raises(InvalidToken, match="The specified alg value is not allowed"):
         _verifier(jwks).verify(token)
 

@@ -1,0 +1,58 @@
+"""Every route of the app is a user route (sign-in required) or on the public list."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import pytest
+
+from tests.unit.test_architecture import ROOT
+
+# routes that take no token, each for a reason: liveness, a public list, CORS preflights
+PUBLIC = {
+    ("GET", "/health"),
+    ("GET", "/users/{user_id}/followers"),
+}
+USER_ROUTES = {
+    ("POST", "/yubls"): (),
+    ("PUT", "/users/{user_id}/followers/{follower_id}"): ("follower_id",),
+    ("DELETE", "/users/{user_id}/followers/{follower_id}"): ("follower_id", "user_id"),
+    ("GET", "/users/{user_id}/feed"): ("user_id",),
+}
+
+
+@pytest.fixture(scope="module")
+def routes():
+    """The app's routes, imported with the local stage's variables as Chalice sets them."""
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    env = {**config["environment_variables"], **config["stages"]["local"]["environment_variables"]}
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        return _load_routes()
+
+
+def _load_routes():
+    spec = importlib.util.spec_from_file_location("yubl_fanout_app_routes", ROOT / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return {
+        (method, path): entry.view_function
+        for path, methods in module.app.routes.items()
+        for method, entry in methods.items()
+    }
+
+
+def test_every_route_is_a_user_route_or_listed_public(routes):
+    marked = {
+        key: view.__user_route__ for key, view in routes.items() if hasattr(view, "__user_route__")
+    }
+    unmarked = {key for key in routes if key not in marked and key[0] != "OPTIONS"}
+    assert (marked, unmarked) == (USER_ROUTES, PUBLIC)
+
+
+def test_every_path_answers_the_cors_preflight(routes):
+    paths = {path for _, path in routes}
+    assert {path for method, path in routes if method == "OPTIONS"} == paths
