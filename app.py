@@ -8,6 +8,7 @@ from chalicelib.api import feed, followers, health, posts
 from chalicelib.events import add_to_feed, dispatcher, retry_worker
 from chalicelib.identity.cors import add_preflight_routes, cors_headers
 from chalicelib.identity.middleware import authentication
+from chalicelib.identity.pre_sign_up import bp as pre_sign_up
 from chalicelib.observability.middleware import http_correlation, invocation_logging
 
 # configure_logs=False: logging is Powertools' JSON logger (chalicelib.observability);
@@ -29,6 +30,7 @@ for blueprint in (
     dispatcher.bp,
     add_to_feed.bp,
     retry_worker.bp,
+    pre_sign_up,
 ):
     app.register_blueprint(blueprint)
 

@@ -114,8 +114,13 @@ def ensure_user_pool(cognito: Any, stage: str, template: Path = TEMPLATE_PATH) -
     if found is not None:
         return found
     pool_props, client_props = _template_properties(stage, template)
-    # the API spells the pool's name PoolName; every other property has its API name
-    pool_args = {("PoolName" if k == "UserPoolName" else k): v for k, v in pool_props.items()}
+    # the API spells the pool's name PoolName; every other property has its API name.
+    # LambdaConfig is left out: moto never runs triggers (create_user applies the rule)
+    pool_args = {
+        ("PoolName" if k == "UserPoolName" else k): v
+        for k, v in pool_props.items()
+        if k != "LambdaConfig"
+    }
     pool_id = cognito.create_user_pool(**pool_args)["UserPool"]["Id"]
     client_args = {**client_props, "UserPoolId": pool_id}
     client_id = cognito.create_user_pool_client(**client_args)["UserPoolClient"]["ClientId"]
