@@ -18,7 +18,9 @@ from devstack.stack import PROJECT_DIR
 
 from .conftest import sign_in_users, wait_for
 
-pytestmark = pytest.mark.e2e
+# the module fixture signs in 2,001 users (3 Cognito calls each) before 2,000 follows:
+# on a shared, loaded machine that alone can take minutes
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 FOLLOWERS = 2_000
 
