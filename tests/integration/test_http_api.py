@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 from collections.abc import Iterator
 
@@ -11,28 +10,16 @@ import pytest
 from chalice.test import Client
 
 from devstack.stack import PROJECT_DIR
+from tests.chalice_app import load_app
 
 from .kinesis_reading import stream_records
 
 pytestmark = pytest.mark.emulator
 
 
-def _load_app():
-    """Import this project's app.py under a name of its own.
-
-    The stage's environment must be set before the import; other tests load other
-    projects' app.py as module "app", so a plain import could find theirs.
-    """
-    spec = importlib.util.spec_from_file_location("yubl_fanout_app", PROJECT_DIR / "app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.app
-
-
 @pytest.fixture(scope="module")
 def client(stage_environment) -> Iterator[Client]:
-    with Client(_load_app(), stage_name="local", project_dir=str(PROJECT_DIR)) as test_client:
+    with Client(load_app(), stage_name="local", project_dir=str(PROJECT_DIR)) as test_client:
         yield test_client
 
 

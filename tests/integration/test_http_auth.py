@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import boto3
 import jwt
@@ -20,9 +21,9 @@ from moto.utilities.utils import load_resource
 
 from devstack.stack import PROJECT_DIR
 from devstack.user_pool import UserPool, create_user, sign_in
+from tests.chalice_app import load_app
 
 from .kinesis_reading import stream_records
-from .test_http_api import _load_app
 
 pytestmark = pytest.mark.emulator
 
@@ -31,7 +32,7 @@ LISTED_ORIGIN = "http://localhost:3000"  # .chalice/config.json, stage local
 
 @pytest.fixture(scope="module")
 def client(stage_environment):
-    with Client(_load_app(), stage_name="local", project_dir=str(PROJECT_DIR)) as test_client:
+    with Client(load_app(), stage_name="local", project_dir=str(PROJECT_DIR)) as test_client:
         yield test_client
 
 
@@ -166,6 +167,14 @@ class Caller:
             response = client.http.put(self.fill(path), headers=self.signed_in(actor))
             assert response.status_code == 204
 
+    def attempt(self, client: Client, route: Route, case: str) -> tuple[Any, bool]:
+        """Call ``route`` with ``case``'s token after its setup: the response, and
+        whether anything the route could write changed."""
+        self.prepare(client, route)
+        before = self.state(client)
+        response = self.call(client, route, case)
+        return response, self.state(client) != before
+
     def state(self, client: Client) -> tuple:
         """Everything a user route could have written for these users."""
         posted = [r for r in stream_records("yubl-posted-local") if r["PartitionKey"] == self.me]
@@ -190,47 +199,35 @@ def _json(response) -> dict:
 def test_a_missing_or_bad_token_is_401_with_a_bearer_challenge_and_writes_nothing(
     client, caller, name, case
 ):
-    route = ROUTES[name]
-    caller.prepare(client, route)
-    before = caller.state(client)
-    response = caller.call(client, route, case)
+    response, wrote = caller.attempt(client, ROUTES[name], case)
     status, challenge, error = REFUSALS[case]
     assert (response.status_code, _json(response)) == (status, {"error": error})
     assert response.headers["WWW-Authenticate"] == challenge
-    assert caller.state(client) == before
+    assert not wrote
 
 
 @pytest.mark.parametrize("name", sorted(ROUTES))
 def test_another_users_token_is_403_and_writes_nothing(client, caller, name):
-    route = ROUTES[name]
-    caller.prepare(client, route)
-    before = caller.state(client)
-    response = caller.call(client, route, "stranger")
-    error = route.refusal.format(who=caller.stranger)
+    response, wrote = caller.attempt(client, ROUTES[name], "stranger")
+    error = ROUTES[name].refusal.format(who=caller.stranger)
     assert (response.status_code, _json(response)) == (403, {"error": error})
     assert "WWW-Authenticate" not in response.headers
-    assert caller.state(client) == before
+    assert not wrote
 
 
 @pytest.mark.parametrize("name", sorted(ROUTES))
 def test_a_username_outside_the_id_format_is_403_and_writes_nothing(client, caller, name):
-    route = ROUTES[name]
-    caller.prepare(client, route)
-    before = caller.state(client)
-    response = caller.call(client, route, "bad-username")
+    response, wrote = caller.attempt(client, ROUTES[name], "bad-username")
     error = "Authorization: username 'has space' is not 1-64 of A-Z, a-z, 0-9, '_' or '-'"
     assert (response.status_code, _json(response)) == (403, {"error": error})
-    assert caller.state(client) == before
+    assert not wrote
 
 
 @pytest.mark.parametrize("name", sorted(ROUTES))
 def test_the_right_token_is_served(client, caller, name):
-    route = ROUTES[name]
-    caller.prepare(client, route)
-    before = caller.state(client)
-    response = caller.call(client, route, "right")
-    assert response.status_code == route.ok
-    assert (caller.state(client) != before) is route.writes
+    response, wrote = caller.attempt(client, ROUTES[name], "right")
+    assert response.status_code == ROUTES[name].ok
+    assert wrote is ROUTES[name].writes
 
 
 def test_an_access_token_serves_as_well_as_an_id_token(client, caller, user_pool):

@@ -36,34 +36,32 @@ class SigningKey:
         return jwt.encode(claims, self.private, algorithm="RS256", headers={"kid": kid or self.kid})
 
 
-def id_claims(username: str, **changes: Any) -> dict[str, Any]:
+def _claims(token_use: str, username: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Claims shaped like Cognito's (as moto issues them) for one kind of token."""
     now = int(time.time())
     claims = {
         "iss": ISSUER,
         "sub": "3f1c0d9e-0000-4000-8000-000000000001",
-        "aud": CLIENT_ID,
-        "token_use": "id",
+        "token_use": token_use,
         "iat": now,
         "auth_time": now,
         "exp": now + 3600,
-        "cognito:username": username,
     }
+    if token_use == "id":
+        claims.update({"aud": CLIENT_ID, "cognito:username": username})
+    else:
+        claims.update(
+            {"client_id": CLIENT_ID, "username": username, "scope": "aws.cognito.signin.user.admin"}
+        )
     return {**claims, **changes}
+
+
+def id_claims(username: str, **changes: Any) -> dict[str, Any]:
+    return _claims("id", username, changes)
 
 
 def access_claims(username: str, **changes: Any) -> dict[str, Any]:
-    now = int(time.time())
-    claims = {
-        "iss": ISSUER,
-        "sub": "3f1c0d9e-0000-4000-8000-000000000001",
-        "client_id": CLIENT_ID,
-        "token_use": "access",
-        "iat": now,
-        "exp": now + 3600,
-        "username": username,
-        "scope": "aws.cognito.signin.user.admin",
-    }
-    return {**claims, **changes}
+    return _claims("access", username, changes)
 
 
 class JwksServer:

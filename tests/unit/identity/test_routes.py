@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pytest
 
+from tests.chalice_app import load_app
 from tests.unit.test_architecture import ROOT
 
 # routes that take no token, each for a reason: liveness, a public list, CORS preflights
@@ -34,13 +34,9 @@ def routes():
 
 
 def _load_routes():
-    spec = importlib.util.spec_from_file_location("yubl_fanout_app_routes", ROOT / "app.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
     return {
         (method, path): entry.view_function
-        for path, methods in module.app.routes.items()
+        for path, methods in load_app().routes.items()
         for method, entry in methods.items()
     }
 
