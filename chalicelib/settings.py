@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
-from .envvars import env_int
+from .envvars import env_int, env_required
 
 __all__ = ["Settings", "SettingsError", "current"]
 
@@ -22,10 +22,7 @@ class SettingsError(RuntimeError):
 
 
 def _required(env: Mapping[str, str], name: str) -> str:
-    value = env.get(name, "").strip()
-    if not value:
-        raise SettingsError(f"environment variable {name} is not set")
-    return value
+    return env_required(env, name, SettingsError)
 
 
 @dataclass(frozen=True)

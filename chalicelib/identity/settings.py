@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
+from chalicelib.envvars import env_required
+
 __all__ = [
     "IdentitySettings",
     "IdentitySettingsError",
@@ -29,10 +31,7 @@ class IdentitySettingsError(RuntimeError):
 
 
 def _required(env: Mapping[str, str], name: str) -> str:
-    value = env.get(name, "").strip()
-    if not value:
-        raise IdentitySettingsError(f"environment variable {name} is not set")
-    return value
+    return env_required(env, name, IdentitySettingsError)
 
 
 def parse_origins(raw: str) -> frozenset[str]:
