@@ -4,8 +4,9 @@ A view marked ``@user_route(...)`` needs a signed-in user. The middleware (regis
 once in app.py, so it runs the same under ``chalice local`` and on Lambda) verifies
 the bearer token before any view code runs: none or a bad one is a 401 with
 ``WWW-Authenticate: Bearer`` and the JSON error body, a username outside the user id
-format a 403. The verified user is in force for the view (``signed_in_user()``), and
-the mark's path parameters name whom the user must be: any other caller gets a 403.
+format a 403, a key set that cannot be fetched a 503. The verified user is in force
+for the view (``signed_in_user()``), and the mark's path parameters name whom the
+user must be: any other caller gets a 403.
 Routes without the mark are public and never look at the header.
 
 Chalice's authorizers are not used: they answer with bodies of their own, without
@@ -22,9 +23,10 @@ from typing import Any
 
 from chalice.app import Request, Response
 
+from ..observability.logging import logger
 from .access import NotAllowed, SignedInUser, check_acting_for
 from .settings import identity_settings
-from .tokens import BadUsername, InvalidToken, TokenVerifier
+from .tokens import BadUsername, InvalidToken, KeysUnavailable, TokenVerifier
 
 __all__ = ["authentication", "signed_in_user", "user_route"]
 
@@ -109,6 +111,9 @@ def authentication(routes: Mapping[str, Mapping[str, Any]]) -> Middleware:
             )
         except BadUsername as err:
             return _error(403, f"Authorization: {err}")
+        except KeysUnavailable as err:
+            logger.error("token not checked", reason=str(err))
+            return _error(503, "Authorization: tokens cannot be checked now", {"Retry-After": "5"})
         bound = _user.set(user)
         try:
             response = get_response(event)

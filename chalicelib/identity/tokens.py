@@ -19,7 +19,7 @@ import jwt
 
 from .access import SignedInUser, is_user_id
 
-__all__ = ["BadUsername", "InvalidToken", "TokenVerifier"]
+__all__ = ["BadUsername", "InvalidToken", "KeysUnavailable", "TokenVerifier"]
 
 _ALGORITHMS = ["RS256"]
 _USERNAME_CLAIM = {"id": "cognito:username", "access": "username"}
@@ -27,6 +27,10 @@ _USERNAME_CLAIM = {"id": "cognito:username", "access": "username"}
 
 class InvalidToken(Exception):
     """The token is missing, malformed, expired, or not one of this pool's (HTTP 401)."""
+
+
+class KeysUnavailable(Exception):
+    """The pool's key set could not be fetched: our failure, not the caller's (HTTP 503)."""
 
 
 class BadUsername(Exception):
@@ -54,7 +58,8 @@ class TokenVerifier:
         self._lock = threading.Lock()
 
     def verify(self, token: str) -> SignedInUser:
-        """The user a valid token names; ``InvalidToken`` or ``BadUsername`` otherwise."""
+        """The user a valid token names; ``InvalidToken`` or ``BadUsername`` otherwise
+        (``KeysUnavailable`` when the key set cannot be fetched)."""
         try:
             key = self._signing_key(jwt.get_unverified_header(token).get("kid"))
             claims: dict[str, Any] = jwt.decode(
@@ -64,8 +69,12 @@ class TokenVerifier:
                 issuer=self._issuer,
                 options={"require": ["exp", "iss", "token_use"], "verify_aud": False},
             )
+        except jwt.PyJWKClientConnectionError as err:
+            raise KeysUnavailable(
+                f"the user pool's signing keys could not be fetched: {err}"
+            ) from None
         except jwt.PyJWKClientError as err:
-            raise InvalidToken(f"the pool's signing keys could not be fetched: {err}") from None
+            raise InvalidToken(f"the token is not valid: {err}") from None
         except jwt.ExpiredSignatureError:
             raise InvalidToken("the token has expired") from None
         except jwt.InvalidTokenError as err:
