@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test unit lint check clean trace dlq api-key package deploy destroy
+.PHONY: install run test unit lint check clean trace dlq api-key package deploy destroy user token
 
 install: $(STAMP)
 
@@ -83,3 +83,11 @@ deploy: $(STAMP)
 CONFIRM ?= no
 destroy: $(STAMP)
 	$(BIN)/python -m deploy destroy --stage $(STAGE) $(if $(filter yes,$(CONFIRM)),--confirm)
+
+## make user NAME=alice: a user in the running local stack's pool; its id token is the last line.
+## make token NAME=alice: a fresh id token of that user (last line).
+user token: $(STAMP)
+	@test -n "$(NAME)" || { echo "usage: make $@ NAME=<username>"; exit 2; }
+	@AWS_ENDPOINT_URL=http://127.0.0.1:$(LOCAL_AWS_PORT) AWS_DEFAULT_REGION=us-east-1 \
+	AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
+	$(BIN)/python -m devstack.user_pool $(if $(filter user,$@),create,token) "$(NAME)"

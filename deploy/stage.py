@@ -27,7 +27,7 @@ from deploy.monitoring import (
 from deploy.package import chalice_command
 from deploy.throttling import apply_throttling, stage_throttling
 from devstack.infra import deploy_stack, stack_name
-from devstack.stack import _OUTPUT_SETTINGS as OUTPUT_SETTINGS
+from devstack.stack import GENERATED_ID_SETTINGS, OUTPUT_SETTINGS
 
 __all__ = ["deploy_stage", "destroy_stage", "write_stage_settings"]
 
@@ -37,13 +37,14 @@ STACK_TIMEOUT_SECONDS = 1800  # a first stack on AWS with a stream and tables ta
 def write_stage_settings(
     project_dir: Path, stage: str, outputs: Mapping[str, str]
 ) -> dict[str, str]:
-    """Put the stack's resource names into the stage's environment; return what changed."""
+    """Put the stack's resource names and generated ids (the user pool's) into the stage's
+    environment; return what changed."""
     path = project_dir / ".chalice" / "config.json"
     config = json.loads(path.read_text())
     env = config["stages"][stage].setdefault("environment_variables", {})
     changed = {
         variable: outputs[key]
-        for key, variable in OUTPUT_SETTINGS.items()
+        for key, variable in (OUTPUT_SETTINGS | GENERATED_ID_SETTINGS).items()
         if key in outputs and env.get(variable) != outputs[key]
     }
     if changed:

@@ -14,13 +14,20 @@ from .emulator import Emulator, aws_environment, check_port_free, start_emulator
 from .infra import deploy_stack
 from .logs import DEFAULT_LOG_DIR, STACK_LOG, keep_previous
 from .processes import Child, start_child
+from .user_pool import ensure_user_pool, identity_environment
 
-__all__ = ["PROJECT_DIR", "LocalStack", "check_stage_settings"]
+__all__ = [
+    "GENERATED_ID_SETTINGS",
+    "OUTPUT_SETTINGS",
+    "PROJECT_DIR",
+    "LocalStack",
+    "check_stage_settings",
+]
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 # infrastructure output -> the environment variable that carries it to the code
-_OUTPUT_SETTINGS = {
+OUTPUT_SETTINGS = {
     "YublPostedStreamName": "YUBL_POSTED_STREAM",
     "RelationshipsTableName": "RELATIONSHIPS_TABLE",
     "FeedsTableName": "FEEDS_TABLE",
@@ -35,6 +42,14 @@ _OUTPUT_SETTINGS = {
     "ArchiveQueueName": "ARCHIVE_QUEUE",
     "ArchiveBucketName": "ARCHIVE_BUCKET",
 }
+"""Stack outputs that name a resource, and the stage setting that must hold that name."""
+
+GENERATED_ID_SETTINGS = {
+    "UserPoolId": "USER_POOL_ID",
+    "UserPoolClientId": "USER_POOL_CLIENT_ID",
+}
+"""Stack outputs that are ids AWS generates, not names: ``make deploy`` writes them into
+the stage's settings; the local stack hands its own pool's ids to the API instead."""
 
 
 def check_stage_settings(outputs: dict[str, str], stage: str, project_dir: Path) -> None:
@@ -43,7 +58,7 @@ def check_stage_settings(outputs: dict[str, str], stage: str, project_dir: Path)
     env = config["stages"][stage]["environment_variables"]
     wrong = [
         f"{var}={env.get(var)!r} but the stack made {outputs[key]!r}"
-        for key, var in _OUTPUT_SETTINGS.items()
+        for key, var in OUTPUT_SETTINGS.items()
         if env.get(var) != outputs.get(key)
     ]
     made = sorted(value for key, value in outputs.items() if key.endswith("TopicName"))
@@ -109,6 +124,9 @@ class LocalStack:
             sqs=boto3.client("sqs"),
         )
         check_stage_settings(outputs, self.stage, self.project_dir)
+        self.log("creating the user pool and app client of infra/resources.yaml")
+        pool = ensure_user_pool(boto3.client("cognito-idp"), self.stage)
+        env.update(identity_environment(pool, self.emulator.endpoint_url))
         python = sys.executable
         self.log("starting the local event runtime")
         runtime = start_child(

@@ -6,6 +6,7 @@ from chalice import Blueprint, Response
 
 from .. import wiring
 from ..domain.validation import check_limit
+from ..identity.middleware import user_route
 from .responses import api_view, json_response, no_content, query_param
 
 __all__ = ["bp"]
@@ -14,6 +15,7 @@ bp = Blueprint(__name__)
 
 
 @bp.route("/users/{user_id}/followers/{follower_id}", methods=["PUT"])
+@user_route("follower_id")
 @api_view
 def follow(user_id: str, follower_id: str) -> Response:
     wiring.following_service().follow(user_id, follower_id)
@@ -21,6 +23,7 @@ def follow(user_id: str, follower_id: str) -> Response:
 
 
 @bp.route("/users/{user_id}/followers/{follower_id}", methods=["DELETE"])
+@user_route("follower_id", "user_id")
 @api_view
 def unfollow(user_id: str, follower_id: str) -> Response:
     wiring.following_service().unfollow(user_id, follower_id)

@@ -17,7 +17,7 @@ from chalicelib.shortener.rules import Link
 from chalicelib.shortener.settings import shortener_settings
 from chalicelib.shortener.store import DynamoLinkStore
 from devstack.stack import PROJECT_DIR
-from tests.project_app import load_project_app
+from tests.chalice_app import load_app
 
 pytestmark = pytest.mark.emulator
 
@@ -36,9 +36,7 @@ def client(stage_environment) -> Iterator[Client]:
     shortener_settings.cache_clear()
     wiring.shortener_service.cache_clear()
     try:
-        with Client(
-            load_project_app(), stage_name="local", project_dir=str(PROJECT_DIR)
-        ) as test_client:
+        with Client(load_app(), stage_name="local", project_dir=str(PROJECT_DIR)) as test_client:
             yield test_client
     finally:
         for name in extra:
