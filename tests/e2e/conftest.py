@@ -66,10 +66,21 @@ def wait_for(condition, timeout: float, what: str, interval: float = 0.25):
         time.sleep(interval)
 
 
-def sign_in_users(names: Iterable[str], workers: int = 8) -> dict[str, dict[str, str]]:
+def sign_in_users(
+    names: Iterable[str], workers: int = 8, endpoint: str | None = None
+) -> dict[str, dict[str, str]]:
     """Create each user in the running stack's pool and sign them in as a client would
-    (USER_PASSWORD_AUTH): their ``Authorization`` headers by name, in parallel."""
-    cognito = boto3.client("cognito-idp")
+    (USER_PASSWORD_AUTH): their ``Authorization`` headers by name, in parallel.
+    ``endpoint``: the emulator of a stack of the test's own (default: the module's)."""
+    if endpoint is None:
+        cognito = boto3.client("cognito-idp")
+    else:
+        env = aws_environment(endpoint)
+        cognito = boto3.Session(
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+            region_name=env["AWS_DEFAULT_REGION"],
+        ).client("cognito-idp", endpoint_url=endpoint)
     pool = find_user_pool(cognito, "local")
     assert pool is not None, "the local stack has no user pool"
 
