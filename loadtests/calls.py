@@ -50,9 +50,10 @@ def split_calls(calls: Mapping[str, int]) -> dict[str, dict[str, int]]:
     """``{"write_path": ..., "polling": ..., "other": ...}``, each sorted by operation."""
     groups: dict[str, dict[str, int]] = {"write_path": {}, "polling": {}, "other": {}}
     for op in sorted(calls):
-        if op in WRITE_PATH:
+        base = op.split("@")[0]  # BENCH_COUNT_TABLES=1 names DynamoDB calls op@table
+        if base in WRITE_PATH:
             group = "write_path"
-        elif op in POLLING or op.startswith("LocalRuntime."):
+        elif base in POLLING or op.startswith("LocalRuntime."):
             group = "polling"
         else:
             group = "other"

@@ -6,8 +6,9 @@ started with ``BOTOCORE_EXPERIMENTAL__PLUGINS=bench_counts=loadtests.counting`` 
 every client it creates (boto3 and PynamoDB alike) without a line of its code
 changed. Such a process writes its tally to ``$BENCH_COUNTS_DIR/<pid>.json`` every
 ``DUMP_INTERVAL`` seconds; the benchmark reads the files and takes differences.
-Calls are counted on ``before-call``, once per API call (botocore's own retries of a
-throttled call happen inside it and are not counted again), and timed to ``after-call``.
+Calls are counted on ``before-parameter-build`` (it sees the call's own parameters, so
+the table a call names can be told), once per API call: botocore's own retries of a
+throttled call happen inside it and are not counted again. Timed to ``after-call``.
 """
 
 from __future__ import annotations
@@ -62,10 +63,13 @@ class Tally:
 
 def _name(operation: str, params: Any) -> str:
     """The operation's name; the local runtime's own checkpoint writes are named apart
-    (``LocalRuntime.PutItem``): on AWS the Lambda service makes them, unbilled."""
+    (``LocalRuntime.PutItem``): on AWS the Lambda service makes them, unbilled. With
+    ``BENCH_COUNT_TABLES=1`` a call naming a table is counted as ``Query@relationships-local``."""
     table = params.get("TableName") if isinstance(params, dict) else None
     if table and table == os.environ.get(CHECKPOINT_TABLE_ENV, CHECKPOINT_TABLE):
         return f"LocalRuntime.{operation}"
+    if os.environ.get("BENCH_COUNT_TABLES") and table:
+        return f"{operation}@{table}"
     return operation
 
 
@@ -82,7 +86,7 @@ def count_calls(client: Any, tally: Tally) -> Any:
         if call is not None:
             tally.finished(call[0], time.perf_counter() - call[1])
 
-    client.meta.events.register("before-call.*.*", before)
+    client.meta.events.register("before-parameter-build.*.*", before)
     client.meta.events.register("after-call.*.*", after)
     return client
 

@@ -91,6 +91,8 @@ def figures(
             "calls": queries,
             "seconds": round(query_s, 3),
             "mean_ms": round(query_s * 1000 / queries, 1) if queries else None,
+            # moto scans the whole table on every Query: this share is table size, not us
+            "share_of_run": round(query_s / seconds, 3) if seconds > 0 else None,
         },
         "ratio_to_raw": round(rate / raw_entries_per_s, 3) if raw_entries_per_s else None,
         "shape": {**shape, "messages": log.lines},
