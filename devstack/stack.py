@@ -57,6 +57,7 @@ class LocalStack:
     echo: bool = True
     retry_visibility_seconds: int = 5  # a failed parked record shows again this soon
     log_dir: Path = PROJECT_DIR / ".local"
+    emulator_request_log: bool = True  # False: no line per request in emulator.log
     emulator: Emulator | None = None
     children: list[Child] = field(default_factory=list)
 
@@ -82,7 +83,11 @@ class LocalStack:
         check_port_free(self.aws_port, "LOCAL_AWS_PORT")
         check_port_free(self.api_port, "API_PORT")
         self.log(f"starting the AWS emulator (moto server) on 127.0.0.1:{self.aws_port}")
-        self.emulator = start_emulator(self.aws_port, log=self.log_dir / "emulator.log")
+        self.emulator = start_emulator(
+            self.aws_port,
+            log=self.log_dir / "emulator.log",
+            request_log=self.emulator_request_log,
+        )
         env = self.environment()
         os.environ.update(env)  # for our own boto3 calls below
         self.log("deploying infra/resources.yaml through the emulator's CloudFormation API")

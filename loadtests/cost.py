@@ -6,8 +6,10 @@ lasting its AWS calls at the table's assumed latencies), Kinesis shard hours (at
 assumed posting rate) and PUT payload units, SNS publishes (64 KiB chunks; deliveries
 to Lambda are free), SQS requests (parked records only: SNS invokes Lambda directly on
 AWS), DynamoDB write units (feed entries and progress items) and read units (follower
-pages and progress reads). Reads the newest ``results/bench-*/bench.json``, or
-``results/bench-reference.json`` (the run the README quotes) when there is none.
+pages and progress reads). Both variants are priced for the optimised run's followers
+per post (the naive variant's per-entry costs scaled up to it). Reads the newest
+``results/bench-*/bench.json``, or ``results/bench-reference.json`` (the run the README
+quotes) when there is none.
 """
 
 from __future__ import annotations
@@ -42,10 +44,20 @@ def _lambda_seconds(
     return sum(calls.get(op, 0) * ms.get(op, 0.0) for op in ops) / 1000
 
 
+PER_POST_ITEMS = frozenset({"kinesis_shard_hours", "kinesis_put_units"})
+
+
 def variant_cost(
-    figures: Mapping[str, Any], pricing: Mapping[str, Any], naive: bool
+    figures: Mapping[str, Any],
+    pricing: Mapping[str, Any],
+    naive: bool,
+    followers_per_post: float | None = None,
 ) -> dict[str, float]:
-    """Dollars per million posts by line item, and their ``total``."""
+    """Dollars per million posts by line item, and their ``total``.
+
+    ``followers_per_post``: the distribution to price; other than the run's own, every
+    item but the stream's scales with the entries (the naive variant runs a share of
+    the posts, with fewer followers each)."""
     p, a = pricing["prices"], pricing["assumptions"]
     shape, calls = figures["shape"], _calls(figures)
     posts = figures["posts"]
@@ -98,9 +110,14 @@ def variant_cost(
         "dynamodb_writes": wru * p["dynamodb_per_million_write_request_units"] / 1e6,
         "dynamodb_reads": rru * p["dynamodb_per_million_read_request_units"] / 1e6,
     }
-    scale = 1e6 / posts
-    cost = {k: round(v * scale, 2) for k, v in per_run.items()}
-    cost["total"] = round(sum(v * scale for v in per_run.values()), 2)
+    run_fpp = figures["feed_entries"] / posts
+    entries_factor = (followers_per_post / run_fpp) if followers_per_post and run_fpp else 1.0
+    scaled = {
+        k: v * 1e6 / posts * (1.0 if k in PER_POST_ITEMS else entries_factor)
+        for k, v in per_run.items()
+    }
+    cost = {k: round(v, 2) for k, v in scaled.items()}
+    cost["total"] = round(sum(scaled.values()), 2)
     return cost
 
 
@@ -113,8 +130,11 @@ def costs(result: Mapping[str, Any], pricing: Mapping[str, Any]) -> dict[str, An
     }
     if result.get("naive"):
         naive = result["naive"]
-        out["naive"] = variant_cost(naive, pricing, naive=True)
-        out["naive_followers_per_post"] = round(naive["feed_entries"] / max(1, naive["posts"]), 1)
+        fpp = result["feed_entries"] / max(1, result["posts"])
+        out["naive"] = variant_cost(naive, pricing, naive=True, followers_per_post=fpp)
+        out["naive_run_followers_per_post"] = round(
+            naive["feed_entries"] / max(1, naive["posts"]), 1
+        )
     return out
 
 

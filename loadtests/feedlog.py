@@ -32,6 +32,7 @@ class FeedLog:
 
     path: Path
     posted_at: dict[str, float]  # yubl id -> accepted at (epoch s), the run's posts only
+    followers_of: dict[str, int] = field(default_factory=dict)  # yubl id -> its followers
     written: dict[tuple[str, str], float] = field(default_factory=dict)
     duplicates: int = 0
     lines: int = 0  # write lines of the run's posts: one per invocation that wrote
@@ -71,8 +72,13 @@ class FeedLog:
             else:
                 self.written[key] = at
 
-    def latencies_ms(self) -> list[float]:
-        return [(at - self.posted_at[yubl]) * 1000 for (yubl, _), at in self.written.items()]
+    def latencies_ms(self, most_followers: int | None = None) -> list[float]:
+        """Per entry; with ``most_followers``, of posts to at most that many followers."""
+        return [
+            (at - self.posted_at[yubl]) * 1000
+            for (yubl, _), at in self.written.items()
+            if most_followers is None or self.followers_of.get(yubl, 0) <= most_followers
+        ]
 
     def write_times(self) -> list[float]:
         return sorted(self.written.values())

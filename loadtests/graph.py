@@ -36,6 +36,7 @@ class BenchSettings:
     small_max_followers: int = 500  # BENCH_SMALL_MAX_FOLLOWERS: each has 0..this many
     posts_per_author: int = 1  # BENCH_POSTS_PER_AUTHOR
     text_bytes: int = 140  # BENCH_TEXT_BYTES: the text of every post
+    post_interval_ms: int = 0  # BENCH_POST_INTERVAL_MS: pause between posts; 0: a burst
     raw_items: int = 5_000  # BENCH_RAW_ITEMS: items per thread count in the raw measurement
     raw_threads: tuple[int, ...] = (1, 2, 4, 8)  # BENCH_RAW_THREADS, comma-separated
     naive: bool = True  # BENCH_NAIVE=0 skips the naive variant
@@ -59,6 +60,7 @@ class BenchSettings:
             small_max_followers=_int("BENCH_SMALL_MAX_FOLLOWERS", cls.small_max_followers),
             posts_per_author=_int("BENCH_POSTS_PER_AUTHOR", cls.posts_per_author, 1),
             text_bytes=_int("BENCH_TEXT_BYTES", cls.text_bytes, 1),
+            post_interval_ms=_int("BENCH_POST_INTERVAL_MS", cls.post_interval_ms),
             raw_items=_int("BENCH_RAW_ITEMS", cls.raw_items, 0),
             raw_threads=raw_threads,
             naive=os.environ.get("BENCH_NAIVE", "1").strip() not in ("0", "false", "no"),

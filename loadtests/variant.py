@@ -84,6 +84,7 @@ def figures(
         "seconds": seconds,
         "entries_per_s": rate,
         "post_to_feed_ms": percentiles(log.latencies_ms()),
+        "post_to_feed_ms_posts_to_1000_or_fewer": percentiles(log.latencies_ms(1000)),
         "aws_requests": groups,
         "requests_per_1000_entries": _per_1000(groups["write_path"], entries),
         "floor_per_1000_entries": _per_1000(floor, observed.expected_entries),
