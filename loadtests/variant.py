@@ -65,7 +65,7 @@ def figures(
     raw_entries_per_s: float | None,
     shape: Mapping[str, int],
 ) -> dict[str, Any]:
-    """The issue's figures for one variant (see loadtests/README.md for each field)."""
+    """The figures of one variant (README.md, "Performance", says what each one is)."""
     log = observed.log
     times: Sequence[float] = log.write_times()
     entries = len(times)
