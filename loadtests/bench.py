@@ -33,7 +33,7 @@ from .feedlog import FeedLog, parse_time
 from .floor import PostShape, run_floor
 from .graph import BenchSettings, FollowerGraph, build_graph
 from .plots import plot_run
-from .raw_rate import measure_raw_rate
+from .raw_rate import create_feed_table, measure_raw_rate
 from .variant import Observed, figures, wait_for_entries
 
 __all__ = ["main", "run"]
@@ -174,18 +174,7 @@ def _create_naive_resources(names: dict[str, str]) -> None:
         StreamName=names["NAIVE_STREAM"], WaiterConfig={"Delay": 0.2}
     )
     boto3.client("sns").create_topic(Name=names["NAIVE_TOPIC"])
-    boto3.client("dynamodb").create_table(
-        TableName=names["NAIVE_FEEDS_TABLE"],
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": "user_id", "AttributeType": "S"},
-            {"AttributeName": "yubl_id", "AttributeType": "S"},
-        ],
-        KeySchema=[
-            {"AttributeName": "user_id", "KeyType": "HASH"},
-            {"AttributeName": "yubl_id", "KeyType": "RANGE"},
-        ],
-    )
+    create_feed_table(boto3.client("dynamodb"), names["NAIVE_FEEDS_TABLE"])
 
 
 def _run_naive(

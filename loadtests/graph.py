@@ -10,20 +10,13 @@ import os
 import random
 from dataclasses import dataclass
 
+from chalicelib.envvars import env_int
+
 __all__ = ["BenchSettings", "FollowerGraph", "build_graph"]
 
 
 def _int(name: str, default: int, low: int = 0) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name}: {raw!r} is not an integer") from None
-    if value < low:
-        raise ValueError(f"{name}: {value} is below {low}")
-    return value
+    return env_int(os.environ, name, default, low, 10**9)
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,11 @@ from typing import Any
 
 import boto3
 
-__all__ = ["measure_raw_rate"]
+__all__ = ["create_feed_table", "measure_raw_rate"]
 
 
-def _feed_table(dynamodb: Any) -> str:
-    name = f"bench-raw-{uuid.uuid4().hex[:8]}"
+def create_feed_table(dynamodb: Any, name: str) -> str:
+    """A table of the feeds table's key schema, paid per request."""
     dynamodb.create_table(
         TableName=name,
         BillingMode="PAY_PER_REQUEST",
@@ -61,7 +61,7 @@ def _write(client: Any, table: str, batch: list[dict[str, Any]]) -> None:
 
 def _rate(items: int, threads: int, text: str) -> float:
     client = boto3.session.Session().client("dynamodb")
-    table = _feed_table(client)
+    table = create_feed_table(client, f"bench-raw-{uuid.uuid4().hex[:8]}")
     try:
         requests = _items(items, text)
         batches = [requests[i : i + 25] for i in range(0, len(requests), 25)]
