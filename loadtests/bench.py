@@ -264,6 +264,7 @@ def run(settings: BenchSettings, run_dir: Path, progress: Progress = _say) -> di
     }
     progress(f"starting a fresh local stack (logs in {stack.log_dir})")
     started = time.monotonic()
+    saved_environ = dict(os.environ)  # the stack sets its SDK variables here: undone below
     stack.start()
     try:
         os.environ.pop("BOTOCORE_EXPERIMENTAL__PLUGINS", None)  # the driver counts by hand
@@ -287,6 +288,8 @@ def run(settings: BenchSettings, run_dir: Path, progress: Progress = _say) -> di
             )
     finally:
         stack.stop()
+        os.environ.clear()
+        os.environ.update(saved_environ)
     floor = run_floor(shapes)
     raw_rate = raw["entries_per_s"] if raw else None
     text = "x" * settings.text_bytes

@@ -97,8 +97,11 @@ _process_lock = threading.Lock()
 
 def _dump(tally: Tally, path: Path) -> None:
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({**tally.snapshot(), "at": time.time()}))
-    tmp.replace(path)
+    try:
+        tmp.write_text(json.dumps({**tally.snapshot(), "at": time.time()}))
+        tmp.replace(path)
+    except OSError:
+        pass  # the directory went away with its run; nobody reads this tally any more
 
 
 def _start_process_tally() -> Tally | None:
@@ -113,7 +116,7 @@ def _start_process_tally() -> Tally | None:
             path.parent.mkdir(parents=True, exist_ok=True)
 
             def loop() -> None:
-                while True:
+                while path.parent.is_dir():  # gone: the run that reads it is over
                     _dump(tally, path)
                     time.sleep(DUMP_INTERVAL)
 
