@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test unit lint check clean trace dlq api-key package deploy destroy user token
+.PHONY: install run test unit lint check clean trace dlq api-key package deploy destroy user token bench cost load
 
 install: $(STAMP)
 
@@ -28,7 +28,7 @@ unit: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy app.py chalicelib local_runtime devstack ops deploy
+	$(BIN)/mypy app.py chalicelib local_runtime devstack ops deploy loadtests
 	$(BIN)/cfn-lint infra/resources.yaml
 	@for stage in dev prod; do \
 	  $(BIN)/python -m deploy package --stage $$stage --out build/lint/$$stage >/dev/null || exit 1; \
@@ -91,3 +91,18 @@ user token: $(STAMP)
 	@AWS_ENDPOINT_URL=http://127.0.0.1:$(LOCAL_AWS_PORT) AWS_DEFAULT_REGION=us-east-1 \
 	AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
 	$(BIN)/python -m devstack.user_pool $(if $(filter user,$@),create,token) "$(NAME)"
+
+## make bench: the fan-out benchmark on a fresh local stack; last line one JSON object.
+## Sizes from BENCH_* variables (loadtests/graph.py), e.g. BENCH_BIG_FOLLOWERS=2000.
+bench: $(STAMP)
+	$(BIN)/python -m loadtests.bench
+
+## make cost: $ per million posts from the latest benchmark and loadtests/pricing.json.
+cost: $(STAMP)
+	$(BIN)/python -m loadtests.cost
+
+## make load TARGET=<url> USERS=10 RATE=20 DURATION=60s: Locust, headless (no TARGET:
+## a fresh local stack); reports in loadtests/results/load-<time>/.
+load: $(STAMP)
+	TARGET="$(TARGET)" USERS="$(USERS)" RATE="$(RATE)" DURATION="$(DURATION)" \
+	$(BIN)/python -m loadtests.load

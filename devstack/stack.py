@@ -85,6 +85,7 @@ class LocalStack:
     echo: bool = True
     retry_visibility_seconds: int = 5  # a failed parked record shows again this soon
     log_dir: Path = DEFAULT_LOG_DIR
+    emulator_request_log: bool = True  # False: no line per request in emulator.log
     emulator: Emulator | None = None
     children: list[Child] = field(default_factory=list)
 
@@ -112,7 +113,11 @@ class LocalStack:
         for name in (STACK_LOG, *_CHILD_LOGS):  # after the port checks: never a running stack's
             keep_previous(self.log_dir / name)
         self.log(f"starting the AWS emulator (moto server) on 127.0.0.1:{self.aws_port}")
-        self.emulator = start_emulator(self.aws_port, log=self.log_dir / "emulator.log")
+        self.emulator = start_emulator(
+            self.aws_port,
+            log=self.log_dir / "emulator.log",
+            request_log=self.emulator_request_log,
+        )
         env = self.environment()
         os.environ.update(env)  # for our own boto3 calls below
         self.log("deploying infra/resources.yaml through the emulator's CloudFormation API")

@@ -24,6 +24,12 @@ from .conftest import sign_in_users, wait_for
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 FOLLOWERS = 2_000
+# the stage's follower group size, as the dispatcher reads it; it divides FOLLOWERS
+GROUP_SIZE = int(
+    json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())["environment_variables"][
+        "FOLLOWER_GROUP_SIZE"
+    ]
+)
 
 
 def _feed_rows_for(yubl_id: str) -> list[dict]:
@@ -149,7 +155,7 @@ def test_no_feed_write_is_repeated_in_a_run_without_faults(local_stack, fan_out)
 
 def test_one_post_is_traceable_from_http_to_every_feed_write(local_stack, fan_out):
     correlation_id = fan_out["correlation_id"]
-    groups = FOLLOWERS // 500
+    groups = FOLLOWERS // GROUP_SIZE
 
     def all_writes_logged():
         lines = _lines_with(local_stack.log_file, correlation_id)
@@ -161,7 +167,9 @@ def test_one_post_is_traceable_from_http_to_every_feed_write(local_stack, fan_ou
     assert ("api_handler", "yubl posted") in messages
     assert ("distribute_yubl", "yubl distributed") in messages
     writes = [line for line in lines if line.get("message") == "feed entries written"]
-    assert [(w["function_name"], w["entries"]) for w in writes] == [("add_to_feed", 500)] * groups
+    assert [(w["function_name"], w["entries"]) for w in writes] == [
+        ("add_to_feed", GROUP_SIZE)
+    ] * groups
     assert len({w["function_request_id"] for w in writes}) == groups  # one invocation each
 
     trace = subprocess.run(
