@@ -22,6 +22,8 @@ from typing import Any
 import boto3
 import requests
 
+from chalicelib.domain.posts import YUBL_POSTED
+from chalicelib.domain.routing import DEFAULT_ROUTES
 from devstack.emulator import free_port
 from devstack.processes import Child, start_child
 from devstack.stack import PROJECT_DIR, LocalStack
@@ -34,6 +36,7 @@ from .floor import PostShape, run_floor
 from .graph import BenchSettings, FollowerGraph, build_graph
 from .plots import plot_run
 from .raw_rate import create_feed_table, measure_raw_rate
+from .signin import SignIn
 from .variant import Observed, figures, wait_for_entries
 
 __all__ = ["main", "run"]
@@ -43,6 +46,9 @@ NAIVE_DIR = LOADTESTS_DIR / "naive"
 NAIVE_STAGE = "bench"
 Progress = Callable[[str], None]
 WARM_AUTHOR, WARM_FOLLOWER = "bench-warm-up", "bench-warm-up-follower"
+# subscriber groups a yubl-posted event reaches once, beside the follower fan-out (feed):
+# one PublishBatch each per post (the local stage keeps the default routing)
+EVENT_GROUPS = len(DEFAULT_ROUTES[YUBL_POSTED]) - 1
 
 
 def _say(message: str) -> None:
@@ -137,14 +143,24 @@ def _run_optimised(
     pids = [c.process.pid for c in stack.children]
     text = "x" * settings.text_bytes
     session = requests.Session()
+    users = SignIn(boto3.client("cognito-idp"), "local")
+    authors = sorted({WARM_AUTHOR, *graph.posts})
+    _say(f"optimised: signing {len(authors) + 1} users in through the local pool")
+    for user in [*authors, WARM_FOLLOWER]:  # before the measured window
+        users.headers(user)
 
     def post(author: str) -> tuple[str, str]:
-        answer = session.post(f"{stack.api_url}/yubls", json={"author_id": author, "text": text})
+        answer = session.post(
+            f"{stack.api_url}/yubls", json={"text": text}, headers=users.headers(author)
+        )
         answer.raise_for_status()
         body = answer.json()
         return str(body["yubl_id"]), str(body["posted_at"])
 
-    session.put(f"{stack.api_url}/users/{WARM_AUTHOR}/followers/{WARM_FOLLOWER}").raise_for_status()
+    session.put(
+        f"{stack.api_url}/users/{WARM_AUTHOR}/followers/{WARM_FOLLOWER}",
+        headers=users.headers(WARM_FOLLOWER),
+    ).raise_for_status()
     _warm_up("optimised", stack.log_dir / "stack.log", post)
     _settle()
     calls_before, seconds_before = _tally_calls(counts_dir, pids)
@@ -156,7 +172,9 @@ def _run_optimised(
         log.followers_of[yubl_id] = len(graph.followers[author])
         time.sleep(settings.post_interval_ms / 1000)
         yubl = {"yubl_id": yubl_id, "author_id": author, "text": text, "posted_at": posted_at}
-        shapes.append(PostShape(author, graph.followers[author], _envelope_bytes(yubl)))
+        shapes.append(
+            PostShape(author, graph.followers[author], _envelope_bytes(yubl), EVENT_GROUPS)
+        )
     _say(f"optimised: {len(graph.posts)} posts accepted by POST /yubls")
     complete = wait_for_entries("optimised", log, graph.entries, settings.timeout_s, _say)
     _settle()

@@ -63,11 +63,15 @@ class Tally:
 
 def _name(operation: str, params: Any) -> str:
     """The operation's name; the local runtime's own checkpoint writes are named apart
-    (``LocalRuntime.PutItem``): on AWS the Lambda service makes them, unbilled. With
+    (``LocalRuntime.PutItem``): on AWS the Lambda service makes them, unbilled; so are the
+    config client's reads of the config table (``Config.GetItem``), paced by its TTL. With
     ``BENCH_COUNT_TABLES=1`` a call naming a table is counted as ``Query@relationships-local``."""
     table = params.get("TableName") if isinstance(params, dict) else None
     if table and table == os.environ.get(CHECKPOINT_TABLE_ENV, CHECKPOINT_TABLE):
         return f"LocalRuntime.{operation}"
+    if table and table == os.environ.get("CONFIG_TABLE"):
+        # the config client's reads: one per key and cache TTL, whatever the posts
+        return f"Config.{operation}"
     if os.environ.get("BENCH_COUNT_TABLES") and table:
         return f"{operation}@{table}"
     return operation

@@ -5,8 +5,9 @@ alone: one PutRecord per post (the posts API accepts one post a request), Dynamo
 Query pages of at most 1 MB of items, SNS PublishBatch calls of at most 10 messages
 and 256 KiB in all (each message at most 256 KiB), BatchWriteItem calls of at most
 25 items. A post's feed entries are written by its own messages, so the BatchWriteItem
-floor is taken per post. Bookkeeping calls (the dispatcher's progress item) are not
-part of the floor: they are the price of resuming a retried post.
+floor is taken per post. Each subscriber group that gets the event once (notifications,
+archive) costs one more PublishBatch per post. Bookkeeping calls (the dispatcher's
+progress item) are not part of the floor: they are the price of resuming a retried post.
 """
 
 from __future__ import annotations
@@ -34,12 +35,14 @@ BATCH_WRITE_ITEMS = 25
 
 @dataclass(frozen=True)
 class PostShape:
-    """What the floor needs of one post: its author, followers and the group envelope
-    (the bytes of a feed-fanout message with no followers in it)."""
+    """What the floor needs of one post: its author, followers, the group envelope
+    (the bytes of a feed-fanout message with no followers in it) and how many other
+    subscriber groups its event type routes to."""
 
     author_id: str
     followers: Sequence[str]
     envelope_bytes: int
+    event_groups: int = 0
 
 
 def _relationship_item_bytes(author_id: str, follower_id: str) -> int:
@@ -65,7 +68,7 @@ def post_floor(post: PostShape) -> dict[str, int]:
     calls = {
         "PutRecord": 1,
         "Query": max(1, math.ceil(query_bytes / QUERY_PAGE_BYTES)),
-        "PublishBatch": _publish_batches(post.followers, post.envelope_bytes),
+        "PublishBatch": _publish_batches(post.followers, post.envelope_bytes) + post.event_groups,
         "BatchWriteItem": math.ceil(n / BATCH_WRITE_ITEMS),
     }
     return {op: count for op, count in calls.items() if count}

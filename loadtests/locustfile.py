@@ -3,10 +3,10 @@ a short link. Headless: ``make load TARGET=<url> USERS=... RATE=... DURATION=...
 
 Each simulated user acts as one app user (``load-<n>``): follows a few others, posts,
 and reads its feed, at a constant rate per user (``constant_throughput``), so the
-offered load is USERS x the per-user rate whatever the response times. How a client
-gets its token lives in ``auth_headers`` alone: today the user routes are open; when
-sign-in lands, that function signs the user in (Cognito ``initiate_auth``) and returns
-the bearer header, and nothing else here changes.
+offered load is USERS x the per-user rate whatever the response times. Each user signs
+in through the stage's Cognito pool (``LOAD_STAGE``, default ``local``; the pool is found
+with the usual AWS settings, which ``make load`` points at its local stack) in
+``auth_headers`` alone.
 """
 
 from __future__ import annotations
@@ -14,9 +14,13 @@ from __future__ import annotations
 import itertools
 import os
 import random
+from functools import cache
 from typing import Any
 
+import boto3
 from locust import HttpUser, between, constant_throughput, task
+
+from loadtests.signin import SignIn
 
 __all__ = ["FanoutUser", "ShortenerUser", "auth_headers"]
 
@@ -25,11 +29,14 @@ USER_POOL = int(os.environ.get("LOAD_USER_POOL", "200"))  # ids users follow amo
 RATE_PER_USER = float(os.environ.get("LOAD_RATE_PER_USER", "1"))  # requests/s per user
 
 
+@cache
+def _sign_in() -> SignIn:
+    return SignIn(boto3.client("cognito-idp"), os.environ.get("LOAD_STAGE", "local"))
+
+
 def auth_headers(client: Any, user_id: str) -> dict[str, str]:
-    """Headers that let ``user_id`` act on the API. The one place a token comes from:
-    sign-in will create the user in the pool (sign_up or admin_create_user), sign in
-    with initiate_auth and return ``{"Authorization": f"Bearer {id_token}"}``."""
-    return {}
+    """Headers that let ``user_id`` act on the API: its bearer token from the pool."""
+    return _sign_in().headers(user_id)
 
 
 class FanoutUser(HttpUser):
