@@ -2,7 +2,9 @@
 
 ``LOCAL_AWS_PORT`` (default 4566) and ``API_PORT`` (default 8000) choose the ports,
 ``LOCAL_LOG_DIR`` (default ``.local``) where the logs go; each run starts fresh logs
-there and keeps the previous run's as ``*.log.1``. The children end with this process,
+there and keeps the previous run's as ``*.log.1``. The tables and archive objects are
+restored at start from the snapshot a clean stop saved in ``LOCAL_DATA_DIR`` (default
+``.local/data``; ``devstack.snapshot``). The children end with this process,
 even when it is killed with SIGKILL (``devstack.lifeline``).
 """
 
@@ -15,6 +17,7 @@ import threading
 from types import FrameType
 
 from .logs import log_dir
+from .snapshot import data_dir
 from .stack import LocalStack
 
 
@@ -23,6 +26,7 @@ def main() -> int:
         aws_port=int(os.environ.get("LOCAL_AWS_PORT", "4566")),
         api_port=int(os.environ.get("API_PORT", "8000")),
         log_dir=log_dir(),
+        data_dir=data_dir(),
     )
     stopping = threading.Event()
 

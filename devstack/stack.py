@@ -11,8 +11,9 @@ from pathlib import Path
 import boto3
 
 from .emulator import Emulator, aws_environment, check_port_free, start_emulator, wait_for_http
-from .infra import deploy_stack
+from .infra import deploy_stack, stack_name
 from .logs import DEFAULT_LOG_DIR, STACK_LOG, keep_previous
+from .persistence import LocalData
 from .processes import Child, start_child
 
 __all__ = ["PROJECT_DIR", "LocalStack", "check_stage_settings"]
@@ -70,6 +71,8 @@ class LocalStack:
     echo: bool = True
     retry_visibility_seconds: int = 5  # a failed parked record shows again this soon
     log_dir: Path = DEFAULT_LOG_DIR
+    data_dir: Path | None = None  # the snapshot of local data; None keeps nothing
+    data: LocalData | None = None
     emulator: Emulator | None = None
     children: list[Child] = field(default_factory=list)
 
@@ -109,6 +112,11 @@ class LocalStack:
             sqs=boto3.client("sqs"),
         )
         check_stage_settings(outputs, self.stage, self.project_dir)
+        if self.data_dir is not None:  # before any function runs (devstack.persistence)
+            self.data = LocalData(
+                self.data_dir, stack_name(self.stage), self.log, outputs.get("ConfigTableName")
+            )
+            self.data.restore()
         python = sys.executable
         self.log("starting the local event runtime")
         runtime = start_child(
@@ -159,6 +167,12 @@ class LocalStack:
         for child in reversed(self.children):
             child.stop()
         self.children.clear()
+        if self.data is not None and self.emulator is not None:
+            try:
+                self.data.take()
+            except Exception as err:  # the previous snapshot stays; say why this one failed
+                self.log(f"could not save local data: {err}")
+            self.data = None
         if self.emulator is not None:
             self.emulator.stop()
             self.emulator = None
