@@ -51,6 +51,7 @@ __all__ = [
 FORMAT = "yubl-local-snapshot/1"
 SNAPSHOT_FILE = "snapshot.jsonl"
 _TABLE, _BUCKET = "AWS::DynamoDB::Table", "AWS::S3::Bucket"
+Counts = dict[str, dict[str, int]]  # {"tables": {logical id: rows}, "buckets": {...}}
 
 
 class SnapshotError(Exception):
@@ -131,32 +132,43 @@ class Contents:
     buckets: dict[str, Iterable[dict[str, Any]]] = field(default_factory=dict)
 
 
-def write_snapshot(path: Path, stack: str, contents: Contents) -> dict[str, dict[str, int]]:
+def _lines(stack: str, contents: Contents, counts: Counts) -> Iterator[dict[str, Any]]:
+    yield {"format": FORMAT, "taken_at": datetime.now(UTC).isoformat(), "stack": stack}
+    for logical, items in contents.tables.items():
+        counts["tables"][logical] = 0
+        for item in items:
+            yield {"table": logical, "Item": encode_item(item)}
+            counts["tables"][logical] += 1
+    for logical, objects in contents.buckets.items():
+        counts["buckets"][logical] = 0
+        for obj in objects:
+            body = base64.b64encode(obj["Body"]).decode()
+            content_type = obj.get("ContentType", "binary/octet-stream")
+            yield {"bucket": logical, "Key": obj["Key"], "Body": body, "ContentType": content_type}
+            counts["buckets"][logical] += 1
+    yield {"end": counts}
+
+
+def write_snapshot(path: Path, stack: str, contents: Contents) -> Counts:
     """Write ``contents`` to ``path`` atomically; the counts written (also the trailer)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
-    counts: dict[str, dict[str, int]] = {"tables": {}, "buckets": {}}
-    with partial.open("w", encoding="utf-8") as out:
-        header = {"format": FORMAT, "taken_at": datetime.now(UTC).isoformat(), "stack": stack}
-        out.write(json.dumps(header) + "\n")
-        for logical, items in contents.tables.items():
-            counts["tables"][logical] = 0
-            for item in items:
-                out.write(json.dumps({"table": logical, "Item": encode_item(item)}) + "\n")
-                counts["tables"][logical] += 1
-        for logical, objects in contents.buckets.items():
-            counts["buckets"][logical] = 0
-            for obj in objects:
-                body = base64.b64encode(obj["Body"]).decode()
-                line = {"bucket": logical, "Key": obj["Key"], "Body": body}
-                line["ContentType"] = obj.get("ContentType", "binary/octet-stream")
+    counts: Counts = {"tables": {}, "buckets": {}}
+    try:
+        with partial.open("w", encoding="utf-8") as out:
+            for line in _lines(stack, contents, counts):
                 out.write(json.dumps(line) + "\n")
-                counts["buckets"][logical] += 1
-        out.write(json.dumps({"end": counts}) + "\n")
-        out.flush()
-        os.fsync(out.fileno())
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        partial.unlink(missing_ok=True)  # the previous snapshot stays as it was
+        raise
     partial.replace(path)
     return counts
+
+
+def _nonzero(counts: Counts) -> Counts:
+    return {kind: {name: n for name, n in of.items() if n} for kind, of in counts.items()}
 
 
 def read_snapshot(path: Path) -> tuple[dict[str, Any], Contents]:
@@ -209,9 +221,7 @@ def _type(got: Mapping[str, Any]) -> dict[str, str]:
     return {"ContentType": got["ContentType"]} if got.get("ContentType") else {}
 
 
-def take(
-    clients: Mapping[str, Any], resources: StackData, stack: str, path: Path
-) -> dict[str, dict[str, int]]:
+def take(clients: Mapping[str, Any], resources: StackData, stack: str, path: Path) -> Counts:
     """Snapshot every table and bucket of ``resources`` to ``path``; the counts."""
     dynamodb, s3 = clients["dynamodb"], clients["s3"]
     contents = Contents(
