@@ -4,7 +4,8 @@
 ``LOCAL_LOG_DIR`` (default ``.local``) where the logs go; each run starts fresh logs
 there and keeps the previous run's as ``*.log.1``. The tables and archive objects are
 restored at start from the snapshot a clean stop saved in ``LOCAL_DATA_DIR`` (default
-``.local/data``; ``devstack.snapshot``). The children end with this process,
+``.local/data``; ``devstack.snapshot``), and saved there every
+``LOCAL_SNAPSHOT_SECONDS`` (default 300) while running. The children end with this process,
 even when it is killed with SIGKILL (``devstack.lifeline``).
 """
 
@@ -17,6 +18,7 @@ import threading
 from types import FrameType
 
 from .logs import log_dir
+from .persistence import snapshot_interval
 from .snapshot import data_dir
 from .stack import LocalStack
 
@@ -27,6 +29,7 @@ def main() -> int:
         api_port=int(os.environ.get("API_PORT", "8000")),
         log_dir=log_dir(),
         data_dir=data_dir(),
+        snapshot_every=snapshot_interval(),
     )
     stopping = threading.Event()
 
@@ -53,6 +56,8 @@ def main() -> int:
             print(f"[stack] {failed.name} exited with code {failed.process.returncode}", flush=True)
             code = 1
             break
+        if stack.data is not None:
+            stack.data.take_if_due()
     print("[stack] stopping", flush=True)
     stack.stop()
     return code

@@ -14,7 +14,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable
+import os
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,13 @@ from botocore.exceptions import ClientError
 
 from .snapshot import SNAPSHOT_FILE, SnapshotError, StackData, restore, stack_data, take
 
-__all__ = ["LocalData", "unreadable_secrets"]
+__all__ = ["LocalData", "snapshot_interval", "unreadable_secrets"]
+
+
+def snapshot_interval(environ: Mapping[str, str] = os.environ) -> float:
+    """``LOCAL_SNAPSHOT_SECONDS`` (default 300, 0 = only at a clean stop): how often a
+    running stack also saves its data, so a SIGKILL loses at most that much."""
+    return max(0.0, float(environ.get("LOCAL_SNAPSHOT_SECONDS") or 300))
 
 
 def _data_key(value: str) -> bytes | None:
@@ -74,7 +82,9 @@ class LocalData:
     stack_name: str
     log: Callable[[str], None]
     config_table: str | None = None
+    every: float = 0.0  # seconds between snapshots of a running stack; 0: at stop only
     restored: bool = False
+    _due: float = field(default=0.0, init=False)
     resources: StackData = field(default_factory=StackData)
 
     @property
@@ -93,6 +103,7 @@ class LocalData:
         if not self.path.exists():
             self.log(f"no local data snapshot in {self.directory}: starting empty")
             self.restored = True
+            self._due = time.monotonic() + self.every
             return
         try:
             done = restore(self._clients(), self.resources, self.path)
@@ -107,6 +118,7 @@ class LocalData:
         if done["gone"]:
             self.log(f"not restored, the stack no longer has: {', '.join(sorted(done['gone']))}")
         self.restored = True
+        self._due = time.monotonic() + self.every
         if self.config_table:
             keys = unreadable_secrets(
                 boto3.client("dynamodb"), boto3.client("kms"), self.config_table
@@ -117,10 +129,22 @@ class LocalData:
                     f"material is new): {', '.join(keys)}; PUT them again"
                 )
 
-    def take(self) -> None:
+    def take(self, quiet: bool = False) -> None:
         if not self.restored:
             return
         counts = take(self._clients(), self.resources, self.stack_name, self.path)
-        rows = sum(counts["tables"].values())
-        objects = sum(counts["buckets"].values())
-        self.log(f"saved {rows} items and {objects} archive objects to {self.path}")
+        self._due = time.monotonic() + self.every
+        if not quiet:
+            rows = sum(counts["tables"].values())
+            objects = sum(counts["buckets"].values())
+            self.log(f"saved {rows} items and {objects} archive objects to {self.path}")
+
+    def take_if_due(self) -> None:
+        """The periodic snapshot, quietly; a failure is said and the previous file stays."""
+        if not self.every or time.monotonic() < self._due:
+            return
+        try:
+            self.take(quiet=True)
+        except Exception as err:
+            self._due = time.monotonic() + self.every
+            self.log(f"could not save local data: {err}")

@@ -72,6 +72,7 @@ class LocalStack:
     retry_visibility_seconds: int = 5  # a failed parked record shows again this soon
     log_dir: Path = DEFAULT_LOG_DIR
     data_dir: Path | None = None  # the snapshot of local data; None keeps nothing
+    snapshot_every: float = 0.0  # seconds between snapshots while running; 0: at stop only
     data: LocalData | None = None
     emulator: Emulator | None = None
     children: list[Child] = field(default_factory=list)
@@ -114,7 +115,11 @@ class LocalStack:
         check_stage_settings(outputs, self.stage, self.project_dir)
         if self.data_dir is not None:  # before any function runs (devstack.persistence)
             self.data = LocalData(
-                self.data_dir, stack_name(self.stage), self.log, outputs.get("ConfigTableName")
+                self.data_dir,
+                stack_name(self.stage),
+                self.log,
+                outputs.get("ConfigTableName"),
+                self.snapshot_every,
             )
             self.data.restore()
         python = sys.executable

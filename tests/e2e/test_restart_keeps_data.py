@@ -6,6 +6,9 @@ lands in the test's LOCAL_LOG_DIR/data, never in the project's ``.local``.
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
 import uuid
 
 import boto3
@@ -125,5 +128,45 @@ def test_follows_feeds_links_and_config_survive_a_restart(tmp_path):
         assert len(reported) == 1 and reported[0].rstrip().endswith(
             f"material is new): {secret_key}; PUT them again"
         ), second.output[-20:]
+    finally:
+        assert second.stop() == 0
+
+
+def _free(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    except OSError:
+        return True
+    return False
+
+
+def test_a_killed_stack_comes_back_with_its_last_periodic_snapshot(tmp_path):
+    aws_port, api_port = free_port(), free_port()
+    first = StackProcess(aws_port, api_port, tmp_path, LOCAL_SNAPSHOT_SECONDS="1")
+    follower = f"follower-{uuid.uuid4().hex[:8]}"
+    snapshot = tmp_path / "data" / "snapshot.jsonl"
+    try:
+        first.wait_ready()
+        # GIVEN a follow that a periodic snapshot of the running stack has saved
+        put = requests.put(f"{first.api_url}/users/someone/followers/{follower}", timeout=10)
+        assert put.status_code == 204
+        wait_for(
+            lambda: snapshot.exists() and follower in snapshot.read_text(),
+            timeout=60,
+            what="a periodic snapshot with the follow",
+        )
+        # WHEN the stack is killed with SIGKILL (it can save nothing more)
+        os.kill(first.process.pid, signal.SIGKILL)
+        first.process.wait(timeout=10)
+    finally:
+        first.stop()
+    assert not any(line.startswith("[stack] saved ") for line in first.output)
+    wait_for(lambda: _free(aws_port) and _free(api_port), timeout=60, what="the ports")
+    second = StackProcess(aws_port, api_port, tmp_path)
+    try:
+        # THEN the next start restores that snapshot
+        second.wait_ready()
+        followers = requests.get(f"{second.api_url}/users/someone/followers", timeout=10)
+        assert followers.json()["followers"] == [follower]
     finally:
         assert second.stop() == 0
