@@ -23,7 +23,7 @@ import base64
 import json
 import os
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,40 +88,32 @@ def stack_data(cloudformation: Any, stack_name: str) -> StackData:
 # -- the format --------------------------------------------------------------------------
 
 
-def _encode_value(value: Mapping[str, Any]) -> dict[str, Any]:
+def _with_binary(value: Mapping[str, Any], convert: Callable[[Any], Any]) -> dict[str, Any]:
+    """One attribute value with ``convert`` applied to each binary inside it."""
     ((kind, inner),) = value.items()
     if kind == "B":
-        return {"B": base64.b64encode(inner).decode()}
+        return {"B": convert(inner)}
     if kind == "BS":
-        return {"BS": [base64.b64encode(b).decode() for b in inner]}
+        return {"BS": [convert(b) for b in inner]}
     if kind == "M":
-        return {"M": encode_item(inner)}
+        return {"M": {name: _with_binary(v, convert) for name, v in inner.items()}}
     if kind == "L":
-        return {"L": [_encode_value(v) for v in inner]}
+        return {"L": [_with_binary(v, convert) for v in inner]}
     return {kind: inner}
 
 
-def _decode_value(value: Mapping[str, Any]) -> dict[str, Any]:
-    ((kind, inner),) = value.items()
-    if kind == "B":
-        return {"B": base64.b64decode(inner)}
-    if kind == "BS":
-        return {"BS": [base64.b64decode(b) for b in inner]}
-    if kind == "M":
-        return {"M": decode_item(inner)}
-    if kind == "L":
-        return {"L": [_decode_value(v) for v in inner]}
-    return {kind: inner}
+def _to_text(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
 
 
 def encode_item(item: Mapping[str, Any]) -> dict[str, Any]:
     """A low-level DynamoDB item (as boto3's client returns it) as JSON-safe DynamoDB JSON."""
-    return {name: _encode_value(value) for name, value in item.items()}
+    return {name: _with_binary(value, _to_text) for name, value in item.items()}
 
 
 def decode_item(item: Mapping[str, Any]) -> dict[str, Any]:
     """The inverse of ``encode_item``: what boto3's client accepts again."""
-    return {name: _decode_value(value) for name, value in item.items()}
+    return {name: _with_binary(value, base64.b64decode) for name, value in item.items()}
 
 
 @dataclass
@@ -142,7 +134,7 @@ def _lines(stack: str, contents: Contents, counts: Counts) -> Iterator[dict[str,
     for logical, objects in contents.buckets.items():
         counts["buckets"][logical] = 0
         for obj in objects:
-            body = base64.b64encode(obj["Body"]).decode()
+            body = _to_text(obj["Body"])
             content_type = obj.get("ContentType", "binary/octet-stream")
             yield {"bucket": logical, "Key": obj["Key"], "Body": body, "ContentType": content_type}
             counts["buckets"][logical] += 1
