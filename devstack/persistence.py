@@ -61,11 +61,12 @@ def unreadable_secrets(dynamodb: Any, kms: Any, config_table: str) -> list[str]:
         for item in page["Items"]:
             key = item["key"]["S"]
             blob = _data_key(item.get("value", {}).get("S", ""))
+            if blob is None:
+                unreadable.append(key)
+                continue
             try:
-                if blob is None:
-                    raise ValueError(key)
                 kms.decrypt(CiphertextBlob=blob, EncryptionContext={"config_key": key})
-            except (ClientError, ValueError):
+            except ClientError:
                 unreadable.append(key)
     return sorted(unreadable)
 
@@ -106,7 +107,7 @@ class LocalData:
             self._due = time.monotonic() + self.every
             return
         try:
-            done = restore(self._clients(), self.resources, self.path)
+            done = restore(self._clients(), self.resources, self.path, progress=self.log)
         except SnapshotError as err:
             raise RuntimeError(f"{err}; `make reset` starts empty") from None
         rows = sum(done["tables"].values())

@@ -51,6 +51,7 @@ __all__ = [
 FORMAT = "yubl-local-snapshot/1"
 SNAPSHOT_FILE = "snapshot.jsonl"
 _TABLE, _BUCKET = "AWS::DynamoDB::Table", "AWS::S3::Bucket"
+_LONG = 5_000  # a table this large gets a progress line: its restore takes seconds
 Counts = dict[str, dict[str, int]]  # {"tables": {logical id: rows}, "buckets": {...}}
 
 
@@ -223,7 +224,12 @@ def take(clients: Mapping[str, Any], resources: StackData, stack: str, path: Pat
     return write_snapshot(path, stack, contents)
 
 
-def restore(clients: Mapping[str, Any], resources: StackData, path: Path) -> dict[str, Any]:
+def restore(
+    clients: Mapping[str, Any],
+    resources: StackData,
+    path: Path,
+    progress: Callable[[str], None] = lambda line: None,
+) -> dict[str, Any]:
     """Write a snapshot's rows and objects back (``BatchWriteItem`` through boto3's batch
     writer, which resends unprocessed items); the header, with what was restored and
     what the stack no longer has."""
@@ -236,6 +242,8 @@ def restore(clients: Mapping[str, Any], resources: StackData, path: Path) -> dic
             gone.append(logical)
             continue
         rows = list(items)
+        if len(rows) >= _LONG:
+            progress(f"restoring {len(rows)} items of {logical} ({resources.tables[logical]})")
         with resource.Table(resources.tables[logical]).batch_writer() as batch:
             for item in rows:
                 batch.put_item(Item={k: plain.deserialize(v) for k, v in item.items()})
