@@ -5,8 +5,9 @@
 there and keeps the previous run's as ``*.log.1``. The tables and archive objects are
 restored at start from the snapshot a clean stop saved in ``LOCAL_DATA_DIR`` (default
 ``.local/data``; ``devstack.snapshot``), and saved there every
-``LOCAL_SNAPSHOT_SECONDS`` (default 300) while running. The children end with this process,
-even when it is killed with SIGKILL (``devstack.lifeline``).
+``LOCAL_SNAPSHOT_SECONDS`` (default 300) while running; ``LOCAL_KEEP_DATA=0`` keeps
+nothing. The children end with this process, even when it is killed with SIGKILL
+(``devstack.lifeline``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from types import FrameType
 
 from .logs import log_dir
 from .persistence import snapshot_interval
-from .snapshot import data_dir
+from .snapshot import data_dir, keeps_data
 from .stack import LocalStack
 
 
@@ -28,7 +29,7 @@ def main() -> int:
         aws_port=int(os.environ.get("LOCAL_AWS_PORT", "4566")),
         api_port=int(os.environ.get("API_PORT", "8000")),
         log_dir=log_dir(),
-        data_dir=data_dir(),
+        data_dir=data_dir() if keeps_data() else None,
         snapshot_every=snapshot_interval(),
     )
     stopping = threading.Event()

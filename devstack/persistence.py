@@ -133,6 +133,8 @@ class LocalData:
     def take(self, quiet: bool = False) -> None:
         if not self.restored:
             return
+        if not quiet:
+            self.log(f"saving local data to {self.path}")
         counts = take(self._clients(), self.resources, self.stack_name, self.path)
         self._due = time.monotonic() + self.every
         if not quiet:

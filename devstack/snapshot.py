@@ -14,7 +14,8 @@ Rows are keyed by logical id, so a renamed table still finds its rows. It is wri
 temporary file and moved into place, so a crash while writing keeps the previous one.
 
 ``LOCAL_DATA_DIR`` chooses the directory (default: ``data`` in ``LOCAL_LOG_DIR``,
-so ``.local/data``); ``python -m devstack.snapshot reset`` (``make reset``) deletes it.
+so ``.local/data``); ``python -m devstack.snapshot reset`` (``make reset``) deletes it;
+``LOCAL_KEEP_DATA=0`` keeps nothing.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ __all__ = [
     "data_dir",
     "decode_item",
     "encode_item",
+    "keeps_data",
     "read_snapshot",
     "restore",
     "stack_data",
@@ -63,6 +65,12 @@ def data_dir(environ: Mapping[str, str] = os.environ) -> Path:
     """``LOCAL_DATA_DIR``, else ``data`` inside the log directory (``.local/data``)."""
     given = environ.get("LOCAL_DATA_DIR")
     return Path(given).resolve() if given else log_dir(environ) / "data"
+
+
+def keeps_data(environ: Mapping[str, str] = os.environ) -> bool:
+    """``LOCAL_KEEP_DATA=0`` turns snapshots off: each run starts empty and saves nothing
+    (for runs whose data is throwaway and large, such as load tests)."""
+    return environ.get("LOCAL_KEEP_DATA", "1").strip().lower() not in ("0", "false", "no")
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ class StackProcess:
             "API_PORT": str(api_port),
             "LOCAL_LOG_DIR": str(log_dir),
             "DEBUG_LOG_SAMPLE_RATE": "0",
+            "LOCAL_SNAPSHOT_SECONDS": "0",  # saved at stop only: no scan in the middle of a test
             **extra_env,
         }
         self.process = subprocess.Popen(

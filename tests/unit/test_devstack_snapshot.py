@@ -15,6 +15,7 @@ from devstack.snapshot import (
     data_dir,
     decode_item,
     encode_item,
+    keeps_data,
     read_snapshot,
     reset,
     write_snapshot,
@@ -140,3 +141,10 @@ def test_the_data_dir_follows_its_setting_then_the_log_dir(tmp_path):
     assert data_dir({"LOCAL_DATA_DIR": str(tmp_path / "d")}) == tmp_path / "d"
     assert data_dir({"LOCAL_LOG_DIR": str(tmp_path)}) == tmp_path / "data"
     assert data_dir({}) == Path(__file__).resolve().parents[2] / ".local" / "data"
+
+
+@pytest.mark.parametrize(
+    ("value", "kept"), [(None, True), ("1", True), ("0", False), ("false", False), ("no", False)]
+)
+def test_local_keep_data_turns_snapshots_off(value, kept):
+    assert keeps_data({} if value is None else {"LOCAL_KEEP_DATA": value}) is kept
