@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test unit lint check clean trace dlq api-key package deploy destroy user token bench cost load
+.PHONY: install run test unit lint check clean trace dlq api-key package deploy destroy user token bench cost load reset
 
 install: $(STAMP)
 
@@ -17,6 +17,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 ## make run: the whole local stack (emulator, infrastructure, event runtime, HTTP API).
 run: $(STAMP)
 	$(BIN)/python -m devstack
+
+## make reset: the next make run starts empty (deletes the snapshot of local data in
+## LOCAL_DATA_DIR, default .local/data; run it while the stack is stopped).
+reset: $(STAMP)
+	@$(BIN)/python -m devstack.snapshot reset
 
 ## make test: every test; starts its own emulator on free ports.
 test: $(STAMP)

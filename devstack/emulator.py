@@ -124,7 +124,13 @@ def start_emulator(
         out = subprocess.DEVNULL
     else:
         out = log
-    env = {**os.environ, "MOTO_CALL_RESET_API": "false"}
+    env = {
+        **os.environ,
+        "MOTO_CALL_RESET_API": "false",
+        # the same user pool and client ids in every run, so a restored stack's settings hold
+        "MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY": "HASH",
+        "MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY": "HASH",
+    }
     server = ["-m", "moto.server"] if request_log else ["-c", _QUIET_SERVER]
     process = subprocess.Popen(
         command([sys.executable, *server, "-H", "127.0.0.1", "-p", str(port)]),

@@ -11,8 +11,9 @@ from pathlib import Path
 import boto3
 
 from .emulator import Emulator, aws_environment, check_port_free, start_emulator, wait_for_http
-from .infra import deploy_stack
+from .infra import deploy_stack, stack_name
 from .logs import DEFAULT_LOG_DIR, STACK_LOG, keep_previous
+from .persistence import LocalData
 from .processes import Child, start_child
 from .user_pool import ensure_user_pool, identity_environment
 
@@ -86,6 +87,9 @@ class LocalStack:
     retry_visibility_seconds: int = 5  # a failed parked record shows again this soon
     log_dir: Path = DEFAULT_LOG_DIR
     emulator_request_log: bool = True  # False: no line per request in emulator.log
+    data_dir: Path | None = None  # the snapshot of local data; None keeps nothing
+    snapshot_every: float = 0.0  # seconds between snapshots while running; 0: at stop only
+    data: LocalData | None = None
     emulator: Emulator | None = None
     children: list[Child] = field(default_factory=list)
 
@@ -132,6 +136,15 @@ class LocalStack:
         self.log("creating the user pool and app client of infra/resources.yaml")
         pool = ensure_user_pool(boto3.client("cognito-idp"), self.stage)
         env.update(identity_environment(pool, self.emulator.endpoint_url))
+        if self.data_dir is not None:  # before any function runs (devstack.persistence)
+            self.data = LocalData(
+                self.data_dir,
+                stack_name(self.stage),
+                self.log,
+                outputs.get("ConfigTableName"),
+                self.snapshot_every,
+            )
+            self.data.restore()
         python = sys.executable
         self.log("starting the local event runtime")
         runtime = start_child(
@@ -182,6 +195,12 @@ class LocalStack:
         for child in reversed(self.children):
             child.stop()
         self.children.clear()
+        if self.data is not None and self.emulator is not None:
+            try:
+                self.data.take()
+            except Exception as err:  # the previous snapshot stays; say why this one failed
+                self.log(f"could not save local data: {err}")
+            self.data = None
         if self.emulator is not None:
             self.emulator.stop()
             self.emulator = None
