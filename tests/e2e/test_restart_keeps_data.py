@@ -17,7 +17,7 @@ import requests
 
 from devstack.emulator import aws_environment, free_port
 
-from .conftest import RunningStack, wait_for
+from .conftest import RunningStack, sign_in_users, wait_for
 from .stack_process import StackProcess
 from .test_config_service import make_api_key
 
@@ -44,8 +44,8 @@ def _archive(endpoint: str) -> dict[str, bytes]:
     }
 
 
-def _feed(api: str, user: str) -> list[str]:
-    response = requests.get(f"{api}/users/{user}/feed", timeout=10)
+def _feed(api: str, user: str, token: dict[str, str]) -> list[str]:
+    response = requests.get(f"{api}/users/{user}/feed", headers=token, timeout=10)
     assert response.status_code == 200, response.text
     return [entry["yubl_id"] for entry in response.json()["items"]]
 
@@ -72,14 +72,21 @@ def test_follows_feeds_links_and_config_survive_a_restart(tmp_path):
         assert any("no local data snapshot" in line for line in first.output)
         # GIVEN a follow, a post fanned out to the follower's feed, a short link,
         # a config value, a secret config value and the API key that wrote them
-        put = requests.put(f"{api}/users/{author}/followers/{follower}", timeout=10)
+        tokens = sign_in_users([author, follower], endpoint=first.aws_endpoint)
+        put = requests.put(
+            f"{api}/users/{author}/followers/{follower}", headers=tokens[follower], timeout=10
+        )
         assert put.status_code == 204
         posted = requests.post(
-            f"{api}/yubls", json={"author_id": author, "text": "kept"}, timeout=10
+            f"{api}/yubls", json={"text": "kept"}, headers=tokens[author], timeout=10
         )
         assert posted.status_code == 202
         yubl_id = posted.json()["yubl_id"]
-        wait_for(lambda: _feed(api, follower) == [yubl_id], timeout=60, what="the feed entry")
+        wait_for(
+            lambda: _feed(api, follower, tokens[follower]) == [yubl_id],
+            timeout=60,
+            what="the feed entry",
+        )
         link = requests.post(f"{api}/", json={"url": "https://example.com/kept"}, timeout=10)
         assert link.status_code == 201
         code = link.json()["code"]
@@ -115,8 +122,10 @@ def test_follows_feeds_links_and_config_survive_a_restart(tmp_path):
     try:
         second.wait_ready()
         api = second.api_url
-        # THEN the feed, the follow, the link, the config value, the key and the archive are back
-        assert _feed(api, follower) == [yubl_id]
+        # THEN the feed, the follow, the link, the config value, the key and the archive are
+        # back (the pool's users are not: the follower signs up again, as the README says)
+        again = sign_in_users([follower], endpoint=second.aws_endpoint)[follower]
+        assert _feed(api, follower, again) == [yubl_id]
         followers = requests.get(f"{api}/users/{author}/followers", timeout=10)
         assert followers.json()["followers"] == [follower]
         assert _redirect(api, code) == redirect
@@ -148,7 +157,10 @@ def test_a_killed_stack_comes_back_with_its_last_periodic_snapshot(tmp_path):
     try:
         first.wait_ready()
         # GIVEN a follow that a periodic snapshot of the running stack has saved
-        put = requests.put(f"{first.api_url}/users/someone/followers/{follower}", timeout=10)
+        token = sign_in_users([follower], endpoint=first.aws_endpoint)[follower]
+        put = requests.put(
+            f"{first.api_url}/users/someone/followers/{follower}", headers=token, timeout=10
+        )
         assert put.status_code == 204
         wait_for(
             lambda: snapshot.exists() and follower in snapshot.read_text(),
