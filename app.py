@@ -6,6 +6,7 @@ from chalice import Chalice
 
 from chalicelib.api import feed, followers, health, notifications, posts
 from chalicelib.api.errors import json_errors, unknown_paths
+from chalicelib.api.limits import size_limits
 from chalicelib.config import routes as config_routes
 from chalicelib.events import add_to_feed, archiver, dispatcher, notifier, retry_worker
 from chalicelib.observability.middleware import http_correlation, invocation_logging
@@ -19,6 +20,7 @@ app = Chalice(app_name="yubl-fanout", configure_logs=False)
 app.register_middleware(invocation_logging, "all")
 app.register_middleware(http_correlation, "http")
 app.register_middleware(json_errors, "http")
+app.register_middleware(size_limits, "http")
 
 for blueprint in (
     health.bp,

@@ -1,0 +1,202 @@
+"""Schemathesis fuzzes every operation of openapi.yaml against the whole local stack.
+
+The short run is part of ``make test``; the long one (marker ``fuzz``) runs with
+``make test-fuzz``. Each prints the cases it sent and the statuses it got.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+
+import boto3
+import pytest
+import requests
+
+from devstack.emulator import aws_environment
+from devstack.stack import PROJECT_DIR
+from tests.e2e.conftest import stack_process  # noqa: F401  (the stack fixture)
+from tests.e2e.stack_process import StackProcess
+
+from .fuzzing import Fuzzer, WrittenState
+
+pytestmark = pytest.mark.e2e
+
+SHORT_EXAMPLES = 8
+"""Per operation and generation mode: 21 operations x 2 modes x 8 = a few hundred cases."""
+LONG_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))
+
+
+@pytest.fixture(scope="module")
+def fuzzer(stack_process: StackProcess) -> Iterator[Fuzzer]:  # noqa: F811
+    port = stack_process.aws_endpoint.rsplit(":", 1)[1]
+    made = subprocess.run(
+        ["make", "-s", "api-key", f"LOCAL_AWS_PORT={port}", "SCOPES=read,write", "PREFIX="],
+        cwd=PROJECT_DIR,
+        env={**os.environ, "MAKEFLAGS": ""},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    session = boto3.Session(**_credentials(stack_process.aws_endpoint))
+    state = WrittenState(session, stack_process.aws_endpoint)
+    yield Fuzzer(stack_process.api_url, made.stdout.strip().splitlines()[-1], state)
+
+
+def _credentials(endpoint: str) -> dict[str, str]:
+    env = aws_environment(endpoint)
+    return {
+        "aws_access_key_id": env["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": env["AWS_SECRET_ACCESS_KEY"],
+        "region_name": env["AWS_DEFAULT_REGION"],
+    }
+
+
+def _report(fuzzer: Fuzzer) -> None:
+    statuses = ", ".join(f"{code}: {n}" for code, n in sorted(fuzzer.statuses.items()))
+    print(f"\nfuzzed {fuzzer.cases} cases ({statuses})")
+
+
+def test_short_fuzz_run_keeps_the_error_contract(fuzzer: Fuzzer) -> None:
+    fuzzer.run(SHORT_EXAMPLES)
+    _report(fuzzer)
+    assert fuzzer.cases >= 21 * 2
+
+
+@pytest.mark.fuzz
+def test_long_fuzz_run_keeps_the_error_contract(fuzzer: Fuzzer) -> None:
+    fuzzer.run(LONG_EXAMPLES)
+    _report(fuzzer)
+    assert fuzzer.cases >= 21 * 2
+
+
+def _deep(levels: int) -> bytes:
+    return b'{"author_id": "a", "text": ' + b"[" * levels + b"]" * levels + b"}"
+
+
+JSON = {"Content-Type": "application/json"}
+BIG = b'{"author_id": "a", "text": "' + b"a" * 200_000 + b'"}'
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}  # what `curl -d` sends
+FORM_ERROR = (
+    "Content-Type: application/x-www-form-urlencoded is not accepted; send application/json"
+)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "headers", "status", "error"),
+    [
+        (
+            "POST",
+            "/yubls",
+            _deep(100_000),
+            JSON,
+            413,
+            f"body: is {len(_deep(100_000))} bytes; the limit is 131072",
+        ),
+        ("POST", "/yubls", _deep(5_000), JSON, 400, "body: is nested too deeply"),
+        (
+            "POST",
+            "/yubls",
+            b'{"author_id": "a", "text": "\\ud800"}',
+            JSON,
+            400,
+            "body: must not contain unpaired surrogates",
+        ),
+        (
+            "PUT",
+            "/config/fuzz.surrogate",
+            b'{"value": "\\udfff x"}',
+            JSON,
+            400,
+            "body: must not contain unpaired surrogates",
+        ),
+        (
+            "POST",
+            "/yubls",
+            b'{"author_id": "a", "text": "\xff\xfe"}',
+            JSON,
+            400,
+            "body: must be valid JSON",
+        ),
+        (
+            "POST",
+            "/yubls",
+            b'{"author_id": "a\\u0000", "text": "x"}',
+            JSON,
+            400,
+            "author_id: must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'",
+        ),
+        ("POST", "/yubls", b'{"author_id": "a", "text": ', JSON, 400, "body: must be valid JSON"),
+        ("POST", "/yubls", b"NaN", JSON, 400, "body: must be a JSON object"),
+        ("POST", "/yubls", b"author_id=a&text=hi", FORM, 415, FORM_ERROR),
+        ("PUT", "/config/fuzz.form", b"value=1", FORM, 415, FORM_ERROR),
+        (
+            "POST",
+            "/yubls",
+            b'{"author_id": "a", "text": "x"}',
+            {"Content-Type": "text/plain"},
+            415,
+            "Content-Type: text/plain is not accepted; send application/json",
+        ),
+        (
+            "POST",
+            "/yubls",
+            BIG,
+            JSON,
+            413,
+            f"body: is {len(BIG)} bytes; the limit is 131072",
+        ),
+        ("GET", "/users/../config", None, {}, 404, "path: no route for GET /users/../config"),
+        (
+            "GET",
+            "/users/%2e%2e/feed",
+            None,
+            {},
+            400,
+            "user_id: must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'",
+        ),
+        (
+            "GET",
+            "/users/a%2Fb/feed",
+            None,
+            {},
+            400,
+            "user_id: must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'",
+        ),
+        (
+            "PUT",
+            "/users/a%00/followers/b",
+            None,
+            {},
+            400,
+            "user_id: must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'",
+        ),
+        ("GET", "//yubls", None, {}, 405, "method: GET is not allowed on /yubls (allowed: POST)"),
+        (
+            "GET",
+            "/health",
+            None,
+            {"X-Padding": "a" * 20_000},
+            431,
+            re.compile(r"headers: are 2\d{4} bytes; the limit is 16384"),
+        ),
+    ],
+)
+def test_hostile_requests_get_the_json_error_body_and_write_nothing(
+    fuzzer: Fuzzer, method, path, body, headers, status, error
+) -> None:
+    before = fuzzer.state.digest()
+    prepared = requests.Request(
+        method, fuzzer.api_url, data=body, headers={"x-api-key": fuzzer.api_key, **headers}
+    ).prepare()
+    prepared.url = fuzzer.api_url + path  # as sent: no dot segments resolved
+    with requests.Session() as session:
+        response = session.send(prepared, timeout=60)
+    assert (response.status_code, response.headers["Content-Type"]) == (status, "application/json")
+    message = response.json()["error"]
+    assert error.fullmatch(message) if isinstance(error, re.Pattern) else message == error
+    assert set(response.json()) == {"error"}
+    assert fuzzer.state.digest() == before
