@@ -6,10 +6,14 @@ The short run is part of ``make test``; the long one (marker ``fuzz``) runs with
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
+import time
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import boto3
 import pytest
@@ -17,7 +21,10 @@ import requests
 
 from devstack.emulator import aws_environment
 from devstack.stack import PROJECT_DIR
-from tests.e2e.conftest import stack_process  # noqa: F401  (the stack fixture)
+from tests.e2e.conftest import (
+    stack_process,  # noqa: F401  (the stack fixture)
+    wait_for,
+)
 from tests.e2e.stack_process import StackProcess
 
 from .fuzzing import Fuzzer, WrittenState
@@ -200,3 +207,71 @@ def test_hostile_requests_get_the_json_error_body_and_write_nothing(
     assert error.fullmatch(message) if isinstance(error, re.Pattern) else message == error
     assert set(response.json()) == {"error"}
     assert fuzzer.state.digest() == before
+
+
+def _posted(author: str, text: str, **changes: object) -> dict:
+    yubl = {
+        "yubl_id": f"{time.time_ns() // 1_000_000:013d}-{uuid.uuid4().hex[:12]}",
+        "author_id": author,
+        "text": text,
+        "posted_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+    }
+    return {"type": "yubl-posted", "yubl": {**yubl, **changes}}
+
+
+def _dead_letters(sqs, url: str, expected: int, timeout: float = 120) -> list[dict]:
+    found: list[dict] = []
+    deadline = time.monotonic() + timeout
+    while len(found) < expected and time.monotonic() < deadline:
+        for message in sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, VisibilityTimeout=300
+        ).get("Messages", []):
+            found.append(json.loads(message["Body"]))
+    return found
+
+
+def test_bad_stream_records_are_dead_lettered_with_their_reason_and_neighbours_delivered(
+    fuzzer: Fuzzer,
+    stack_process: StackProcess,  # noqa: F811
+) -> None:
+    author, follower = f"a{uuid.uuid4().hex[:10]}", f"f{uuid.uuid4().hex[:10]}"
+    follow = requests.put(f"{fuzzer.api_url}/users/{author}/followers/{follower}", timeout=30)
+    assert follow.status_code == 204
+    session = boto3.Session(**_credentials(stack_process.aws_endpoint))
+    kinesis = session.client("kinesis", endpoint_url=stack_process.aws_endpoint)
+    sqs = session.client("sqs", endpoint_url=stack_process.aws_endpoint)
+    dlq = sqs.get_queue_url(QueueName="yubl-dead-letters-local")["QueueUrl"]
+    bad = {
+        "not-json": b"Hello, this is a test 123.",
+        "wrong-type": json.dumps(_posted(author, "x", author_id=42)).encode(),
+        "missing-field": json.dumps(
+            {"type": "yubl-posted", "yubl": {"author_id": author}}
+        ).encode(),
+        "one-mb": json.dumps(_posted(author, "a" * 1_000_000)).encode(),
+        "unknown-type": json.dumps({**_posted(author, "x"), "type": "yubl-liked"}).encode(),
+    }
+    good = [_posted(author, f"neighbour {n}") for n in range(len(bad) + 1)]
+    records = [json.dumps(good[0]).encode()]
+    for n, data in enumerate(bad.values(), start=1):
+        records += [data, json.dumps(good[n]).encode()]
+    for data in records:
+        kinesis.put_record(StreamName="yubl-posted-local", Data=data, PartitionKey=author)
+
+    def feed() -> set[str]:
+        page = requests.get(f"{fuzzer.api_url}/users/{follower}/feed?limit=100", timeout=30)
+        return {item["yubl_id"] for item in page.json()["items"]}
+
+    expected = {event["yubl"]["yubl_id"] for event in good}
+    wait_for(lambda: feed() == expected, 180, "the neighbours in the follower's feed")
+    dead = _dead_letters(sqs, dlq, len(bad))
+    dead += _dead_letters(sqs, dlq, 1, timeout=3)  # anything more would be a duplicate
+    reasons = sorted(letter["error"]["message"] for letter in dead)
+    assert reasons == sorted(
+        [
+            "data: record data is not JSON (Expecting value: line 1 column 1 (char 0))",
+            "yubl.author_id: must be a string",
+            "yubl.yubl_id: must be a string",
+            "yubl.text: must be 1-2000 characters",
+            "type: has no route: 'yubl-liked' (routed: yubl-posted)",
+        ]
+    )
