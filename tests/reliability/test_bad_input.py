@@ -67,6 +67,7 @@ def _report(fuzzer: Fuzzer) -> None:
     print(f"\nfuzzed {fuzzer.cases} cases ({statuses})")
 
 
+@pytest.mark.timeout(900)
 def test_short_fuzz_run_keeps_the_error_contract(fuzzer: Fuzzer) -> None:
     fuzzer.run(SHORT_EXAMPLES)
     _report(fuzzer)
@@ -74,6 +75,7 @@ def test_short_fuzz_run_keeps_the_error_contract(fuzzer: Fuzzer) -> None:
 
 
 @pytest.mark.fuzz
+@pytest.mark.timeout(4 * 3600)
 def test_long_fuzz_run_keeps_the_error_contract(fuzzer: Fuzzer) -> None:
     fuzzer.run(LONG_EXAMPLES)
     _report(fuzzer)
