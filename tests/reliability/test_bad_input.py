@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,12 +19,12 @@ import pytest
 import requests
 
 from devstack.emulator import aws_environment
-from devstack.stack import PROJECT_DIR
 from tests.e2e.conftest import (
     stack_process,  # noqa: F401  (the stack fixture)
     wait_for,
 )
 from tests.e2e.stack_process import StackProcess
+from tests.e2e.test_config_service import make_api_key
 
 from .fuzzing import Fuzzer, WrittenState
 
@@ -38,19 +37,10 @@ LONG_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))
 
 @pytest.fixture(scope="module")
 def fuzzer(stack_process: StackProcess) -> Iterator[Fuzzer]:  # noqa: F811
-    port = stack_process.aws_endpoint.rsplit(":", 1)[1]
-    made = subprocess.run(
-        ["make", "-s", "api-key", f"LOCAL_AWS_PORT={port}", "SCOPES=read,write", "PREFIX="],
-        cwd=PROJECT_DIR,
-        env={**os.environ, "MAKEFLAGS": ""},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    api_key = make_api_key(stack_process, "SCOPES=read,write", "PREFIX=")[-1]
     session = boto3.Session(**_credentials(stack_process.aws_endpoint))
     state = WrittenState(session, stack_process.aws_endpoint)
-    yield Fuzzer(stack_process.api_url, made.stdout.strip().splitlines()[-1], state)
+    yield Fuzzer(stack_process.api_url, api_key, state)
 
 
 def _credentials(endpoint: str) -> dict[str, str]:
