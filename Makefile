@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test unit lint check clean trace dlq api-key package deploy destroy user token bench cost load reset
+.PHONY: install run test test-fuzz unit lint check clean trace dlq api-key package deploy destroy user token bench cost load reset
 
 install: $(STAMP)
 
@@ -26,6 +26,11 @@ reset: $(STAMP)
 ## make test: every test; starts its own emulator on free ports.
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## make test-fuzz: the long Schemathesis run over openapi.yaml (FUZZ_EXAMPLES per operation
+## and generation mode, default 100: about 4,000 cases); make test runs a short one.
+test-fuzz: $(STAMP)
+	$(BIN)/python -m pytest -m fuzz -s tests/reliability/test_bad_input.py
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit

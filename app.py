@@ -6,6 +6,7 @@ from chalice import Chalice
 
 from chalicelib.api import feed, followers, health, notifications, posts
 from chalicelib.api.errors import json_errors, unknown_paths
+from chalicelib.api.limits import size_limits
 from chalicelib.config import routes as config_routes
 from chalicelib.events import add_to_feed, archiver, dispatcher, notifier, retry_worker
 from chalicelib.identity.cors import add_preflight_routes, cors_headers
@@ -24,6 +25,7 @@ app.register_middleware(http_correlation, "http")
 app.register_middleware(json_errors, "http")
 # CORS outside sign-in, so a browser can read a 401 too; routes read per request
 app.register_middleware(cors_headers, "http")
+app.register_middleware(size_limits, "http")  # before sign-in: a huge request is refused unread
 app.register_middleware(authentication(app.routes), "http")
 
 for blueprint in (

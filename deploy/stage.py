@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from deploy.apply import Clients, apply_declared, deployed_functions, deployed_rest_api
 from deploy.declared import read_config
+from deploy.gateway_responses import apply_gateway_responses
 from deploy.monitoring import (
     DEFAULT_LOG_RETENTION_DAYS,
     ensure_function_monitoring,
@@ -70,6 +71,22 @@ def _throttle(
     return changes
 
 
+def _gateway_responses(
+    project_dir: Path, stage: str, apigateway: Any, say: Callable[[str], None]
+) -> list[str]:
+    config = read_config(project_dir)
+    rest_api_id = deployed_rest_api(project_dir, stage)
+    if rest_api_id is None:
+        return []
+    stage_name = config["stages"][stage].get(
+        "api_gateway_stage", config.get("api_gateway_stage", "api")
+    )
+    changes = apply_gateway_responses(apigateway, rest_api_id, stage_name)
+    for line in changes:
+        say(line)
+    return changes
+
+
 def deploy_stage(
     project_dir: Path,
     stage: str,
@@ -92,6 +109,7 @@ def deploy_stage(
     say("[4/5] declared event-source settings")
     changes = apply_declared(project_dir, stage, Clients(session), say)
     changes += _throttle(project_dir, stage, session.client("apigateway"), say)
+    changes += _gateway_responses(project_dir, stage, session.client("apigateway"), say)
     say("[5/5] log retention and alarms of every function")
     names = [arn.split(":")[-1] for arn in deployed_functions(project_dir, stage).values()]
     monitoring = ensure_function_monitoring(

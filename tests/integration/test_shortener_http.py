@@ -79,6 +79,15 @@ def test_the_same_url_twice_gives_the_same_code(client, unique):
         ({"url": "https:///nohost"}, 400, "url: must name a host"),
         ({"url": "https://example.com/" + "a" * 2029}, 400, "url: must be at most 2048 characters"),
         ({"url": f"http://{HOST}/abcd"}, 400, "url: must not point at this service"),
+        ({"url": f"HTTP://{HOST.upper()}/abcd"}, 400, "url: must not point at this service"),
+        ({"url": "javascript:alert(1)"}, 400, "url: must be an http or https URL"),
+        ({"url": " JaVaScRiPt:alert(1)"}, 400, "url: must be an http or https URL"),
+        (
+            {"url": "data:text/html,<script>alert(1)</script>"},
+            400,
+            "url: must be an http or https URL",
+        ),
+        ({"url": "file:///etc/passwd"}, 400, "url: must be an http or https URL"),
         ({"url": "https://malware.test/x"}, 400, "url: host malware.test is blocked"),
         ({"url": "https://www.phish.test/x"}, 400, "url: host www.phish.test is blocked"),
         (
