@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test unit lint check clean trace dlq api-key package deploy destroy
+.PHONY: install run test test-reliability unit lint check clean trace dlq api-key package deploy destroy
 
 install: $(STAMP)
 
@@ -18,9 +18,15 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP)
 	$(BIN)/python -m devstack
 
-## make test: every test; starts its own emulator on free ports.
+## make test: every test; starts its own emulator on free ports. The full-size
+## reliability runs (marked "full") are left to make test-reliability.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not full"
+
+## make test-reliability: tests/reliability at full size (200 posts x 1,000 followers under
+## kill -9 of the runtime, a 10 s outage, 10% injected faults) and the short cases; prints figures.
+test-reliability: $(STAMP)
+	$(BIN)/python -m pytest tests/reliability -s
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
