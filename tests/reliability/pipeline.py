@@ -11,9 +11,7 @@ the proxy.
 from __future__ import annotations
 
 import json
-import os
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -245,18 +243,3 @@ def quick_timeout_project(where: Path, timeout_seconds: int, margin_ms: int) -> 
     config["environment_variables"]["FEED_WRITE_TIME_MARGIN_MS"] = str(margin_ms)
     (where / ".chalice" / "config.json").write_text(json.dumps(config))
     return where
-
-
-def wait_until(condition: Any, timeout: float, what: str, interval: float = 0.5) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
-
-
-def env_int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
