@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fuzz unit lint check clean trace dlq api-key package deploy destroy user token bench cost load reset
+.PHONY: install run test test-fuzz test-reliability unit lint check clean trace dlq api-key package deploy destroy user token bench cost load reset
 
 install: $(STAMP)
 
@@ -23,9 +23,15 @@ run: $(STAMP)
 reset: $(STAMP)
 	@$(BIN)/python -m devstack.snapshot reset
 
-## make test: every test; starts its own emulator on free ports.
+## make test: every test; starts its own emulator on free ports. The full-size
+## reliability runs (marked "full") are left to make test-reliability.
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## make test-reliability: tests/reliability at full size (200 posts x 1,000 followers under
+## kill -9 of the runtime, a 10 s outage, 10% injected faults) and the short cases; prints figures.
+test-reliability: $(STAMP)
+	$(BIN)/python -m pytest tests/reliability -s -m "not fuzz"
 
 ## make test-fuzz: the long Schemathesis run over openapi.yaml (FUZZ_EXAMPLES per operation
 ## and generation mode, default 100: about 4,000 cases); make test runs a short one.

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
+from botocore.config import Config
+from pynamodb.models import Model
 
 from .adapters.dynamodb_models import (
     bind_fanout_progress_model,
@@ -27,6 +29,7 @@ from .adapters.users import AnyValidUser
 from .config import wiring as config_wiring
 from .observability.logging import logger
 from .services.archive import ArchiveService
+from .observability.sdk_retries import count_sdk_retries
 from .services.distribution import DistributionService
 from .services.feeds import FeedService
 from .services.following import FollowingService
@@ -53,13 +56,27 @@ GROUP_SIZE_KEY = "fanout.group_size"
 RECORD_ATTEMPTS_KEY = "streams.record_attempts"
 
 
+M = TypeVar("M", bound=type[Model])
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
 @cache
 def _client(service: str) -> Any:
-    return boto3.session.Session().client(service)
+    """Standard retry mode: throttling, 5xx and dropped connections are retried with
+    backoff inside the call, ``SDK_MAX_ATTEMPTS`` attempts in all, and counted."""
+    retries: Any = {"mode": "standard", "max_attempts": current().sdk_max_attempts}
+    client = boto3.session.Session().client(service, config=Config(retries=retries))
+    return count_sdk_retries(client)
+
+
+def _with_sdk_retries(model: M) -> M:
+    """The same retry policy and count for a PynamoDB model (it builds its own client)."""
+    model.Meta.max_retry_attempts = current().sdk_max_attempts - 1
+    count_sdk_retries(model._get_connection().connection.client)
+    return model
 
 
 def _region() -> str:
@@ -68,14 +85,16 @@ def _region() -> str:
 
 @cache
 def _follower_store() -> DynamoFollowerStore:
-    return DynamoFollowerStore(bind_relationship_model(current().relationships_table))
+    model = _with_sdk_retries(bind_relationship_model(current().relationships_table))
+    return DynamoFollowerStore(model)
 
 
 @cache
 def _feed_store() -> DynamoFeedStore:
     settings = current()
     return DynamoFeedStore(
-        bind_feed_model(settings.feeds_table), max_attempts=settings.feed_write_max_attempts
+        _with_sdk_retries(bind_feed_model(settings.feeds_table)),
+        max_attempts=settings.feed_write_max_attempts,
     )
 
 
@@ -155,7 +174,7 @@ def archive_service() -> ArchiveService:
 def _fanout_progress() -> DynamoFanoutProgress:
     settings = current()
     return DynamoFanoutProgress(
-        bind_fanout_progress_model(settings.fanout_progress_table),
+        _with_sdk_retries(bind_fanout_progress_model(settings.fanout_progress_table)),
         ttl=timedelta(seconds=settings.fanout_progress_ttl_seconds),
         clock=_utc_now,
     )
