@@ -28,8 +28,8 @@ from .adapters.sqs_failure_sink import SqsFailureSink
 from .adapters.users import AnyValidUser
 from .config import wiring as config_wiring
 from .observability.logging import logger
-from .services.archive import ArchiveService
 from .observability.sdk_retries import count_sdk_retries
+from .services.archive import ArchiveService
 from .services.distribution import DistributionService
 from .services.feeds import FeedService
 from .services.following import FollowingService
