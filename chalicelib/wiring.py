@@ -25,8 +25,9 @@ from .adapters.kinesis_publisher import KinesisEventPublisher
 from .adapters.s3_archive import S3ArchiveStore
 from .adapters.sns_publisher import SnsGroupPublisher, SnsMessagePublisher, topic_arn
 from .adapters.sqs_failure_sink import SqsFailureSink
-from .adapters.users import AnyValidUser
+from .adapters.users import CognitoUsers
 from .config import wiring as config_wiring
+from .identity.settings import identity_settings
 from .observability.logging import logger
 from .observability.sdk_retries import count_sdk_retries
 from .services.archive import ArchiveService
@@ -161,7 +162,8 @@ def notification_service() -> NotificationService:
         bind_feed_model(settings.notifications_table),
         max_attempts=settings.feed_write_max_attempts,
     )
-    return NotificationService(store, AnyValidUser(), clock=_utc_now, max_skew=_max_skew())
+    users = CognitoUsers(_client("cognito-idp"), identity_settings().user_pool_id)
+    return NotificationService(store, users, clock=_utc_now, max_skew=_max_skew())
 
 
 @cache

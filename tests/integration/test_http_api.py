@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
+from boto3.dynamodb.conditions import Key
 from botocore.config import Config
 from chalice.test import Client
 
@@ -305,10 +306,10 @@ def test_notifications_are_paged_newest_first_and_a_replay_adds_none(client, uni
         new_yubl(f"{unique}-a{i}", f"hey @{user} #{i}", now=now - timedelta(seconds=3 - i))
         for i in range(3)
     ]
+    bob = signed_in(user)  # a user of the pool: only those get notifications
     service = wiring.notification_service()
     for yubl in [*yubls, yubls[0]]:  # the first delivered twice
         service.notify({**yubl_posted_event(yubl), "event_id": event_id("yubl-posted", yubl)})
-    bob = signed_in(user)
     first = client.http.get(f"/users/{user}/notifications?limit=2", headers=bob)
     assert first.status_code == 200
     body = _json(first)
@@ -344,3 +345,19 @@ def test_a_user_with_no_notifications_gets_an_empty_page(client, unique, signed_
     nobody = f"{unique}-nobody"
     response = client.http.get(f"/users/{nobody}/notifications", headers=signed_in(nobody))
     assert (response.status_code, _json(response)) == (200, {"items": [], "next_cursor": None})
+
+
+def test_only_mentioned_users_of_the_pool_are_notified(client, unique, signed_in):
+    # GIVEN a yubl mentioning a user of the pool and an id nobody signed up with
+    member, stranger = f"{unique}-member", f"{unique}-stranger"
+    member_token = signed_in(member)
+    yubl = new_yubl(f"{unique}-a", f"hi @{member} and @{stranger}", now=datetime.now(UTC))
+    # WHEN the notifications group handles it
+    wiring.notification_service().notify(
+        {**yubl_posted_event(yubl), "event_id": event_id("yubl-posted", yubl)}
+    )
+    # THEN the member has it, and the id of nobody got nothing stored
+    page = client.http.get(f"/users/{member}/notifications", headers=member_token)
+    assert _json(page) == {"items": [yubl.to_wire()], "next_cursor": None}
+    table = boto3.resource("dynamodb").Table("notifications-local")
+    assert table.query(KeyConditionExpression=Key("user_id").eq(stranger))["Items"] == []
