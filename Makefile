@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test unit lint check clean trace dlq api-key package deploy destroy
+.PHONY: install run test test-fuzz test-reliability unit lint check clean trace dlq api-key package deploy destroy user token bench cost load reset
 
 install: $(STAMP)
 
@@ -18,9 +18,25 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP)
 	$(BIN)/python -m devstack
 
-## make test: every test; starts its own emulator on free ports.
+## make reset: the next make run starts empty (deletes the snapshot of local data in
+## LOCAL_DATA_DIR, default .local/data; run it while the stack is stopped).
+reset: $(STAMP)
+	@$(BIN)/python -m devstack.snapshot reset
+
+## make test: every test; starts its own emulator on free ports. The full-size
+## reliability runs (marked "full") are left to make test-reliability.
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## make test-reliability: tests/reliability at full size (200 posts x 1,000 followers under
+## kill -9 of the runtime, a 10 s outage, 10% injected faults) and the short cases; prints figures.
+test-reliability: $(STAMP)
+	$(BIN)/python -m pytest tests/reliability -s -m "not fuzz"
+
+## make test-fuzz: the long Schemathesis run over openapi.yaml (FUZZ_EXAMPLES per operation
+## and generation mode, default 100: about 4,000 cases); make test runs a short one.
+test-fuzz: $(STAMP)
+	$(BIN)/python -m pytest -m fuzz -s tests/reliability/test_bad_input.py
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
@@ -28,7 +44,7 @@ unit: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy app.py chalicelib local_runtime devstack ops deploy
+	$(BIN)/mypy app.py chalicelib local_runtime devstack ops deploy loadtests
 	$(BIN)/cfn-lint infra/resources.yaml
 	@for stage in dev prod; do \
 	  $(BIN)/python -m deploy package --stage $$stage --out build/lint/$$stage >/dev/null || exit 1; \
@@ -83,3 +99,26 @@ deploy: $(STAMP)
 CONFIRM ?= no
 destroy: $(STAMP)
 	$(BIN)/python -m deploy destroy --stage $(STAGE) $(if $(filter yes,$(CONFIRM)),--confirm)
+
+## make user NAME=alice: a user in the running local stack's pool; its id token is the last line.
+## make token NAME=alice: a fresh id token of that user (last line).
+user token: $(STAMP)
+	@test -n "$(NAME)" || { echo "usage: make $@ NAME=<username>"; exit 2; }
+	@AWS_ENDPOINT_URL=http://127.0.0.1:$(LOCAL_AWS_PORT) AWS_DEFAULT_REGION=us-east-1 \
+	AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
+	$(BIN)/python -m devstack.user_pool $(if $(filter user,$@),create,token) "$(NAME)"
+
+## make bench: the fan-out benchmark on a fresh local stack; last line one JSON object.
+## Sizes from BENCH_* variables (loadtests/graph.py), e.g. BENCH_BIG_FOLLOWERS=2000.
+bench: $(STAMP)
+	$(BIN)/python -m loadtests.bench
+
+## make cost: $ per million posts from the latest benchmark and loadtests/pricing.json.
+cost: $(STAMP)
+	$(BIN)/python -m loadtests.cost
+
+## make load TARGET=<url> USERS=10 RATE=20 DURATION=60s: Locust, headless (no TARGET:
+## a fresh local stack); reports in loadtests/results/load-<time>/.
+load: $(STAMP)
+	TARGET="$(TARGET)" USERS="$(USERS)" RATE="$(RATE)" DURATION="$(DURATION)" \
+	$(BIN)/python -m loadtests.load

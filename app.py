@@ -6,8 +6,12 @@ from chalice import Chalice
 
 from chalicelib.api import feed, followers, health, notifications, posts, user_posts
 from chalicelib.api.errors import json_errors, unknown_paths
+from chalicelib.api.limits import size_limits
 from chalicelib.config import routes as config_routes
 from chalicelib.events import add_to_feed, archiver, dispatcher, notifier, retry_worker
+from chalicelib.identity.cors import add_preflight_routes, cors_headers
+from chalicelib.identity.middleware import authentication
+from chalicelib.identity.pre_sign_up import bp as pre_sign_up
 from chalicelib.observability.middleware import http_correlation, invocation_logging
 from chalicelib.shortener import routes as shortener
 
@@ -19,6 +23,10 @@ app = Chalice(app_name="yubl-fanout", configure_logs=False)
 app.register_middleware(invocation_logging, "all")
 app.register_middleware(http_correlation, "http")
 app.register_middleware(json_errors, "http")
+# CORS outside sign-in, so a browser can read a 401 too; routes read per request
+app.register_middleware(cors_headers, "http")
+app.register_middleware(size_limits, "http")  # before sign-in: a huge request is refused unread
+app.register_middleware(authentication(app.routes), "http")
 
 for blueprint in (
     health.bp,
@@ -34,8 +42,12 @@ for blueprint in (
     notifier.bp,
     archiver.bp,
     user_posts.bp,
+    pre_sign_up,
 ):
     app.register_blueprint(blueprint)
 
-# last: 404 for the paths no blueprint above has (the framework would answer 403)
+# then: 404 for the paths no blueprint above has (the framework would answer 403)
 app.register_blueprint(unknown_paths(app.routes))
+
+# last: an OPTIONS route answering the CORS preflight for every path registered above
+add_preflight_routes(app)

@@ -8,6 +8,7 @@ __all__ = ["env_float", "env_int", "env_required"]
 
 
 def env_required(env: Mapping[str, str], name: str, error: type[Exception] = ValueError) -> str:
+    """The variable's value, stripped; ``error`` naming it when it is unset or blank."""
     value = env.get(name, "").strip()
     if not value:
         raise error(f"environment variable {name} is not set")

@@ -60,6 +60,7 @@ class Settings:
     fanout_progress_ttl_seconds: int = 1_209_600  # the retry and dead-letter queues' retention
     posted_at_max_skew_ms: int = 60_000
     feed_write_time_margin_ms: int = 10_000
+    sdk_max_attempts: int = 10  # per AWS call, standard retry mode (throttling, 5xx, resets)
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -95,6 +96,7 @@ class Settings:
             feed_write_time_margin_ms=env_int(
                 env, "FEED_WRITE_TIME_MARGIN_MS", 10_000, 0, 900_000, SettingsError
             ),
+            sdk_max_attempts=env_int(env, "SDK_MAX_ATTEMPTS", 10, 1, 50, SettingsError),
         )
 
     def group_topic(self, group: str) -> str:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
+from botocore.config import Config
+from pynamodb.models import Model
 
 from .adapters.dynamodb_models import (
     bind_fanout_progress_model,
@@ -24,9 +26,11 @@ from .adapters.kinesis_publisher import KinesisEventPublisher
 from .adapters.s3_archive import S3ArchiveStore
 from .adapters.sns_publisher import SnsGroupPublisher, SnsMessagePublisher, topic_arn
 from .adapters.sqs_failure_sink import SqsFailureSink
-from .adapters.users import AnyValidUser
+from .adapters.users import CognitoUsers
 from .config import wiring as config_wiring
+from .identity.settings import identity_settings
 from .observability.logging import logger
+from .observability.sdk_retries import count_sdk_retries
 from .services.archive import ArchiveService
 from .services.distribution import DistributionService
 from .services.feeds import FeedService
@@ -56,13 +60,27 @@ GROUP_SIZE_KEY = "fanout.group_size"
 RECORD_ATTEMPTS_KEY = "streams.record_attempts"
 
 
+M = TypeVar("M", bound=type[Model])
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
 @cache
 def _client(service: str) -> Any:
-    return boto3.session.Session().client(service)
+    """Standard retry mode: throttling, 5xx and dropped connections are retried with
+    backoff inside the call, ``SDK_MAX_ATTEMPTS`` attempts in all, and counted."""
+    retries: Any = {"mode": "standard", "max_attempts": current().sdk_max_attempts}
+    client = boto3.session.Session().client(service, config=Config(retries=retries))
+    return count_sdk_retries(client)
+
+
+def _with_sdk_retries(model: M) -> M:
+    """The same retry policy and count for a PynamoDB model (it builds its own client)."""
+    model.Meta.max_retry_attempts = current().sdk_max_attempts - 1
+    count_sdk_retries(model._get_connection().connection.client)
+    return model
 
 
 def _region() -> str:
@@ -71,14 +89,16 @@ def _region() -> str:
 
 @cache
 def _follower_store() -> DynamoFollowerStore:
-    return DynamoFollowerStore(bind_relationship_model(current().relationships_table))
+    model = _with_sdk_retries(bind_relationship_model(current().relationships_table))
+    return DynamoFollowerStore(model)
 
 
 @cache
 def _feed_store() -> DynamoFeedStore:
     settings = current()
     return DynamoFeedStore(
-        bind_feed_model(settings.feeds_table), max_attempts=settings.feed_write_max_attempts
+        _with_sdk_retries(bind_feed_model(settings.feeds_table)),
+        max_attempts=settings.feed_write_max_attempts,
     )
 
 
@@ -156,9 +176,8 @@ def notification_service() -> NotificationService:
         bind_feed_model(settings.notifications_table),
         max_attempts=settings.feed_write_max_attempts,
     )
-    return NotificationService(
-        store, _post_store(), AnyValidUser(), clock=_utc_now, max_skew=_max_skew()
-    )
+    users = CognitoUsers(_client("cognito-idp"), identity_settings().user_pool_id)
+    return NotificationService(store, _post_store(), users, clock=_utc_now, max_skew=_max_skew())
 
 
 @cache
@@ -171,7 +190,7 @@ def archive_service() -> ArchiveService:
 def _fanout_progress() -> DynamoFanoutProgress:
     settings = current()
     return DynamoFanoutProgress(
-        bind_fanout_progress_model(settings.fanout_progress_table),
+        _with_sdk_retries(bind_fanout_progress_model(settings.fanout_progress_table)),
         ttl=timedelta(seconds=settings.fanout_progress_ttl_seconds),
         clock=_utc_now,
     )

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from deploy.declared import declared_settings, read_config
+from deploy.gateway_responses import gateway_response_resources
 from deploy.merge import event_kinds, merge_template
 from deploy.names import arn_template, load_cfn_yaml, named_resources
 from deploy.throttling import method_settings, stage_throttling
@@ -69,6 +70,8 @@ def build_merge_template(project_dir: Path, stage: str, sam: dict[str, Any]) -> 
         merge["Resources"]["RestAPI"] = {
             "Properties": {"MethodSettings": method_settings(*throttling)}
         }
+    if "RestAPI" in sam.get("Resources", {}):
+        merge["Resources"].update(gateway_response_resources())
     return merge
 
 

@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from deploy.apply import Clients, apply_declared, deployed_functions, deployed_rest_api
 from deploy.declared import read_config
+from deploy.gateway_responses import apply_gateway_responses
 from deploy.monitoring import (
     DEFAULT_LOG_RETENTION_DAYS,
     ensure_function_monitoring,
@@ -27,7 +28,7 @@ from deploy.monitoring import (
 from deploy.package import chalice_command
 from deploy.throttling import apply_throttling, stage_throttling
 from devstack.infra import deploy_stack, stack_name
-from devstack.stack import _OUTPUT_SETTINGS as OUTPUT_SETTINGS
+from devstack.stack import GENERATED_ID_SETTINGS, OUTPUT_SETTINGS
 
 __all__ = ["deploy_stage", "destroy_stage", "write_stage_settings"]
 
@@ -37,13 +38,14 @@ STACK_TIMEOUT_SECONDS = 1800  # a first stack on AWS with a stream and tables ta
 def write_stage_settings(
     project_dir: Path, stage: str, outputs: Mapping[str, str]
 ) -> dict[str, str]:
-    """Put the stack's resource names into the stage's environment; return what changed."""
+    """Put the stack's resource names and generated ids (the user pool's) into the stage's
+    environment; return what changed."""
     path = project_dir / ".chalice" / "config.json"
     config = json.loads(path.read_text())
     env = config["stages"][stage].setdefault("environment_variables", {})
     changed = {
         variable: outputs[key]
-        for key, variable in OUTPUT_SETTINGS.items()
+        for key, variable in (OUTPUT_SETTINGS | GENERATED_ID_SETTINGS).items()
         if key in outputs and env.get(variable) != outputs[key]
     }
     if changed:
@@ -64,6 +66,22 @@ def _throttle(
         "api_gateway_stage", config.get("api_gateway_stage", "api")
     )
     changes = apply_throttling(apigateway, rest_api_id, stage_name, *limits)
+    for line in changes:
+        say(line)
+    return changes
+
+
+def _gateway_responses(
+    project_dir: Path, stage: str, apigateway: Any, say: Callable[[str], None]
+) -> list[str]:
+    config = read_config(project_dir)
+    rest_api_id = deployed_rest_api(project_dir, stage)
+    if rest_api_id is None:
+        return []
+    stage_name = config["stages"][stage].get(
+        "api_gateway_stage", config.get("api_gateway_stage", "api")
+    )
+    changes = apply_gateway_responses(apigateway, rest_api_id, stage_name)
     for line in changes:
         say(line)
     return changes
@@ -91,6 +109,7 @@ def deploy_stage(
     say("[4/5] declared event-source settings")
     changes = apply_declared(project_dir, stage, Clients(session), say)
     changes += _throttle(project_dir, stage, session.client("apigateway"), say)
+    changes += _gateway_responses(project_dir, stage, session.client("apigateway"), say)
     say("[5/5] log retention and alarms of every function")
     names = [arn.split(":")[-1] for arn in deployed_functions(project_dir, stage).values()]
     monitoring = ensure_function_monitoring(

@@ -2,8 +2,12 @@
 
 ``LOCAL_AWS_PORT`` (default 4566) and ``API_PORT`` (default 8000) choose the ports,
 ``LOCAL_LOG_DIR`` (default ``.local``) where the logs go; each run starts fresh logs
-there and keeps the previous run's as ``*.log.1``. The children end with this process,
-even when it is killed with SIGKILL (``devstack.lifeline``).
+there and keeps the previous run's as ``*.log.1``. The tables and archive objects are
+restored at start from the snapshot a clean stop saved in ``LOCAL_DATA_DIR`` (default
+``.local/data``; ``devstack.snapshot``), and saved there every
+``LOCAL_SNAPSHOT_SECONDS`` (default 300) while running; ``LOCAL_KEEP_DATA=0`` keeps
+nothing. The children end with this process, even when it is killed with SIGKILL
+(``devstack.lifeline``).
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import threading
 from types import FrameType
 
 from .logs import log_dir
+from .persistence import snapshot_interval
+from .snapshot import data_dir, keeps_data
 from .stack import LocalStack
 
 
@@ -23,6 +29,8 @@ def main() -> int:
         aws_port=int(os.environ.get("LOCAL_AWS_PORT", "4566")),
         api_port=int(os.environ.get("API_PORT", "8000")),
         log_dir=log_dir(),
+        data_dir=data_dir() if keeps_data() else None,
+        snapshot_every=snapshot_interval(),
     )
     stopping = threading.Event()
 
@@ -49,6 +57,8 @@ def main() -> int:
             print(f"[stack] {failed.name} exited with code {failed.process.returncode}", flush=True)
             code = 1
             break
+        if stack.data is not None:
+            stack.data.take_if_due()
     print("[stack] stopping", flush=True)
     stack.stop()
     return code

@@ -11,16 +11,24 @@ from pathlib import Path
 import boto3
 
 from .emulator import Emulator, aws_environment, check_port_free, start_emulator, wait_for_http
-from .infra import deploy_stack
+from .infra import deploy_stack, stack_name
 from .logs import DEFAULT_LOG_DIR, STACK_LOG, keep_previous
+from .persistence import LocalData
 from .processes import Child, start_child
+from .user_pool import ensure_user_pool, identity_environment
 
-__all__ = ["PROJECT_DIR", "LocalStack", "check_stage_settings"]
+__all__ = [
+    "GENERATED_ID_SETTINGS",
+    "OUTPUT_SETTINGS",
+    "PROJECT_DIR",
+    "LocalStack",
+    "check_stage_settings",
+]
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 # infrastructure output -> the environment variable that carries it to the code
-_OUTPUT_SETTINGS = {
+OUTPUT_SETTINGS = {
     "YublPostedStreamName": "YUBL_POSTED_STREAM",
     "RelationshipsTableName": "RELATIONSHIPS_TABLE",
     "FeedsTableName": "FEEDS_TABLE",
@@ -36,6 +44,14 @@ _OUTPUT_SETTINGS = {
     "ArchiveQueueName": "ARCHIVE_QUEUE",
     "ArchiveBucketName": "ARCHIVE_BUCKET",
 }
+"""Stack outputs that name a resource, and the stage setting that must hold that name."""
+
+GENERATED_ID_SETTINGS = {
+    "UserPoolId": "USER_POOL_ID",
+    "UserPoolClientId": "USER_POOL_CLIENT_ID",
+}
+"""Stack outputs that are ids AWS generates, not names: ``make deploy`` writes them into
+the stage's settings; the local stack hands its own pool's ids to the API instead."""
 
 
 def check_stage_settings(outputs: dict[str, str], stage: str, project_dir: Path) -> None:
@@ -44,7 +60,7 @@ def check_stage_settings(outputs: dict[str, str], stage: str, project_dir: Path)
     env = config["stages"][stage]["environment_variables"]
     wrong = [
         f"{var}={env.get(var)!r} but the stack made {outputs[key]!r}"
-        for key, var in _OUTPUT_SETTINGS.items()
+        for key, var in OUTPUT_SETTINGS.items()
         if env.get(var) != outputs.get(key)
     ]
     made = sorted(value for key, value in outputs.items() if key.endswith("TopicName"))
@@ -71,6 +87,10 @@ class LocalStack:
     echo: bool = True
     retry_visibility_seconds: int = 5  # a failed parked record shows again this soon
     log_dir: Path = DEFAULT_LOG_DIR
+    emulator_request_log: bool = True  # False: no line per request in emulator.log
+    data_dir: Path | None = None  # the snapshot of local data; None keeps nothing
+    snapshot_every: float = 0.0  # seconds between snapshots while running; 0: at stop only
+    data: LocalData | None = None
     emulator: Emulator | None = None
     children: list[Child] = field(default_factory=list)
 
@@ -98,7 +118,11 @@ class LocalStack:
         for name in (STACK_LOG, *_CHILD_LOGS):  # after the port checks: never a running stack's
             keep_previous(self.log_dir / name)
         self.log(f"starting the AWS emulator (moto server) on 127.0.0.1:{self.aws_port}")
-        self.emulator = start_emulator(self.aws_port, log=self.log_dir / "emulator.log")
+        self.emulator = start_emulator(
+            self.aws_port,
+            log=self.log_dir / "emulator.log",
+            request_log=self.emulator_request_log,
+        )
         env = self.environment()
         os.environ.update(env)  # for our own boto3 calls below
         self.log("deploying infra/resources.yaml through the emulator's CloudFormation API")
@@ -110,6 +134,18 @@ class LocalStack:
             sqs=boto3.client("sqs"),
         )
         check_stage_settings(outputs, self.stage, self.project_dir)
+        self.log("creating the user pool and app client of infra/resources.yaml")
+        pool = ensure_user_pool(boto3.client("cognito-idp"), self.stage)
+        env.update(identity_environment(pool, self.emulator.endpoint_url))
+        if self.data_dir is not None:  # before any function runs (devstack.persistence)
+            self.data = LocalData(
+                self.data_dir,
+                stack_name(self.stage),
+                self.log,
+                outputs.get("ConfigTableName"),
+                self.snapshot_every,
+            )
+            self.data.restore()
         python = sys.executable
         self.log("starting the local event runtime")
         runtime = start_child(
@@ -160,6 +196,12 @@ class LocalStack:
         for child in reversed(self.children):
             child.stop()
         self.children.clear()
+        if self.data is not None and self.emulator is not None:
+            try:
+                self.data.take()
+            except Exception as err:  # the previous snapshot stays; say why this one failed
+                self.log(f"could not save local data: {err}")
+            self.data = None
         if self.emulator is not None:
             self.emulator.stop()
             self.emulator = None

@@ -9,7 +9,26 @@ from typing import Any
 from ..observability.correlation import CorrelationIds, bind, sqs_message_attributes
 from ..streams.parking import FailedRecord
 
-__all__ = ["SqsFailureSink"]
+__all__ = ["MAX_MESSAGE_BYTES", "SqsFailureSink", "fitted"]
+
+MAX_MESSAGE_BYTES = 240 * 1024
+"""SQS takes 256 KiB per message, attributes included; a Kinesis record may hold 1 MB."""
+
+
+def fitted(failed: FailedRecord) -> str:
+    """The message body: the failed record, without its data when it would not fit.
+
+    A record too large for a queue message keeps its reason and its origin (stream,
+    shard, sequence number), by which it can still be read from the stream.
+    """
+    body = json.dumps(failed, ensure_ascii=False)
+    size = len(body.encode())
+    if size <= MAX_MESSAGE_BYTES:
+        return body
+    origin = {k: v for k, v in dict(failed.get("origin") or {}).items() if k != "data"}
+    trimmed = {**failed, "payload": None, "text": None, "origin": origin}
+    trimmed["omitted"] = f"record data ({size} bytes as JSON) is larger than a queue message"
+    return json.dumps(trimmed, ensure_ascii=False)
 
 
 class SqsFailureSink:
@@ -40,6 +59,6 @@ class SqsFailureSink:
             attributes = sqs_message_attributes(same_hop=True)
         self._sqs.send_message(
             QueueUrl=queue_url,
-            MessageBody=json.dumps(failed, ensure_ascii=False),
+            MessageBody=fitted(failed),
             MessageAttributes=attributes,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from .. import wiring
+from ..identity.middleware import user_route
 from .entry_pages import entry_page
 from .responses import api_view
 
@@ -14,6 +15,7 @@ bp = Blueprint(__name__)
 
 
 @bp.route("/users/{user_id}/feed", methods=["GET"])
+@user_route("user_id")
 @api_view
 def read_feed(user_id: str) -> Response:
     return entry_page(bp.current_request, user_id, wiring.feed_service().read)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from .. import wiring
+from ..identity.middleware import user_route
 from .entry_pages import read_page
 from .responses import api_view, json_response, no_content
 
@@ -14,6 +15,7 @@ bp = Blueprint(__name__)
 
 
 @bp.route("/users/{user_id}/followers/{follower_id}", methods=["PUT"])
+@user_route("follower_id")
 @api_view
 def follow(user_id: str, follower_id: str) -> Response:
     wiring.following_service().follow(user_id, follower_id)
@@ -21,6 +23,7 @@ def follow(user_id: str, follower_id: str) -> Response:
 
 
 @bp.route("/users/{user_id}/followers/{follower_id}", methods=["DELETE"])
+@user_route("follower_id", "user_id")
 @api_view
 def unfollow(user_id: str, follower_id: str) -> Response:
     wiring.following_service().unfollow(user_id, follower_id)
@@ -35,6 +38,7 @@ def list_followers(user_id: str) -> Response:
 
 
 @bp.route("/users/{user_id}/following", methods=["GET"])
+@user_route("user_id")
 @api_view
 def list_following(user_id: str) -> Response:
     page = read_page(bp.current_request, user_id, wiring.following_service().following)

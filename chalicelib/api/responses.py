@@ -70,6 +70,14 @@ def json_object_body(request: Request, fields: frozenset[str]) -> dict[str, Any]
         body = json.loads(raw) if raw.strip() else None
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput("body", "must be valid JSON") from None
+    except RecursionError:
+        raise InvalidInput("body", "is nested too deeply") from None
+    try:  # "\ud800" is valid JSON, but no UTF-8 store or stream can hold it
+        json.dumps(body, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise InvalidInput("body", "must not contain unpaired surrogates") from None
+    except RecursionError:
+        raise InvalidInput("body", "is nested too deeply") from None
     if not isinstance(body, dict):
         raise InvalidInput("body", "must be a JSON object")
     unknown = sorted(set(body) - fields)

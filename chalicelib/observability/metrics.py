@@ -35,6 +35,7 @@ __all__ = [
     "ITERATOR_AGE",
     "POSTS_PUBLISHED",
     "POST_TO_FEED_LATENCY",
+    "SDK_RETRIES",
     "MetricName",
     "MetricUnit",
     "count",
@@ -49,6 +50,7 @@ MetricName = Literal[
     "FailuresByPolicy",
     "IteratorAge",
     "PostToFeedLatency",
+    "SdkRetries",
 ]
 """The catalogue: a typo in a metric name is a type error, not a new metric."""
 
@@ -59,6 +61,7 @@ BATCH_SIZE: MetricName = "BatchSize"
 FAILURES_BY_POLICY: MetricName = "FailuresByPolicy"  # with dimension policy=...
 ITERATOR_AGE: MetricName = "IteratorAge"  # milliseconds
 POST_TO_FEED_LATENCY: MetricName = "PostToFeedLatency"  # milliseconds
+SDK_RETRIES: MetricName = "SdkRetries"  # with dimension aws_service=...; botocore's retries
 
 
 def record(

@@ -103,7 +103,7 @@ class GroupPublisher(Protocol):
 
 
 class UserDirectory(Protocol):
-    """Who exists: the sign-in pool's users (until sign-in lands, any valid id)."""
+    """Who exists: the sign-in pool's users."""
 
     def existing(self, user_ids: Sequence[str]) -> set[str]: ...
 

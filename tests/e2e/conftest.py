@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import boto3
 import pytest
 
 from devstack.emulator import aws_environment, free_port
+from devstack.user_pool import create_user, find_user_pool, sign_in
 
 from .stack_process import StackProcess
 
@@ -61,3 +64,29 @@ def wait_for(condition, timeout: float, what: str, interval: float = 0.25):
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
         time.sleep(interval)
+
+
+def sign_in_users(
+    names: Iterable[str], workers: int = 8, endpoint: str | None = None
+) -> dict[str, dict[str, str]]:
+    """Create each user in the running stack's pool and sign them in as a client would
+    (USER_PASSWORD_AUTH): their ``Authorization`` headers by name, in parallel.
+    ``endpoint``: the emulator of a stack of the test's own (default: the module's)."""
+    if endpoint is None:
+        cognito = boto3.client("cognito-idp")
+    else:
+        env = aws_environment(endpoint)
+        cognito = boto3.Session(
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+            region_name=env["AWS_DEFAULT_REGION"],
+        ).client("cognito-idp", endpoint_url=endpoint)
+    pool = find_user_pool(cognito, "local")
+    assert pool is not None, "the local stack has no user pool"
+
+    def one(name: str) -> tuple[str, dict[str, str]]:
+        create_user(cognito, pool, name)
+        return name, {"Authorization": f"Bearer {sign_in(cognito, pool, name)['IdToken']}"}
+
+    with ThreadPoolExecutor(max_workers=workers) as threads:
+        return dict(threads.map(one, names))

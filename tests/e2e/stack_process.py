@@ -18,7 +18,7 @@ __all__ = ["StackProcess"]
 class StackProcess:
     """One run of the stack: started, waited on until ``ready``, stopped like Ctrl-C."""
 
-    def __init__(self, aws_port: int, api_port: int, log_dir: Path) -> None:
+    def __init__(self, aws_port: int, api_port: int, log_dir: Path, **extra_env: str) -> None:
         self.aws_port, self.api_port, self.log_dir = aws_port, api_port, log_dir
         self.output: list[str] = []
         self._ready = threading.Event()
@@ -28,6 +28,8 @@ class StackProcess:
             "API_PORT": str(api_port),
             "LOCAL_LOG_DIR": str(log_dir),
             "DEBUG_LOG_SAMPLE_RATE": "0",
+            "LOCAL_SNAPSHOT_SECONDS": "0",  # saved at stop only: no scan in the middle of a test
+            **extra_env,
         }
         self.process = subprocess.Popen(
             [sys.executable, "-m", "devstack"],

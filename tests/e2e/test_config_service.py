@@ -17,7 +17,7 @@ from chalicelib.config.client import ConfigClient, ConfigProvider, HttpSource
 from chalicelib.config.crypto import KmsEnvelopeCipher
 from devstack.stack import PROJECT_DIR
 
-from .conftest import wait_for
+from .conftest import sign_in_users, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -70,7 +70,7 @@ def test_make_api_key_prints_a_key_that_works_until_it_is_revoked(local_stack):
 
 def _distributed(local_stack, yubl_id: str) -> dict | None:
     for raw in local_stack.log_file.read_text().splitlines():
-        if yubl_id in raw and '"yubl distributed"' in raw:
+        if yubl_id in raw and '"yubl routed to group feed"' in raw:
             return json.loads(raw)
     return None
 
@@ -78,14 +78,20 @@ def _distributed(local_stack, yubl_id: str) -> dict | None:
 def test_the_dispatcher_uses_a_group_size_changed_through_the_api(local_stack):
     api_key = make_api_key(local_stack, "SCOPES=read,write", "PREFIX=fanout.")[-1]
     author = f"author-{uuid.uuid4().hex[:8]}"
-    for n in range(5):
-        follow = requests.put(f"{local_stack.api_url}/users/{author}/followers/f{n}", timeout=10)
+    followers = [f"{author}-f{n}" for n in range(5)]
+    tokens = sign_in_users([author, *followers])
+    for follower in followers:
+        follow = requests.put(
+            f"{local_stack.api_url}/users/{author}/followers/{follower}",
+            headers=tokens[follower],
+            timeout=10,
+        )
         assert follow.status_code == 204
     assert _put(local_stack, "fanout.group_size", api_key, {"value": 2}).status_code == 200
 
     def messages_of_a_new_post() -> int:
         posted = requests.post(
-            f"{local_stack.api_url}/yubls", json={"author_id": author, "text": "hi"}, timeout=10
+            f"{local_stack.api_url}/yubls", json={"text": "hi"}, headers=tokens[author], timeout=10
         ).json()
         line = wait_for(
             lambda: _distributed(local_stack, posted["yubl_id"]), 60, "the dispatcher's log"

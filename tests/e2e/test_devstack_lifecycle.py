@@ -21,7 +21,7 @@ import requests
 from devstack.emulator import aws_environment, free_port
 from devstack.stack import PROJECT_DIR
 
-from .conftest import wait_for
+from .conftest import sign_in_users, wait_for
 from .stack_process import StackProcess
 
 pytestmark = [
@@ -132,10 +132,11 @@ def test_a_stopped_stack_starts_again_at_once_with_fresh_logs(tmp_path):
     try:
         for _ in range(3):
             assert http.get(f"{first.api_url}/health", timeout=10).status_code == 200
+        token = sign_in_users(["restart-test"], endpoint=first.aws_endpoint)["restart-test"]
         posted = http.post(
             f"{first.api_url}/yubls",
-            json={"author_id": "restart-test", "text": "before the restart"},
-            headers={"x-correlation-id": correlation_id},
+            json={"text": "before the restart"},
+            headers={"x-correlation-id": correlation_id, **token},
             timeout=10,
         )
         assert posted.status_code == 202

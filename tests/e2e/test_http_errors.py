@@ -9,8 +9,11 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+import uuid
 
 import pytest
+
+from .conftest import sign_in_users
 
 pytestmark = pytest.mark.e2e
 
@@ -37,6 +40,12 @@ JSON = {"Content-Type": "application/json"}
 FORM = "application/x-www-form-urlencoded"  # what `curl -d` sends without -H
 
 
+@pytest.fixture(scope="module")
+def signed_in(local_stack) -> dict[str, str]:
+    """A user's Authorization header: sign-in, checked first on user routes, passes."""
+    return sign_in_users([f"errors-{uuid.uuid4().hex[:8]}"]).popitem()[1]
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body", "headers", "status", "error"),
     [
@@ -50,7 +59,14 @@ FORM = "application/x-www-form-urlencoded"  # what `curl -d` sends without -H
             "Content-Type: application/x-www-form-urlencoded is not accepted;"
             " send application/json",
         ),
-        ("GET", "/yubls", None, {}, 405, "method: GET is not allowed on /yubls (allowed: POST)"),
+        (
+            "GET",
+            "/yubls",
+            None,
+            {},
+            405,
+            "method: GET is not allowed on /yubls (allowed: POST, OPTIONS)",
+        ),
         ("GET", "/no/such/path", None, {}, 404, "path: no route for GET /no/such/path"),
         ("POST", "/yubls", b"{not json", JSON, 400, "body: must be valid JSON"),
         ("POST", "/yubls", b"[1, 2]", JSON, 400, "body: must be a JSON object"),
@@ -58,7 +74,7 @@ FORM = "application/x-www-form-urlencoded"  # what `curl -d` sends without -H
         (
             "POST",
             "/yubls",
-            b'{"author_id": "a", "text": "hi"}',
+            b'{"text": "hi"}',
             {**JSON, "call-chain-length": "9"},
             508,
             "call-chain-length 9 leaves no room for the 2 hops this request takes (limit 10)",
@@ -66,8 +82,9 @@ FORM = "application/x-www-form-urlencoded"  # what `curl -d` sends without -H
     ],
 )
 def test_every_error_is_one_json_error_body(
-    local_stack, method, path, body, headers, status, error
+    local_stack, signed_in, method, path, body, headers, status, error
 ):
+    headers = {**signed_in, **headers}
     assert _send(local_stack.api_url, method, path, body, headers) == (
         status,
         "application/json",

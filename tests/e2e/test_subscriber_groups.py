@@ -15,7 +15,7 @@ import requests
 
 from devstack.stack import PROJECT_DIR
 
-from .conftest import wait_for
+from .conftest import sign_in_users, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -35,16 +35,17 @@ def test_a_post_with_a_mention_reaches_every_group_under_its_correlation_id(loca
     tag = uuid.uuid4().hex[:8]
     author, mentioned = f"author-{tag}", f"bob-{tag}"
     followers = [f"fan-{i}-{tag}" for i in range(3)]
+    tokens = sign_in_users([author, mentioned, *followers])
     for follower in followers:
-        assert (
-            requests.put(f"{api}/users/{author}/followers/{follower}", timeout=30).status_code
-            == 204
+        follow = requests.put(
+            f"{api}/users/{author}/followers/{follower}", headers=tokens[follower], timeout=30
         )
+        assert follow.status_code == 204
     correlation_id = f"e2e-groups-{tag}"
     response = requests.post(
         f"{api}/yubls",
         json={"author_id": author, "text": f"hello @{mentioned} and @{mentioned}"},
-        headers={"x-correlation-id": correlation_id},
+        headers={"x-correlation-id": correlation_id, **tokens[author]},
         timeout=30,
     )
     assert response.status_code == 202
@@ -57,7 +58,8 @@ def test_a_post_with_a_mention_reaches_every_group_under_its_correlation_id(loca
     }
 
     def items(path: str) -> list[dict]:
-        got = requests.get(f"{api}{path}", timeout=30)
+        user = path.split("/")[2]
+        got = requests.get(f"{api}{path}", headers=tokens[user], timeout=30)
         assert got.status_code == 200
         return got.json()["items"]
 
@@ -66,7 +68,9 @@ def test_a_post_with_a_mention_reaches_every_group_under_its_correlation_id(loca
         wait_for(lambda f=follower: items(f"/users/{f}/feed"), 120, f"the feed of {follower}")
         assert items(f"/users/{follower}/feed") == [expected_item]
     wait_for(lambda: items(f"/users/{mentioned}/notifications"), 120, "the notification")
-    page = requests.get(f"{api}/users/{mentioned}/notifications?limit=5", timeout=30)
+    page = requests.get(
+        f"{api}/users/{mentioned}/notifications?limit=5", headers=tokens[mentioned], timeout=30
+    )
     assert page.json() == {"items": [expected_item], "next_cursor": None}
     assert items(f"/users/{author}/notifications") == []
 

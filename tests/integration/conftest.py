@@ -5,13 +5,20 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import boto3
 import pytest
 
 from devstack.infra import deploy_stack
 from devstack.stack import PROJECT_DIR, check_stage_settings
+from devstack.user_pool import (
+    UserPool,
+    create_user,
+    ensure_user_pool,
+    identity_environment,
+    sign_in,
+)
 
 STAGE = "local"
 
@@ -27,10 +34,25 @@ def stack_outputs(emulator_endpoint: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def stage_environment(stack_outputs: dict[str, str]) -> Iterator[dict[str, str]]:
-    """The local stage's variables from .chalice/config.json, set as Chalice would set them."""
+def user_pool(emulator_endpoint: str) -> UserPool:
+    """The template's user pool and app client, created as the local stack creates them."""
+    return ensure_user_pool(boto3.client("cognito-idp"), STAGE)
+
+
+@pytest.fixture(scope="session")
+def stage_environment(
+    stack_outputs: dict[str, str], user_pool: UserPool, emulator_endpoint: str
+) -> Iterator[dict[str, str]]:
+    """The local stage's variables from .chalice/config.json, set as Chalice would set them.
+
+    Plus the identity settings the local stack fills in (the pool's ids, its JWKS URL).
+    """
     config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
-    env = {**config["environment_variables"], **config["stages"][STAGE]["environment_variables"]}
+    env = {
+        **config["environment_variables"],
+        **config["stages"][STAGE]["environment_variables"],
+        **identity_environment(user_pool, emulator_endpoint),
+    }
     saved = dict(os.environ)
     os.environ.update(env)
     try:
@@ -44,3 +66,20 @@ def stage_environment(stack_outputs: dict[str, str]) -> Iterator[dict[str, str]]
 def unique() -> str:
     """A fresh id prefix, so tests sharing tables never see each other's rows."""
     return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="session")
+def signed_in(user_pool: UserPool) -> Callable[[str], dict[str, str]]:
+    """``signed_in(name)``: the Authorization header of a user of the pool, signed in
+    through the app client like a client would (the user is created on first use)."""
+    cognito = boto3.client("cognito-idp")
+    headers: dict[str, dict[str, str]] = {}
+
+    def headers_for(name: str) -> dict[str, str]:
+        if name not in headers:
+            create_user(cognito, user_pool, name)
+            token = sign_in(cognito, user_pool, name)["IdToken"]
+            headers[name] = {"Authorization": f"Bearer {token}"}
+        return headers[name]
+
+    return headers_for

@@ -15,14 +15,14 @@ from chalicelib.config import wiring as config_wiring
 from chalicelib.config.crypto import SecretUnreadable, encryption_context
 from devstack.stack import PROJECT_DIR
 from ops.api_keys import GatewayKeys
-from tests.project_app import load_project_app
+from tests.chalice_app import load_app
 
 pytestmark = pytest.mark.emulator
 
 
 @pytest.fixture(scope="module")
 def client(stage_environment) -> Iterator[Client]:
-    app = load_project_app()
+    app = load_app()
     with Client(app, stage_name="local", project_dir=str(PROJECT_DIR)) as test_client:
         yield test_client
 

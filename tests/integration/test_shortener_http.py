@@ -17,7 +17,7 @@ from chalicelib.shortener.rules import Link
 from chalicelib.shortener.settings import shortener_settings
 from chalicelib.shortener.store import DynamoLinkStore
 from devstack.stack import PROJECT_DIR
-from tests.project_app import load_project_app
+from tests.chalice_app import load_app
 
 pytestmark = pytest.mark.emulator
 
@@ -36,9 +36,7 @@ def client(stage_environment) -> Iterator[Client]:
     shortener_settings.cache_clear()
     wiring.shortener_service.cache_clear()
     try:
-        with Client(
-            load_project_app(), stage_name="local", project_dir=str(PROJECT_DIR)
-        ) as test_client:
+        with Client(load_app(), stage_name="local", project_dir=str(PROJECT_DIR)) as test_client:
             yield test_client
     finally:
         for name in extra:
@@ -81,6 +79,15 @@ def test_the_same_url_twice_gives_the_same_code(client, unique):
         ({"url": "https:///nohost"}, 400, "url: must name a host"),
         ({"url": "https://example.com/" + "a" * 2029}, 400, "url: must be at most 2048 characters"),
         ({"url": f"http://{HOST}/abcd"}, 400, "url: must not point at this service"),
+        ({"url": f"HTTP://{HOST.upper()}/abcd"}, 400, "url: must not point at this service"),
+        ({"url": "javascript:alert(1)"}, 400, "url: must be an http or https URL"),
+        ({"url": " JaVaScRiPt:alert(1)"}, 400, "url: must be an http or https URL"),
+        (
+            {"url": "data:text/html,<script>alert(1)</script>"},
+            400,
+            "url: must be an http or https URL",
+        ),
+        ({"url": "file:///etc/passwd"}, 400, "url: must be an http or https URL"),
         ({"url": "https://malware.test/x"}, 400, "url: host malware.test is blocked"),
         ({"url": "https://www.phish.test/x"}, 400, "url: host www.phish.test is blocked"),
         (

@@ -71,7 +71,15 @@ def test_handlers_reach_adapters_only_through_wiring(path):
 
 def test_app_imports_only_api_events_and_observability():
     chalicelib = {n.split(".")[1] for n in _imports(ROOT / "app.py") if n.startswith("chalicelib.")}
-    assert chalicelib <= {"api", "events", "observability", "streams", "shortener", "config"}
+    assert chalicelib <= {
+        "api",
+        "events",
+        "observability",
+        "streams",
+        "shortener",
+        "config",
+        "identity",
+    }
 
 
 _SHORTENER = "chalicelib/shortener"
@@ -104,6 +112,13 @@ def test_shortener_routes_reach_the_store_only_through_its_wiring():
         or _top(n) in {"boto3", "pynamodb"}
     }
     assert bad == set()
+
+
+def test_who_may_act_for_whom_is_pure():
+    path = ROOT / "chalicelib" / "identity" / "access.py"
+    assert {
+        n for n in _imports(path) if _top(n) in SDKS | {"jwt"} or _top(n) == "chalicelib"
+    } == set()
 
 
 @pytest.mark.parametrize("path", _files("local_runtime"), ids=str)

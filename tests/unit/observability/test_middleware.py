@@ -14,14 +14,27 @@ from chalice.test import Client
 
 from chalicelib import settings, wiring
 from chalicelib.adapters.memory import InMemoryEventPublisher
+from chalicelib.identity import middleware as identity_middleware
+from chalicelib.identity.settings import identity_settings
 from chalicelib.observability.correlation import kinesis_payload
 from chalicelib.services.posting import PostingService
 from devstack.stack import PROJECT_DIR
-from tests.project_app import load_project_app
+from tests.chalice_app import load_app
+from tests.unit.identity.keys import (
+    CLIENT_ID,
+    ISSUER,
+    POOL_ID,
+    JwksServer,
+    SigningKey,
+    id_claims,
+    serve_jwks,
+)
 
 Written = Callable[[], list[dict[str, Any]]]
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+SIGNING_KEY = SigningKey("middleware-test")
+ALICE = {"Authorization": f"Bearer {SIGNING_KEY.sign(id_claims('alice'))}"}
 
 
 class StreamTwin(InMemoryEventPublisher):
@@ -50,14 +63,23 @@ def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
     for name, value in stage.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("DEBUG_LOG_SAMPLE_RATE", "0")
-    settings.current.cache_clear()
-    try:
-        with Client(
-            load_project_app(), stage_name="local", project_dir=str(PROJECT_DIR)
-        ) as test_client:
-            yield test_client
-    finally:
-        settings.current.cache_clear()
+    # sign-in against a JWKS of our own: alice's token below is signed with its key
+    monkeypatch.setenv("USER_POOL_ID", POOL_ID)
+    monkeypatch.setenv("USER_POOL_CLIENT_ID", CLIENT_ID)
+    monkeypatch.setenv("USER_POOL_ISSUER", ISSUER)
+    caches = (settings.current, identity_settings, identity_middleware._verifier)
+    with serve_jwks(JwksServer(SIGNING_KEY)) as jwks:
+        monkeypatch.setenv("USER_POOL_JWKS_URL", jwks.url)
+        for cached in caches:
+            cached.cache_clear()
+        try:
+            with Client(
+                load_app(), stage_name="local", project_dir=str(PROJECT_DIR)
+            ) as test_client:
+                yield test_client
+        finally:
+            for cached in caches:
+                cached.cache_clear()
 
 
 def _post(client: Client, headers: dict[str, str], body: object = None) -> Any:
@@ -65,7 +87,7 @@ def _post(client: Client, headers: dict[str, str], body: object = None) -> Any:
         body = {"author_id": "alice", "text": "hi"}
     return client.http.post(
         "/yubls",
-        headers={"Content-Type": "application/json", **headers},
+        headers={"Content-Type": "application/json", **ALICE, **headers},
         body=json.dumps(body),
     )
 

@@ -1,0 +1,1 @@
+"""Load tests, the fan-out benchmark and the cost model; never deployed."""

@@ -1,0 +1,61 @@
+"""Counted calls sorted into the write path, polling and the rest."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+__all__ = ["POLLING", "WRITE_PATH", "merge", "split_calls"]
+
+# calls made per post or per entry, bookkeeping (the dispatcher's progress item,
+# parking a record) included: what requests_per_1000_entries counts
+WRITE_PATH = frozenset(
+    {
+        "PutRecord",
+        "PutRecords",
+        "Query",
+        "PublishBatch",
+        "Publish",
+        "BatchWriteItem",
+        "PutItem",
+        "GetItem",
+        "UpdateItem",
+        "DeleteItem",
+        "SendMessage",
+    }
+)
+# calls the event sources make whether or not there is work: on AWS, the Lambda
+# service's (plus the local runtime's checkpoints, named LocalRuntime.*)
+POLLING = frozenset(
+    {
+        "GetRecords",
+        "GetShardIterator",
+        "ReceiveMessage",
+        "DeleteMessage",
+        "DeleteMessageBatch",
+        "ChangeMessageVisibility",
+        "ChangeMessageVisibilityBatch",
+    }
+)
+
+
+def merge(tallies: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for tally in tallies:
+        for op, n in tally.items():
+            total[op] = total.get(op, 0) + n
+    return total
+
+
+def split_calls(calls: Mapping[str, int]) -> dict[str, dict[str, int]]:
+    """``{"write_path": ..., "polling": ..., "other": ...}``, each sorted by operation."""
+    groups: dict[str, dict[str, int]] = {"write_path": {}, "polling": {}, "other": {}}
+    for op in sorted(calls):
+        base = op.split("@")[0]  # BENCH_COUNT_TABLES=1 names DynamoDB calls op@table
+        if base in WRITE_PATH:
+            group = "write_path"
+        elif base in POLLING or op.startswith("LocalRuntime."):
+            group = "polling"
+        else:
+            group = "other"
+        groups[group][op] = calls[op]
+    return groups

@@ -1,0 +1,96 @@
+"""Feed writes as the workers log them: when each follower's entry was written.
+
+The real workers log ``feed entries written`` (yubl id, followers) to the stack's log
+after each group's writes; the naive variant logs one ``naive feed entry written`` per
+entry. An entry's post-to-feed latency is that line's time minus the post's
+``posted_at`` (the moment the posts API accepted it): for a group it is the time the
+group's last BatchWriteItem returned, so the figure is an upper bound per entry.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+__all__ = ["FeedLog", "parse_time", "percentiles"]
+
+WRITE_MESSAGES = ("feed entries written", "naive feed entry written")
+
+
+def parse_time(text: str) -> float:
+    """Epoch seconds of an ISO 8601 time (``Z`` or an offset)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+@dataclass
+class FeedLog:
+    """Follows one log file from where it stood when made; keeps each entry's first write."""
+
+    path: Path
+    posted_at: dict[str, float]  # yubl id -> accepted at (epoch s), the run's posts only
+    followers_of: dict[str, int] = field(default_factory=dict)  # yubl id -> its followers
+    written: dict[tuple[str, str], float] = field(default_factory=dict)
+    duplicates: int = 0
+    lines: int = 0  # write lines of the run's posts: one per invocation that wrote
+    _offset: int = 0
+
+    def __post_init__(self) -> None:
+        self._offset = self.path.stat().st_size if self.path.exists() else 0
+
+    def read(self) -> int:
+        """Read lines added since the last call; return the entries written so far."""
+        if not self.path.exists():
+            return len(self.written)
+        with self.path.open("rb") as f:
+            f.seek(self._offset)
+            chunk = f.read()
+        end = chunk.rfind(b"\n") + 1  # a line still being written waits for the next read
+        self._offset += end
+        for raw in chunk[:end].splitlines():
+            self._take(raw)
+        return len(self.written)
+
+    def _take(self, raw: bytes) -> None:
+        if b"written" not in raw:
+            return
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            return
+        if line.get("message") not in WRITE_MESSAGES or line.get("yubl_id") not in self.posted_at:
+            return
+        at = parse_time(line["timestamp"])
+        self.lines += 1
+        for follower in line.get("followers", []):
+            key = (line["yubl_id"], follower)
+            if key in self.written:
+                self.duplicates += 1
+            else:
+                self.written[key] = at
+
+    def latencies_ms(self, most_followers: int | None = None) -> list[float]:
+        """Per entry; with ``most_followers``, of posts to at most that many followers."""
+        return [
+            (at - self.posted_at[yubl]) * 1000
+            for (yubl, _), at in self.written.items()
+            if most_followers is None or self.followers_of.get(yubl, 0) <= most_followers
+        ]
+
+    def write_times(self) -> list[float]:
+        return sorted(self.written.values())
+
+
+def percentiles(values: Sequence[float], points: Sequence[int] = (50, 95, 99)) -> dict[str, float]:
+    """Nearest-rank percentiles, rounded to 0.1; empty input gives an empty mapping."""
+    if not values:
+        return {}
+    ordered = sorted(values)
+    found = {}
+    for p in points:
+        rank = max(1, math.ceil(p / 100 * len(ordered)))
+        found[f"p{p}"] = round(ordered[rank - 1], 1)
+    return found

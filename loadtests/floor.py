@@ -1,0 +1,83 @@
+"""The fewest write-path calls the AWS batch limits allow for a set of posts.
+
+A reference to compare counted calls with, computed from the posts' follower lists
+alone: one PutRecord per post (the posts API accepts one post a request), DynamoDB
+Query pages of at most 1 MB of items, SNS PublishBatch calls of at most 10 messages
+and 256 KiB in all (each message at most 256 KiB), BatchWriteItem calls of at most
+25 items. A post's feed entries are written by its own messages, so the BatchWriteItem
+floor is taken per post. Each subscriber group that gets the event once (notifications,
+archive) costs one more PublishBatch per post. Bookkeeping calls (the dispatcher's
+progress item) are not part of the floor: they are the price of resuming a retried post.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "BATCH_WRITE_ITEMS",
+    "PUBLISH_BATCH_BYTES",
+    "PUBLISH_BATCH_ENTRIES",
+    "QUERY_PAGE_BYTES",
+    "PostShape",
+    "post_floor",
+    "run_floor",
+]
+
+QUERY_PAGE_BYTES = 1024 * 1024
+PUBLISH_BATCH_ENTRIES = 10
+PUBLISH_BATCH_BYTES = 262_144
+BATCH_WRITE_ITEMS = 25
+
+
+@dataclass(frozen=True)
+class PostShape:
+    """What the floor needs of one post: its author, followers, the group envelope
+    (the bytes of a feed-fanout message with no followers in it) and how many other
+    subscriber groups its event type routes to."""
+
+    author_id: str
+    followers: Sequence[str]
+    envelope_bytes: int
+    event_groups: int = 0
+
+
+def _relationship_item_bytes(author_id: str, follower_id: str) -> int:
+    # DynamoDB item size: attribute names plus values, UTF-8
+    return (
+        len(b"user_id") + len(author_id.encode()) + len(b"follower_id") + len(follower_id.encode())
+    )
+
+
+def _publish_batches(followers: Sequence[str], envelope_bytes: int) -> int:
+    if not followers:
+        return 0
+    # each follower costs its JSON string and a comma in some message's list
+    follower_bytes = sum(len(json.dumps(f, ensure_ascii=False).encode()) + 1 for f in followers)
+    room = PUBLISH_BATCH_BYTES - envelope_bytes
+    return max(1, math.ceil(follower_bytes / room))
+
+
+def post_floor(post: PostShape) -> dict[str, int]:
+    """Fewest calls per operation for one post (operations with none left out)."""
+    n = len(post.followers)
+    query_bytes = sum(_relationship_item_bytes(post.author_id, f) for f in post.followers)
+    calls = {
+        "PutRecord": 1,
+        "Query": max(1, math.ceil(query_bytes / QUERY_PAGE_BYTES)),
+        "PublishBatch": _publish_batches(post.followers, post.envelope_bytes) + post.event_groups,
+        "BatchWriteItem": math.ceil(n / BATCH_WRITE_ITEMS),
+    }
+    return {op: count for op, count in calls.items() if count}
+
+
+def run_floor(posts: Iterable[PostShape]) -> dict[str, int]:
+    """Fewest calls per operation for a whole run."""
+    total: dict[str, int] = {}
+    for post in posts:
+        for op, count in post_floor(post).items():
+            total[op] = total.get(op, 0) + count
+    return total

@@ -1,0 +1,104 @@
+"""The benchmark's follower graph and posts: a few big authors, many small ones.
+
+Deterministic for a seed, so two runs with the same settings fan out the same posts
+to the same followers.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass
+
+from chalicelib.envvars import env_int
+
+__all__ = ["BenchSettings", "FollowerGraph", "build_graph"]
+
+
+def _int(name: str, default: int, low: int = 0) -> int:
+    return env_int(os.environ, name, default, low, 10**9)
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    """Sizes of a run; every one has a ``BENCH_*`` environment variable."""
+
+    big_authors: int = 2  # BENCH_BIG_AUTHORS
+    big_followers: int = 10_000  # BENCH_BIG_FOLLOWERS
+    small_authors: int = 40  # BENCH_SMALL_AUTHORS
+    small_max_followers: int = 500  # BENCH_SMALL_MAX_FOLLOWERS: each has 0..this many
+    posts_per_author: int = 1  # BENCH_POSTS_PER_AUTHOR
+    text_bytes: int = 140  # BENCH_TEXT_BYTES: the text of every post
+    post_interval_ms: int = 0  # BENCH_POST_INTERVAL_MS: pause between posts; 0: a burst
+    raw_items: int = 5_000  # BENCH_RAW_ITEMS: items per thread count in the raw measurement
+    raw_threads: tuple[int, ...] = (1, 2, 4, 8)  # BENCH_RAW_THREADS, comma-separated
+    naive: bool = True  # BENCH_NAIVE=0 skips the naive variant
+    naive_max_entries: int = 3_000  # BENCH_NAIVE_MAX_ENTRIES: the naive variant's share
+    seed: int = 14  # BENCH_SEED
+    timeout_s: int = 900  # BENCH_TIMEOUT_S: per variant, from the first post
+
+    @classmethod
+    def from_environ(cls) -> BenchSettings:
+        threads = os.environ.get("BENCH_RAW_THREADS", "").strip()
+        try:
+            raw_threads = tuple(int(t) for t in threads.split(",")) if threads else cls.raw_threads
+        except ValueError:
+            raise ValueError(f"BENCH_RAW_THREADS: {threads!r} is not a list of integers") from None
+        if any(t < 1 for t in raw_threads):
+            raise ValueError(f"BENCH_RAW_THREADS: {threads!r} has a count below 1")
+        return cls(
+            big_authors=_int("BENCH_BIG_AUTHORS", cls.big_authors),
+            big_followers=_int("BENCH_BIG_FOLLOWERS", cls.big_followers),
+            small_authors=_int("BENCH_SMALL_AUTHORS", cls.small_authors),
+            small_max_followers=_int("BENCH_SMALL_MAX_FOLLOWERS", cls.small_max_followers),
+            posts_per_author=_int("BENCH_POSTS_PER_AUTHOR", cls.posts_per_author, 1),
+            text_bytes=_int("BENCH_TEXT_BYTES", cls.text_bytes, 1),
+            post_interval_ms=_int("BENCH_POST_INTERVAL_MS", cls.post_interval_ms),
+            raw_items=_int("BENCH_RAW_ITEMS", cls.raw_items, 0),
+            raw_threads=raw_threads,
+            naive=os.environ.get("BENCH_NAIVE", "1").strip() not in ("0", "false", "no"),
+            naive_max_entries=_int("BENCH_NAIVE_MAX_ENTRIES", cls.naive_max_entries, 1),
+            seed=_int("BENCH_SEED", cls.seed),
+            timeout_s=_int("BENCH_TIMEOUT_S", cls.timeout_s, 1),
+        )
+
+
+@dataclass(frozen=True)
+class FollowerGraph:
+    followers: dict[str, list[str]]  # author -> follower ids, sorted (the table's order)
+    posts: list[str]  # author of each post, in posting order
+
+    @property
+    def entries(self) -> int:
+        return sum(len(self.followers[a]) for a in self.posts)
+
+    def relationships(self) -> int:
+        return sum(len(f) for f in self.followers.values())
+
+    def first_posts(self, max_entries: int) -> FollowerGraph:
+        """The posts, in order, that fit in ``max_entries`` (posts too big are passed over):
+        the naive variant's share, one SNS message and one invocation per entry being
+        about a hundred times slower on this machine."""
+        chosen: list[str] = []
+        total = 0
+        for author in self.posts:
+            n = len(self.followers[author])
+            if total + n <= max_entries:
+                chosen.append(author)
+                total += n
+        return FollowerGraph(followers=self.followers, posts=chosen)
+
+
+def build_graph(settings: BenchSettings) -> FollowerGraph:
+    rng = random.Random(settings.seed)
+    pool = max(settings.big_followers, settings.small_max_followers, 1)
+    users = [f"u{i:06d}" for i in range(pool)]
+    followers: dict[str, list[str]] = {}
+    for i in range(settings.big_authors):
+        followers[f"big-{i:02d}"] = users[: settings.big_followers]
+    for i in range(settings.small_authors):
+        n = rng.randint(0, settings.small_max_followers)
+        followers[f"small-{i:03d}"] = sorted(rng.sample(users, n))
+    posts = [a for a in followers for _ in range(settings.posts_per_author)]
+    rng.shuffle(posts)
+    return FollowerGraph(followers=followers, posts=posts)

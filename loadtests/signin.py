@@ -1,0 +1,37 @@
+"""Load-test users sign in through the stage's Cognito pool, as a client would.
+
+Each user is created once (admin calls: the operator's credentials, or the local
+emulator's) and signed in with USER_PASSWORD_AUTH; its bearer header is kept for the run.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from devstack.user_pool import UserPool, create_user, find_user_pool, sign_in
+
+__all__ = ["SignIn"]
+
+
+class SignIn:
+    def __init__(self, cognito: Any, stage: str) -> None:
+        pool: UserPool | None = find_user_pool(cognito, stage)
+        if pool is None:
+            raise RuntimeError(f"stage {stage!r} has no user pool to sign load-test users in to")
+        self._cognito, self._pool = cognito, pool
+        self._headers: dict[str, dict[str, str]] = {}
+        self._lock = threading.Lock()
+
+    def headers(self, user_id: str) -> dict[str, str]:
+        """``{"Authorization": "Bearer <id token>"}`` of ``user_id``, signed in on first use."""
+        with self._lock:
+            known = self._headers.get(user_id)
+        if known is not None:
+            return known
+        create_user(self._cognito, self._pool, user_id)
+        token = sign_in(self._cognito, self._pool, user_id)["IdToken"]
+        header = {"Authorization": f"Bearer {token}"}
+        with self._lock:
+            self._headers[user_id] = header
+        return header

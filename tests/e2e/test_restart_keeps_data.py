@@ -1,0 +1,184 @@
+"""``make run`` stopped and started again: the data users made is still there.
+
+Its own stack (not the session's), so the restart is this test's alone; its snapshot
+lands in the test's LOCAL_LOG_DIR/data, never in the project's ``.local``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import uuid
+
+import boto3
+import pytest
+import requests
+
+from devstack.emulator import aws_environment, free_port
+
+from .conftest import RunningStack, sign_in_users, wait_for
+from .stack_process import StackProcess
+from .test_config_service import make_api_key
+
+pytestmark = pytest.mark.e2e
+
+
+def _s3(endpoint: str):
+    env = aws_environment(endpoint)
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name=env["AWS_DEFAULT_REGION"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+    )
+
+
+def _archive(endpoint: str) -> dict[str, bytes]:
+    s3 = _s3(endpoint)
+    listed = s3.list_objects_v2(Bucket="yubl-archive-local").get("Contents", [])
+    return {
+        o["Key"]: s3.get_object(Bucket="yubl-archive-local", Key=o["Key"])["Body"].read()
+        for o in listed
+    }
+
+
+def _feed(api: str, user: str, token: dict[str, str]) -> list[str]:
+    response = requests.get(f"{api}/users/{user}/feed", headers=token, timeout=10)
+    assert response.status_code == 200, response.text
+    return [entry["yubl_id"] for entry in response.json()["items"]]
+
+
+def _redirect(api: str, code: str) -> tuple[int, str]:
+    followed = requests.get(f"{api}/{code}", allow_redirects=False, timeout=10)
+    return followed.status_code, followed.headers.get("location", "")
+
+
+def _as_running(stack: StackProcess) -> RunningStack:
+    return RunningStack(
+        stack.api_url, stack.aws_endpoint, stack.log_dir / "stack.log", stack.output
+    )
+
+
+def test_follows_feeds_links_and_config_survive_a_restart(tmp_path):
+    aws_port, api_port = free_port(), free_port()
+    first = StackProcess(aws_port, api_port, tmp_path)
+    run = uuid.uuid4().hex[:8]
+    author, follower = f"author-{run}", f"follower-{run}"
+    try:
+        first.wait_ready()
+        api = first.api_url
+        assert any("no local data snapshot" in line for line in first.output)
+        # GIVEN a follow, a post fanned out to the follower's feed, a short link,
+        # a config value, a secret config value and the API key that wrote them
+        tokens = sign_in_users([author, follower], endpoint=first.aws_endpoint)
+        put = requests.put(
+            f"{api}/users/{author}/followers/{follower}", headers=tokens[follower], timeout=10
+        )
+        assert put.status_code == 204
+        posted = requests.post(
+            f"{api}/yubls", json={"text": "kept"}, headers=tokens[author], timeout=10
+        )
+        assert posted.status_code == 202
+        yubl_id = posted.json()["yubl_id"]
+        wait_for(
+            lambda: _feed(api, follower, tokens[follower]) == [yubl_id],
+            timeout=60,
+            what="the feed entry",
+        )
+        link = requests.post(f"{api}/", json={"url": "https://example.com/kept"}, timeout=10)
+        assert link.status_code == 201
+        code = link.json()["code"]
+        redirect = _redirect(api, code)
+        assert redirect[1] == "https://example.com/kept"
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in aws_environment(first.aws_endpoint).items():
+                patch.setenv(name, value)
+            api_key = make_api_key(_as_running(first), "SCOPES=read,write", f"PREFIX=kept-{run}.")[
+                -1
+            ]
+        headers = {"x-api-key": api_key}
+        plain_key, secret_key = f"kept-{run}.size", f"kept-{run}.token"
+        assert requests.put(
+            f"{api}/config/{plain_key}", json={"value": 42}, headers=headers, timeout=10
+        ).ok
+        assert requests.put(
+            f"{api}/config/{secret_key}",
+            json={"value": "s3cr3t", "secret": True},
+            headers=headers,
+            timeout=10,
+        ).ok
+        archived = wait_for(lambda: _archive(first.aws_endpoint), timeout=60, what="the archive")
+        # WHEN the stack is stopped like Ctrl-C
+        assert first.stop() == 0
+    finally:
+        first.stop()
+    assert any(line.startswith("[stack] saved ") for line in first.output), first.output[-10:]
+    assert (tmp_path / "data" / "snapshot.jsonl").exists()
+
+    # AND started again (a new emulator: moto kept nothing)
+    second = StackProcess(aws_port, api_port, tmp_path)
+    try:
+        second.wait_ready()
+        api = second.api_url
+        # THEN the feed, the follow, the link, the config value, the key and the archive are
+        # back (the pool's users are not: the follower signs up again, as the README says)
+        again = sign_in_users([follower], endpoint=second.aws_endpoint)[follower]
+        assert _feed(api, follower, again) == [yubl_id]
+        followers = requests.get(f"{api}/users/{author}/followers", timeout=10)
+        assert followers.json()["followers"] == [follower]
+        assert _redirect(api, code) == redirect
+        value = requests.get(f"{api}/config/{plain_key}", headers=headers, timeout=10)
+        assert (value.status_code, value.json()["value"]) == (200, 42)
+        assert _archive(second.aws_endpoint) == archived
+        # AND the secret, sealed under the old emulator's KMS key, is named as unreadable
+        reported = [line for line in second.output if "config secrets unreadable" in line]
+        assert len(reported) == 1 and reported[0].rstrip().endswith(
+            f"material is new): {secret_key}; PUT them again"
+        ), second.output[-20:]
+    finally:
+        assert second.stop() == 0
+
+
+def _free(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    except OSError:
+        return True
+    return False
+
+
+def test_a_killed_stack_comes_back_with_its_last_periodic_snapshot(tmp_path):
+    aws_port, api_port = free_port(), free_port()
+    first = StackProcess(aws_port, api_port, tmp_path, LOCAL_SNAPSHOT_SECONDS="1")
+    follower = f"follower-{uuid.uuid4().hex[:8]}"
+    snapshot = tmp_path / "data" / "snapshot.jsonl"
+    try:
+        first.wait_ready()
+        # GIVEN a follow that a periodic snapshot of the running stack has saved
+        token = sign_in_users([follower], endpoint=first.aws_endpoint)[follower]
+        put = requests.put(
+            f"{first.api_url}/users/someone/followers/{follower}", headers=token, timeout=10
+        )
+        assert put.status_code == 204
+        wait_for(
+            lambda: snapshot.exists() and follower in snapshot.read_text(),
+            timeout=60,
+            what="a periodic snapshot with the follow",
+        )
+        # WHEN the stack is killed with SIGKILL (it can save nothing more)
+        os.kill(first.process.pid, signal.SIGKILL)
+        first.process.wait(timeout=10)
+    finally:
+        first.stop()
+    assert not any(line.startswith("[stack] saved ") for line in first.output)
+    wait_for(lambda: _free(aws_port) and _free(api_port), timeout=60, what="the ports")
+    second = StackProcess(aws_port, api_port, tmp_path)
+    try:
+        # THEN the next start restores that snapshot
+        second.wait_ready()
+        followers = requests.get(f"{second.api_url}/users/someone/followers", timeout=10)
+        assert followers.json()["followers"] == [follower]
+    finally:
+        assert second.stop() == 0

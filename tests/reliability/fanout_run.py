@@ -1,0 +1,116 @@
+"""One fan-out run under a disturbance, and the checks every reliability test makes.
+
+``Workload``: ``posts`` posts spread over ``authors`` authors, each followed by the same
+``followers`` users, so every follower's feed must end with every post exactly once
+(``posts * followers`` entries). The run waits, printing progress, until the workers'
+logs cover every entry and the retry and dead-letter queues are empty; ``check``
+then reads every follower's feed from the table itself.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .pipeline import DEAD_LETTERS, RETRY_QUEUE, Pipeline
+
+__all__ = ["Outcome", "Workload", "run"]
+
+
+@dataclass(frozen=True)
+class Workload:
+    posts: int
+    authors: int
+    followers: int
+
+    @property
+    def entries(self) -> int:
+        return self.posts * self.followers
+
+    def follower_ids(self) -> list[str]:
+        return [f"follower-{n:05d}" for n in range(self.followers)]
+
+    def author_ids(self) -> list[str]:
+        return [f"author-{n:03d}" for n in range(self.authors)]
+
+
+@dataclass
+class Outcome:
+    yubl_ids: list[str]
+    entries_checked: int
+    repeated_writes: int
+    dead_letters: int
+    parked: int
+    seconds: float
+
+
+Disturbance = Callable[[Pipeline, float], None]
+"""Called on each progress poll with the fraction of entries written so far."""
+
+
+def run(
+    pipeline: Pipeline,
+    workload: Workload,
+    disturb: Disturbance | None = None,
+    timeout: float = 600,
+) -> Outcome:
+    started = time.monotonic()
+    followers = workload.follower_ids()
+    authors = workload.author_ids()
+    for author in authors:
+        pipeline.follow(author, followers)
+    posts = [(authors[n % len(authors)], f"post {n}") for n in range(workload.posts)]
+    yubl_ids = pipeline.post(posts)
+    expected = {(f, y) for f in followers for y in yubl_ids}
+    last_print = 0.0
+    while True:
+        covered = len(expected & pipeline.writes.keys()) if pipeline.read_new_writes() else 0
+        fraction = covered / len(expected)
+        if disturb is not None:
+            disturb(pipeline, fraction)
+        now = time.monotonic()
+        if now - last_print > 10:
+            last_print = now
+            print(f"[reliability] {covered}/{len(expected)} entries written", flush=True)
+        if covered == len(expected) and _queues_empty(pipeline):
+            break
+        if now - started > timeout:
+            raise AssertionError(
+                f"after {timeout:.0f}s only {covered} of {len(expected)} entries were written; "
+                f"runtime log: {pipeline.log_dir / 'runtime.log'}"
+            )
+        time.sleep(1)
+    entries = _check_feeds(pipeline, workload, posts, yubl_ids)
+    repeats = sum(n - 1 for n in pipeline.writes.values())
+    return Outcome(
+        yubl_ids=yubl_ids,
+        entries_checked=entries,
+        repeated_writes=repeats,
+        dead_letters=pipeline.queue_depth(DEAD_LETTERS),
+        parked=pipeline.queue_depth(RETRY_QUEUE),
+        seconds=round(time.monotonic() - started, 1),
+    )
+
+
+def _queues_empty(pipeline: Pipeline) -> bool:
+    return pipeline.queue_depth(RETRY_QUEUE) == 0 and pipeline.queue_depth(DEAD_LETTERS) == 0
+
+
+def _check_feeds(
+    pipeline: Pipeline, workload: Workload, posts: list[tuple[str, str]], yubl_ids: list[str]
+) -> int:
+    """Every follower's feed, read from the table: each post exactly once, as posted."""
+    expected = {
+        yubl_id: (author, text) for yubl_id, (author, text) in zip(yubl_ids, posts, strict=True)
+    }
+    checked = 0
+    for follower in workload.follower_ids():
+        items = pipeline.feed(follower)
+        found = [item["yubl_id"]["S"] for item in items]
+        assert sorted(found) == sorted(expected), f"feed of {follower} differs"
+        for item in items:
+            author, text = expected[item["yubl_id"]["S"]]
+            assert (item["author_id"]["S"], item["text"]["S"]) == (author, text)
+        checked += len(items)
+    return checked

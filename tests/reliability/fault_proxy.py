@@ -1,0 +1,188 @@
+"""A fault-injecting HTTP proxy between the code (``AWS_ENDPOINT_URL``) and the emulator.
+
+Written by hand because Debian packages no Toxiproxy and no Python library answers in
+AWS's per-service error formats. It forwards every call to the emulator, except that a
+seeded random draw answers ``rate`` of them itself, before forwarding (the call never
+reaches the emulator), with the throttling error of the service's wire protocol or a
+5xx; and ``outage(seconds)`` drops every connection for that long (the emulator
+"unreachable"). It counts what it injected, per service and kind.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import random
+import re
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+__all__ = ["FaultProxy"]
+
+# X-Amz-Target prefix (JSON protocols) -> service
+_TARGETS = {
+    "DynamoDB_": "dynamodb",
+    "Kinesis_": "kinesis",
+    "TrentService": "kms",
+    "AmazonSQS": "sqs",
+}
+_SCOPE = re.compile(r"Credential=[^/]+/\d+/[^/]+/([a-z0-9-]+)/aws4_request")
+
+# service -> (status, code) of its throttling answer
+_THROTTLING = {
+    "dynamodb": (400, "ProvisionedThroughputExceededException"),
+    "kinesis": (400, "ProvisionedThroughputExceededException"),
+    "sqs": (400, "ThrottlingException"),
+    "sns": (400, "Throttling"),
+    "kms": (500, "KMSInternalException"),
+}
+_SERVER_ERRORS = ((500, "InternalFailure"), (503, "ServiceUnavailable"))
+_HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "proxy-connection"}
+
+
+def _service(headers: http.client.HTTPMessage) -> tuple[str, bool]:
+    """(service, speaks JSON) of one request, from its target or its signature's scope."""
+    target = headers.get("X-Amz-Target", "")
+    for prefix, service in _TARGETS.items():
+        if target.startswith(prefix):
+            return service, True
+    match = _SCOPE.search(headers.get("Authorization", ""))
+    service = match.group(1) if match else "other"
+    return service, bool(target) or "json" in headers.get("Content-Type", "")
+
+
+def _error_body(service: str, json_protocol: bool, code: str) -> tuple[bytes, dict[str, str]]:
+    message = f"injected by the fault proxy ({code})"
+    if json_protocol:
+        body = json.dumps({"__type": f"com.amazonaws.{service}#{code}", "message": message})
+        headers = {"Content-Type": "application/x-amz-json-1.0"}
+        if service == "sqs":  # SQS's JSON protocol also names the query-compatible code
+            headers["x-amzn-query-error"] = f"{code};Sender"
+        return body.encode(), headers
+    xml = (
+        "<ErrorResponse><Error><Type>Sender</Type>"
+        f"<Code>{code}</Code><Message>{message}</Message></Error>"
+        "<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
+    )
+    return xml.encode(), {"Content-Type": "text/xml"}
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # a client killed mid-call (kill -9 of the runtime) is expected here
+
+
+class FaultProxy:
+    """``with FaultProxy(upstream, rate=0.1, seed=7) as proxy: proxy.endpoint_url``."""
+
+    def __init__(self, upstream: str, rate: float = 0.0, seed: int = 0) -> None:
+        self.upstream = urlsplit(upstream)
+        self.rate = rate
+        self.injected: Counter[tuple[str, str]] = Counter()  # (service, code) -> count
+        self.forwarded: Counter[str] = Counter()  # service -> calls passed through
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+        self._down_until = 0.0
+        self._server = _QuietServer(("127.0.0.1", 0), self._handler_class())
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self) -> FaultProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def outage(self, seconds: float) -> None:
+        """Drop every connection, new or kept alive, for ``seconds`` from now."""
+        self._down_until = time.monotonic() + seconds
+
+    @property
+    def injected_total(self) -> int:
+        return sum(self.injected.values())
+
+    def _is_down(self) -> bool:
+        return time.monotonic() < self._down_until
+
+    def _draw(self, service: str) -> tuple[int, str] | None:
+        """The fault for the next call of ``service``, or None to forward it."""
+        with self._lock:
+            if self._random.random() >= self.rate:
+                self.forwarded[service] += 1
+                return None
+            if self._random.random() < 0.5:
+                fault = _THROTTLING.get(service, (400, "Throttling"))
+            else:
+                fault = self._random.choice(_SERVER_ERRORS)
+            self.injected[(service, fault[1])] += 1
+            return fault
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass  # quiet: the counters say what happened
+
+            def _relay(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                if proxy._is_down():
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                service, json_protocol = _service(self.headers)
+                fault = None if self.path.startswith("/moto-api") else proxy._draw(service)
+                if fault is not None:
+                    status, code = fault
+                    payload, headers = _error_body(service, json_protocol, code)
+                    self._answer(status, headers, payload)
+                    return
+                status, headers, payload = self._forward(body)
+                self._answer(status, headers, payload)
+
+            def _forward(self, body: bytes) -> tuple[int, dict[str, str], bytes]:
+                upstream = proxy.upstream
+                conn = http.client.HTTPConnection(
+                    upstream.hostname or "127.0.0.1", upstream.port, timeout=60
+                )
+                try:
+                    headers = {
+                        k: v for k, v in self.headers.items() if k.lower() not in _HOP_HEADERS
+                    }
+                    conn.request(self.command, self.path, body=body, headers=headers)
+                    response = conn.getresponse()
+                    payload = response.read()
+                    kept = {
+                        k: v
+                        for k, v in response.getheaders()
+                        if k.lower() not in _HOP_HEADERS and k.lower() != "content-length"
+                    }
+                    return response.status, kept, payload
+                finally:
+                    conn.close()
+
+            def _answer(self, status: int, headers: dict[str, str], payload: bytes) -> None:
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _relay
+
+        return Handler

@@ -1,0 +1,198 @@
+"""Schemathesis over openapi.yaml against a running stack, and what every answer must keep.
+
+The contract checked on each case: never a 5xx; every 4xx is the one JSON error body
+with a message (the shortener's HTML pages excepted); and a rejected request wrote
+nothing: the tables the API writes synchronously and the stream are unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from devstack.stack import PROJECT_DIR
+from tests.e2e.conftest import sign_in_users
+
+USER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # the pool's usernames (sign-in refuses others)
+
+__all__ = ["Fuzzer", "PoolTokens", "WrittenState"]
+
+SYNC_TABLES = ("relationships-local", "short-links-local", "config-local", "config-api-keys-local")
+STREAM = "yubl-posted-local"
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+
+class PoolTokens:
+    """The bearer token a signed-in ``user_id`` sends: each valid id is signed up in the
+    stack's pool and signed in once; an id no user can have gets no token."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+        self.tokens: dict[str, str | None] = {}
+
+    def __call__(self, user_id: str) -> str | None:
+        if user_id not in self.tokens:
+            if USER_ID.fullmatch(user_id):
+                header = sign_in_users([user_id], endpoint=self.endpoint)[user_id]
+                self.tokens[user_id] = header["Authorization"].removeprefix("Bearer ")
+            else:
+                self.tokens[user_id] = None
+        return self.tokens[user_id]
+
+
+class WrittenState:
+    """A digest of everything the API writes at once: the synchronous tables and the stream."""
+
+    def __init__(self, session: boto3.Session, endpoint: str) -> None:
+        self._dynamodb = session.client("dynamodb", endpoint_url=endpoint)
+        self._kinesis = session.client("kinesis", endpoint_url=endpoint)
+
+    def digest(self) -> str:
+        hashed = hashlib.sha256()
+        for table in SYNC_TABLES:
+            items = []
+            for page in self._dynamodb.get_paginator("scan").paginate(TableName=table):
+                items.extend(json.dumps(item, sort_keys=True) for item in page["Items"])
+            hashed.update(f"{table}:{sorted(items)}".encode())
+        hashed.update(f"{STREAM}:{self._stream_records()}".encode())
+        return hashed.hexdigest()
+
+    def _stream_records(self) -> int:
+        total = 0
+        for shard in self._kinesis.list_shards(StreamName=STREAM)["Shards"]:
+            iterator = self._kinesis.get_shard_iterator(
+                StreamName=STREAM, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+            while iterator:
+                page = self._kinesis.get_records(ShardIterator=iterator, Limit=10000)
+                total += len(page["Records"])
+                iterator = page.get("NextShardIterator") if page["Records"] else None
+        return total
+
+
+def html_allowed(method: str, path: str, headers: dict[str, Any]) -> bool:
+    """The shortener's pages: a form post, or an unknown code asked for by a browser."""
+    content_type = str(headers.get("Content-Type") or headers.get("content-type") or "")
+    accept = str(headers.get("Accept") or headers.get("accept") or "")
+    if method == "POST" and path == "/":
+        return not content_type.startswith("application/json")
+    return method == "GET" and "text/html" in accept
+
+
+def error_body_problem(response: schemathesis.Response, html_ok: bool) -> str | None:
+    """Why a 4xx is not the API's error body, or None when it is."""
+    headers = {name.lower(): values for name, values in response.headers.items()}
+    content_type = (headers.get("content-type") or [""])[0]
+    if html_ok and content_type.startswith("text/html"):
+        return None
+    if not content_type.startswith("application/json"):
+        return f"Content-Type {content_type!r} is not application/json"
+    try:
+        body = response.json()
+    except ValueError:
+        return f"body is not JSON: {response.text[:200]!r}"
+    if not isinstance(body, dict) or not isinstance(body.get("error"), str) or not body["error"]:
+        return f"body is not {{'error': <message>}}: {body!r}"
+    return None
+
+
+@dataclass
+class Fuzzer:
+    """Runs ``examples`` generated cases per operation and generation mode."""
+
+    api_url: str
+    api_key: str
+    state: WrittenState
+    token: Callable[[str], str | None]
+    cases: int = 0
+    statuses: dict[int, int] = field(default_factory=dict)
+
+    def schema(self) -> Any:
+        schema = schemathesis.openapi.from_path(PROJECT_DIR / "openapi.yaml")
+        schema.config.update(base_url=self.api_url)
+        return schema
+
+    def run(self, examples: int) -> None:
+        for result in self.schema().get_all_operations():
+            operation = result.ok()
+            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+                self._run_operation(operation, mode, examples)
+
+    def _run_operation(self, operation: Any, mode: GenerationMode, examples: int) -> None:
+        @settings(
+            max_examples=examples,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            phases=[Phase.explicit, Phase.generate, Phase.shrink],
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(case=operation.as_strategy(generation_mode=mode))
+        def one(case: Any) -> None:
+            self.check(case)
+
+        try:
+            one()
+        except Unsatisfiable:
+            # an operation without parameters or body has no invalid input to generate
+            if mode is GenerationMode.POSITIVE:
+                raise
+
+    def _headers(self, case: Any) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        path = case.operation.path
+        if path.startswith("/config"):
+            headers["x-api-key"] = self.api_key
+        elif "user_id" in (case.path_parameters or {}) or path == "/yubls":
+            user = (case.path_parameters or {}).get("user_id")
+            if user is None and isinstance(case.body, dict):
+                user = case.body.get("author_id")
+            token = self.token(str(user))
+            if token is not None:
+                headers["Authorization"] = f"Bearer {token}"
+        # valid credentials win for valid cases; invalid cases keep their broken ones
+        if case.meta is not None and case.meta.generation.mode is GenerationMode.NEGATIVE:
+            return {**headers, **(case.headers or {})}
+        return {**(case.headers or {}), **headers}
+
+    def check(self, case: Any) -> None:
+        before = self.state.digest()
+        headers = self._headers(case)
+        response = case.call(headers=headers, timeout=60, allow_redirects=False)
+        self.cases += 1
+        self.statuses[response.status_code] = self.statuses.get(response.status_code, 0) + 1
+        case.validate_response(response, checks=CHECKS, headers=headers)
+        if 400 <= response.status_code < 500:
+            sent = {**response.request.headers}
+            html_ok = html_allowed(case.method.upper(), case.operation.path, sent)
+            problem = error_body_problem(response, html_ok)
+            assert problem is None, f"{_sent(response)} -> {response.status_code}: {problem}"
+            after = self.state.digest()
+            assert after == before, f"{_sent(response)} -> {response.status_code}: wrote"
+
+
+def _sent(response: schemathesis.Response) -> str:
+    request = response.request
+    body = request.body if isinstance(request.body, bytes | None) else request.body.encode()
+    return f"{request.method} {request.url} {dict(request.headers)} {(body or b'')[:300]!r}"
