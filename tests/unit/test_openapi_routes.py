@@ -19,6 +19,8 @@ USER_ROUTES = {
     ("/users/{user_id}/followers/{follower_id}", "DELETE"),
     ("/users/{user_id}/feed", "GET"),
     ("/users/{user_id}/notifications", "GET"),
+    ("/users/{user_id}/following", "GET"),
+    ("/users/{user_id}/yubls/{yubl_id}", "DELETE"),
 }
 
 

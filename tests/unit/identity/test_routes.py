@@ -13,6 +13,7 @@ from tests.unit.test_architecture import ROOT
 PUBLIC = {
     ("GET", "/health"),
     ("GET", "/users/{user_id}/followers"),
+    ("GET", "/users/{user_id}/yubls"),
     # the whole shortener: its page, link creation, redirects, stats, app-site association
     ("GET", "/"),
     ("POST", "/"),
@@ -35,6 +36,8 @@ USER_ROUTES = {
     ("DELETE", "/users/{user_id}/followers/{follower_id}"): ("follower_id", "user_id"),
     ("GET", "/users/{user_id}/feed"): ("user_id",),
     ("GET", "/users/{user_id}/notifications"): ("user_id",),
+    ("GET", "/users/{user_id}/following"): ("user_id",),
+    ("DELETE", "/users/{user_id}/yubls/{yubl_id}"): ("user_id",),
 }
 
 
