@@ -13,7 +13,7 @@ import pytest
 import requests
 from boto3.dynamodb.conditions import Key
 
-from .conftest import wait_for
+from .conftest import sign_in_users, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -22,32 +22,35 @@ FOLLOWERS = 3
 
 @pytest.fixture
 def author(local_stack) -> dict:
-    """A fresh author with three followers, made over HTTP."""
+    """A fresh author with three followers, made over HTTP by signed-in users."""
     name = f"life-{uuid.uuid4().hex[:8]}"
     followers = [f"{name}-f{i}" for i in range(FOLLOWERS)]
+    tokens = sign_in_users([name, *followers])
     for follower in followers:
         url = f"{local_stack.api_url}/users/{name}/followers/{follower}"
-        assert requests.put(url, timeout=30).status_code == 204
-    return {"name": name, "followers": followers}
+        assert requests.put(url, headers=tokens[follower], timeout=30).status_code == 204
+    return {"name": name, "followers": followers, "tokens": tokens}
 
 
-def _feed_ids(api: str, user: str) -> list[str]:
-    response = requests.get(f"{api}/users/{user}/feed", timeout=30)
+def _feed_ids(api: str, author: dict, user: str) -> list[str]:
+    response = requests.get(f"{api}/users/{user}/feed", headers=author["tokens"][user], timeout=30)
     assert response.status_code == 200
     return [item["yubl_id"] for item in response.json()["items"]]
 
 
-def _post(api: str, author: str, text: str) -> dict:
-    response = requests.post(f"{api}/yubls", json={"author_id": author, "text": text}, timeout=30)
+def _post(api: str, author: dict, text: str) -> dict:
+    response = requests.post(
+        f"{api}/yubls", json={"text": text}, headers=author["tokens"][author["name"]], timeout=30
+    )
     assert response.status_code == 202
     return response.json()
 
 
 def test_a_deleted_post_vanishes_from_every_feed_read(local_stack, author):
     api = local_stack.api_url
-    yubl_id = _post(api, author["name"], "here, then gone")["yubl_id"]
+    yubl_id = _post(api, author, "here, then gone")["yubl_id"]
     wait_for(
-        lambda: all(_feed_ids(api, f) == [yubl_id] for f in author["followers"]),
+        lambda: all(_feed_ids(api, author, f) == [yubl_id] for f in author["followers"]),
         timeout=120,
         what="the post in three feeds",
     )
@@ -58,10 +61,14 @@ def test_a_deleted_post_vanishes_from_every_feed_read(local_stack, author):
     )
     assert [sorted(row) for row in rows] == [["author_id", "posted_at", "user_id", "yubl_id"]]
 
-    response = requests.delete(f"{api}/users/{author['name']}/yubls/{yubl_id}", timeout=30)
+    response = requests.delete(
+        f"{api}/users/{author['name']}/yubls/{yubl_id}",
+        headers=author["tokens"][author["name"]],
+        timeout=30,
+    )
     assert response.status_code == 202
     wait_for(
-        lambda: all(_feed_ids(api, f) == [] for f in author["followers"]),
+        lambda: all(_feed_ids(api, author, f) == [] for f in author["followers"]),
         timeout=120,
         what="the deleted post gone from three feeds",
     )
@@ -94,9 +101,9 @@ def test_a_delete_read_before_its_post_keeps_the_post_out(local_stack, author):
             StreamName="yubl-posted-local", Data=json.dumps(event).encode(), PartitionKey=name
         )
     # a later post by the same author is read after both: once it shows, they were handled
-    later = _post(api, name, "the one that shows")["yubl_id"]
+    later = _post(api, author, "the one that shows")["yubl_id"]
     wait_for(
-        lambda: all(_feed_ids(api, f) == [later] for f in author["followers"]),
+        lambda: all(_feed_ids(api, author, f) == [later] for f in author["followers"]),
         timeout=120,
         what="the later post, alone, in three feeds",
     )
