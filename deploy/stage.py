@@ -17,7 +17,14 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from deploy.apply import Clients, apply_declared, deployed_functions, deployed_rest_api
+from deploy.apply import (
+    Clients,
+    apply_declared,
+    deployed_functions,
+    deployed_rest_api,
+    remove_consumer_mappings,
+)
+from deploy.custom_domain import custom_domain, domain_settings
 from deploy.declared import read_config
 from deploy.gateway_responses import apply_gateway_responses
 from deploy.monitoring import (
@@ -26,6 +33,7 @@ from deploy.monitoring import (
     remove_function_monitoring,
 )
 from deploy.package import chalice_command
+from deploy.stack_parameters import stack_parameters
 from deploy.throttling import apply_throttling, stage_throttling
 from devstack.infra import deploy_stack, stack_name
 from devstack.stack import GENERATED_ID_SETTINGS, OUTPUT_SETTINGS
@@ -38,16 +46,18 @@ STACK_TIMEOUT_SECONDS = 1800  # a first stack on AWS with a stream and tables ta
 def write_stage_settings(
     project_dir: Path, stage: str, outputs: Mapping[str, str]
 ) -> dict[str, str]:
-    """Put the stack's resource names and generated ids (the user pool's) into the stage's
-    environment; return what changed."""
+    """Put the stack's resource names and generated ids (the user pool's), and the settings
+    that follow from the stage's custom domain, into the stage's environment; return what
+    changed."""
     path = project_dir / ".chalice" / "config.json"
     config = json.loads(path.read_text())
     env = config["stages"][stage].setdefault("environment_variables", {})
-    changed = {
+    wanted = {
         variable: outputs[key]
         for key, variable in (OUTPUT_SETTINGS | GENERATED_ID_SETTINGS).items()
-        if key in outputs and env.get(variable) != outputs[key]
-    }
+        if key in outputs
+    } | domain_settings(config, stage)
+    changed = {variable: value for variable, value in wanted.items() if env.get(variable) != value}
     if changed:
         env.update(changed)
         path.write_text(json.dumps(config, indent=2) + "\n")
@@ -95,19 +105,23 @@ def deploy_stage(
     log_retention_days: int = DEFAULT_LOG_RETENTION_DAYS,
 ) -> list[str]:
     """Deploy ``stage`` end to end; returns the event-source settings that were changed."""
+    config = read_config(project_dir)
+    custom_domain(config, stage)  # a wrong declaration stops here, before anything is made
+    stack = stack_parameters(config, stage, parameters or {})
     session = boto3.session.Session()
     if not session.region_name:
         raise RuntimeError("no AWS region: set AWS_DEFAULT_REGION or a profile's region")
     say(f"[1/5] resources stack {stack_name(stage)} (infra/resources.yaml)")
-    outputs = deploy_stack(
-        session.client("cloudformation"), stage, dict(parameters or {}), STACK_TIMEOUT_SECONDS
-    )
+    outputs = deploy_stack(session.client("cloudformation"), stage, stack, STACK_TIMEOUT_SECONDS)
+    consumer_arn = outputs.get("StreamConsumerArn") if stack["StreamConsumerName"] else None
+    if stack["StreamConsumerName"] and not consumer_arn:
+        raise RuntimeError(f"stack {stack_name(stage)} has no StreamConsumerArn output")
     changed = write_stage_settings(project_dir, stage, outputs)
     say(f"[2/5] stage {stage} settings: " + (", ".join(sorted(changed)) or "already current"))
     say(f"[3/5] chalice deploy --stage {stage}")
     subprocess.run([*chalice_command(), "deploy", "--stage", stage], cwd=project_dir, check=True)
     say("[4/5] declared event-source settings")
-    changes = apply_declared(project_dir, stage, Clients(session), say)
+    changes = apply_declared(project_dir, stage, Clients(session), say, consumer_arn)
     changes += _throttle(project_dir, stage, session.client("apigateway"), say)
     changes += _gateway_responses(project_dir, stage, session.client("apigateway"), say)
     say("[5/5] log retention and alarms of every function")
@@ -132,9 +146,11 @@ def destroy_stage(
         names = [arn.split(":")[-1] for arn in deployed_functions(project_dir, stage).values()]
     except FileNotFoundError:
         names = []  # nothing deployed from this checkout; chalice delete says so
+    session = boto3.session.Session()
+    for line in remove_consumer_mappings(session.client("lambda"), names):
+        say(line)
     say(f"chalice delete --stage {stage}")
     subprocess.run([*chalice_command(), "delete", "--stage", stage], cwd=project_dir, check=True)
-    session = boto3.session.Session()
     for line in remove_function_monitoring(
         session.client("cloudwatch"), session.client("logs"), names, log_groups=confirm
     ):

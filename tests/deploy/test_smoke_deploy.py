@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,28 +22,12 @@ import pytest
 
 from deploy.apply import Clients, apply_declared
 from devstack.emulator import aws_environment, start_emulator
-from tests.deploy.conftest import PROJECT_DIR
+from tests.deploy.conftest import PROJECT_DIR, copy_project
 
 pytestmark = pytest.mark.emulator
 
 STAGE = "local"
 ACCOUNT, REGION = "123456789012", "us-east-1"  # moto's default account; the test's region
-PROJECT_FILES = ("app.py", "chalicelib", ".chalice", "infra", "requirements.txt")
-
-
-def _copy_project(target: Path) -> Path:
-    """A copy to deploy from (a deploy writes .chalice/deployed/); Chalice's package cache kept."""
-    for name in PROJECT_FILES:
-        source = PROJECT_DIR / name
-        if source.is_dir():
-            shutil.copytree(
-                source,
-                target / name,
-                ignore=shutil.ignore_patterns("__pycache__", "deployed"),
-            )
-        else:
-            shutil.copy(source, target / name)
-    return target
 
 
 def _deploy(project: Path, environ: dict[str, str], *extra: str) -> str:
@@ -64,7 +47,7 @@ def _deploy(project: Path, environ: dict[str, str], *extra: str) -> str:
 def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """Deploy twice to a fresh emulator; the clients and each run's output."""
     emulator = start_emulator()
-    project = _copy_project(tmp_path_factory.mktemp("project"))
+    project = copy_project(tmp_path_factory.mktemp("project"))
     aws = aws_environment(emulator.endpoint_url, REGION)
     environ = {
         **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
