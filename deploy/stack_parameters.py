@@ -62,9 +62,17 @@ def declared_parameters(config: Mapping[str, Any], stage: str) -> dict[str, str]
 
 
 def stack_parameters(
-    config: Mapping[str, Any], stage: str, given: Mapping[str, str]
+    config: Mapping[str, Any],
+    stage: str,
+    given: Mapping[str, str],
+    previous: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """``given`` (``make deploy PARAMS``) plus the declared ones; a contradiction is an error."""
+    """``given`` (``make deploy PARAMS``) plus the declared ones; a contradiction is an error.
+
+    ``previous``: the deployed stack's values, kept unless given again (CloudFormation
+    would otherwise reset every parameter left out to its default: a re-run without
+    ``PARAMS`` would drop the alarm e-mail and the sign-up trigger).
+    """
     declared = declared_parameters(config, stage)
     key_of = {parameter: key for key, parameter in _KEYS.items()}
     for parameter, value in given.items():
@@ -73,7 +81,8 @@ def stack_parameters(
                 f"{parameter} is declared for stage {stage} as {key_of[parameter]} in "
                 f".chalice/config.json ({declared[parameter]!r}); change it there, not in PARAMS"
             )
-    return {**given, **declared}
+    kept = {k: v for k, v in (previous or {}).items() if k != "Stage"}
+    return {**kept, **given, **declared}
 
 
 def stage_template(

@@ -32,10 +32,11 @@ from deploy.monitoring import (
     ensure_function_monitoring,
     remove_function_monitoring,
 )
+from deploy.names import load_cfn_yaml
 from deploy.package import chalice_command
-from deploy.stack_parameters import stack_parameters
+from deploy.stack_parameters import declared_parameters, stack_parameters
 from deploy.throttling import apply_throttling, stage_throttling
-from devstack.infra import deploy_stack, stack_name
+from devstack.infra import TEMPLATE_PATH, deploy_stack, stack_name
 from devstack.stack import GENERATED_ID_SETTINGS, OUTPUT_SETTINGS
 
 __all__ = ["deploy_stage", "destroy_stage", "write_stage_settings"]
@@ -97,6 +98,42 @@ def _gateway_responses(
     return changes
 
 
+def _previous_parameters(cloudformation: Any, stage: str) -> dict[str, str]:
+    """The deployed stack's parameter values other than the current template's defaults
+    (a default needs no passing: a parameter left out gets it)."""
+    try:
+        stack = cloudformation.describe_stacks(StackName=stack_name(stage))["Stacks"][0]
+    except ClientError:
+        return {}  # not deployed yet
+    known = load_cfn_yaml(TEMPLATE_PATH).get("Parameters", {})
+    return {
+        p["ParameterKey"]: p["ParameterValue"]
+        for p in stack.get("Parameters", [])
+        if p["ParameterKey"] in known
+        and p["ParameterValue"] != str(known[p["ParameterKey"]].get("Default", ""))
+    }
+
+
+def _empty_archive_bucket(session: Any, stage: str, say: Callable[[str], None]) -> None:
+    """CloudFormation deletes only an empty bucket; the archive worker fills this one."""
+    try:
+        stack = session.client("cloudformation").describe_stacks(StackName=stack_name(stage))
+    except ClientError:
+        return
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Stacks"][0].get("Outputs", [])}
+    name = outputs.get("ArchiveBucketName")
+    if not name:
+        return
+    bucket = session.resource("s3").Bucket(name)
+    try:
+        deleted = sum(len(r.get("Deleted", [])) for r in bucket.objects.all().delete())
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") == "NoSuchBucket":
+            return
+        raise
+    say(f"emptied bucket {name} ({deleted} objects)")
+
+
 def deploy_stage(
     project_dir: Path,
     stage: str,
@@ -107,11 +144,16 @@ def deploy_stage(
     """Deploy ``stage`` end to end; returns the event-source settings that were changed."""
     config = read_config(project_dir)
     custom_domain(config, stage)  # a wrong declaration stops here, before anything is made
-    stack = stack_parameters(config, stage, parameters or {})
     session = boto3.session.Session()
     if not session.region_name:
         raise RuntimeError("no AWS region: set AWS_DEFAULT_REGION or a profile's region")
+    previous = _previous_parameters(session.client("cloudformation"), stage)
+    stack = stack_parameters(config, stage, parameters or {}, previous)
     say(f"[1/5] resources stack {stack_name(stage)} (infra/resources.yaml)")
+    kept = sorted(k for k in previous if previous[k] == stack[k] and k not in (parameters or {}))
+    kept = [k for k in kept if k not in declared_parameters(config, stage)]
+    if kept:
+        say("      kept from the last deploy: " + ", ".join(f"{k}={stack[k]}" for k in kept))
     outputs = deploy_stack(session.client("cloudformation"), stage, stack, STACK_TIMEOUT_SECONDS)
     consumer_arn = outputs.get("StreamConsumerArn") if stack["StreamConsumerName"] else None
     if stack["StreamConsumerName"] and not consumer_arn:
@@ -161,6 +203,7 @@ def destroy_stage(
             "run again with CONFIRM=yes to delete the data too"
         )
         return
+    _empty_archive_bucket(session, stage, say)
     cloudformation = session.client("cloudformation")
     name = stack_name(stage)
     say(f"deleting stack {name}")

@@ -28,6 +28,7 @@ pytestmark = pytest.mark.emulator
 
 STAGE = "local"
 ACCOUNT, REGION = "123456789012", "us-east-1"  # moto's default account; the test's region
+ALARM_EMAIL = "ops@example.com"
 
 
 def _deploy(project: Path, environ: dict[str, str], *extra: str) -> str:
@@ -56,15 +57,13 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     }
     saved = dict(os.environ)
     try:
-        first = _deploy(project, environ)
-        second = _deploy(project, environ)
+        first = _deploy(project, environ, "deploy", "--parameter", f"AlarmEmail={ALARM_EMAIL}")
+        second = _deploy(project, environ)  # no PARAMS this time
         session = boto3.session.Session(
             aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
         )
-        clients = {
-            name: session.client(name, endpoint_url=emulator.endpoint_url)
-            for name in ("lambda", "sns", "apigateway", "logs", "cloudwatch", "cloudformation")
-        }
+        names = ("lambda", "sns", "apigateway", "logs", "cloudwatch", "cloudformation", "s3")
+        clients = {name: session.client(name, endpoint_url=emulator.endpoint_url) for name in names}
         os.environ.update(aws)  # for the in-process apply step (Clients)
         yield {
             "first": first,
@@ -245,9 +244,24 @@ def test_a_declared_filter_policy_is_set_on_the_subscription(deployed):
     assert apply_declared(deployed["project"], STAGE, deployed["clients"], lambda line: None) == []
 
 
+def test_a_parameter_given_once_is_kept_by_a_run_without_it(deployed):
+    # GIVEN the first run got AlarmEmail and the second no PARAMS at all
+    assert f"kept from the last deploy: AlarmEmail={ALARM_EMAIL}\n" in deployed["second"]
+    # THEN the stack still has it (CloudFormation alone would reset it to "")
+    stack = deployed["cloudformation"].describe_stacks(StackName=f"yubl-fanout-{STAGE}")
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Stacks"][0]["Parameters"]}
+    assert parameters["AlarmEmail"] == ALARM_EMAIL
+    assert parameters["TableDeletionProtection"] == "false"  # local declares none: the default
+
+
 def test_destroy_with_confirm_removes_everything(deployed):
     # runs last: it takes down what the other tests looked at
+    # GIVEN the archive worker left a file in the archive bucket
+    bucket = f"yubl-archive-{STAGE}"
+    deployed["s3"].put_object(Bucket=bucket, Key="2026/11/23/batch.jsonl", Body=b"{}\n")
     said = _deploy(deployed["project"], deployed["environ"], "destroy", "--confirm")
+    assert f"emptied bucket {bucket} (1 objects)" in said
+    assert bucket not in {b["Name"] for b in deployed["s3"].list_buckets()["Buckets"]}
     assert "alarm yubl-fanout-local-distribute_yubl-errors deleted" in said
     assert deployed["lambda"].list_functions()["Functions"] == []
     assert deployed["lambda"].list_event_source_mappings()["EventSourceMappings"] == []

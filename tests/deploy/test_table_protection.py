@@ -81,3 +81,22 @@ def test_a_wrong_declaration_is_refused(config, settings, error):
     changed = {**config, "stages": {"dev": {**config["stages"]["dev"], **settings}}}
     with pytest.raises(ConfigError, match=error):
         declared_parameters(changed, "dev")
+
+
+def test_a_re_run_keeps_the_stacks_values_unless_given_or_declared(config):
+    # GIVEN a deployed prod stack whose values came from PARAMS and an older declaration
+    previous = {
+        "Stage": "prod",
+        "AlarmEmail": "ops@example.com",
+        "StreamShardCount": "4",
+        "TableDeletionProtection": "false",
+    }
+    # WHEN make deploy runs again with one parameter given
+    parameters = stack_parameters(config, "prod", {"StreamShardCount": "8"}, previous)
+    # THEN the rest is kept, the given one wins, the declaration wins, Stage is the caller's
+    assert parameters == {
+        "AlarmEmail": "ops@example.com",
+        "StreamShardCount": "8",
+        "TableDeletionProtection": "true",
+        "StreamConsumerName": "",
+    }
