@@ -8,6 +8,7 @@ place, and the apply step changes only settings that differ from the declaration
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
 from collections.abc import Callable, Mapping
@@ -180,6 +181,31 @@ def deploy_stage(
     return changes + monitoring
 
 
+_FUNCTION_SUFFIX = re.compile(r"-[A-Za-z_][A-Za-z0-9_]*")  # Chalice: <app>-<stage>-<function>
+
+
+def _logged_functions(logs: Any, project_dir: Path, stage: str) -> set[str]:
+    """Names of the stage's functions that still have a log group, deployed or not.
+
+    A function's name is a Python name (no '-'); a remainder that makes another
+    configured stage's name (``dev`` + ``-eu``) is that stage's API handler, not ours.
+    """
+    config = read_config(project_dir)
+    prefix = f"{config['app_name']}-{stage}"
+    others = {f"{config['app_name']}-{s}" for s in config.get("stages", {})} - {prefix}
+    found = set()
+    pages = logs.get_paginator("describe_log_groups").paginate(
+        logGroupNamePrefix=f"/aws/lambda/{prefix}"
+    )
+    for page in pages:
+        for group in page["logGroups"]:
+            name = group["logGroupName"].removeprefix("/aws/lambda/")
+            rest = name.removeprefix(prefix)
+            if name not in others and (rest == "" or _FUNCTION_SUFFIX.fullmatch(rest)):
+                found.add(name)
+    return found
+
+
 def destroy_stage(
     project_dir: Path, stage: str, *, confirm: bool, say: Callable[[str], None] = print
 ) -> None:
@@ -193,6 +219,8 @@ def destroy_stage(
         say(line)
     say(f"chalice delete --stage {stage}")
     subprocess.run([*chalice_command(), "delete", "--stage", stage], cwd=project_dir, check=True)
+    if confirm:  # also the logs of functions an earlier destroy (without CONFIRM) deleted
+        names = sorted(set(names) | _logged_functions(session.client("logs"), project_dir, stage))
     for line in remove_function_monitoring(
         session.client("cloudwatch"), session.client("logs"), names, log_groups=confirm
     ):

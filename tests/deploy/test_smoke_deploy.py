@@ -254,23 +254,34 @@ def test_a_parameter_given_once_is_kept_by_a_run_without_it(deployed):
     assert parameters["TableDeletionProtection"] == "false"  # local declares none: the default
 
 
-def test_destroy_with_confirm_removes_everything(deployed):
-    # runs last: it takes down what the other tests looked at
+def test_destroy_without_confirm_removes_the_app_and_keeps_the_data(deployed):
+    # runs second to last: it takes down what the other tests looked at
+    said = _deploy(deployed["project"], deployed["environ"], "destroy")
+    assert "alarm yubl-fanout-local-distribute_yubl-errors deleted" in said
+    assert "run again with CONFIRM=yes to delete the data too" in said
+    assert deployed["lambda"].list_functions()["Functions"] == []
+    assert deployed["lambda"].list_event_source_mappings()["EventSourceMappings"] == []
+    assert deployed["apigateway"].get_rest_apis()["items"] == []
+    alarms = deployed["cloudwatch"].describe_alarms(AlarmNamePrefix="yubl-fanout-local-")
+    assert alarms["MetricAlarms"] == []
+    # the resources stack (tables, stream, queues) and the functions' logs stay
+    (stack,) = deployed["cloudformation"].describe_stacks(StackName="yubl-fanout-local")["Stacks"]
+    assert stack["StackStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE")
+    groups = deployed["logs"].describe_log_groups(logGroupNamePrefix="/aws/lambda/")["logGroups"]
+    assert len(groups) == len(_deployed_names())
+
+
+def test_destroy_with_confirm_removes_the_data_too(deployed):
+    # runs last
     # GIVEN the archive worker left a file in the archive bucket
     bucket = f"yubl-archive-{STAGE}"
     deployed["s3"].put_object(Bucket=bucket, Key="2026/11/23/batch.jsonl", Body=b"{}\n")
     said = _deploy(deployed["project"], deployed["environ"], "destroy", "--confirm")
     assert f"emptied bucket {bucket} (1 objects)" in said
     assert bucket not in {b["Name"] for b in deployed["s3"].list_buckets()["Buckets"]}
-    assert "alarm yubl-fanout-local-distribute_yubl-errors deleted" in said
-    assert deployed["lambda"].list_functions()["Functions"] == []
-    assert deployed["lambda"].list_event_source_mappings()["EventSourceMappings"] == []
-    assert deployed["apigateway"].get_rest_apis()["items"] == []
     assert (
         deployed["logs"].describe_log_groups(logGroupNamePrefix="/aws/lambda/")["logGroups"] == []
     )
-    alarms = deployed["cloudwatch"].describe_alarms(AlarmNamePrefix="yubl-fanout-local-")
-    assert alarms["MetricAlarms"] == []
     stacks = deployed["cloudformation"].list_stacks()["StackSummaries"]
     assert {s["StackStatus"] for s in stacks if s["StackName"] == "yubl-fanout-local"} <= {
         "DELETE_COMPLETE"
