@@ -4,17 +4,14 @@ domain, whichever host a request came in on (here API Gateway's own)."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 
 import pytest
 from chalice.test import Client
 
-from chalicelib.shortener import wiring
-from chalicelib.shortener.settings import shortener_settings
 from deploy.custom_domain import domain_settings
 from devstack.stack import PROJECT_DIR
-from tests.chalice_app import load_app
+from tests.integration.shortener_client import shortener_client
 
 pytestmark = pytest.mark.emulator
 
@@ -29,17 +26,8 @@ def client(stage_environment) -> Iterator[Client]:
     config["stages"]["local"]["api_gateway_custom_domain"] = DECLARED
     derived = domain_settings(config, "local")
     assert derived == {"SHORTENER_BASE_URL": "https://go.example.com"}
-    os.environ.update(derived)
-    shortener_settings.cache_clear()
-    wiring.shortener_service.cache_clear()
-    try:
-        with Client(load_app(), stage_name="local", project_dir=str(PROJECT_DIR)) as test_client:
-            yield test_client
-    finally:
-        for name in derived:
-            os.environ.pop(name, None)
-        shortener_settings.cache_clear()
-        wiring.shortener_service.cache_clear()
+    with shortener_client(derived) as test_client:
+        yield test_client
 
 
 def _shorten(client: Client, url: str):
