@@ -16,6 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from deploy.consumer import MappingPlan, plan_mappings
 from deploy.declared import Declared, declared_settings, read_config
 from local_runtime.destinations import resolve_destination
 
@@ -25,6 +26,7 @@ __all__ = [
     "deployed_functions",
     "deployed_kinds",
     "deployed_rest_api",
+    "remove_consumer_mappings",
 ]
 
 _EVENT_KINDS = {"kinesis_event": "kinesis", "sqs_event": "sqs", "sns_event": "sns"}
@@ -121,17 +123,44 @@ def _differences(current: Mapping[str, Any], desired: Mapping[str, Any]) -> dict
 
 
 def _apply_mapping(
-    item: Declared, arn: str, desired: dict[str, Any], clients: Clients
+    item: Declared, arn: str, desired: dict[str, Any], clients: Clients, consumer: str | None
 ) -> list[str]:
     changes = []
     mappings = clients.lambda_.list_event_source_mappings(FunctionName=arn)["EventSourceMappings"]
-    for mapping in mappings:
-        current = clients.lambda_.get_event_source_mapping(UUID=mapping["UUID"])
+    if item.kind != "kinesis":
+        keep, plan = [m["UUID"] for m in mappings], MappingPlan()
+    else:
+        plan = plan_mappings(arn, mappings, consumer, desired.get("Enabled", True))
+        keep = plan.keep
+    if plan.create is not None:
+        created = clients.lambda_.create_event_source_mapping(**{**plan.create, **desired})
+        changes.append(f"{item.function}: mapping {created['UUID']} on {consumer} created")
+    for uuid, enabled in plan.enable.items():
+        clients.lambda_.update_event_source_mapping(UUID=uuid, Enabled=enabled)
+        changes.append(f"{item.function}: mapping {uuid} {'en' if enabled else 'dis'}abled")
+    for uuid in plan.delete:
+        clients.lambda_.delete_event_source_mapping(UUID=uuid)
+        changes.append(f"{item.function}: mapping {uuid} on a consumer no longer declared deleted")
+    for uuid in keep:
+        current = clients.lambda_.get_event_source_mapping(UUID=uuid)
         diff = _differences(current, desired)
         if diff:
-            clients.lambda_.update_event_source_mapping(UUID=mapping["UUID"], **diff)
-            changes.append(f"{item.function}: mapping {mapping['UUID']} set {sorted(diff)}")
+            clients.lambda_.update_event_source_mapping(UUID=uuid, **diff)
+            changes.append(f"{item.function}: mapping {uuid} set {sorted(diff)}")
     return changes
+
+
+def remove_consumer_mappings(lambda_: Any, functions: list[str]) -> list[str]:
+    """Delete the functions' mappings on stream consumers (made by the apply step, so
+    ``chalice delete`` does not know them; Lambda keeps a function's mappings after it)."""
+    removed = []
+    for function in functions:
+        listed = lambda_.list_event_source_mappings(FunctionName=function)["EventSourceMappings"]
+        for mapping in listed:
+            if "/consumer/" in mapping["EventSourceArn"]:
+                lambda_.delete_event_source_mapping(UUID=mapping["UUID"])
+                removed.append(f"{function}: mapping {mapping['UUID']} on a consumer deleted")
+    return removed
 
 
 def _apply_async(item: Declared, arn: str, desired: dict[str, Any], clients: Clients) -> list[str]:
@@ -167,9 +196,14 @@ def _apply_subscription(item: Declared, record: Mapping[str, Any], clients: Clie
 
 
 def apply_declared(
-    project_dir: Path, stage: str, clients: Clients, say: Callable[[str], None] = print
+    project_dir: Path,
+    stage: str,
+    clients: Clients,
+    say: Callable[[str], None] = print,
+    consumer_arn: str | None = None,
 ) -> list[str]:
-    """Bring every deployed mapping, event-invoke config and subscription to the declaration."""
+    """Bring every deployed mapping, event-invoke config and subscription to the declaration;
+    the stream's reader reads through ``consumer_arn`` if given (``deploy/consumer.py``)."""
     resources = _deployed(project_dir, stage)
     kinds = deployed_kinds(resources)
     arns = deployed_functions(project_dir, stage)
@@ -184,7 +218,7 @@ def apply_declared(
             changes += _apply_async(item, arn, desired, clients)
             changes += _apply_subscription(item, kinds[item.function][1], clients)
         else:
-            changes += _apply_mapping(item, arn, desired, clients)
+            changes += _apply_mapping(item, arn, desired, clients, consumer_arn)
     for line in changes or [f"{stage}: every declared event-source setting already in place"]:
         say(line)
     return changes

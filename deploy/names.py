@@ -21,7 +21,8 @@ _NAME_PROPERTY = {"AWS::SQS::Queue": ("sqs", "QueueName"), "AWS::SNS::Topic": ("
 
 
 class _CfnLoader(yaml.SafeLoader):
-    """YAML with CloudFormation's short tags (``!Sub x`` becomes ``{"Fn::Sub": x}``)."""
+    """YAML with CloudFormation's short tags (``!Sub x`` becomes ``{"Fn::Sub": x}``, ``!Ref``
+    and ``!Condition`` keep their names)."""
 
 
 def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
@@ -34,7 +35,7 @@ def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any
         value = loader.construct_sequence(node, deep=True)
     else:
         value = loader.construct_mapping(node, deep=True)
-    return {"Ref" if suffix == "Ref" else f"Fn::{suffix}": value}
+    return {suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}": value}
 
 
 _CfnLoader.add_multi_constructor("!", _tag)

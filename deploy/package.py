@@ -18,10 +18,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from deploy.consumer import read_through_consumer
+from deploy.custom_domain import domain_merge
 from deploy.declared import declared_settings, read_config
 from deploy.gateway_responses import gateway_response_resources
 from deploy.merge import event_kinds, merge_template
 from deploy.names import arn_template, load_cfn_yaml, named_resources
+from deploy.stack_parameters import declared_parameters, stage_template, stream_consumer_name
 from deploy.throttling import method_settings, stage_throttling
 
 __all__ = ["RESOURCES_TEMPLATE", "chalice_command", "package_stage"]
@@ -72,13 +77,24 @@ def build_merge_template(project_dir: Path, stage: str, sam: dict[str, Any]) -> 
         }
     if "RestAPI" in sam.get("Resources", {}):
         merge["Resources"].update(gateway_response_resources())
+    _deep_update(merge, domain_merge(config, stage, sam))
     return merge
+
+
+def _deep_update(target: dict[str, Any], extra: Mapping[str, Any]) -> None:
+    """Merge ``extra`` into ``target`` key by key, as Chalice merges a merge template."""
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(target.get(key), dict):
+            _deep_update(target[key], value)
+        else:
+            target[key] = value
 
 
 def package_stage(
     project_dir: Path, stage: str, out: Path, environ: Mapping[str, str] | None = None
 ) -> Path:
-    """Write sam.json, deployment.zip, merge.json and resources.yaml into ``out``."""
+    """Write sam.json, deployment.zip, merge.json and resources.yaml (the stage's values
+    as its parameters' defaults) into ``out``."""
     with tempfile.TemporaryDirectory(prefix="chalice-plain-") as plain:
         environ = os.environ if environ is None else environ
         _run_package(project_dir, stage, Path(plain) / "out", None, environ)
@@ -91,5 +107,19 @@ def package_stage(
         merge_path.write_text(json.dumps(merge, indent=2))
         _run_package(project_dir, stage, out, merge_path, environ)
         shutil.copy(merge_path, out / "merge.json")
-    shutil.copy(project_dir / RESOURCES_TEMPLATE, out / "resources.yaml")
+    config = read_config(project_dir)
+    consumer = stream_consumer_name(config, stage)
+    if consumer:
+        sam = _read_sam(out)
+        read_through_consumer(sam, consumer)
+        (out / "sam.json").write_text(json.dumps(sam, indent=2) + "\n")
+    _write_resources(project_dir, stage, declared_parameters(config, stage), out)
     return out
+
+
+def _write_resources(project_dir: Path, stage: str, parameters: dict[str, str], out: Path) -> None:
+    """infra/resources.yaml with the stage and its declared parameters as the defaults."""
+    template = stage_template(load_cfn_yaml(project_dir / RESOURCES_TEMPLATE), stage, parameters)
+    header = f"# {RESOURCES_TEMPLATE} for stage {stage}, written by make package\n"
+    text = yaml.safe_dump(template, sort_keys=False, width=100)
+    (out / "resources.yaml").write_text(header + text)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,28 +22,13 @@ import pytest
 
 from deploy.apply import Clients, apply_declared
 from devstack.emulator import aws_environment, start_emulator
-from tests.deploy.conftest import PROJECT_DIR
+from tests.deploy.conftest import PROJECT_DIR, copy_project
 
 pytestmark = pytest.mark.emulator
 
 STAGE = "local"
 ACCOUNT, REGION = "123456789012", "us-east-1"  # moto's default account; the test's region
-PROJECT_FILES = ("app.py", "chalicelib", ".chalice", "infra", "requirements.txt")
-
-
-def _copy_project(target: Path) -> Path:
-    """A copy to deploy from (a deploy writes .chalice/deployed/); Chalice's package cache kept."""
-    for name in PROJECT_FILES:
-        source = PROJECT_DIR / name
-        if source.is_dir():
-            shutil.copytree(
-                source,
-                target / name,
-                ignore=shutil.ignore_patterns("__pycache__", "deployed"),
-            )
-        else:
-            shutil.copy(source, target / name)
-    return target
+ALARM_EMAIL = "ops@example.com"
 
 
 def _deploy(project: Path, environ: dict[str, str], *extra: str) -> str:
@@ -64,7 +48,7 @@ def _deploy(project: Path, environ: dict[str, str], *extra: str) -> str:
 def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """Deploy twice to a fresh emulator; the clients and each run's output."""
     emulator = start_emulator()
-    project = _copy_project(tmp_path_factory.mktemp("project"))
+    project = copy_project(tmp_path_factory.mktemp("project"))
     aws = aws_environment(emulator.endpoint_url, REGION)
     environ = {
         **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
@@ -73,15 +57,13 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     }
     saved = dict(os.environ)
     try:
-        first = _deploy(project, environ)
-        second = _deploy(project, environ)
+        first = _deploy(project, environ, "deploy", "--parameter", f"AlarmEmail={ALARM_EMAIL}")
+        second = _deploy(project, environ)  # no PARAMS this time
         session = boto3.session.Session(
             aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION
         )
-        clients = {
-            name: session.client(name, endpoint_url=emulator.endpoint_url)
-            for name in ("lambda", "sns", "apigateway", "logs", "cloudwatch", "cloudformation")
-        }
+        names = ("lambda", "sns", "apigateway", "logs", "cloudwatch", "cloudformation", "s3")
+        clients = {name: session.client(name, endpoint_url=emulator.endpoint_url) for name in names}
         os.environ.update(aws)  # for the in-process apply step (Clients)
         yield {
             "first": first,
@@ -262,18 +244,44 @@ def test_a_declared_filter_policy_is_set_on_the_subscription(deployed):
     assert apply_declared(deployed["project"], STAGE, deployed["clients"], lambda line: None) == []
 
 
-def test_destroy_with_confirm_removes_everything(deployed):
-    # runs last: it takes down what the other tests looked at
-    said = _deploy(deployed["project"], deployed["environ"], "destroy", "--confirm")
+def test_a_parameter_given_once_is_kept_by_a_run_without_it(deployed):
+    # GIVEN the first run got AlarmEmail and the second no PARAMS at all
+    assert f"kept from the last deploy: AlarmEmail={ALARM_EMAIL}\n" in deployed["second"]
+    # THEN the stack still has it (CloudFormation alone would reset it to "")
+    stack = deployed["cloudformation"].describe_stacks(StackName=f"yubl-fanout-{STAGE}")
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Stacks"][0]["Parameters"]}
+    assert parameters["AlarmEmail"] == ALARM_EMAIL
+    assert parameters["TableDeletionProtection"] == "false"  # local declares none: the default
+
+
+def test_destroy_without_confirm_removes_the_app_and_keeps_the_data(deployed):
+    # runs second to last: it takes down what the other tests looked at
+    said = _deploy(deployed["project"], deployed["environ"], "destroy")
     assert "alarm yubl-fanout-local-distribute_yubl-errors deleted" in said
+    assert "run again with CONFIRM=yes to delete the data too" in said
     assert deployed["lambda"].list_functions()["Functions"] == []
     assert deployed["lambda"].list_event_source_mappings()["EventSourceMappings"] == []
     assert deployed["apigateway"].get_rest_apis()["items"] == []
+    alarms = deployed["cloudwatch"].describe_alarms(AlarmNamePrefix="yubl-fanout-local-")
+    assert alarms["MetricAlarms"] == []
+    # the resources stack (tables, stream, queues) and the functions' logs stay
+    (stack,) = deployed["cloudformation"].describe_stacks(StackName="yubl-fanout-local")["Stacks"]
+    assert stack["StackStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE")
+    groups = deployed["logs"].describe_log_groups(logGroupNamePrefix="/aws/lambda/")["logGroups"]
+    assert len(groups) == len(_deployed_names())
+
+
+def test_destroy_with_confirm_removes_the_data_too(deployed):
+    # runs last
+    # GIVEN the archive worker left a file in the archive bucket
+    bucket = f"yubl-archive-{STAGE}"
+    deployed["s3"].put_object(Bucket=bucket, Key="2026/11/23/batch.jsonl", Body=b"{}\n")
+    said = _deploy(deployed["project"], deployed["environ"], "destroy", "--confirm")
+    assert f"emptied bucket {bucket} (1 objects)" in said
+    assert bucket not in {b["Name"] for b in deployed["s3"].list_buckets()["Buckets"]}
     assert (
         deployed["logs"].describe_log_groups(logGroupNamePrefix="/aws/lambda/")["logGroups"] == []
     )
-    alarms = deployed["cloudwatch"].describe_alarms(AlarmNamePrefix="yubl-fanout-local-")
-    assert alarms["MetricAlarms"] == []
     stacks = deployed["cloudformation"].list_stacks()["StackSummaries"]
     assert {s["StackStatus"] for s in stacks if s["StackName"] == "yubl-fanout-local"} <= {
         "DELETE_COMPLETE"

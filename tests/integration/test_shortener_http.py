@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from urllib.parse import urlencode
@@ -11,13 +10,10 @@ from urllib.parse import urlencode
 import pytest
 from chalice.test import Client
 
-from chalicelib.shortener import wiring
 from chalicelib.shortener.codes import ALPHABET
 from chalicelib.shortener.rules import Link
-from chalicelib.shortener.settings import shortener_settings
 from chalicelib.shortener.store import DynamoLinkStore
-from devstack.stack import PROJECT_DIR
-from tests.chalice_app import load_app
+from tests.integration.shortener_client import shortener_client
 
 pytestmark = pytest.mark.emulator
 
@@ -32,17 +28,8 @@ def client(stage_environment) -> Iterator[Client]:
         "SHORTENER_BLOCKED_HOSTS": "malware.test, phish.test",
         "APPLE_APP_SITE_ASSOCIATION": json.dumps(AASA),
     }
-    os.environ.update(extra)
-    shortener_settings.cache_clear()
-    wiring.shortener_service.cache_clear()
-    try:
-        with Client(load_app(), stage_name="local", project_dir=str(PROJECT_DIR)) as test_client:
-            yield test_client
-    finally:
-        for name in extra:
-            os.environ.pop(name, None)
-        shortener_settings.cache_clear()
-        wiring.shortener_service.cache_clear()
+    with shortener_client(extra) as test_client:
+        yield test_client
 
 
 def _shorten(client, body, headers=None):
