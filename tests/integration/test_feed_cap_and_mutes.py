@@ -92,9 +92,8 @@ def _reader(model: Any) -> Any:
 
 def _posts(unique: str, count: int) -> list[Yubl]:
     start = datetime.now(UTC) - timedelta(hours=1)
-    return [
-        new_yubl(f"{unique}-author", f"#{i}", now=start + timedelta(seconds=i)) for i in range(count)
-    ]
+    author = f"{unique}-author"
+    return [new_yubl(author, f"#{i}", now=start + timedelta(seconds=i)) for i in range(count)]
 
 
 def test_a_feed_never_holds_more_than_the_cap_after_three_times_the_cap_of_posts(
@@ -218,14 +217,12 @@ def _body(response) -> Any:
     return json.loads(response.body)
 
 
-def test_mute_list_and_unmute_over_http_hide_the_author_from_the_feed(
-    client, unique, signed_in
-):
+def test_mute_list_and_unmute_over_http_hide_the_author_from_the_feed(client, unique, signed_in):
     ann, star = f"{unique}-ann", f"{unique}-star"
     headers = signed_in(ann)
     yubl = _posts(unique, 1)[0]
     yubl = Yubl(yubl.yubl_id, star, "before the mute", yubl.posted_at)
-    wiring.feed_service()  # as the worker: the post stored, then written to ann's feed
+    # as the dispatcher and the worker: the post stored, then written to ann's feed
     DynamoPostStore(bind_post_model(os.environ["POSTS_TABLE"])).put(yubl)
     wiring.feed_service().add_group(group_message(yubl, [ann]))
     feed = client.http.get(f"/users/{ann}/feed", headers=headers)
