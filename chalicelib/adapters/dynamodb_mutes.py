@@ -17,7 +17,7 @@ from pynamodb.models import Model
 
 from ..domain.paging import Page
 from ..domain.posts import iso_millis
-from .cursors import decode_cursor, encode_cursor
+from .key_pages import sort_key_page
 
 __all__ = ["DynamoMuteStore", "MuteModel", "bind_mute_model"]
 
@@ -61,16 +61,7 @@ class DynamoMuteStore:
         self._model(user_id, author_id).delete()
 
     def page(self, user_id: str, limit: int, cursor: str | None) -> Page[str]:
-        after = decode_cursor(cursor)
-        start = None if after is None else {"user_id": {"S": user_id}, "author_id": {"S": after}}
-        rows = list(
-            self._model.query(
-                user_id, limit=limit + 1, last_evaluated_key=start, page_size=limit + 1
-            )
-        )
-        authors = [row.author_id for row in rows[:limit]]
-        more = len(rows) > limit
-        return Page(items=authors, next_cursor=encode_cursor(authors[-1]) if more else None)
+        return sort_key_page(self._model.query, ("user_id", user_id), "author_id", limit, cursor)
 
     def muted_authors(self, user_id: str, authors: Sequence[str]) -> set[str]:
         # Model.batch_get: 100 keys a call, UnprocessedKeys asked again

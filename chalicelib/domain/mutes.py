@@ -9,21 +9,17 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from .errors import InvalidInput
 from .feed import FeedRef
 from .paging import Page
-from .validation import check_user_id
+from .validation import check_distinct_users
 
 __all__ = ["check_mute", "not_muting", "without_muted"]
 
 
 def check_mute(user_id: Any, author_id: Any) -> tuple[str, str]:
     """The (user, author) pair of a mute or unmute; one cannot mute oneself."""
-    user = check_user_id("user_id", user_id)
-    author = check_user_id("author_id", author_id)
-    if user == author:
-        raise InvalidInput("author_id", "a user cannot mute themselves")
-    return user, author
+    pair = ("user_id", user_id), ("author_id", author_id)
+    return check_distinct_users(*pair, "a user cannot mute themselves")
 
 
 def not_muting(followers: Sequence[str], muting: Collection[str]) -> list[str]:
