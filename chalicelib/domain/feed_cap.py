@@ -20,7 +20,7 @@ from dataclasses import dataclass
 __all__ = ["DEFAULT_MAX_ITEMS", "DEFAULT_TRIM_EVERY", "FeedCap"]
 
 DEFAULT_MAX_ITEMS = 800  # as Twitter's and Mastodon's home timelines keep
-DEFAULT_TRIM_EVERY = 1000  # one Query per 1,000 entries: 2.5% of the 1/25 BatchWriteItem each
+DEFAULT_TRIM_EVERY = 1000  # one Query per 1,000 entries, written in 40 BatchWriteItem: 2.5%
 
 
 @dataclass(frozen=True)
