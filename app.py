@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice import Chalice
 
-from chalicelib.api import feed, followers, health, notifications, posts, user_posts
+from chalicelib.api import feed, followers, health, mutes, notifications, posts, user_posts
 from chalicelib.api.errors import json_errors, unknown_paths
 from chalicelib.api.limits import size_limits
 from chalicelib.config import routes as config_routes
@@ -42,6 +42,7 @@ for blueprint in (
     notifier.bp,
     archiver.bp,
     user_posts.bp,
+    mutes.bp,
     pre_sign_up,
 ):
     app.register_blueprint(blueprint)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from .domain.feed_cap import DEFAULT_MAX_ITEMS, DEFAULT_TRIM_EVERY, FeedCap
 from .domain.routing import DEFAULT_ROUTES, RoutingTable
 from .envvars import env_int, env_required
 
@@ -61,6 +62,9 @@ class Settings:
     posted_at_max_skew_ms: int = 60_000
     feed_write_time_margin_ms: int = 10_000
     sdk_max_attempts: int = 10  # per AWS call, standard retry mode (throttling, 5xx, resets)
+    mutes_table: str = "mutes-local"
+    feed_max_items: int = DEFAULT_MAX_ITEMS
+    feed_trim_every: int = DEFAULT_TRIM_EVERY
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -97,7 +101,18 @@ class Settings:
                 env, "FEED_WRITE_TIME_MARGIN_MS", 10_000, 0, 900_000, SettingsError
             ),
             sdk_max_attempts=env_int(env, "SDK_MAX_ATTEMPTS", 10, 1, 50, SettingsError),
+            mutes_table=_required(env, "MUTES_TABLE"),
+            feed_max_items=env_int(
+                env, "FEED_MAX_ITEMS", DEFAULT_MAX_ITEMS, 1, 100_000, SettingsError
+            ),
+            feed_trim_every=env_int(
+                env, "FEED_TRIM_EVERY", DEFAULT_TRIM_EVERY, 1, 1_000_000, SettingsError
+            ),
         )
+
+    @property
+    def feed_cap(self) -> FeedCap:
+        return FeedCap(self.feed_max_items, self.feed_trim_every)
 
     def group_topic(self, group: str) -> str:
         """The topic (name or ARN) of a subscriber group; a decorator argument of its worker."""

@@ -20,8 +20,10 @@ from .adapters.dynamodb_models import (
     bind_post_model,
     bind_relationship_model,
 )
+from .adapters.dynamodb_mutes import DynamoMuteStore, bind_mute_model
 from .adapters.dynamodb_stores import DynamoFeedStore, DynamoFollowerStore, DynamoPostStore
 from .adapters.fanout_progress import DynamoFanoutProgress
+from .adapters.feed_trim import DynamoFeedTrimStore
 from .adapters.kinesis_publisher import KinesisEventPublisher
 from .adapters.s3_archive import S3ArchiveStore
 from .adapters.sns_publisher import SnsGroupPublisher, SnsMessagePublisher, topic_arn
@@ -33,8 +35,10 @@ from .observability.logging import logger
 from .observability.sdk_retries import count_sdk_retries
 from .services.archive import ArchiveService
 from .services.distribution import DistributionService
+from .services.feed_cap import FeedTrimmer
 from .services.feeds import FeedService
 from .services.following import FollowingService
+from .services.mutes import MuteService
 from .services.notifications import NotificationService
 from .services.posting import PostingService
 from .services.user_posts import UserPostsService
@@ -46,7 +50,9 @@ __all__ = [
     "distribution_service",
     "failure_sink",
     "feed_service",
+    "feed_trimmer",
     "following_service",
+    "mute_service",
     "notification_service",
     "posting_service",
     "record_attempts",
@@ -129,7 +135,32 @@ def _max_skew() -> timedelta:
 
 @cache
 def feed_service() -> FeedService:
-    return FeedService(_feed_store(), _post_store(), clock=_utc_now, max_skew=_max_skew())
+    return FeedService(
+        _feed_store(),
+        _post_store(),
+        clock=_utc_now,
+        max_skew=_max_skew(),
+        mutes=_mute_store(),
+        cap=current().feed_cap,
+    )
+
+
+@cache
+def _mute_store() -> DynamoMuteStore:
+    return DynamoMuteStore(_with_sdk_retries(bind_mute_model(current().mutes_table)))
+
+
+@cache
+def mute_service() -> MuteService:
+    return MuteService(_mute_store())
+
+
+@cache
+def feed_trimmer() -> FeedTrimmer:
+    settings = current()
+    model = _with_sdk_retries(bind_feed_model(settings.feeds_table))
+    store = DynamoFeedTrimStore(model, max_attempts=settings.feed_write_max_attempts)
+    return FeedTrimmer(store, settings.feed_cap)
 
 
 def _config_int(key: str, default: int, low: int, high: int) -> int:

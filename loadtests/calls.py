@@ -7,7 +7,8 @@ from collections.abc import Iterable, Mapping
 __all__ = ["POLLING", "WRITE_PATH", "merge", "split_calls"]
 
 # calls made per post or per entry, bookkeeping (the dispatcher's progress item,
-# parking a record) included: what requests_per_1000_entries counts
+# parking a record) included: what requests_per_1000_entries counts; and Feeds.Query,
+# the capped feeds' trims (loadtests.counting)
 WRITE_PATH = frozenset(
     {
         "PutRecord",
@@ -51,7 +52,7 @@ def split_calls(calls: Mapping[str, int]) -> dict[str, dict[str, int]]:
     groups: dict[str, dict[str, int]] = {"write_path": {}, "polling": {}, "other": {}}
     for op in sorted(calls):
         base = op.split("@")[0]  # BENCH_COUNT_TABLES=1 names DynamoDB calls op@table
-        if base in WRITE_PATH:
+        if base in WRITE_PATH or base == "Feeds.Query":
             group = "write_path"
         elif base in POLLING or op.startswith("LocalRuntime."):
             group = "polling"

@@ -64,7 +64,8 @@ class Tally:
 def _name(operation: str, params: Any) -> str:
     """The operation's name; the local runtime's own checkpoint writes are named apart
     (``LocalRuntime.PutItem``): on AWS the Lambda service makes them, unbilled; so are the
-    config client's reads of the config table (``Config.GetItem``), paced by its TTL. With
+    config client's reads of the config table (``Config.GetItem``), paced by its TTL; and
+    Queries of the feeds table (``Feeds.Query``: on the write path, capped feeds' trims). With
     ``BENCH_COUNT_TABLES=1`` a call naming a table is counted as ``Query@relationships-local``."""
     table = params.get("TableName") if isinstance(params, dict) else None
     if table and table == os.environ.get(CHECKPOINT_TABLE_ENV, CHECKPOINT_TABLE):
@@ -72,6 +73,10 @@ def _name(operation: str, params: Any) -> str:
     if table and table == os.environ.get("CONFIG_TABLE"):
         # the config client's reads: one per key and cache TTL, whatever the posts
         return f"Config.{operation}"
+    if table and operation == "Query" and table == os.environ.get("FEEDS_TABLE"):
+        # on the write path only a capped feed's trim Queries the feeds table; drawn by a
+        # hash of random yubl ids, so a run's count is apart from the exact per-post calls
+        return f"Feeds.{operation}"
     if os.environ.get("BENCH_COUNT_TABLES") and table:
         return f"{operation}@{table}"
     return operation

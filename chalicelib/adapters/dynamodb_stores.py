@@ -12,6 +12,7 @@ from ..domain.posts import Yubl
 from .batch_writes import Item, write_all
 from .cursors import decode_cursor, encode_cursor
 from .dynamodb_models import FeedEntryModel, PostModel, RelationshipModel
+from .key_pages import sort_key_page
 
 __all__ = ["DynamoFeedStore", "DynamoFollowerStore", "DynamoPostStore"]
 
@@ -27,31 +28,11 @@ class DynamoFollowerStore:
         self._model(user_id, follower_id).delete()
 
     def page(self, user_id: str, limit: int, cursor: str | None) -> Page[str]:
-        after = decode_cursor(cursor)
-        start = None if after is None else {"user_id": {"S": user_id}, "follower_id": {"S": after}}
-        # one more than asked: tells whether a next page exists without an empty extra call
-        rows = list(
-            self._model.query(
-                user_id, limit=limit + 1, last_evaluated_key=start, page_size=limit + 1
-            )
-        )
-        followers = [row.follower_id for row in rows[:limit]]
-        more = len(rows) > limit
-        return Page(items=followers, next_cursor=encode_cursor(followers[-1]) if more else None)
+        return sort_key_page(self._model.query, ("user_id", user_id), "follower_id", limit, cursor)
 
     def following(self, follower_id: str, limit: int, cursor: str | None) -> Page[str]:
-        after = decode_cursor(cursor)
-        start = (
-            None if after is None else {"follower_id": {"S": follower_id}, "user_id": {"S": after}}
-        )
-        rows = list(
-            self._model.following.query(
-                follower_id, limit=limit + 1, last_evaluated_key=start, page_size=limit + 1
-            )
-        )
-        users = [row.user_id for row in rows[:limit]]
-        more = len(rows) > limit
-        return Page(items=users, next_cursor=encode_cursor(users[-1]) if more else None)
+        query = self._model.following.query
+        return sort_key_page(query, ("follower_id", follower_id), "user_id", limit, cursor)
 
     def iter_pages(
         self, user_id: str, page_size: int, after: str | None = None

@@ -18,9 +18,11 @@ __all__ = [
     "InMemoryFailureSink",
     "InMemoryFanoutProgress",
     "InMemoryFeedStore",
+    "InMemoryFeedTrimStore",
     "InMemoryFollowerStore",
     "InMemoryGroupPublisher",
     "InMemoryMessagePublisher",
+    "InMemoryMuteStore",
     "InMemoryPostStore",
     "InMemoryUserDirectory",
 ]
@@ -234,3 +236,50 @@ class InMemoryFailureSink:
 
     def dead_letter(self, failed: Mapping[str, Any], correlation: Mapping[str, str]) -> None:
         self.dead_letters.append((dict(failed), dict(correlation)))
+
+
+class InMemoryFeedTrimStore:
+    """Trimming's view of an InMemoryFeedStore; counts what DynamoDB would be sent: one
+    Query per feed listed, one BatchWriteItem per 25 deletes."""
+
+    def __init__(self, feeds: InMemoryFeedStore) -> None:
+        self.feeds = feeds
+        self.queries = 0
+        self.delete_calls = 0
+        self.deleted: Counter[tuple[str, str]] = Counter()  # per key: a repeat shows
+
+    def sort_keys_newest_first(self, user_id: str) -> list[str]:
+        self.queries += 1
+        return sorted((k[1] for k in self.feeds.entries if k[0] == user_id), reverse=True)
+
+    def delete_entries(self, keys: Sequence[tuple[str, str]]) -> None:
+        self.delete_calls += -(-len(keys) // 25)
+        for key in keys:
+            self.deleted[key] += 1
+            self.feeds.entries.pop(key, None)
+
+
+class InMemoryMuteStore:
+    """Mutes as (user, author) pairs; counts calls as DynamoDB would take them."""
+
+    def __init__(self) -> None:
+        self.mutes: set[tuple[str, str]] = set()
+        self.range_queries = 0  # muting(): one Query of the muted_by index each
+        self.keys_looked_up = 0  # muted_authors(): BatchGetItem keys
+
+    def add(self, user_id: str, author_id: str) -> None:
+        self.mutes.add((user_id, author_id))
+
+    def remove(self, user_id: str, author_id: str) -> None:
+        self.mutes.discard((user_id, author_id))
+
+    def page(self, user_id: str, limit: int, cursor: str | None) -> Page[str]:
+        return _page_after(sorted(a for u, a in self.mutes if u == user_id), limit, cursor)
+
+    def muted_authors(self, user_id: str, authors: Sequence[str]) -> set[str]:
+        self.keys_looked_up += len(set(authors))
+        return {a for a in authors if (user_id, a) in self.mutes}
+
+    def muting(self, author_id: str, first: str, last: str) -> set[str]:
+        self.range_queries += 1
+        return {u for u, a in self.mutes if a == author_id and first <= u <= last}

@@ -10,6 +10,7 @@ from .errors import InvalidInput
 
 __all__ = [
     "MAX_TEXT_LENGTH",
+    "check_distinct_users",
     "check_format",
     "check_limit",
     "check_text",
@@ -28,6 +29,16 @@ def check_user_id(field: str, value: Any) -> str:
     if not _USER_ID.fullmatch(value):
         raise InvalidInput(field, "must be 1-64 characters of A-Z, a-z, 0-9, '_' or '-'")
     return value
+
+
+def check_distinct_users(
+    first: tuple[str, Any], second: tuple[str, Any], problem: str
+) -> tuple[str, str]:
+    """Two user ids, each (field, value), that must differ: ``problem`` names the second."""
+    one, other = check_user_id(*first), check_user_id(*second)
+    if one == other:
+        raise InvalidInput(second[0], problem)
+    return one, other
 
 
 def check_text(field: str, value: Any) -> str:

@@ -19,7 +19,11 @@ bp = Blueprint(__name__)
 
 processor = StreamProcessor(
     "add_to_feed",
-    feed_writer(wiring.feed_service, margin_ms=lambda: current().feed_write_time_margin_ms),
+    feed_writer(
+        wiring.feed_service,
+        margin_ms=lambda: current().feed_write_time_margin_ms,
+        trimmer=wiring.feed_trimmer,
+    ),
     policy=wiring.record_policy(),
     sink=wiring.failure_sink,
 )

@@ -5,7 +5,9 @@ The writes keep to a time budget: once the invocation has less than the margin
 (``FEED_WRITE_TIME_MARGIN_MS``) left, the worker stops between two BatchWriteItem calls
 and hands the followers not yet written to the failure policy (``Unfinished``), which
 parks them as a smaller message. The metrics come after the writes and can never fail
-the record: a record that was written must not be retried for a metric.
+the record: a record that was written must not be retried for a metric. Nor for a trim
+of the capped feeds (``FeedTrimmer``): a failed trim leaves a feed a little longer
+until its next one, and reads never show past the cap.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from typing import Any
 
 from ..observability.logging import logger
 from ..observability.metrics import FEED_ENTRIES_WRITTEN, POST_TO_FEED_LATENCY, count, record
+from ..services.feed_cap import FeedTrimmer
 from ..services.feeds import FeedService, FeedWrite
 from ..streams.invocation import Unfinished, remaining_ms
 
-__all__ = ["feed_writer", "report_written"]
+__all__ = ["feed_writer", "report_written", "trim_written"]
 
 Clock = Callable[[], datetime]
 
@@ -44,11 +47,34 @@ def report_written(written: FeedWrite, clock: Clock = _utc_now) -> None:
         )
 
 
+def trim_written(trimmer: FeedTrimmer, written: FeedWrite) -> None:
+    """Trim the feeds the write drew; a failure here is logged and never fails the record."""
+    try:
+        trimmed = trimmer.after_write(written.yubl_id, written.followers)
+    except Exception as err:  # by design: the entries are written, the next trim catches up
+        logger.warning(
+            f"capped feeds not trimmed: {err}",
+            yubl_id=written.yubl_id,
+            error_type=type(err).__name__,
+        )
+        return
+    if trimmed.feeds:
+        logger.info(
+            "feeds trimmed to the cap",
+            yubl_id=written.yubl_id,
+            feeds=list(trimmed.feeds),
+            deleted=trimmed.deleted,
+        )
+
+
 def feed_writer(
-    service: Callable[[], FeedService], margin_ms: Callable[[], int], clock: Clock = _utc_now
+    service: Callable[[], FeedService],
+    margin_ms: Callable[[], int],
+    clock: Clock = _utc_now,
+    trimmer: Callable[[], FeedTrimmer] | None = None,
 ) -> Callable[[Any], None]:
     """A handler that writes one feed-fanout message, stopping ``margin_ms()`` before
-    the invocation's timeout."""
+    the invocation's timeout, then trims the capped feeds the writes drew."""
 
     def out_of_time() -> bool:
         left = remaining_ms()
@@ -61,7 +87,10 @@ def feed_writer(
             yubl_id=written.yubl_id,
             entries=written.entries,
             followers=list(written.followers),
+            muted=written.muted,
         )
+        if trimmer is not None and written.rest is None:
+            trim_written(trimmer(), written)
         report_written(written, clock)
         if written.rest is not None:
             raise Unfinished(

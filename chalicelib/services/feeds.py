@@ -8,10 +8,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..domain.fanout import FollowerGroupMessage, group_message, parse_group_message
-from ..domain.feed import FeedEntry, entries_for, hydrate
+from ..domain.feed import FeedEntry, FeedRef, entries_for, hydrate
+from ..domain.feed_cap import FeedCap
 from ..domain.paging import Page
 from ..domain.posts import DEFAULT_MAX_CLOCK_SKEW, Yubl
 from ..domain.validation import check_user_id
+from .feed_cap import read_capped
+from .mutes import MuteStore, followers_not_muting, unmuted
 from .ports import FeedStore, PostStore
 
 __all__ = ["WRITE_CHUNK", "FeedService", "FeedWrite", "read_entries"]
@@ -31,6 +34,7 @@ class FeedWrite:
     entries: int  # entries written by this call
     followers: tuple[str, ...] = ()  # whose feeds they went to, in order
     rest: FollowerGroupMessage | None = None  # the followers left unwritten when time ran out
+    muted: int = 0  # followers left out: they mute the author
 
 
 class FeedService:
@@ -40,17 +44,29 @@ class FeedService:
         posts: PostStore,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         max_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
+        mutes: MuteStore | None = None,
+        cap: FeedCap | None = None,
     ) -> None:
         self._store = store
         self._posts = posts
         self._clock = clock
         self._max_skew = max_skew
+        self._mutes = mutes
+        self._cap = cap
 
     def read(self, user_id: Any, limit: int, cursor: str | None) -> Page[FeedEntry]:
-        """One page of the feed, its references hydrated from the posts table."""
-        return read_entries(
-            self._store, self._posts, check_user_id("user_id", user_id), limit, cursor
-        )
+        """One page of the feed, its references hydrated from the posts table; muted
+        authors left out, nothing past the cap shown."""
+        user = check_user_id("user_id", user_id)
+        if self._cap is None:
+            return self._read(user, limit, cursor)
+        return read_capped(self._cap, self._read, user, limit, cursor)
+
+    def _read(self, user_id: str, limit: int, cursor: str | None) -> Page[FeedEntry]:
+        return read_entries(self._store, self._posts, user_id, limit, cursor, self._unmuted)
+
+    def _unmuted(self, user_id: str, refs: Page[FeedRef]) -> Page[FeedRef]:
+        return refs if self._mutes is None else unmuted(self._mutes, user_id, refs)
 
     def add_group(self, message: Any, out_of_time: Callable[[], bool] = _never) -> FeedWrite:
         """Write a feed-fanout message's yubl into each follower's feed.
@@ -60,28 +76,43 @@ class FeedService:
         come back as ``rest``, a smaller message of the same shape.
         """
         yubl, followers = parse_group_message(message, now=self._clock(), max_skew=self._max_skew)
+        muted = 0
+        if self._mutes is not None:
+            unmuting = followers_not_muting(self._mutes, yubl.author_id, followers)
+            muted, followers = len(followers) - len(unmuting), unmuting
         entries = entries_for(yubl, followers)
         written = 0
         while written < len(entries):
             if out_of_time():
                 rest = [entry.user_id for entry in entries[written:]]
-                return _result(yubl, entries[:written], rest=group_message(yubl, rest))
+                return _result(yubl, entries[:written], group_message(yubl, rest), muted)
             chunk = entries[written : written + WRITE_CHUNK]
             self._store.put_entries(chunk)
             written += len(chunk)
-        return _result(yubl, entries)
+        return _result(yubl, entries, muted=muted)
 
 
 def read_entries(
-    store: FeedStore, posts: PostStore, user_id: str, limit: int, cursor: str | None
+    store: FeedStore,
+    posts: PostStore,
+    user_id: str,
+    limit: int,
+    cursor: str | None,
+    keep: Callable[[str, Page[FeedRef]], Page[FeedRef]] | None = None,
 ) -> Page[FeedEntry]:
-    """A page of references from ``store``, hydrated; deleted posts are skipped."""
+    """A page of references from ``store`` (those ``keep`` keeps), hydrated; deleted posts
+    are skipped."""
     refs = store.page(user_id, limit, cursor)
+    if keep is not None:
+        refs = keep(user_id, refs)
     return hydrate(refs, posts.live([(r.author_id, r.yubl_id) for r in refs.items]))
 
 
 def _result(
-    yubl: Yubl, written: list[FeedEntry], rest: FollowerGroupMessage | None = None
+    yubl: Yubl,
+    written: list[FeedEntry],
+    rest: FollowerGroupMessage | None = None,
+    muted: int = 0,
 ) -> FeedWrite:
     return FeedWrite(
         yubl_id=yubl.yubl_id,
@@ -89,4 +120,5 @@ def _result(
         entries=len(written),
         followers=tuple(entry.user_id for entry in written),
         rest=rest,
+        muted=muted,
     )

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain.errors import InvalidInput
 from ..domain.paging import Page
-from ..domain.validation import check_user_id
+from ..domain.validation import check_distinct_users, check_user_id
 from .ports import FollowerStore
 
 __all__ = ["FollowingService"]
@@ -33,8 +32,5 @@ class FollowingService:
 
     @staticmethod
     def _check(user_id: Any, follower_id: Any) -> tuple[str, str]:
-        user = check_user_id("user_id", user_id)
-        follower = check_user_id("follower_id", follower_id)
-        if user == follower:
-            raise InvalidInput("follower_id", "a user cannot follow themselves")
-        return user, follower
+        pair = ("user_id", user_id), ("follower_id", follower_id)
+        return check_distinct_users(*pair, "a user cannot follow themselves")

@@ -49,10 +49,15 @@ def test_the_optimised_write_path_makes_exactly_the_calls_its_posts_need(result)
     # one PutRecord and one Query page each; one PublishBatch per post with followers
     # (every group fits one message) and one per post to each of the notifications and
     # archive groups; 25 entries per BatchWriteItem; the dispatcher reads its progress
-    # item once per post and writes it after each feed PublishBatch
-    assert result["aws_requests"]["write_path"] == {
+    # item once per post and writes it after each feed PublishBatch; add_to_feed asks the
+    # mutes table once per group message (its muted_by index over the group's id range).
+    # A capped feed's trims, drawn by a hash of the random yubl ids, are counted apart
+    # (Feeds.Query; their share is pinned in tests/unit/test_feed_cap.py)
+    write_path = dict(result["aws_requests"]["write_path"])
+    write_path.pop("Feeds.Query", None)
+    assert write_path == {
         "PutRecord": posts,
-        "Query": posts,
+        "Query": posts + reached,
         "PublishBatch": reached + 2 * posts,
         "BatchWriteItem": sum(math.ceil(n / 25) for n in sizes),
         "GetItem": posts,

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 
 import boto3
 import pytest
+from chalice.test import Client
 
 from devstack.infra import deploy_stack
 from devstack.stack import PROJECT_DIR, check_stage_settings
@@ -19,6 +20,7 @@ from devstack.user_pool import (
     identity_environment,
     sign_in,
 )
+from tests.chalice_app import load_app
 
 STAGE = "local"
 
@@ -83,3 +85,10 @@ def signed_in(user_pool: UserPool) -> Callable[[str], dict[str, str]]:
         return headers[name]
 
     return headers_for
+
+
+@pytest.fixture(scope="session")
+def app_client(stage_environment: dict[str, str]) -> Iterator[Client]:
+    """Chalice's test client of the project's app, under the local stage's environment."""
+    with Client(load_app(), stage_name="local", project_dir=str(PROJECT_DIR)) as client:
+        yield client

@@ -21,6 +21,9 @@ USER_ROUTES = {
     ("/users/{user_id}/notifications", "GET"),
     ("/users/{user_id}/following", "GET"),
     ("/users/{user_id}/yubls/{yubl_id}", "DELETE"),
+    ("/users/{user_id}/mutes/{author_id}", "PUT"),
+    ("/users/{user_id}/mutes/{author_id}", "DELETE"),
+    ("/users/{user_id}/mutes", "GET"),
 }
 
 

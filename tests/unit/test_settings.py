@@ -20,6 +20,7 @@ REQUIRED = {
     "DEAD_LETTER_QUEUE": "d",
     "FANOUT_PROGRESS_TABLE": "p",
     "POSTS_TABLE": "pt",
+    "MUTES_TABLE": "mt",
 }
 
 
@@ -37,6 +38,7 @@ def test_defaults_apply_when_only_names_are_set():
         archive_queue="aq",
         archive_bucket="ab",
         posts_table="pt",
+        mutes_table="mt",
         routing=RoutingTable.declare(
             {"yubl-posted": ["feed", "notifications", "archive"]},
             {"feed": "t", "notifications": "n", "archive": "a"},
@@ -49,6 +51,8 @@ def test_defaults_apply_when_only_names_are_set():
         fanout_progress_ttl_seconds=1_209_600,
         posted_at_max_skew_ms=60_000,
         feed_write_time_margin_ms=10_000,
+        feed_max_items=800,
+        feed_trim_every=1000,
     )
 
 

@@ -38,6 +38,9 @@ USER_ROUTES = {
     ("GET", "/users/{user_id}/notifications"): ("user_id",),
     ("GET", "/users/{user_id}/following"): ("user_id",),
     ("DELETE", "/users/{user_id}/yubls/{yubl_id}"): ("user_id",),
+    ("PUT", "/users/{user_id}/mutes/{author_id}"): ("user_id",),
+    ("DELETE", "/users/{user_id}/mutes/{author_id}"): ("user_id",),
+    ("GET", "/users/{user_id}/mutes"): ("user_id",),
 }
 
 
