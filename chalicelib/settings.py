@@ -61,6 +61,11 @@ class Settings:
     posted_at_max_skew_ms: int = 60_000
     feed_write_time_margin_ms: int = 10_000
     sdk_max_attempts: int = 10  # per AWS call, standard retry mode (throttling, 5xx, resets)
+    activity_table: str = "activity-local"
+    fanout_active_days: int = 30  # 0: the fan-out skips nobody
+    feed_rebuild_max_authors: int = 100
+    feed_rebuild_posts_per_author: int = 20
+    feed_rebuild_max_entries: int = 200
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -97,11 +102,29 @@ class Settings:
                 env, "FEED_WRITE_TIME_MARGIN_MS", 10_000, 0, 900_000, SettingsError
             ),
             sdk_max_attempts=env_int(env, "SDK_MAX_ATTEMPTS", 10, 1, 50, SettingsError),
+            **_activity(env),
         )
 
     def group_topic(self, group: str) -> str:
         """The topic (name or ARN) of a subscriber group; a decorator argument of its worker."""
         return self.routing.groups[group].topic
+
+
+def _activity(env: Mapping[str, str]) -> dict[str, Any]:
+    """Inactive followers (chalicelib/services/activity.py) and the rebuild's bounds."""
+    return {
+        "activity_table": _required(env, "ACTIVITY_TABLE"),
+        "fanout_active_days": env_int(env, "FANOUT_ACTIVE_DAYS", 30, 0, 3650, SettingsError),
+        "feed_rebuild_max_authors": env_int(
+            env, "FEED_REBUILD_MAX_AUTHORS", 100, 1, 5000, SettingsError
+        ),
+        "feed_rebuild_posts_per_author": env_int(
+            env, "FEED_REBUILD_POSTS_PER_AUTHOR", 20, 1, 1000, SettingsError
+        ),
+        "feed_rebuild_max_entries": env_int(
+            env, "FEED_REBUILD_MAX_ENTRIES", 200, 1, 5000, SettingsError
+        ),
+    }
 
 
 def _json_object(env: Mapping[str, str], name: str, default: Any) -> Any:

@@ -61,6 +61,7 @@ def feed_writer(
             yubl_id=written.yubl_id,
             entries=written.entries,
             followers=list(written.followers),
+            skipped_inactive=written.skipped,
         )
         report_written(written, clock)
         if written.rest is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,6 +31,7 @@ class FeedWrite:
     entries: int  # entries written by this call
     followers: tuple[str, ...] = ()  # whose feeds they went to, in order
     rest: FollowerGroupMessage | None = None  # the followers left unwritten when time ran out
+    skipped: int = 0  # followers not written to: inactive (services/activity.py)
 
 
 class FeedService:
@@ -40,11 +41,13 @@ class FeedService:
         posts: PostStore,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         max_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
+        active: Callable[[Sequence[str]], list[str]] | None = None,
     ) -> None:
         self._store = store
         self._posts = posts
         self._clock = clock
         self._max_skew = max_skew
+        self._active = active  # which followers to write to; None: all of them
 
     def read(self, user_id: Any, limit: int, cursor: str | None) -> Page[FeedEntry]:
         """One page of the feed, its references hydrated from the posts table."""
@@ -60,16 +63,20 @@ class FeedService:
         come back as ``rest``, a smaller message of the same shape.
         """
         yubl, followers = parse_group_message(message, now=self._clock(), max_skew=self._max_skew)
+        skipped = 0
+        if self._active is not None:
+            active = self._active(followers)
+            skipped, followers = len(followers) - len(active), active
         entries = entries_for(yubl, followers)
         written = 0
         while written < len(entries):
             if out_of_time():
                 rest = [entry.user_id for entry in entries[written:]]
-                return _result(yubl, entries[:written], rest=group_message(yubl, rest))
+                return _result(yubl, entries[:written], group_message(yubl, rest), skipped)
             chunk = entries[written : written + WRITE_CHUNK]
             self._store.put_entries(chunk)
             written += len(chunk)
-        return _result(yubl, entries)
+        return _result(yubl, entries, skipped=skipped)
 
 
 def read_entries(
@@ -81,7 +88,10 @@ def read_entries(
 
 
 def _result(
-    yubl: Yubl, written: list[FeedEntry], rest: FollowerGroupMessage | None = None
+    yubl: Yubl,
+    written: list[FeedEntry],
+    rest: FollowerGroupMessage | None = None,
+    skipped: int = 0,
 ) -> FeedWrite:
     return FeedWrite(
         yubl_id=yubl.yubl_id,
@@ -89,4 +99,5 @@ def _result(
         entries=len(written),
         followers=tuple(entry.user_id for entry in written),
         rest=rest,
+        skipped=skipped,
     )
