@@ -123,7 +123,8 @@ class _CountingPosts(InMemoryPostStore):
         return super().page(author_id, limit, cursor)
 
 
-def _world(limits: RebuildLimits = RebuildLimits(), reads: dict[str, str] | None = None):
+def _world(limits: RebuildLimits | None = None, reads: dict[str, str] | None = None):
+    limits = limits or RebuildLimits()
     follows, posts, feeds = _CountingFollows(), _CountingPosts(), InMemoryFeedStore()
     activity = InMemoryActivityStore(reads)
     clock = _Clock(NOW)

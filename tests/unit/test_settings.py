@@ -84,7 +84,11 @@ def test_a_bad_number_is_refused_naming_the_variable(value, message):
     ("name", "value", "message"),
     [
         ("FANOUT_ACTIVE_DAYS", "-1", "FANOUT_ACTIVE_DAYS must be between 0 and 3650, got -1"),
-        ("FEED_REBUILD_MAX_AUTHORS", "0", "FEED_REBUILD_MAX_AUTHORS must be between 1 and 5000, got 0"),
+        (
+            "FEED_REBUILD_MAX_AUTHORS",
+            "0",
+            "FEED_REBUILD_MAX_AUTHORS must be between 1 and 5000, got 0",
+        ),
     ],
 )
 def test_inactive_follower_settings_are_checked(name, value, message):
