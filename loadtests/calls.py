@@ -16,6 +16,7 @@ WRITE_PATH = frozenset(
         "PublishBatch",
         "Publish",
         "BatchWriteItem",
+        "BatchGetItem",  # the feed workers' activity lookups (skipping inactive followers)
         "PutItem",
         "GetItem",
         "UpdateItem",
