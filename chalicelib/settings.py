@@ -65,6 +65,11 @@ class Settings:
     mutes_table: str = "mutes-local"
     feed_max_items: int = DEFAULT_MAX_ITEMS
     feed_trim_every: int = DEFAULT_TRIM_EVERY
+    activity_table: str = "activity-local"
+    fanout_active_days: int = 30  # 0: the fan-out skips nobody
+    feed_rebuild_max_authors: int = 100
+    feed_rebuild_posts_per_author: int = 20
+    feed_rebuild_max_entries: int = 200
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -108,6 +113,7 @@ class Settings:
             feed_trim_every=env_int(
                 env, "FEED_TRIM_EVERY", DEFAULT_TRIM_EVERY, 1, 1_000_000, SettingsError
             ),
+            **_activity(env),
         )
 
     @property
@@ -117,6 +123,23 @@ class Settings:
     def group_topic(self, group: str) -> str:
         """The topic (name or ARN) of a subscriber group; a decorator argument of its worker."""
         return self.routing.groups[group].topic
+
+
+def _activity(env: Mapping[str, str]) -> dict[str, Any]:
+    """Inactive followers (chalicelib/services/activity.py) and the rebuild's bounds."""
+    return {
+        "activity_table": _required(env, "ACTIVITY_TABLE"),
+        "fanout_active_days": env_int(env, "FANOUT_ACTIVE_DAYS", 30, 0, 3650, SettingsError),
+        "feed_rebuild_max_authors": env_int(
+            env, "FEED_REBUILD_MAX_AUTHORS", 100, 1, 5000, SettingsError
+        ),
+        "feed_rebuild_posts_per_author": env_int(
+            env, "FEED_REBUILD_POSTS_PER_AUTHOR", 20, 1, 1000, SettingsError
+        ),
+        "feed_rebuild_max_entries": env_int(
+            env, "FEED_REBUILD_MAX_ENTRIES", 200, 1, 5000, SettingsError
+        ),
+    }
 
 
 def _json_object(env: Mapping[str, str], name: str, default: Any) -> Any:

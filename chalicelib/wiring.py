@@ -14,6 +14,7 @@ import boto3
 from botocore.config import Config
 from pynamodb.models import Model
 
+from .adapters.activity_store import DynamoActivityStore, bind_activity_model
 from .adapters.dynamodb_models import (
     bind_fanout_progress_model,
     bind_feed_model,
@@ -33,9 +34,11 @@ from .config import wiring as config_wiring
 from .identity.settings import identity_settings
 from .observability.logging import logger
 from .observability.sdk_retries import count_sdk_retries
+from .services.activity import FollowerActivity, ReadActivity, TrackedFeedReads
 from .services.archive import ArchiveService
 from .services.distribution import DistributionService
 from .services.feed_cap import FeedTrimmer
+from .services.feed_rebuild import FeedRebuilder, RebuildLimits
 from .services.feeds import FeedService
 from .services.following import FollowingService
 from .services.mutes import MuteService
@@ -49,6 +52,7 @@ __all__ = [
     "archive_service",
     "distribution_service",
     "failure_sink",
+    "feed_reads",
     "feed_service",
     "feed_trimmer",
     "following_service",
@@ -135,6 +139,7 @@ def _max_skew() -> timedelta:
 
 @cache
 def feed_service() -> FeedService:
+    active = FollowerActivity(_activity_store(), current().fanout_active_days, _utc_now)
     return FeedService(
         _feed_store(),
         _post_store(),
@@ -142,6 +147,7 @@ def feed_service() -> FeedService:
         max_skew=_max_skew(),
         mutes=_mute_store(),
         cap=current().feed_cap,
+        active=active.active,
     )
 
 
@@ -161,6 +167,25 @@ def feed_trimmer() -> FeedTrimmer:
     model = _with_sdk_retries(bind_feed_model(settings.feeds_table))
     store = DynamoFeedTrimStore(model, max_attempts=settings.feed_write_max_attempts)
     return FeedTrimmer(store, settings.feed_cap)
+
+
+@cache
+def _activity_store() -> DynamoActivityStore:
+    return DynamoActivityStore(_with_sdk_retries(bind_activity_model(current().activity_table)))
+
+
+@cache
+def feed_reads() -> TrackedFeedReads:
+    """GET /users/{id}/feed: a read that records the reader's activity (services/activity.py)."""
+    settings = current()
+    limits = RebuildLimits(
+        authors=settings.feed_rebuild_max_authors,
+        posts_per_author=settings.feed_rebuild_posts_per_author,
+        entries=settings.feed_rebuild_max_entries,
+    )
+    rebuilder = FeedRebuilder(_follower_store(), _post_store(), _feed_store(), limits)
+    activity = ReadActivity(_activity_store(), rebuilder, settings.fanout_active_days, _utc_now)
+    return TrackedFeedReads(activity, feed_service().read)
 
 
 def _config_int(key: str, default: int, low: int, high: int) -> int:

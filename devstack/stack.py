@@ -34,6 +34,7 @@ OUTPUT_SETTINGS = {
     "FeedsTableName": "FEEDS_TABLE",
     "PostsTableName": "POSTS_TABLE",
     "MutesTableName": "MUTES_TABLE",
+    "ActivityTableName": "ACTIVITY_TABLE",
     "FanoutProgressTableName": "FANOUT_PROGRESS_TABLE",
     "RetryQueueName": "RETRY_QUEUE",
     "DeadLetterQueueName": "DEAD_LETTER_QUEUE",

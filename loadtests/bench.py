@@ -34,6 +34,7 @@ from .counting import Tally, count_calls, difference, plugin_environment, read_t
 from .feedlog import FeedLog, parse_time
 from .floor import PostShape, run_floor
 from .graph import BenchSettings, FollowerGraph, build_graph
+from .inactive import choose_inactive, expected_entries, logged_skips, savings, seed_activity
 from .plots import plot_run
 from .raw_rate import create_feed_table, measure_raw_rate
 from .signin import SignIn
@@ -68,6 +69,13 @@ class _BenchStack(LocalStack):
 
     def environment(self) -> dict[str, str]:
         return {**super().environment(), **self.extra_env}
+
+
+def _stage_setting(name: str, default: int) -> int:
+    """An integer setting of the local stage as the stack's functions read it."""
+    config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
+    env = {**config["environment_variables"], **config["stages"]["local"]["environment_variables"]}
+    return int(os.environ.get(name) or env.get(name) or default)
 
 
 def _seed(graph: FollowerGraph, table: str, progress: Progress) -> None:
@@ -138,7 +146,11 @@ def _warm_up(name: str, log_path: Path, post: Callable[[str], tuple[str, str]]) 
 
 
 def _run_optimised(
-    stack: _BenchStack, graph: FollowerGraph, settings: BenchSettings, counts_dir: Path
+    stack: _BenchStack,
+    graph: FollowerGraph,
+    settings: BenchSettings,
+    counts_dir: Path,
+    inactive: set[str],
 ) -> tuple[Observed, list[PostShape]]:
     pids = [c.process.pid for c in stack.children]
     text = "x" * settings.text_bytes
@@ -172,16 +184,18 @@ def _run_optimised(
         log.followers_of[yubl_id] = len(graph.followers[author])
         time.sleep(settings.post_interval_ms / 1000)
         yubl = {"yubl_id": yubl_id, "author_id": author, "text": text, "posted_at": posted_at}
+        active = sum(1 for f in graph.followers[author] if f not in inactive)
         shapes.append(
-            PostShape(author, graph.followers[author], _envelope_bytes(yubl), EVENT_GROUPS)
+            PostShape(author, graph.followers[author], _envelope_bytes(yubl), EVENT_GROUPS, active)
         )
     _say(f"optimised: {len(graph.posts)} posts accepted by POST /yubls")
-    complete = wait_for_entries("optimised", log, graph.entries, settings.timeout_s, _say)
+    expected = expected_entries(graph, inactive)
+    complete = wait_for_entries("optimised", log, expected, settings.timeout_s, _say)
     _settle()
     calls_after, seconds_after = _tally_calls(counts_dir, pids)
     seconds = {op: s - seconds_before.get(op, 0.0) for op, s in seconds_after.items()}
     return Observed(
-        "optimised", graph.entries, log, difference(calls_after, calls_before), seconds, complete
+        "optimised", expected, log, difference(calls_after, calls_before), seconds, complete
     ), shapes
 
 
@@ -294,7 +308,22 @@ def run(settings: BenchSettings, run_dir: Path, progress: Progress = _say) -> di
                 settings.raw_items, settings.raw_threads, "x" * settings.text_bytes
             )
             progress(f"raw BatchWriteItem rate: {raw['by_threads']} entries/s by threads")
-        optimised, shapes = _run_optimised(stack, graph, settings, counts_dir)
+        active_days = _stage_setting("FANOUT_ACTIVE_DAYS", 30)  # 0: nobody is skipped
+        share = settings.inactive_percent if active_days else 0
+        inactive = choose_inactive(graph, share, settings.seed)
+        seed_activity(
+            os.environ.get("ACTIVITY_TABLE") or "activity-local",
+            graph,
+            inactive,
+            active_days,
+            datetime.now(UTC),
+            progress,
+        )
+        log_offset = (stack.log_dir / "stack.log").stat().st_size
+        optimised, shapes = _run_optimised(stack, graph, settings, counts_dir, inactive)
+        skipped = logged_skips(
+            stack.log_dir / "stack.log", set(optimised.log.posted_at), log_offset
+        )
         stack.children[0].stop()  # the fan-out runtime: the naive variant gets the cores
         naive, naive_floor, naive_graph = None, {}, graph
         if settings.naive:
@@ -314,6 +343,19 @@ def run(settings: BenchSettings, run_dir: Path, progress: Progress = _say) -> di
     envelope = max((s.envelope_bytes for s in shapes), default=0)
     result = figures(optimised, floor, raw_rate, _shape(graph, text, envelope))
     result["raw_batch_write_entries_per_s"] = raw_rate
+    result["inactive"] = savings(
+        graph,
+        inactive,
+        share,
+        _stage_setting("FOLLOWER_GROUP_SIZE", 500),
+        {
+            "entries_written": len(optimised.log.written),
+            "entries_skipped": skipped,
+            "batch_write_calls": optimised.calls.get("BatchWriteItem", 0),
+            "batch_get_calls": optimised.calls.get("BatchGetItem", 0),
+        },
+        load_pricing()["prices"],
+    )
     result["raw_batch_write"] = raw
     result["floor"] = floor
     result["naive"] = (

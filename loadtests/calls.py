@@ -17,6 +17,7 @@ WRITE_PATH = frozenset(
         "PublishBatch",
         "Publish",
         "BatchWriteItem",
+        "BatchGetItem",  # the feed workers' activity lookups (skipping inactive followers)
         "PutItem",
         "GetItem",
         "UpdateItem",

@@ -6,7 +6,9 @@ Query pages of at most 1 MB of items, SNS PublishBatch calls of at most 10 messa
 and 256 KiB in all (each message at most 256 KiB), BatchWriteItem calls of at most
 25 items. A post's feed entries are written by its own messages, so the BatchWriteItem
 floor is taken per post. Each subscriber group that gets the event once (notifications,
-archive) costs one more PublishBatch per post. Bookkeeping calls (the dispatcher's
+archive) costs one more PublishBatch per post. When the workers skip inactive followers
+(``PostShape.writes``), only the active ones' entries are written, and every follower is
+looked up, 100 keys a BatchGetItem. Bookkeeping calls (the dispatcher's
 progress item) are not part of the floor: they are the price of resuming a retried post.
 """
 
@@ -18,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "BATCH_GET_KEYS",
     "BATCH_WRITE_ITEMS",
     "PUBLISH_BATCH_BYTES",
     "PUBLISH_BATCH_ENTRIES",
@@ -31,6 +34,7 @@ QUERY_PAGE_BYTES = 1024 * 1024
 PUBLISH_BATCH_ENTRIES = 10
 PUBLISH_BATCH_BYTES = 262_144
 BATCH_WRITE_ITEMS = 25
+BATCH_GET_KEYS = 100
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class PostShape:
     followers: Sequence[str]
     envelope_bytes: int
     event_groups: int = 0
+    writes: int | None = None  # entries written, when inactive followers are skipped
 
 
 def _relationship_item_bytes(author_id: str, follower_id: str) -> int:
@@ -69,7 +74,11 @@ def post_floor(post: PostShape) -> dict[str, int]:
         "PutRecord": 1,
         "Query": max(1, math.ceil(query_bytes / QUERY_PAGE_BYTES)),
         "PublishBatch": _publish_batches(post.followers, post.envelope_bytes) + post.event_groups,
-        "BatchWriteItem": math.ceil(n / BATCH_WRITE_ITEMS),
+        "BatchWriteItem": math.ceil(
+            (n if post.writes is None else post.writes) / BATCH_WRITE_ITEMS
+        ),
+        # skipping inactive followers looks every follower up, 100 keys a BatchGetItem
+        "BatchGetItem": 0 if post.writes is None else math.ceil(n / BATCH_GET_KEYS),
     }
     return {op: count for op, count in calls.items() if count}
 

@@ -36,6 +36,7 @@ class BenchSettings:
     naive_max_entries: int = 3_000  # BENCH_NAIVE_MAX_ENTRIES: the naive variant's share
     seed: int = 14  # BENCH_SEED
     timeout_s: int = 900  # BENCH_TIMEOUT_S: per variant, from the first post
+    inactive_percent: int = 60  # BENCH_INACTIVE_PERCENT: followers with no read for long
 
     @classmethod
     def from_environ(cls) -> BenchSettings:
@@ -60,6 +61,9 @@ class BenchSettings:
             naive_max_entries=_int("BENCH_NAIVE_MAX_ENTRIES", cls.naive_max_entries, 1),
             seed=_int("BENCH_SEED", cls.seed),
             timeout_s=_int("BENCH_TIMEOUT_S", cls.timeout_s, 1),
+            inactive_percent=env_int(
+                os.environ, "BENCH_INACTIVE_PERCENT", cls.inactive_percent, 0, 100
+            ),
         )
 
 

@@ -13,6 +13,7 @@ from ..domain.posts import Yubl
 from .cursors import decode_cursor, encode_cursor
 
 __all__ = [
+    "InMemoryActivityStore",
     "InMemoryArchiveStore",
     "InMemoryEventPublisher",
     "InMemoryFailureSink",
@@ -283,3 +284,30 @@ class InMemoryMuteStore:
     def muting(self, author_id: str, first: str, last: str) -> set[str]:
         self.range_queries += 1
         return {u for u, a in self.mutes if a == author_id and first <= u <= last}
+
+
+class InMemoryActivityStore:
+    """Last reads by user; counts calls as DynamoDB would bill them: ``gets`` (GetItem),
+    ``batch_calls`` (BatchGetItem, 100 keys a call), ``writes`` (UpdateItem)."""
+
+    def __init__(self, reads: Mapping[str, str] | None = None) -> None:
+        self.reads: dict[str, str] = dict(reads or {})
+        self.gets = 0
+        self.batch_calls = 0
+        self.writes = 0
+
+    def last_read(self, user_id: str) -> str | None:
+        self.gets += 1
+        return self.reads.get(user_id)
+
+    def last_reads(self, user_ids: Sequence[str]) -> dict[str, str]:
+        keys = list(dict.fromkeys(user_ids))
+        self.batch_calls += -(-len(keys) // 100)
+        return {u: self.reads[u] for u in keys if u in self.reads}
+
+    def record_read(self, user_id: str, hour: str) -> bool:
+        self.writes += 1  # a conditional write that fails is billed too
+        if user_id in self.reads and self.reads[user_id] >= hour:
+            return False
+        self.reads[user_id] = hour
+        return True

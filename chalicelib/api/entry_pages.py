@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from chalice import Response
 from chalice.app import Request
@@ -13,15 +13,13 @@ from ..domain.paging import Page
 from ..domain.validation import check_limit
 from .responses import json_response, query_param
 
-__all__ = ["entry_page", "read_page"]
+__all__ = ["entry_body", "entry_page", "read_page"]
 
 
 T = TypeVar("T")
 
 
-def read_page(
-    request: Request, user_id: str, read: Callable[[str, int, str | None], Page[T]]
-) -> Page[T]:
+def read_page(request: Request, user_id: str, read: Callable[[str, int, str | None], T]) -> T:
     """``read`` called with the request's ``?limit=`` (checked) and ``?cursor=``."""
     return read(user_id, check_limit(query_param(request, "limit")), query_param(request, "cursor"))
 
@@ -30,6 +28,9 @@ def entry_page(
     request: Request, user_id: str, read: Callable[[str, int, str | None], Page[FeedEntry]]
 ) -> Response:
     """``?limit=&cursor=`` -> ``{"items": [yubl, ...], "next_cursor"}``, newest first."""
-    page = read_page(request, user_id, read)
-    items = [entry.yubl.to_wire() for entry in page.items]
-    return json_response({"items": items, "next_cursor": page.next_cursor})
+    return json_response(entry_body(read_page(request, user_id, read)))
+
+
+def entry_body(page: Page[FeedEntry]) -> dict[str, Any]:
+    """``{"items": [yubl, ...], "next_cursor"}`` of one page."""
+    return {"items": [e.yubl.to_wire() for e in page.items], "next_cursor": page.next_cursor}

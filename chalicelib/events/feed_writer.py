@@ -88,6 +88,7 @@ def feed_writer(
             entries=written.entries,
             followers=list(written.followers),
             muted=written.muted,
+            skipped_inactive=written.skipped,
         )
         if trimmer is not None and written.rest is None:
             trim_written(trimmer(), written)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,6 +35,7 @@ class FeedWrite:
     followers: tuple[str, ...] = ()  # whose feeds they went to, in order
     rest: FollowerGroupMessage | None = None  # the followers left unwritten when time ran out
     muted: int = 0  # followers left out: they mute the author
+    skipped: int = 0  # followers not written to: inactive (services/activity.py)
 
 
 class FeedService:
@@ -46,6 +47,7 @@ class FeedService:
         max_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
         mutes: MuteStore | None = None,
         cap: FeedCap | None = None,
+        active: Callable[[Sequence[str]], list[str]] | None = None,
     ) -> None:
         self._store = store
         self._posts = posts
@@ -53,6 +55,7 @@ class FeedService:
         self._max_skew = max_skew
         self._mutes = mutes
         self._cap = cap
+        self._active = active  # which followers to write to; None: all of them
 
     def read(self, user_id: Any, limit: int, cursor: str | None) -> Page[FeedEntry]:
         """One page of the feed, its references hydrated from the posts table; muted
@@ -76,20 +79,24 @@ class FeedService:
         come back as ``rest``, a smaller message of the same shape.
         """
         yubl, followers = parse_group_message(message, now=self._clock(), max_skew=self._max_skew)
-        muted = 0
+        muted = skipped = 0
         if self._mutes is not None:
             unmuting = followers_not_muting(self._mutes, yubl.author_id, followers)
             muted, followers = len(followers) - len(unmuting), unmuting
+        if self._active is not None:
+            active = self._active(followers)
+            skipped, followers = len(followers) - len(active), active
         entries = entries_for(yubl, followers)
         written = 0
         while written < len(entries):
             if out_of_time():
                 rest = [entry.user_id for entry in entries[written:]]
-                return _result(yubl, entries[:written], group_message(yubl, rest), muted)
+                rest_message = group_message(yubl, rest)
+                return _result(yubl, entries[:written], rest_message, muted, skipped)
             chunk = entries[written : written + WRITE_CHUNK]
             self._store.put_entries(chunk)
             written += len(chunk)
-        return _result(yubl, entries, muted=muted)
+        return _result(yubl, entries, muted=muted, skipped=skipped)
 
 
 def read_entries(
@@ -113,6 +120,7 @@ def _result(
     written: list[FeedEntry],
     rest: FollowerGroupMessage | None = None,
     muted: int = 0,
+    skipped: int = 0,
 ) -> FeedWrite:
     return FeedWrite(
         yubl_id=yubl.yubl_id,
@@ -121,4 +129,5 @@ def _result(
         followers=tuple(entry.user_id for entry in written),
         rest=rest,
         muted=muted,
+        skipped=skipped,
     )

@@ -10,6 +10,7 @@ from ..domain.paging import Page
 from ..domain.posts import Yubl
 
 __all__ = [
+    "ActivityStore",
     "ArchiveStore",
     "EventPublisher",
     "FanoutProgress",
@@ -129,4 +130,20 @@ class FanoutProgress(Protocol):
     def record_published(self, yubl_id: str, group: str, last_follower: str) -> None:
         """Remember that every follower up to ``last_follower`` was published; never moves
         the progress backwards."""
+        ...
+
+
+class ActivityStore(Protocol):
+    """Each user's last recorded feed read, as an hour (``chalicelib.domain.activity``)."""
+
+    def last_read(self, user_id: str) -> str | None:
+        """The user's recorded hour, None if none was recorded (one read unit at most)."""
+        ...
+
+    def last_reads(self, user_ids: Sequence[str]) -> dict[str, str]:
+        """The recorded hours of those users that have one (batched reads, no writes)."""
+        ...
+
+    def record_read(self, user_id: str, hour: str) -> bool:
+        """Record ``hour`` unless an hour as late is there already; True if written."""
         ...

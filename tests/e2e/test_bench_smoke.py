@@ -11,6 +11,7 @@ import pytest
 from loadtests.bench import run
 from loadtests.cost import costs, load_pricing
 from loadtests.graph import BenchSettings, build_graph
+from loadtests.inactive import choose_inactive
 
 pytestmark = [pytest.mark.e2e, pytest.mark.emulator]
 
@@ -32,45 +33,77 @@ def result(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return run(SETTINGS, tmp_path_factory.mktemp("bench"), progress=lambda _: None)
 
 
+def _active_sizes() -> list[int]:
+    """Per post, its followers that the optimised variant writes to: the inactive share
+    (BENCH_INACTIVE_PERCENT, 60 %) is skipped."""
+    graph = build_graph(SETTINGS)
+    quiet = choose_inactive(graph, SETTINGS.inactive_percent, SETTINGS.seed)
+    return [sum(1 for f in graph.followers[a] if f not in quiet) for a in graph.posts]
+
+
 def test_every_feed_entry_is_written_once_in_both_variants(result):
     graph = build_graph(SETTINGS)
-    expected = sum(len(graph.followers[a]) for a in graph.posts)
-    for figures in (result, result["naive"]):
+    everyone = sum(len(graph.followers[a]) for a in graph.posts)
+    # the optimised variant skips inactive followers; the naive one writes to all
+    expected = {"optimised": sum(_active_sizes()), "naive": everyone}
+    assert 0 < expected["optimised"] < everyone
+    for name, figures in (("optimised", result), ("naive", result["naive"])):
         assert figures["complete"] is True
-        assert figures["feed_entries"] == figures["expected_entries"] == expected
+        assert figures["feed_entries"] == figures["expected_entries"] == expected[name]
         assert figures["duplicate_writes"] == 0
         assert set(figures["post_to_feed_ms"]) == {"p50", "p95", "p99"}
+
+
+def test_the_inactive_followers_savings_are_the_skipped_entries(result):
+    graph = build_graph(SETTINGS)
+    everyone = sum(len(graph.followers[a]) for a in graph.posts)
+    saved = everyone - sum(_active_sizes())
+    inactive = result["inactive"]
+    assert (inactive["entries_skipped"], inactive["write_units_saved"]) == (saved, saved)
+    assert inactive["entries_written"] == everyone - saved
+    calls = inactive["batch_write_calls"]
+    assert (
+        calls["measured"] == calls["with_skip"] == sum(math.ceil(n / 25) for n in _active_sizes())
+    )
+    lookups = inactive["activity_lookups"]
+    reached = sum(1 for a in graph.posts if graph.followers[a])
+    assert lookups["batch_get_calls_measured"] == lookups["batch_get_calls"] == reached
 
 
 def test_the_optimised_write_path_makes_exactly_the_calls_its_posts_need(result):
     graph = build_graph(SETTINGS)
     sizes = [len(graph.followers[a]) for a in graph.posts]
     posts, reached = len(sizes), sum(1 for n in sizes if n)
+    writes = sum(math.ceil(n / 25) for n in _active_sizes())
     # one PutRecord and one Query page each; one PublishBatch per post with followers
     # (every group fits one message) and one per post to each of the notifications and
-    # archive groups; 25 entries per BatchWriteItem; the dispatcher reads its progress
-    # item once per post and writes it after each feed PublishBatch; add_to_feed asks the
-    # mutes table once per group message (its muted_by index over the group's id range).
-    # A capped feed's trims, drawn by a hash of the random yubl ids, are counted apart
-    # (Feeds.Query; their share is pinned in tests/unit/test_feed_cap.py)
+    # archive groups; one BatchGetItem of last reads per group (at most 100 followers),
+    # 25 active followers' entries per BatchWriteItem; the dispatcher reads its progress
+    # item once per post and writes it after each feed PublishBatch; it stores each post
+    # in the posts table before its fan-out; add_to_feed asks the mutes table once per
+    # group message (its muted_by index over the group's id range). A capped feed's trims,
+    # drawn by a hash of the random yubl ids, are counted apart (Feeds.Query; their share
+    # is pinned in tests/unit/test_feed_cap.py)
     write_path = dict(result["aws_requests"]["write_path"])
     write_path.pop("Feeds.Query", None)
     assert write_path == {
         "PutRecord": posts,
         "Query": posts + reached,
         "PublishBatch": reached + 2 * posts,
-        "BatchWriteItem": sum(math.ceil(n / 25) for n in sizes),
+        "BatchGetItem": reached,
+        "BatchWriteItem": writes,
         "GetItem": posts,
-        "PutItem": reached,
+        "PutItem": reached + posts,  # progress items, and each post stored once
     }
     assert result["floor"] == {
         "PutRecord": posts,
         "Query": posts,
         "PublishBatch": reached + 2 * posts,
-        "BatchWriteItem": sum(math.ceil(n / 25) for n in sizes),
+        "BatchGetItem": reached,
+        "BatchWriteItem": writes,
     }
-    floor_calls = 2 * posts + reached + 2 * posts + sum(math.ceil(n / 25) for n in sizes)
-    assert result["floor_per_1000_entries"] == round(floor_calls * 1000 / sum(sizes), 1)
+    floor_calls = 2 * posts + reached + 2 * posts + reached + writes
+    assert result["floor_per_1000_entries"] == round(floor_calls * 1000 / sum(_active_sizes()), 1)
     assert {"GetRecords", "ReceiveMessage"} <= set(result["aws_requests"]["polling"])
 
 

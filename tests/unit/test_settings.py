@@ -21,6 +21,7 @@ REQUIRED = {
     "FANOUT_PROGRESS_TABLE": "p",
     "POSTS_TABLE": "pt",
     "MUTES_TABLE": "mt",
+    "ACTIVITY_TABLE": "at",
 }
 
 
@@ -53,6 +54,11 @@ def test_defaults_apply_when_only_names_are_set():
         feed_write_time_margin_ms=10_000,
         feed_max_items=800,
         feed_trim_every=1000,
+        activity_table="at",
+        fanout_active_days=30,
+        feed_rebuild_max_authors=100,
+        feed_rebuild_posts_per_author=20,
+        feed_rebuild_max_entries=200,
     )
 
 
@@ -76,6 +82,27 @@ def test_a_bad_number_is_refused_naming_the_variable(value, message):
     with pytest.raises(SettingsError) as caught:
         Settings.from_environ({**REQUIRED, "FOLLOWER_GROUP_SIZE": value})
     assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("FANOUT_ACTIVE_DAYS", "-1", "FANOUT_ACTIVE_DAYS must be between 0 and 3650, got -1"),
+        (
+            "FEED_REBUILD_MAX_AUTHORS",
+            "0",
+            "FEED_REBUILD_MAX_AUTHORS must be between 1 and 5000, got 0",
+        ),
+    ],
+)
+def test_inactive_follower_settings_are_checked(name, value, message):
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_environ({**REQUIRED, name: value})
+    assert str(caught.value) == message
+
+
+def test_fanout_active_days_zero_turns_skipping_off():
+    assert Settings.from_environ({**REQUIRED, "FANOUT_ACTIVE_DAYS": "0"}).fanout_active_days == 0
 
 
 def test_the_default_routing_sends_yubl_posted_to_feed_notifications_and_archive():
