@@ -61,6 +61,10 @@ class Settings:
     posted_at_max_skew_ms: int = 60_000
     feed_write_time_margin_ms: int = 10_000
     sdk_max_attempts: int = 10  # per AWS call, standard retry mode (throttling, 5xx, resets)
+    # follower ranges: an author with this many followers or more is fanned out by range
+    # workers, one range of this many followers each, through the work topic
+    fanout_work_topic: str = "fanout-ranges-local"
+    fanout_range_size: int = 10_000
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -97,6 +101,10 @@ class Settings:
                 env, "FEED_WRITE_TIME_MARGIN_MS", 10_000, 0, 900_000, SettingsError
             ),
             sdk_max_attempts=env_int(env, "SDK_MAX_ATTEMPTS", 10, 1, 50, SettingsError),
+            fanout_work_topic=_required(env, "FANOUT_WORK_TOPIC"),
+            fanout_range_size=env_int(
+                env, "FANOUT_RANGE_SIZE", 10_000, 100, 10_000_000, SettingsError
+            ),
         )
 
     def group_topic(self, group: str) -> str:

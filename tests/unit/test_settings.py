@@ -20,6 +20,7 @@ REQUIRED = {
     "DEAD_LETTER_QUEUE": "d",
     "FANOUT_PROGRESS_TABLE": "p",
     "POSTS_TABLE": "pt",
+    "FANOUT_WORK_TOPIC": "w",
 }
 
 
@@ -49,6 +50,8 @@ def test_defaults_apply_when_only_names_are_set():
         fanout_progress_ttl_seconds=1_209_600,
         posted_at_max_skew_ms=60_000,
         feed_write_time_margin_ms=10_000,
+        fanout_work_topic="w",
+        fanout_range_size=10_000,
     )
 
 
