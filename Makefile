@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fuzz test-reliability test-scale unit lint check clean trace dlq api-key package deploy destroy user token bench cost load reset
+.PHONY: install run test test-fuzz test-reliability test-scale scale unit lint check clean trace dlq api-key package deploy destroy user token bench cost load reset
 
 install: $(STAMP)
 
@@ -121,6 +121,11 @@ bench: $(STAMP)
 ## make cost: $ per million posts from the latest benchmark and loadtests/pricing.json.
 cost: $(STAMP)
 	$(BIN)/python -m loadtests.cost
+
+## make scale: minutes and $ for one post to SCALE_FOLLOWERS (1,000,000) followers on AWS
+## through the follower ranges: loadtests/aws_limits.json, pricing.json, the latest benchmark.
+scale: $(STAMP)
+	$(BIN)/python -m loadtests.scale
 
 ## make load TARGET=<url> USERS=10 RATE=20 DURATION=60s: Locust, headless (no TARGET:
 ## a fresh local stack); reports in loadtests/results/load-<time>/.

@@ -10,6 +10,7 @@ read units of the keys it counts but carries no follower ids over the wire. Pyna
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
 from pynamodb.expressions.condition import Condition
@@ -57,16 +58,9 @@ class DynamoFollowerIndex:
             condition = model.follower_id > after
         elif end is not None:
             condition = model.follower_id <= end
-        page: list[str] = []
         rows = model.query(
             user_id, condition, page_size=page_size, attributes_to_get=["follower_id"]
         )
-        for row in rows:
-            if row.follower_id == after:
-                continue
-            page.append(row.follower_id)
-            if len(page) == page_size:
-                yield page
-                page = []
-        if page:
+        ids = (row.follower_id for row in rows if row.follower_id != after)
+        while page := list(islice(ids, page_size)):
             yield page
