@@ -141,9 +141,12 @@ class DistributionService:
             plan = self._ranges.plan(yubl, group, attributes)
             if plan is not None:
                 return GroupDelivery(
-                    group, plan.messages, plan.batches, ranges=plan.ranges,
+                    group,
+                    plan.messages,
+                    plan.batches,
+                    ranges=plan.ranges,
                     resumed_after=plan.resumed_after,
-                )  # fmt: skip
+                )
         published = publish_follower_groups(
             yubl,
             group,
