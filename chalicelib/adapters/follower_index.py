@@ -13,8 +13,6 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import Any
 
-from pynamodb.expressions.condition import Condition
-
 from .dynamodb_models import RelationshipModel
 
 __all__ = ["DynamoFollowerIndex"]
@@ -49,18 +47,17 @@ class DynamoFollowerIndex:
     def range_pages(
         self, user_id: str, page_size: int, after: str | None, end: str | None
     ) -> Iterator[list[str]]:
+        """``follower_id <= end`` from after ``after`` (the exclusive start key: a key
+        condition has one comparison on the sort key, and BETWEEN would include ``after``).
+        One item more than the page a call: a full last page costs no empty extra call."""
         model = self._model
-        condition: Condition | None = None
-        if after is not None and end is not None:
-            # BETWEEN is inclusive: ``after`` itself, the range's start, is dropped below
-            condition = model.follower_id.between(after, end)
-        elif after is not None:
-            condition = model.follower_id > after
-        elif end is not None:
-            condition = model.follower_id <= end
         rows = model.query(
-            user_id, condition, page_size=page_size, attributes_to_get=["follower_id"]
+            user_id,
+            None if end is None else model.follower_id <= end,
+            last_evaluated_key=self._key(user_id, after),
+            page_size=page_size + 1,
+            attributes_to_get=["follower_id"],
         )
-        ids = (row.follower_id for row in rows if row.follower_id != after)
+        ids = (row.follower_id for row in rows)
         while page := list(islice(ids, page_size)):
             yield page
