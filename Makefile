@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fuzz test-reliability unit lint check clean trace dlq api-key package deploy destroy user token bench cost load reset
+.PHONY: install run test test-fuzz test-reliability test-scale scale unit lint check clean trace dlq api-key package deploy destroy user token bench cost load reset
 
 install: $(STAMP)
 
@@ -37,6 +37,11 @@ test-reliability: $(STAMP)
 ## and generation mode, default 100: about 4,000 cases); make test runs a short one.
 test-fuzz: $(STAMP)
 	$(BIN)/python -m pytest -m fuzz -s tests/reliability/test_bad_input.py
+
+## make test-scale: the 100,000-follower post through the range workers on the emulator
+## (marked "full"); prints its cost in counted calls and write units. About 10 minutes.
+test-scale: $(STAMP)
+	$(BIN)/python -m pytest tests/integration/test_range_fanout.py -s -m full
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests/unit
@@ -116,6 +121,11 @@ bench: $(STAMP)
 ## make cost: $ per million posts from the latest benchmark and loadtests/pricing.json.
 cost: $(STAMP)
 	$(BIN)/python -m loadtests.cost
+
+## make scale: minutes and $ for one post to SCALE_FOLLOWERS (1,000,000) followers on AWS
+## through the follower ranges: loadtests/aws_limits.json, pricing.json, the latest benchmark.
+scale: $(STAMP)
+	$(BIN)/python -m loadtests.scale
 
 ## make load TARGET=<url> USERS=10 RATE=20 DURATION=60s: Locust, headless (no TARGET:
 ## a fresh local stack); reports in loadtests/results/load-<time>/.

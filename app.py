@@ -8,7 +8,14 @@ from chalicelib.api import feed, followers, health, mutes, notifications, posts,
 from chalicelib.api.errors import json_errors, unknown_paths
 from chalicelib.api.limits import size_limits
 from chalicelib.config import routes as config_routes
-from chalicelib.events import add_to_feed, archiver, dispatcher, notifier, retry_worker
+from chalicelib.events import (
+    add_to_feed,
+    archiver,
+    dispatcher,
+    notifier,
+    range_worker,
+    retry_worker,
+)
 from chalicelib.identity.cors import add_preflight_routes, cors_headers
 from chalicelib.identity.middleware import authentication
 from chalicelib.identity.pre_sign_up import bp as pre_sign_up
@@ -44,6 +51,7 @@ for blueprint in (
     user_posts.bp,
     mutes.bp,
     pre_sign_up,
+    range_worker.bp,
 ):
     app.register_blueprint(blueprint)
 

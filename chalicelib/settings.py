@@ -70,6 +70,10 @@ class Settings:
     feed_rebuild_max_authors: int = 100
     feed_rebuild_posts_per_author: int = 20
     feed_rebuild_max_entries: int = 200
+    # follower ranges: an author with this many followers or more is fanned out by range
+    # workers, one range of this many followers each, through the work topic
+    fanout_work_topic: str = "fanout-ranges-local"
+    fanout_range_size: int = 10_000
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -114,6 +118,10 @@ class Settings:
                 env, "FEED_TRIM_EVERY", DEFAULT_TRIM_EVERY, 1, 1_000_000, SettingsError
             ),
             **_activity(env),
+            fanout_work_topic=_required(env, "FANOUT_WORK_TOPIC"),
+            fanout_range_size=env_int(
+                env, "FANOUT_RANGE_SIZE", 10_000, 100, 10_000_000, SettingsError
+            ),
         )
 
     @property

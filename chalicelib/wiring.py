@@ -25,6 +25,7 @@ from .adapters.dynamodb_mutes import DynamoMuteStore, bind_mute_model
 from .adapters.dynamodb_stores import DynamoFeedStore, DynamoFollowerStore, DynamoPostStore
 from .adapters.fanout_progress import DynamoFanoutProgress
 from .adapters.feed_trim import DynamoFeedTrimStore
+from .adapters.follower_index import DynamoFollowerIndex
 from .adapters.kinesis_publisher import KinesisEventPublisher
 from .adapters.s3_archive import S3ArchiveStore
 from .adapters.sns_publisher import SnsGroupPublisher, SnsMessagePublisher, topic_arn
@@ -44,6 +45,7 @@ from .services.following import FollowingService
 from .services.mutes import MuteService
 from .services.notifications import NotificationService
 from .services.posting import PostingService
+from .services.range_fanout import RangeFanout
 from .services.user_posts import UserPostsService
 from .settings import current
 from .streams.policies import FailurePolicy, retry_then_park
@@ -59,6 +61,7 @@ __all__ = [
     "mute_service",
     "notification_service",
     "posting_service",
+    "range_fanout_service",
     "record_attempts",
     "record_policy",
     "user_posts_service",
@@ -222,6 +225,37 @@ def distribution_service() -> DistributionService:
         clock=_utc_now,
         max_skew=_max_skew(),
         posts=_post_store(),
+        ranges=range_fanout_service(),
+    )
+
+
+@cache
+def _follower_index() -> DynamoFollowerIndex:
+    model = _with_sdk_retries(bind_relationship_model(current().relationships_table))
+    return DynamoFollowerIndex(model)
+
+
+@cache
+def _work_publisher() -> SnsMessagePublisher:
+    """The work topic of follower ranges, its ARN resolved once per container."""
+    topic = current().fanout_work_topic
+    return SnsMessagePublisher(_client("sns"), topic_arn(topic, _client("sts"), _region()))
+
+
+def range_fanout_service() -> RangeFanout:
+    """Built per call, like the distribution service (the group size may change)."""
+    settings = current()
+    return RangeFanout(
+        _follower_index(),
+        _work_publisher(),
+        _groups_publisher(),
+        settings.routing,
+        range_size=settings.fanout_range_size,
+        page_size=settings.follower_page_size,
+        group_size=_config_int(GROUP_SIZE_KEY, settings.follower_group_size, 1, 5000),
+        progress=_fanout_progress(),
+        clock=_utc_now,
+        max_skew=_max_skew(),
     )
 
 

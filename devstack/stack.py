@@ -45,6 +45,7 @@ OUTPUT_SETTINGS = {
     "NotificationsTableName": "NOTIFICATIONS_TABLE",
     "ArchiveQueueName": "ARCHIVE_QUEUE",
     "ArchiveBucketName": "ARCHIVE_BUCKET",
+    "FanoutWorkTopic": "FANOUT_WORK_TOPIC",
 }
 """Stack outputs that name a resource, and the stage setting that must hold that name."""
 

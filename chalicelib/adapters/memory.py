@@ -20,6 +20,7 @@ __all__ = [
     "InMemoryFanoutProgress",
     "InMemoryFeedStore",
     "InMemoryFeedTrimStore",
+    "InMemoryFollowerIndex",
     "InMemoryFollowerStore",
     "InMemoryGroupPublisher",
     "InMemoryMessagePublisher",
@@ -58,6 +59,36 @@ class InMemoryFollowerStore:
         self, user_id: str, page_size: int, after: str | None = None
     ) -> Iterator[list[str]]:
         ordered = sorted(f for f in self.followers.get(user_id, ()) if after is None or f > after)
+        for start in range(0, len(ordered), page_size):
+            self.pages_served += 1
+            yield ordered[start : start + page_size]
+
+
+class InMemoryFollowerIndex:
+    """The follower index over an InMemoryFollowerStore's followers; counts its reads."""
+
+    def __init__(self, store: InMemoryFollowerStore) -> None:
+        self.store = store
+        self.counting_reads = 0  # boundaries given, one counting Query each
+        self.pages_served = 0
+
+    def _ordered(self, user_id: str, after: str | None, end: str | None = None) -> list[str]:
+        return sorted(
+            f
+            for f in self.store.followers.get(user_id, ())
+            if (after is None or f > after) and (end is None or f <= end)
+        )
+
+    def boundaries(self, user_id: str, every: int, after: str | None = None) -> Iterator[str]:
+        ordered = self._ordered(user_id, after)
+        for i in range(every - 1, len(ordered), every):
+            self.counting_reads += 1
+            yield ordered[i]
+
+    def range_pages(
+        self, user_id: str, page_size: int, after: str | None, end: str | None
+    ) -> Iterator[list[str]]:
+        ordered = self._ordered(user_id, after, end)
         for start in range(0, len(ordered), page_size):
             self.pages_served += 1
             yield ordered[start : start + page_size]

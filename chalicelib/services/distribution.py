@@ -9,18 +9,18 @@ ones (their consumers are idempotent).
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..domain.deletes import YUBL_DELETED, parse_yubl_deleted
 from ..domain.errors import PermanentFailure
-from ..domain.fanout import encode_group_parts, follower_groups, pack_batches
 from ..domain.posts import DEFAULT_MAX_CLOCK_SKEW, Yubl, parse_yubl_posted
 from ..domain.routing import RoutingTable, Shape, event_message, routing_attributes
+from .follower_publishing import publish_follower_groups
 from .ports import FanoutProgress, FollowerStore, GroupPublisher, PostStore
+from .range_fanout import RangeFanout
 
 __all__ = [
     "Distribution",
@@ -38,6 +38,7 @@ class GroupDelivery:
     batches: int
     followers: int = 0  # followers published by this call (a resumed call skips the rest)
     resumed_after: str | None = None  # the last follower an earlier attempt had published
+    ranges: int = 0  # follower ranges handed to range workers (0: published from here)
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class DistributionService:
         max_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
         *,
         posts: PostStore,
+        ranges: RangeFanout | None = None,
     ) -> None:
         self._followers = followers
         self._posts = posts
@@ -89,6 +91,7 @@ class DistributionService:
         self._progress = progress
         self._clock = clock
         self._max_skew = max_skew
+        self._ranges = ranges
 
     def distribute(self, event: Any) -> Distribution:
         """Publish the event to every group its type routes to.
@@ -131,35 +134,33 @@ class DistributionService:
         return Distribution(deleted.yubl_id, YUBL_DELETED, ())
 
     def _fan_out(self, yubl: Yubl, group: str, attributes: dict[str, str]) -> GroupDelivery:
-        """The yubl to every follower of its author, in follower groups.
-
-        Followers are streamed page by page and batches published as they fill, so an
-        author with a million followers never sits in memory at once. After each batch
-        the progress is saved; a retried event starts after the last published follower.
-        """
-        progress = self._progress
-        after = progress.last_published(yubl.yubl_id, group) if progress else None
-        followers = messages = batches = 0
-        last_of_message: deque[str] = deque()  # per message yielded, its last follower
-
-        def pages() -> Iterator[list[str]]:
-            nonlocal followers
-            for page in self._followers.iter_pages(yubl.author_id, self._page_size, after):
-                followers += len(page)
-                yield page
-
-        def group_messages() -> Iterator[str]:
-            for chunk in follower_groups(pages(), self._group_size):
-                for message, carried in encode_group_parts(yubl, chunk):
-                    last_of_message.append(carried[-1])
-                    yield message
-
-        for batch in pack_batches(group_messages()):
-            self._publisher.publish_batch(group, batch, attributes)
-            batches += 1
-            messages += len(batch)
-            for _ in batch:
-                last = last_of_message.popleft()
-            if progress is not None:
-                progress.record_published(yubl.yubl_id, group, last)
-        return GroupDelivery(group, messages, batches, followers=followers, resumed_after=after)
+        """The yubl to every follower of its author, in follower groups: handed to range
+        workers when the author has a range's worth of followers or more (``ranges``),
+        else published from here (see ``follower_publishing``)."""
+        if self._ranges is not None:
+            plan = self._ranges.plan(yubl, group, attributes)
+            if plan is not None:
+                return GroupDelivery(
+                    group,
+                    plan.messages,
+                    plan.batches,
+                    ranges=plan.ranges,
+                    resumed_after=plan.resumed_after,
+                )
+        published = publish_follower_groups(
+            yubl,
+            group,
+            attributes,
+            lambda after: self._followers.iter_pages(yubl.author_id, self._page_size, after),
+            publisher=self._publisher,
+            group_size=self._group_size,
+            progress=self._progress,
+            progress_key=group,
+        )
+        return GroupDelivery(
+            group,
+            published.messages,
+            published.batches,
+            followers=published.followers,
+            resumed_after=published.resumed_after,
+        )

@@ -15,6 +15,7 @@ __all__ = [
     "EventPublisher",
     "FanoutProgress",
     "FeedStore",
+    "FollowerIndex",
     "FollowerStore",
     "GroupPublisher",
     "MessagePublisher",
@@ -42,6 +43,22 @@ class FollowerStore(Protocol):
     ) -> Iterator[list[str]]:
         """Every follower (those after ``after`` when given), page by page in ascending id
         order, without holding them all in memory."""
+        ...
+
+
+class FollowerIndex(Protocol):
+    """The follower index read in ranges, for fan-outs too large for one invocation."""
+
+    def boundaries(self, user_id: str, every: int, after: str | None = None) -> Iterator[str]:
+        """The id of every ``every``-th follower (after ``after`` when given), ascending,
+        one counting read each: the followers between are counted, not returned."""
+        ...
+
+    def range_pages(
+        self, user_id: str, page_size: int, after: str | None, end: str | None
+    ) -> Iterator[list[str]]:
+        """The followers with ``after < id <= end`` (open sides when None), page by page in
+        ascending id order."""
         ...
 
 

@@ -99,7 +99,8 @@ def test_every_group_has_a_topic_in_the_template():
     names = sorted(
         resource["Properties"]["TopicName"]["Fn::Sub"]
         for logical_id, resource in template["Resources"].items()
-        if resource["Type"] == "AWS::SNS::Topic" and logical_id != "AlarmTopic"  # ops, no group
+        if resource["Type"] == "AWS::SNS::Topic"
+        and logical_id not in ("AlarmTopic", "FanoutWorkTopic")  # ops; follower ranges
     )
     groups = sorted(_group_topics("local"))
     assert names == sorted(f"{group}-${{Stage}}" for group in groups)
@@ -116,14 +117,32 @@ def test_the_stages_iam_policy_lets_the_dispatcher_publish_to_every_group(stage)
         if "sns:Publish" in (actions if isinstance(actions, list) else [actions]):
             resources = statement["Resource"]
             published |= set(resources if isinstance(resources, list) else [resources])
-    assert published == {f"arn:aws:sns:*:*:{topic}" for topic in _group_topics(stage).values()}
+    work_topic = _env(stage)["FANOUT_WORK_TOPIC"]
+    assert published == {
+        f"arn:aws:sns:*:*:{topic}" for topic in [*_group_topics(stage).values(), work_topic]
+    }
 
 
 @pytest.mark.parametrize("stage", STAGES)
 def test_each_sns_worker_subscribes_to_its_groups_topic_with_a_filter_naming_the_group(stage):
     workers = {s[1]: s[2] for s in _event_sources(stage) if s[0] == "SNSEventConfig"}
     topics = _group_topics(stage)
+    assert workers.pop("fan_out_range") == _env(stage)["FANOUT_WORK_TOPIC"]  # not a group
     assert workers == {"add_to_feed": topics["feed"], "notify_mentioned": topics["notifications"]}
     functions = CONFIG["stages"][stage]["lambda_functions"]
     groups = {name: functions[name]["event_source"]["FilterPolicy"]["group"] for name in workers}
     assert groups == {"add_to_feed": ["feed"], "notify_mentioned": ["notifications"]}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_range_work_topic_is_in_the_template_and_its_worker_has_the_async_policies(stage):
+    template, problems = decode_str((PROJECT_DIR / "infra" / "resources.yaml").read_text())
+    assert problems == []
+    topic = template["Resources"]["FanoutWorkTopic"]["Properties"]["TopicName"]["Fn::Sub"]
+    assert topic.replace("${Stage}", stage) == _env(stage)["FANOUT_WORK_TOPIC"]
+    assert _env(stage)["FANOUT_WORK_TOPIC"] == f"fanout-ranges-{stage}"
+    source = CONFIG["stages"][stage]["lambda_functions"]["fan_out_range"]["event_source"]
+    assert source == {
+        "MaximumRetryAttempts": 2,
+        "DestinationConfig": {"OnFailure": {"Destination": f"yubl-dead-letters-{stage}"}},
+    }

@@ -22,6 +22,7 @@ REQUIRED = {
     "POSTS_TABLE": "pt",
     "MUTES_TABLE": "mt",
     "ACTIVITY_TABLE": "at",
+    "FANOUT_WORK_TOPIC": "w",
 }
 
 
@@ -59,6 +60,8 @@ def test_defaults_apply_when_only_names_are_set():
         feed_rebuild_max_authors=100,
         feed_rebuild_posts_per_author=20,
         feed_rebuild_max_entries=200,
+        fanout_work_topic="w",
+        fanout_range_size=10_000,
     )
 
 

@@ -1,0 +1,145 @@
+"""Follower ranges: a large fan-out cut into slices of the author's follower index.
+
+The dispatcher does not page through a million followers itself. It asks the index for
+a boundary every ``range_size`` followers (a count, not the ids) and publishes one
+message per range to the work topic; range workers then page their own range in
+parallel and publish its follower-group messages. A range is ``(start_after, end]`` in
+the relationships table's order (ascending follower id): ``start_after`` None starts at
+the first follower, ``end`` None runs to the last one, so followers added while the
+fan-out runs fall in some range, and the ranges of one plan never overlap.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypedDict
+
+from .errors import InvalidInput
+from .posts import DEFAULT_MAX_CLOCK_SKEW, Yubl, YublWire, parse_yubl
+from .validation import check_user_id
+
+__all__ = [
+    "FOLLOWER_RANGE",
+    "PLAN_DONE",
+    "FollowerRange",
+    "FollowerRangeMessage",
+    "RangeWork",
+    "parse_range_message",
+    "plan_progress_key",
+    "range_message",
+    "range_progress_key",
+    "ranges_between",
+]
+
+FOLLOWER_RANGE = "follower-range"
+PLAN_DONE = "~"
+"""The plan's progress once its last (open-ended) range is published: "~" sorts after
+every user id ([A-Za-z0-9_-]), so the progress table's never-backwards rule holds."""
+
+
+@dataclass(frozen=True)
+class FollowerRange:
+    """Followers with ``start_after < id <= end`` (an open side when None)."""
+
+    start_after: str | None
+    end: str | None
+
+    def __post_init__(self) -> None:
+        if self.start_after is not None and self.end is not None and self.start_after >= self.end:
+            raise ValueError(f"empty range: start_after {self.start_after!r} >= end {self.end!r}")
+
+    def contains(self, follower: str) -> bool:
+        return (self.start_after is None or follower > self.start_after) and (
+            self.end is None or follower <= self.end
+        )
+
+
+class FollowerRangeMessage(TypedDict):
+    """What the work topic carries: one range of one yubl's fan-out to one group."""
+
+    type: str
+    event_type: str  # of the event fanned out: the group messages' routing attributes
+    group: str
+    start_after: str | None
+    end: str | None
+    yubl: YublWire
+
+
+def ranges_between(
+    boundaries: Iterable[str], start_after: str | None = None
+) -> Iterator[FollowerRange]:
+    """Consecutive ranges ending at each boundary in turn, then one open-ended range.
+
+    ``boundaries`` ascend (every ``range_size``-th follower id); ``start_after`` is where
+    an earlier, interrupted plan stopped. The last range has no end: it takes whatever
+    follows the last boundary, however many that is by the time a worker reads it.
+    """
+    after = start_after
+    for boundary in boundaries:
+        if after is not None and boundary <= after:
+            raise ValueError(f"boundaries must ascend: {boundary!r} after {after!r}")
+        yield FollowerRange(after, boundary)
+        after = boundary
+    yield FollowerRange(after, None)
+
+
+@dataclass(frozen=True)
+class RangeWork:
+    """A parsed work-topic message."""
+
+    yubl: Yubl
+    event_type: str
+    group: str
+    range: FollowerRange
+
+
+def range_message(yubl: Yubl, event_type: str, group: str, follower_range: FollowerRange) -> str:
+    message = FollowerRangeMessage(
+        type=FOLLOWER_RANGE,
+        event_type=event_type,
+        group=group,
+        start_after=follower_range.start_after,
+        end=follower_range.end,
+        yubl=yubl.to_wire(),
+    )
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+
+
+def _bound(payload: dict[str, Any], field: str) -> str | None:
+    value = payload.get(field)
+    return None if value is None else check_user_id(field, value)
+
+
+def parse_range_message(
+    payload: Any, now: datetime | None = None, max_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW
+) -> RangeWork:
+    """The work a work-topic message asks for; anything else is invalid input (that the
+    event type routes to the group is checked against the routing by the service)."""
+    if not isinstance(payload, dict):
+        raise InvalidInput("message", "must be a JSON object")
+    if payload.get("type") != FOLLOWER_RANGE:
+        raise InvalidInput("type", f"must be {FOLLOWER_RANGE!r}, got {payload.get('type')!r:.80}")
+    event_type, group = payload.get("event_type"), payload.get("group")
+    if not isinstance(event_type, str) or not event_type:
+        raise InvalidInput("event_type", "must be the type of the event fanned out")
+    if not isinstance(group, str) or not group:
+        raise InvalidInput("group", "must be a subscriber group's name")
+    start_after, end = _bound(payload, "start_after"), _bound(payload, "end")
+    if start_after is not None and end is not None and start_after >= end:
+        raise InvalidInput("end", f"must be greater than start_after {start_after!r}")
+    yubl = parse_yubl(payload.get("yubl"), now=now, max_skew=max_skew)
+    return RangeWork(yubl, event_type, group, FollowerRange(start_after, end))
+
+
+def plan_progress_key(group: str) -> str:
+    """The fan-out progress item of a plan: the last boundary whose range was published."""
+    return f"{group}#ranges"
+
+
+def range_progress_key(group: str, follower_range: FollowerRange) -> str:
+    """The fan-out progress item of one range: the last follower of it published. A range
+    is named by its start, unique within one yubl's plan (ranges never overlap)."""
+    return f"{group}#after#{follower_range.start_after or ''}"

@@ -1,0 +1,70 @@
+"""Publishing a yubl to a stream of followers, in follower groups, with resumable progress.
+
+One loop for both fan-out paths: the dispatcher's direct path (all of a small author's
+followers) and a range worker's (one range of a large author's). Followers are streamed
+page by page and batches published as they fill, so no path holds a range in memory.
+After each batch the progress is saved under ``progress_key``; a retry starts after the
+last follower of the last published batch, so work done before a failure is not redone.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from ..domain.fanout import encode_group_parts, follower_groups, pack_batches
+from ..domain.posts import Yubl
+from .ports import FanoutProgress, GroupPublisher
+
+__all__ = ["Published", "publish_follower_groups"]
+
+Pages = Callable[[str | None], Iterable[list[str]]]
+"""Pages of followers after the given id (None: from the first), ascending."""
+
+
+@dataclass(frozen=True)
+class Published:
+    followers: int  # followers published by this call (a resumed call skips the rest)
+    messages: int
+    batches: int
+    resumed_after: str | None  # the last follower an earlier attempt had published
+
+
+def publish_follower_groups(
+    yubl: Yubl,
+    group: str,
+    attributes: Mapping[str, str],
+    pages: Pages,
+    *,
+    publisher: GroupPublisher,
+    group_size: int,
+    progress: FanoutProgress | None,
+    progress_key: str,
+) -> Published:
+    """The yubl to every follower ``pages`` yields, in groups of ``group_size``."""
+    after = progress.last_published(yubl.yubl_id, progress_key) if progress else None
+    followers = messages = batches = 0
+    last_of_message: deque[str] = deque()  # per message yielded, its last follower
+
+    def counted_pages() -> Iterator[list[str]]:
+        nonlocal followers
+        for page in pages(after):
+            followers += len(page)
+            yield page
+
+    def group_messages() -> Iterator[str]:
+        for chunk in follower_groups(counted_pages(), group_size):
+            for message, carried in encode_group_parts(yubl, chunk):
+                last_of_message.append(carried[-1])
+                yield message
+
+    for batch in pack_batches(group_messages()):
+        publisher.publish_batch(group, batch, attributes)
+        batches += 1
+        messages += len(batch)
+        for _ in batch:
+            last = last_of_message.popleft()
+        if progress is not None:
+            progress.record_published(yubl.yubl_id, progress_key, last)
+    return Published(followers, messages, batches, resumed_after=after)

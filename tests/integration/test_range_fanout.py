@@ -1,0 +1,363 @@
+"""Follower ranges on the emulator: a large author's post planned into ranges on the
+template's work topic, each range taken by the range worker's processor (retry_then_park)
+and its follower groups written by the feed service into the feeds table.
+
+One range fails twice before it succeeds: first SNS throttles its second batch (nothing
+published), then the batch is published but the worker dies before saving its progress
+(published, so that batch is published again). Every feed write is counted on the wire,
+per (follower, yubl), by a botocore hook on the feed store's own client: the repeated
+batch shows there, and nowhere else; the table holds each entry once.
+
+The cost is stated in counted calls and write units, not seconds: moto's Query sorts the
+whole table for every page. ``make test`` runs 5,000 followers; ``make test-scale`` runs
+100,000 (marked ``full``) through the same code with the deployed range size.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import pytest
+
+from chalicelib.adapters.dynamodb_models import (
+    bind_fanout_progress_model,
+    bind_feed_model,
+    bind_post_model,
+    bind_relationship_model,
+)
+from chalicelib.adapters.dynamodb_stores import (
+    DynamoFeedStore,
+    DynamoFollowerStore,
+    DynamoPostStore,
+)
+from chalicelib.adapters.fanout_progress import DynamoFanoutProgress
+from chalicelib.adapters.follower_index import DynamoFollowerIndex
+from chalicelib.adapters.memory import InMemoryFailureSink
+from chalicelib.adapters.sns_publisher import SnsGroupPublisher, SnsMessagePublisher, topic_arn
+from chalicelib.domain.posts import new_yubl, yubl_posted_event
+from chalicelib.domain.routing import RoutingTable
+from chalicelib.observability.correlation import bind
+from chalicelib.services.distribution import DistributionService
+from chalicelib.services.feeds import FeedService
+from chalicelib.services.range_fanout import RangeFanout
+from chalicelib.streams.policies import retry_then_park
+from chalicelib.streams.processor import StreamProcessor
+from loadtests.counting import Tally, count_calls
+from tests.aws_samples import sns_event
+
+pytestmark = pytest.mark.emulator
+
+MESSAGES_PER_BATCH = 10  # SNS PublishBatch
+
+
+@dataclass(frozen=True)
+class Size:
+    followers: int
+    range_size: int
+    group_size: int
+    page_size: int
+
+    @property
+    def ranges(self) -> int:
+        """A boundary every range_size followers, and an open range after the last."""
+        return self.followers // self.range_size + 1
+
+    def batches_of(self, followers: int) -> int:
+        return math.ceil(math.ceil(followers / self.group_size) / MESSAGES_PER_BATCH)
+
+
+SMALL = Size(followers=5_300, range_size=1_000, group_size=50, page_size=1_000)
+# not a multiple of the range size: at an exact multiple DynamoDB names the last follower
+# as a boundary (Limit reached; an empty last range follows), moto does not
+LARGE = Size(followers=100_000, range_size=9_000, group_size=100, page_size=10_000)
+
+
+class FailingRange:
+    """The feed topic's publisher, except for one range's second batch: the first time
+    SNS throttles it (nothing published); the second time it is published and then the
+    worker dies before its progress is saved. The third time all is well."""
+
+    def __init__(self, publisher: SnsGroupPublisher, first: str, last: str) -> None:
+        self._publisher = publisher
+        self._first, self._last = first, last
+        self.calls_in_range = 0
+        self.repeated: list[str] = []  # the followers of the batch published twice
+
+    def publish_batch(
+        self, group: str, messages: Sequence[str], attributes: Mapping[str, str]
+    ) -> None:
+        followers = [f for m in messages for f in json.loads(m)["followers"]]
+        if self._first <= followers[0] <= self._last:
+            self.calls_in_range += 1
+            if self.calls_in_range == 2:
+                raise RuntimeError("SNS throttled (injected)")
+            if self.calls_in_range == 3:
+                self._publisher.publish_batch(group, messages, attributes)
+                self.repeated = followers
+                raise RuntimeError("worker died after publishing (injected)")
+        self._publisher.publish_batch(group, messages, attributes)
+
+
+class Subscription:
+    """A raw-delivery queue on a topic, for one author's messages only."""
+
+    def __init__(self, topic: str, author: str) -> None:
+        self.sns, self.sqs = boto3.client("sns"), boto3.client("sqs")
+        self.url = self.sqs.create_queue(QueueName=f"ranges-{uuid.uuid4().hex[:12]}")["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])
+        self.arn = self.sns.subscribe(
+            TopicArn=topic,
+            Protocol="sqs",
+            Endpoint=arn["Attributes"]["QueueArn"],
+            Attributes={
+                "RawMessageDelivery": "true",
+                "FilterPolicy": json.dumps({"author_id": [author]}),
+            },
+            ReturnSubscriptionArn=True,
+        )["SubscriptionArn"]
+
+    def drain(self) -> Iterator[tuple[str, dict[str, str]]]:
+        """Every message waiting (SNS delivered them as it accepted them), with its
+        attributes, each deleted once taken."""
+        while True:
+            got = self.sqs.receive_message(
+                QueueUrl=self.url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+            ).get("Messages", [])
+            if not got:
+                return
+            for message in got:
+                attributes = {
+                    k: v["StringValue"] for k, v in message.get("MessageAttributes", {}).items()
+                }
+                yield message["Body"], attributes
+            self.sqs.delete_message_batch(
+                QueueUrl=self.url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)
+                ],
+            )
+
+    def close(self) -> None:
+        self.sns.unsubscribe(SubscriptionArn=self.arn)
+        self.sqs.delete_queue(QueueUrl=self.url)
+
+
+def _counted_client(model: Any, tally: Tally) -> Any:
+    return count_calls(model._get_connection().connection.client, tally)
+
+
+def _count_feed_writes(model: Any, writes: Counter[tuple[str, str]]) -> None:
+    """Every PutRequest a BatchWriteItem call sends, per (user, yubl): on the wire."""
+
+    def before(params: dict[str, Any], **_: Any) -> None:
+        for requests in params.get("RequestItems", {}).values():
+            for request in requests:
+                item = request["PutRequest"]["Item"]
+                writes[(item["user_id"]["S"], item["yubl_id"]["S"])] += 1
+
+    client = model._get_connection().connection.client
+    client.meta.events.register("before-parameter-build.dynamodb.BatchWriteItem", before)
+
+
+def _seed(table: str, author: str, followers: list[str]) -> None:
+    dynamodb = boto3.client("dynamodb")
+    for start in range(0, len(followers), 25):
+        pending: dict[str, Any] = {
+            table: [
+                {"PutRequest": {"Item": {"user_id": {"S": author}, "follower_id": {"S": f}}}}
+                for f in followers[start : start + 25]
+            ]
+        }
+        while pending:
+            pending = dynamodb.batch_write_item(RequestItems=pending)["UnprocessedItems"]
+        if (start + 25) % 20_000 == 0:
+            print(f"[ranges] seeded {start + 25:,} of {len(followers):,} followers", flush=True)
+
+
+def _stored_entries(table: str, yubl_id: str) -> Counter[str]:
+    """Rows of the feeds table holding this yubl, per user (a Scan: one read of the table,
+    where a Query per follower would sort the whole table each time on moto)."""
+    dynamodb = boto3.client("dynamodb")
+    rows: Counter[str] = Counter()
+    query: dict[str, Any] = {
+        "TableName": table,
+        "FilterExpression": "yubl_id = :y",
+        "ExpressionAttributeValues": {":y": {"S": yubl_id}},
+        "ProjectionExpression": "user_id",
+    }
+    while True:
+        page = dynamodb.scan(**query)
+        rows.update(item["user_id"]["S"] for item in page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return rows
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _run(stack_outputs: dict[str, str], size: Size) -> None:
+    author = f"star-{uuid.uuid4().hex[:10]}"
+    followers = [f"fan-{i:06d}" for i in range(size.followers)]
+    _seed(stack_outputs["RelationshipsTableName"], author, followers)
+    sns = boto3.client("sns")
+    region = sns.meta.region_name
+    work_arn = topic_arn(stack_outputs["FanoutWorkTopic"], boto3.client("sts"), region)
+    feed_arn = stack_outputs["FeedFanoutTopicArn"]
+    tally = Tally()
+    sns = count_calls(sns, tally)
+    relationships = bind_relationship_model(stack_outputs["RelationshipsTableName"])
+    progress_model = bind_fanout_progress_model(stack_outputs["FanoutProgressTableName"])
+    feeds_model = bind_feed_model(stack_outputs["FeedsTableName"])
+    for model in (relationships, progress_model, feeds_model):
+        _counted_client(model, tally)
+    writes: Counter[tuple[str, str]] = Counter()
+    _count_feed_writes(feeds_model, writes)
+
+    routing = RoutingTable.declare({"yubl-posted": ["feed"]}, {"feed": feed_arn})
+    progress = DynamoFanoutProgress(progress_model, ttl=timedelta(days=1))
+    # the third range (0-based 2) fails twice
+    failing_range = 2
+    first = followers[failing_range * size.range_size]
+    last = followers[(failing_range + 1) * size.range_size - 1]
+    feed_topic = FailingRange(
+        SnsGroupPublisher(lambda _: SnsMessagePublisher(sns, feed_arn)), first, last
+    )
+    ranges = RangeFanout(
+        DynamoFollowerIndex(relationships),
+        SnsMessagePublisher(sns, work_arn),
+        feed_topic,
+        routing,
+        range_size=size.range_size,
+        page_size=size.page_size,
+        group_size=size.group_size,
+        progress=progress,
+    )
+    posts = DynamoPostStore(bind_post_model(stack_outputs["PostsTableName"]))
+    dispatcher = DistributionService(
+        DynamoFollowerStore(relationships),
+        SnsGroupPublisher(lambda _: SnsMessagePublisher(sns, feed_arn)),
+        routing,
+        group_size=size.group_size,
+        page_size=size.page_size,
+        progress=progress,
+        posts=posts,
+        ranges=ranges,
+    )
+    sink = InMemoryFailureSink()
+    worker = StreamProcessor(
+        f"fan_out_range_{author}",
+        ranges.work,
+        policy=retry_then_park(attempts=3, base_delay=0),
+        sink=lambda: sink,
+        sleep=lambda _: None,
+    )
+    feeds = FeedService(DynamoFeedStore(feeds_model), posts)
+    work_queue, feed_queue = Subscription(work_arn, author), Subscription(feed_arn, author)
+    try:
+        yubl = new_yubl(author, "to every follower, once", now=datetime.now(UTC))
+        correlation = {"x-correlation-id": f"ranges-{author}"}
+
+        # WHEN the dispatcher distributes the post
+        with bind(correlation):
+            result = dispatcher.distribute(yubl_posted_event(yubl))
+        print(f"[ranges] planned {result.groups[0].ranges} ranges", flush=True)
+        [feed] = result.groups
+        assert (feed.ranges, feed.followers) == (size.ranges, 0)
+
+        # AND a range worker takes each range message, as SNS would invoke it
+        range_messages = list(work_queue.drain())
+        assert len(range_messages) == size.ranges
+        for body, attributes in range_messages:
+            assert attributes["x-correlation-id"] == correlation["x-correlation-id"]
+            records = {k: {"Type": "String", "Value": v} for k, v in attributes.items()}
+            assert worker.process(sns_event(records, body)) == {"batchItemFailures": []}
+        assert sink.parked == sink.dead_letters == []
+
+        # AND add_to_feed writes each follower group
+        group_messages = 0
+        for body, attributes in feed_queue.drain():
+            assert attributes["x-correlation-id"] == correlation["x-correlation-id"]
+            assert attributes["group"] == "feed"
+            feeds.add_group(json.loads(body))
+            group_messages += 1
+
+        # THEN each follower's feed was written once, but the batch the dead worker had
+        # published: twice, exactly its followers
+        repeated = set(feed_topic.repeated)
+        batch = MESSAGES_PER_BATCH * size.group_size  # followers a full batch carries
+        second = failing_range * size.range_size + batch
+        assert repeated == set(
+            followers[second : min(second + batch, second - batch + size.range_size)]
+        )
+        expected = {(f, yubl.yubl_id): 2 if f in repeated else 1 for f in followers}
+        assert dict(writes) == expected
+        # AND the table holds the post once in every follower's feed
+        stored = _stored_entries(stack_outputs["FeedsTableName"], yubl.yubl_id)
+        assert stored == Counter(followers)
+        # AND the calls it took (the cost, independent of moto's speed)
+        full_ranges = size.followers // size.range_size
+        tail = size.followers - full_ranges * size.range_size
+        publish_batches = (
+            math.ceil(size.ranges / MESSAGES_PER_BATCH)  # the plan
+            + full_ranges * size.batches_of(size.range_size)
+            + size.batches_of(tail)
+            + 1  # the batch published twice
+        )
+        assert tally.calls["PublishBatch"] == publish_batches
+        assert group_messages == math.ceil(size.followers / size.group_size) + len(repeated) // (
+            size.group_size
+        )
+        # every group is full at these sizes: 25 entries a BatchWriteItem call
+        assert tally.calls["BatchWriteItem"] == group_messages * math.ceil(size.group_size / 25)
+        # progress: one conditional put per published batch, but the one the worker died after
+        assert tally.calls["PutItem"] == publish_batches - 1
+        print(
+            f"\n[ranges] {size.followers:,} followers, range size {size.range_size:,}: "
+            f"{size.ranges} ranges, {group_messages} group messages; calls "
+            + json.dumps(dict(sorted(tally.calls.items())))
+            + f"; feed write units {sum(writes.values()):,}"
+        )
+    finally:
+        work_queue.close()
+        feed_queue.close()
+
+
+def test_the_index_counts_to_each_boundary_and_pages_a_range_on_the_emulator(stack_outputs):
+    author = f"star-{uuid.uuid4().hex[:10]}"
+    followers = [f"fan-{i:03d}" for i in range(25)]
+    _seed(stack_outputs["RelationshipsTableName"], author, followers)
+    tally = Tally()
+    relationships = bind_relationship_model(stack_outputs["RelationshipsTableName"])
+    _counted_client(relationships, tally)
+    index = DynamoFollowerIndex(relationships)
+    assert list(index.boundaries(author, 10)) == ["fan-009", "fan-019"]
+    assert tally.calls == {"Query": 3}  # two boundaries, then the 5 after the last
+    assert list(index.boundaries(author, 10, after="fan-009")) == ["fan-019"]
+    assert list(index.boundaries(author, 5, after="fan-020")) == []  # 4 left: no boundary
+    assert list(index.range_pages(author, 4, "fan-009", "fan-019")) == [
+        followers[10:14],
+        followers[14:18],
+        followers[18:20],
+    ]
+    assert list(index.range_pages(author, 100, None, "fan-002")) == [followers[:3]]
+    assert list(index.range_pages(author, 100, "fan-022", None)) == [followers[23:]]
+
+
+def test_a_large_authors_post_reaches_every_follower_once_through_the_range_workers(
+    stack_outputs,
+):
+    _run(stack_outputs, SMALL)
+
+
+@pytest.mark.full
+@pytest.mark.timeout(1800)  # moto's Query and BatchWriteItem at 100,000 rows, not our code
+def test_a_100k_follower_post_reaches_every_follower_once_through_the_range_workers(
+    stack_outputs,
+):
+    _run(stack_outputs, LARGE)
