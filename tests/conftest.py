@@ -61,15 +61,46 @@ def stack_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackPro
         stack.stop()
 
 
+def _uses_stack(item: pytest.Item) -> bool:
+    return "stack_process" in getattr(item, "fixturenames", ())
+
+
 def _run_order(item: pytest.Item) -> tuple[int, int]:
-    """The rest first; then the e2e tests that start stacks of their own; then the tests of
-    the shared stack: the fuzzing ones first (their "wrote nothing" check scans whole
-    tables, so they run before the e2e tests fill them), the e2e ones after."""
+    """One process: the rest first; then the e2e tests that start stacks of their own; then
+    the tests of the shared stack: the fuzzing ones first (their "wrote nothing" check
+    scans whole tables, so they run before the e2e tests fill them), the e2e ones after."""
     e2e = item.path.parent.name == "e2e"
-    if "stack_process" in getattr(item, "fixturenames", ()):
+    if _uses_stack(item):
         return (2, int(e2e))
     return (1, 0) if e2e else (0, 0)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=_run_order)  # stable: the order within each group is kept
+def _xdist_group(item: pytest.Item) -> str:
+    """Under pytest-xdist (``--dist loadgroup``): what one worker runs as one unit. The
+    shared stack's tests stay on one worker (one stack, not one per worker); the deploy
+    tests too (they package from the project's one Chalice cache); every other module
+    stays whole (its module fixtures are set up once)."""
+    if _uses_stack(item):
+        return "shared-stack"
+    if item.path.parent.name == "deploy":
+        return "chalice-package"
+    return item.nodeid.split("::")[0]
+
+
+def _xdist_order(item: pytest.Item) -> int:
+    """Under pytest-xdist: the longest units first, so the last unit a worker takes is a
+    short one: the shared stack, then the tests with stacks or pipelines of their own."""
+    if _uses_stack(item):
+        return 0
+    if item.path.parent.name in ("e2e", "reliability", "deploy"):
+        return 1
+    return 2
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        for item in items:
+            item.add_marker(pytest.mark.xdist_group(_xdist_group(item)))
+        items.sort(key=_xdist_order)  # stable: the order within each unit is kept
+    else:
+        items.sort(key=_run_order)  # stable: the order within each group is kept
