@@ -96,6 +96,7 @@ def test_every_follower_feed_holds_the_post_exactly_once(local_stack, fan_out):
         lambda: (r := _feed_rows_for(yubl_id)) and len(r) >= FOLLOWERS and r,
         timeout=180,
         what=f"{FOLLOWERS} feed entries of {yubl_id}",
+        interval=1,  # a Scan of the whole table: polled often, it slows the writes it waits on
     )
     assert sorted(row["user_id"] for row in rows) == sorted(fan_out["followers"])
 
