@@ -3,6 +3,10 @@
 Set ``TEST_AWS_ENDPOINT_URL`` to run the emulator tests against an endpoint of your
 choice (LocalStack, a moto server you started); otherwise a moto server is started
 on a free port for the session and stopped afterwards.
+
+The whole local stack (``make run`` as a child process) is started once for the session
+and shared by the e2e tests and the fuzzing tests; the tests that need it run last, so
+its idle processes never share the machine's cores with the rest of the suite.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from devstack.emulator import aws_environment, start_emulator
+from devstack.emulator import aws_environment, free_port, start_emulator
+from tests.e2e.stack_process import StackProcess
 
 
 @pytest.fixture(scope="session")
@@ -34,3 +39,68 @@ def emulator_endpoint() -> Iterator[str]:
         os.environ.update(saved)
         if emulator is not None:
             emulator.stop()
+
+
+@pytest.fixture(scope="session")
+def stack_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
+    """One stack for every test of the whole local stack; it leaves the environment alone.
+
+    It keeps no data (``LOCAL_KEEP_DATA=0``): no test restarts it (the restart tests start
+    stacks of their own), and the snapshot a stop would save scans every table the suite
+    filled, which took most of a minute under load.
+    """
+    logs = tmp_path_factory.mktemp("stack-logs")
+    stack = StackProcess(free_port(), free_port(), logs, LOCAL_KEEP_DATA="0")
+    try:
+        stack.wait_ready()
+    except AssertionError as failure:
+        pytest.fail(str(failure))
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+def _uses_stack(item: pytest.Item) -> bool:
+    return "stack_process" in getattr(item, "fixturenames", ())
+
+
+def _run_order(item: pytest.Item) -> tuple[int, int]:
+    """One process: the rest first; then the e2e tests that start stacks of their own; then
+    the tests of the shared stack: the fuzzing ones first (their "wrote nothing" check
+    scans whole tables, so they run before the e2e tests fill them), the e2e ones after."""
+    e2e = item.path.parent.name == "e2e"
+    if _uses_stack(item):
+        return (2, int(e2e))
+    return (1, 0) if e2e else (0, 0)
+
+
+def _xdist_group(item: pytest.Item) -> str:
+    """Under pytest-xdist (``--dist loadgroup``): what one worker runs as one unit. The
+    shared stack's tests stay on one worker (one stack, not one per worker); the deploy
+    tests too (they package from the project's one Chalice cache); every other module
+    stays whole (its module fixtures are set up once)."""
+    if _uses_stack(item):
+        return "shared-stack"
+    if item.path.parent.name == "deploy":
+        return "chalice-package"
+    return item.nodeid.split("::")[0]
+
+
+def _xdist_order(item: pytest.Item) -> int:
+    """Under pytest-xdist: the longest units first, so the last unit a worker takes is a
+    short one: the shared stack, then the tests with stacks or pipelines of their own."""
+    if _uses_stack(item):
+        return 0
+    if item.path.parent.name in ("e2e", "reliability", "deploy"):
+        return 1
+    return 2
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        for item in items:
+            item.add_marker(pytest.mark.xdist_group(_xdist_group(item)))
+        items.sort(key=_xdist_order)  # stable: the order within each unit is kept
+    else:
+        items.sort(key=_run_order)  # stable: the order within each group is kept

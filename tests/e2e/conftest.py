@@ -7,12 +7,13 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 
-from devstack.emulator import aws_environment, free_port
-from devstack.user_pool import create_user, find_user_pool, sign_in
+from devstack.emulator import aws_environment
+from devstack.user_pool import UserPool, create_user, find_user_pool, sign_in
 
 from .stack_process import StackProcess
 
@@ -23,20 +24,6 @@ class RunningStack:
     aws_endpoint: str
     log_file: Path
     output: list[str]
-
-
-@pytest.fixture(scope="session")
-def stack_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackProcess]:
-    """One stack for every e2e test; it leaves the environment alone."""
-    stack = StackProcess(free_port(), free_port(), tmp_path_factory.mktemp("stack-logs"))
-    try:
-        stack.wait_ready()
-    except AssertionError as failure:
-        pytest.fail(str(failure))
-    try:
-        yield stack
-    finally:
-        stack.stop()
 
 
 @pytest.fixture(scope="module")
@@ -66,11 +53,8 @@ def wait_for(condition, timeout: float, what: str, interval: float = 0.25):
         time.sleep(interval)
 
 
-def sign_in_users(
-    names: Iterable[str], workers: int = 8, endpoint: str | None = None
-) -> dict[str, dict[str, str]]:
-    """Create each user in the running stack's pool and sign them in as a client would
-    (USER_PASSWORD_AUTH): their ``Authorization`` headers by name, in parallel.
+def stack_user_pool(endpoint: str | None = None) -> tuple[Any, UserPool]:
+    """A Cognito client of the running stack's emulator and the stack's pool.
     ``endpoint``: the emulator of a stack of the test's own (default: the module's)."""
     if endpoint is None:
         cognito = boto3.client("cognito-idp")
@@ -83,6 +67,16 @@ def sign_in_users(
         ).client("cognito-idp", endpoint_url=endpoint)
     pool = find_user_pool(cognito, "local")
     assert pool is not None, "the local stack has no user pool"
+    return cognito, pool
+
+
+def sign_in_users(
+    names: Iterable[str], workers: int = 8, endpoint: str | None = None
+) -> dict[str, dict[str, str]]:
+    """Create each user in the running stack's pool and sign them in as a client would
+    (USER_PASSWORD_AUTH): their ``Authorization`` headers by name, in parallel.
+    ``endpoint``: the emulator of a stack of the test's own (default: the module's)."""
+    cognito, pool = stack_user_pool(endpoint)
 
     def one(name: str) -> tuple[str, dict[str, str]]:
         create_user(cognito, pool, name)

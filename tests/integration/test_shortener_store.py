@@ -35,23 +35,78 @@ def _links_to(url: str) -> list[dict]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+class ClaimRace:
+    """Holds every container's first claim write until all six have read "no claim yet",
+    then lets the writes through one at a time; counts each claim's outcome.
+
+    Why: moto's server checks a put's condition and stores the item in two steps, with no
+    lock, while its threads serve requests in parallel; two claims can both pass
+    ``attribute_not_exists`` under load and both "win" (the flaky failure). DynamoDB
+    applies a conditional write to an item atomically, so the test serialises only the
+    conditional writes, as DynamoDB does, and everything else (reads, link writes,
+    deletes) still runs in parallel. The barrier makes the race certain rather than
+    likely: every post misses the claim on its read, so every post must go through the
+    claim and five must lose it. A post that never reaches its claim breaks the barrier
+    (the test fails) instead of hanging.
+    """
+
+    def __init__(self, racers: int) -> None:
+        self._all_read = threading.Barrier(racers)
+        self._one_write = threading.Lock()
+        self._waited = threading.local()
+        self.outcomes: list[int] = []  # HTTP status of each claim write
+
+    def watch(self, store: DynamoLinkStore) -> None:
+        events = store._claims._get_connection().connection.client.meta.events
+        events.register("before-parameter-build.dynamodb.PutItem", self._before)
+        events.register("after-call.dynamodb.PutItem", self._after)
+        events.register("after-call-error.dynamodb.PutItem", self._after_error)
+
+    def _before(self, params, context, **kwargs):
+        if not getattr(self._waited, "done", False):
+            self._waited.done = True
+            self._all_read.wait(timeout=60)
+        assert self._one_write.acquire(timeout=60), "a claim write never finished"
+        context["claim_race_locked"] = True
+
+    def _after(self, http_response, context, **kwargs):
+        self.outcomes.append(http_response.status_code)
+        self._release(context)
+
+    def _after_error(self, context, **kwargs):
+        self._release(context)
+
+    def _release(self, context) -> None:
+        if context.pop("claim_race_locked", False):
+            self._one_write.release()
+
+
 def test_racing_posts_of_one_url_from_many_containers_get_one_code_and_leave_one_link(
     stage_environment, unique
 ):
     url = f"https://example.com/race-{unique}"
-    containers = [_service(DynamoLinkStore(TABLE)) for _ in range(6)]
-    start = threading.Barrier(len(containers))
+    stores = [DynamoLinkStore(TABLE) for _ in range(6)]
+    race = ClaimRace(len(stores))
+    for store in stores:
+        race.watch(store)
+    containers = [_service(store) for store in stores]
     codes: list[str] = []
+    errors: list[BaseException] = []
 
     def post(service: ShortenerService) -> None:
-        start.wait()
-        codes.append(service.shorten(url).code)
+        try:
+            codes.append(service.shorten(url).code)
+        except BaseException as err:
+            errors.append(err)
 
     threads = [threading.Thread(target=post, args=(s,)) for s in containers]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    assert errors == []
+    # every post raced for the claim: one won, five lost and took the winner's code
+    assert sorted(race.outcomes) == [200, 400, 400, 400, 400, 400]
     assert len(codes) == 6 and len(set(codes)) == 1
     [item] = _links_to(url)
     assert item["pk"] == codes[0]

@@ -19,10 +19,7 @@ import pytest
 import requests
 
 from devstack.emulator import aws_environment
-from tests.e2e.conftest import (
-    stack_process,  # noqa: F401  (the stack fixture)
-    wait_for,
-)
+from tests.e2e.conftest import wait_for
 from tests.e2e.stack_process import StackProcess
 from tests.e2e.test_config_service import make_api_key
 
@@ -36,7 +33,7 @@ LONG_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))
 
 
 @pytest.fixture(scope="module")
-def fuzzer(stack_process: StackProcess) -> Iterator[Fuzzer]:  # noqa: F811
+def fuzzer(stack_process: StackProcess) -> Iterator[Fuzzer]:
     api_key = make_api_key(stack_process, "SCOPES=read,write", "PREFIX=")[-1]
     session = boto3.Session(**_credentials(stack_process.aws_endpoint))
     state = WrittenState(session, stack_process.aws_endpoint)
@@ -237,7 +234,7 @@ def _dead_letters(sqs, url: str, expected: int, timeout: float = 120) -> list[di
 
 def test_bad_stream_records_are_dead_lettered_with_their_reason_and_neighbours_delivered(
     fuzzer: Fuzzer,
-    stack_process: StackProcess,  # noqa: F811
+    stack_process: StackProcess,
 ) -> None:
     author, follower = f"a{uuid.uuid4().hex[:10]}", f"f{uuid.uuid4().hex[:10]}"
     signed_in = {"Authorization": f"Bearer {fuzzer.token(follower)}"}

@@ -95,7 +95,8 @@ def serve_jwks(server_state: JwksServer) -> Iterator[JwksServer]:
             pass
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    # polled every 50 ms, not 0.5 s: shutdown() waits for the next poll, once per test
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     server_state.url = f"http://127.0.0.1:{httpd.server_address[1]}/{POOL_ID}/.well-known/jwks.json"
     try:

@@ -13,8 +13,10 @@ from chalicelib.identity.tokens import BadUsername, InvalidToken, KeysUnavailabl
 from .keys import CLIENT_ID, ISSUER, JwksServer, SigningKey, access_claims, id_claims, serve_jwks
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def first_key() -> SigningKey:
+    """One RSA key for the module: making one is the slowest step of these tests, and no
+    test changes it (a test that needs another key makes its own)."""
     return SigningKey("key-1")
 
 
