@@ -75,6 +75,7 @@ def run(
         if now - last_print > 10:
             last_print = now
             print(f"[reliability] {covered}/{len(expected)} entries written", flush=True)
+            _fail_on_dead_letters(pipeline)
         if covered == len(expected) and _queues_empty(pipeline):
             break
         if now - started > timeout:
@@ -96,6 +97,13 @@ def run(
         parked=pipeline.queue_depth(RETRY_QUEUE),
         seconds=round(time.monotonic() - started, 1),
     )
+
+
+def _fail_on_dead_letters(pipeline: Pipeline) -> None:
+    """A dead letter never leaves the queue by itself: say why at once, not at the timeout."""
+    if pipeline.queue_depth(DEAD_LETTERS):
+        reasons = Counter(pipeline.dead_letter_reasons())
+        raise AssertionError(f"records were dead-lettered; some reasons: {dict(reasons)}")
 
 
 def _queues_empty(pipeline: Pipeline) -> bool:

@@ -26,10 +26,11 @@ from devstack.emulator import Emulator, aws_environment, start_emulator
 from devstack.infra import deploy_stack
 from devstack.processes import Child, start_child
 from devstack.stack import PROJECT_DIR
+from devstack.user_pool import ensure_user_pool, identity_environment
 
 from .fault_proxy import FaultProxy
 
-__all__ = ["Pipeline", "quick_timeout_project", "user_token"]
+__all__ = ["Pipeline", "quick_timeout_project"]
 
 STAGE = "local"
 RELATIONSHIPS = "relationships-local"
@@ -37,15 +38,6 @@ FEEDS = "feeds-local"
 STREAM = "yubl-posted-local"
 RETRY_QUEUE = "yubl-retry-local"
 DEAD_LETTERS = "yubl-dead-letters-local"
-
-
-def user_token(user_id: str) -> str | None:
-    """How a test gets a bearer token for ``user_id``.
-
-    None until Cognito sign-in lands on the user routes: these tests write followers
-    and posts below the HTTP API. The one place to plug sign-in in.
-    """
-    return None
 
 
 @dataclass
@@ -96,8 +88,11 @@ class Pipeline:
         return self._client_for(self.emulator.endpoint_url, service)
 
     def start_runtime(self) -> None:
+        # the stage's user pool, as make run makes it: notify_mentioned looks mentions up in it
+        pool = ensure_user_pool(self.client("cognito-idp"), STAGE)
         env = {
             **aws_environment(self.proxy.endpoint_url),
+            **identity_environment(pool, self.proxy.endpoint_url),
             "LOCAL_LOG_FILE": str(self.log_file),
             "LOCAL_RUNTIME_ASYNC_RETRY_DELAYS": "1,2",
             "LOCAL_RUNTIME_STATUS_INTERVAL": "5",
@@ -215,6 +210,18 @@ class Pipeline:
             AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
         )["Attributes"]
         return sum(int(v) for v in attributes.values())
+
+    def dead_letter_reasons(self, most: int = 10) -> list[str]:
+        """Handler and error of up to ``most`` dead letters, left in the queue."""
+        sqs = self.client("sqs")
+        url = sqs.get_queue_url(QueueName=DEAD_LETTERS)["QueueUrl"]
+        answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=most, VisibilityTimeout=0)
+        reasons = []
+        for message in answer.get("Messages", []):
+            letter = json.loads(message["Body"])
+            error = letter.get("error") or {}
+            reasons.append(f"{letter.get('handler')}: {error.get('type')}: {error.get('message')}")
+        return reasons
 
     def metric_total(self, name: str, **dimensions: str) -> float:
         """The sum of one EMF metric over every line logged so far."""
