@@ -49,7 +49,7 @@ class Pipeline:
     runtime: Child | None = None
     restarts: int = 0
     _log_offset: int = 0
-    writes: Counter[tuple[str, str]] = field(default_factory=Counter)
+    logged_writes: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     @classmethod
     def start(
@@ -63,6 +63,7 @@ class Pipeline:
                 {"RetryVisibilityTimeoutSeconds": "2"},
             )
             proxy = FaultProxy(emulator.endpoint_url, rate=fault_rate, seed=seed).__enter__()
+            proxy.count_writes_to(FEEDS, key=("user_id", "yubl_id"))
         except BaseException:
             emulator.stop()
             raise
@@ -166,7 +167,7 @@ class Pipeline:
                     yield line
 
     def read_new_writes(self) -> int:
-        """Add the "feed entries written" lines logged since the last call to ``writes``.
+        """Add the "feed entries written" lines logged since the last call to ``logged_writes``.
 
         Each line lists the followers one add_to_feed write covered: a (follower, yubl)
         counted twice was written twice (a repeat the table key would hide).
@@ -184,8 +185,8 @@ class Pipeline:
             line = json.loads(text)
             if line.get("message") == "feed entries written":
                 for follower in line["followers"]:
-                    self.writes[(follower, line["yubl_id"])] += 1
-        return len(self.writes)
+                    self.logged_writes[(follower, line["yubl_id"])] += 1
+        return len(self.logged_writes)
 
     def scan(self, table: str) -> Iterator[dict[str, Any]]:
         """Every item of ``table``, one paged Scan.
