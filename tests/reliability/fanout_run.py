@@ -4,7 +4,7 @@
 ``followers`` users, so every follower's feed must end with every post exactly once
 (``posts * followers`` entries). The run waits, printing progress, until the workers'
 logs cover every entry and the retry and dead-letter queues are empty; the check then
-reads the whole feeds table with one Scan. Repeated writes, which the table key hides,
+reads the whole feeds table in one pass (an export). Repeated writes, which the table key hides,
 are counted twice over: by the fault proxy, per item the emulator accepted, and from the
 workers' "feed entries written" log lines.
 """
@@ -124,7 +124,7 @@ def _queues_empty(pipeline: Pipeline) -> bool:
 def _check_feeds(
     pipeline: Pipeline, workload: Workload, posts: list[tuple[str, str]], yubl_ids: list[str]
 ) -> int:
-    """Every follower's feed, read from the table with one Scan: each post exactly once, as
+    """Every follower's feed, read from the table in one pass: each post exactly once, as
     posted, and nothing else. Returns the number of entries the table holds.
 
     The table key (follower, yubl) keeps a repeated write from showing here; repeats are
@@ -135,7 +135,7 @@ def _check_feeds(
     }
     stored: Counter[tuple[str, str]] = Counter()
     altered: list[tuple[str, str]] = []
-    for item in pipeline.scan(FEEDS):
+    for item in pipeline.table_items(FEEDS):
         key = (item["user_id"]["S"], item["yubl_id"]["S"])
         stored[key] += 1
         if posted.get(key[1]) != (item["author_id"]["S"], item["text"]["S"]):
