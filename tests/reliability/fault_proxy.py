@@ -5,7 +5,9 @@ AWS's per-service error formats. It forwards every call to the emulator, except 
 seeded random draw answers ``rate`` of them itself, before forwarding (the call never
 reaches the emulator), with the throttling error of the service's wire protocol or a
 5xx; and ``outage(seconds)`` drops every connection for that long (the emulator
-"unreachable"). It counts what it injected, per service and kind.
+"unreachable"). It counts what it injected, per service and kind, and, for one table
+named with ``count_writes_to``, every item written to it that reached the emulator: the
+count of writes a table key would hide (an item written twice is stored once).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ _THROTTLING = {
 }
 _SERVER_ERRORS = ((500, "InternalFailure"), (503, "ServiceUnavailable"))
 _HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "proxy-connection"}
+_WRITES = ("DynamoDB_20120810.BatchWriteItem", "DynamoDB_20120810.PutItem")
 
 
 def _service(headers: http.client.HTTPMessage) -> tuple[str, bool]:
@@ -85,6 +88,8 @@ class FaultProxy:
         self.rate = rate
         self.injected: Counter[tuple[str, str]] = Counter()  # (service, code) -> count
         self.forwarded: Counter[str] = Counter()  # service -> calls passed through
+        self.writes: Counter[tuple[str, ...]] = Counter()  # key of an item written -> times
+        self._counted: tuple[str, tuple[str, ...]] | None = None  # table, key attributes
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self._down_until = 0.0
@@ -106,6 +111,26 @@ class FaultProxy:
     def outage(self, seconds: float) -> None:
         """Drop every connection, new or kept alive, for ``seconds`` from now."""
         self._down_until = time.monotonic() + seconds
+
+    def count_writes_to(self, table: str, key: tuple[str, ...]) -> None:
+        """Count, in ``writes``, each item of ``table`` the emulator accepted, by the string
+        values of its ``key`` attributes."""
+        self._counted = (table, key)
+
+    def _count_writes(self, target: str, request: bytes, status: int, answer: bytes) -> None:
+        if self._counted is None or target not in _WRITES or status != 200:
+            return
+        table, key = self._counted
+        sent = json.loads(request)
+        if target.endswith("PutItem"):
+            items = [sent["Item"]] if sent.get("TableName") == table else []
+        else:
+            unprocessed = json.loads(answer).get("UnprocessedItems", {}).get(table, [])
+            requests = [r for r in sent["RequestItems"].get(table, []) if r not in unprocessed]
+            items = [r["PutRequest"]["Item"] for r in requests if "PutRequest" in r]
+        keys = [tuple(item[name]["S"] for name in key) for item in items]
+        with self._lock:
+            self.writes.update(keys)
 
     @property
     def injected_total(self) -> int:
@@ -151,6 +176,8 @@ class FaultProxy:
                     self._answer(status, headers, payload)
                     return
                 status, headers, payload = self._forward(body)
+                # counted before answering: a client killed meanwhile still wrote
+                proxy._count_writes(self.headers.get("X-Amz-Target", ""), body, status, payload)
                 self._answer(status, headers, payload)
 
             def _forward(self, body: bytes) -> tuple[int, dict[str, str], bytes]:

@@ -1,8 +1,9 @@
 """Crashes: kill -9 of the event runtime mid fan-out, and the emulator unreachable for 10 s.
 
-Delivery is at least once, so a crash may repeat writes (counted from the workers' logs
-and reported); the feeds, read from the table, must not show it: every follower holds
-every post exactly once, and nothing is left in the dead-letter or retry queue.
+Delivery is at least once, so a crash may repeat writes (counted by the fault proxy at the
+emulator and from the workers' logs, and reported); the feeds, read from the table, must
+not show it: every follower holds every post exactly once, and nothing is left in the
+dead-letter or retry queue.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ def report(name: str, outcome: Outcome, **extra: object) -> None:
     figures = ", ".join(f"{k}={v}" for k, v in extra.items())
     print(
         f"[reliability] {name}: {outcome.entries_checked} entries checked, "
-        f"{outcome.repeated_writes} repeated writes, {outcome.dead_letters} dead letters, "
+        f"{outcome.writes} writes, {outcome.repeated_writes} repeated "
+        f"({outcome.repeated_logged} by the logs), {outcome.dead_letters} dead letters, "
         f"{outcome.parked} parked, {figures}, {outcome.seconds}s",
         flush=True,
     )
@@ -76,7 +78,7 @@ def three_crash_moments() -> list[float]:
 
 @pytest.mark.reliability
 @pytest.mark.full
-@pytest.mark.timeout(2400)
+@pytest.mark.timeout(4200)
 @pytest.mark.parametrize(
     ("name", "disturbance", "crashes"),
     [
@@ -88,7 +90,7 @@ def test_200_posts_to_1000_followers_survive(start_pipeline, name, disturbance, 
     """kill -9 of the runtime three times at seeded random moments; or the emulator
     unreachable for 10 s from 30% of the entries written."""
     pipeline = start_pipeline()
-    outcome = run(pipeline, FULL, disturbance(), timeout=1800)
+    outcome = run(pipeline, FULL, disturbance(), timeout=3600)
     report(name, outcome, crashes=pipeline.restarts)
     assert pipeline.restarts == crashes
     assert_exactly_once(outcome, FULL)

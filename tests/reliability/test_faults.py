@@ -49,10 +49,10 @@ def test_ten_percent_faults_short_run(start_pipeline):
 
 @pytest.mark.reliability
 @pytest.mark.full
-@pytest.mark.timeout(2400)
+@pytest.mark.timeout(4200)
 def test_ten_percent_faults_200_posts_to_1000_followers(start_pipeline):
     pipeline = start_pipeline(fault_rate=RATE, seed=2026)
-    outcome = run(pipeline, FULL, timeout=1800)
+    outcome = run(pipeline, FULL, timeout=3600)
     report("10% faults (full)", outcome, **fault_report(pipeline))
     assert_exactly_once(outcome, FULL)
     check_faults_were_retried(pipeline)
