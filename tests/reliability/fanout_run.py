@@ -136,10 +136,11 @@ def _check_feeds(
     }
     stored: Counter[tuple[str, str]] = Counter()
     altered: list[tuple[str, str]] = []
-    for item in pipeline.table_items(POSTS):
-        yubl_id = item["yubl_id"]["S"]
-        if yubl_id in posted and posted[yubl_id] != (item["author_id"]["S"], item["text"]["S"]):
-            altered.append((item["author_id"]["S"], yubl_id))
+    texts = {
+        item["yubl_id"]["S"]: (item["author_id"]["S"], item.get("text", {}).get("S"))
+        for item in pipeline.table_items(POSTS)
+    }
+    altered += [(a, y) for y, (a, text) in posted.items() if texts.get(y) != (a, text)]
     for item in pipeline.table_items(FEEDS):
         key = (item["user_id"]["S"], item["yubl_id"]["S"])
         stored[key] += 1
