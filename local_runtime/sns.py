@@ -32,7 +32,7 @@ from local_runtime.events import SnsEvent, async_result_record, sns_record_from_
 from local_runtime.retrying import Stopped, StuckReasons, persist
 from local_runtime.target import FunctionTarget, Liveness, now
 
-__all__ = ["SnsSubscription", "transport_queue_name"]
+__all__ = ["SnsSubscription", "max_in_hand", "transport_queue_name"]
 
 log = logging.getLogger("local_runtime")
 
@@ -63,6 +63,16 @@ class _Job:
     sent_at: float
     request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     invokes: int = 0
+
+
+def max_in_hand(concurrency: int) -> int:
+    """Messages a subscription holds at most (running, waiting for a worker or a retry).
+
+    Lambda's own queue hands an asynchronous event to a function only when it can run;
+    a poller that received without bound would let messages wait in the pool until
+    their hold ran out, and SQS would deliver them a second time.
+    """
+    return 2 * concurrency + 10
 
 
 class SnsSubscription:
@@ -109,6 +119,7 @@ class SnsSubscription:
         self._due_lock = threading.Lock()
         self._order = itertools.count()
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="sns-invoke")
+        self.max_in_hand = max_in_hand(concurrency)
         self._thread: threading.Thread | None = None
 
     @property
@@ -190,10 +201,15 @@ class SnsSubscription:
         while not self.stopping.is_set():
             try:
                 self._submit_due()
+                if self.liveness.held >= self.max_in_hand:
+                    # busy: a message left in the queue keeps its whole hold for later,
+                    # one received now would spend it waiting for a worker
+                    self.stopping.wait(self.poll_interval)
+                    continue
                 started = now()
                 response = self.sqs.receive_message(
                     QueueUrl=self.queue_url,
-                    MaxNumberOfMessages=10,
+                    MaxNumberOfMessages=min(10, self.max_in_hand - self.liveness.held),
                     WaitTimeSeconds=0,
                     VisibilityTimeout=self._hold_seconds(),
                     AttributeNames=["All"],

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from local_runtime import Invocation, LocalRuntime
+from local_runtime.sns import SnsSubscription, max_in_hand
 from tests.conformance.projects import unique, write_project
 
 pytestmark = pytest.mark.emulator
@@ -172,3 +173,46 @@ def test_an_event_older_than_the_maximum_age_is_not_retried(tmp_path, sns, topic
     assert record["requestContext"]["condition"] == "EventAgeExceeded"
     assert record["requestContext"]["approximateInvokeCount"] == 1
     assert json.dumps(record["requestPayload"]) == json.dumps(runtime.invocations[0].event)
+
+
+SLOW_APP = """
+import os, time
+from chalice import Chalice
+
+app = Chalice(app_name="conformance")
+
+
+@app.on_sns_message(topic=os.environ["TOPIC"])
+def notified(event):
+    time.sleep(0.05)
+    return {"handled": event.message}
+"""
+
+
+def test_a_busy_subscription_leaves_messages_in_the_queue_instead_of_holding_them(
+    tmp_path, sns, topic
+):
+    # GIVEN one worker and more messages than the subscription may hold
+    name, arn = topic
+    app_dir = write_project(tmp_path, SLOW_APP, environment={"TOPIC": name})
+    runtime = LocalRuntime.from_project(app_dir, async_concurrency=1, **FAST)
+    bound = max_in_hand(1)
+    messages = [f"m{i}" for i in range(bound * 3)]
+    with runtime:
+        (subscription,) = [s for s in runtime.sources if isinstance(s, SnsSubscription)]
+        for message in messages:
+            sns.publish(TopicArn=arn, Message=message)
+        # WHEN they are worked off, the number in hand is sampled all along
+        peak = 0
+
+        def done() -> bool:
+            nonlocal peak
+            peak = max(peak, subscription.liveness.held)
+            return len(runtime.invocations) >= len(messages)
+
+        runtime.wait_for(done, timeout=120, interval=0.01)
+        runtime.wait_until_idle(30)
+    # THEN it never held more than its bound, and each message ran exactly once
+    assert 0 < peak <= bound
+    handled = [i.event["Records"][0]["Sns"]["Message"] for i in runtime.invocations]
+    assert sorted(handled) == sorted(messages)
