@@ -61,6 +61,7 @@ class Settings:
     posted_at_max_skew_ms: int = 60_000
     feed_write_time_margin_ms: int = 10_000
     sdk_max_attempts: int = 10  # per AWS call, standard retry mode (throttling, 5xx, resets)
+    feed_backfill_posts: int = 20  # an author's newest posts a new follower's feed gets
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -97,6 +98,7 @@ class Settings:
                 env, "FEED_WRITE_TIME_MARGIN_MS", 10_000, 0, 900_000, SettingsError
             ),
             sdk_max_attempts=env_int(env, "SDK_MAX_ATTEMPTS", 10, 1, 50, SettingsError),
+            feed_backfill_posts=env_int(env, "FEED_BACKFILL_POSTS", 20, 0, 200, SettingsError),
         )
 
     def group_topic(self, group: str) -> str:

@@ -53,6 +53,15 @@ class DynamoFollowerStore:
         more = len(rows) > limit
         return Page(items=users, next_cursor=encode_cursor(users[-1]) if more else None)
 
+    def follows(self, user_id: str, follower_id: str) -> bool:
+        rows = self._model.query(
+            user_id,
+            self._model.follower_id == follower_id,
+            consistent_read=True,
+            attributes_to_get=["follower_id"],
+        )
+        return any(True for _ in rows)
+
     def iter_pages(
         self, user_id: str, page_size: int, after: str | None = None
     ) -> Iterator[list[str]]:
@@ -85,6 +94,21 @@ class DynamoFeedStore:
         response = connection.batch_write_item(put_items=items) or {}
         unprocessed = response.get("UnprocessedItems", {}).get(self._model.Meta.table_name, [])
         return [request["PutRequest"]["Item"] for request in unprocessed]
+
+    def remove_entries(self, keys: Sequence[tuple[str, str]]) -> None:
+        items = [{"user_id": {"S": user}, "yubl_id": {"S": yubl}} for user, yubl in keys]
+        write_all(self._send_deletes, items, max_attempts=self._max_attempts)
+
+    def _send_deletes(self, keys: list[Item]) -> list[Item]:
+        connection = self._model._get_connection()
+        response = connection.batch_write_item(delete_items=keys) or {}
+        unprocessed = response.get("UnprocessedItems", {}).get(self._model.Meta.table_name, [])
+        return [request["DeleteRequest"]["Key"] for request in unprocessed]
+
+    def refs_by_author(self, user_id: str, author_id: str) -> list[FeedRef]:
+        # the whole feed is read (it is capped), the filter keeps one author's entries
+        rows = self._model.query(user_id, filter_condition=self._model.author_id == author_id)
+        return [FeedRef(row.user_id, row.yubl_id, row.author_id, row.posted_at) for row in rows]
 
     def page(self, user_id: str, limit: int, cursor: str | None) -> Page[FeedRef]:
         after = decode_cursor(cursor)
@@ -149,12 +173,21 @@ class DynamoPostStore:
     def _to_yubl(row: PostModel) -> Yubl:
         return Yubl(row.yubl_id, row.author_id, str(row.text), str(row.posted_at))
 
-    def tombstone(self, author_id: str, yubl_id: str, deleted_at: str) -> None:
+    def tombstone(
+        self, author_id: str, yubl_id: str, deleted_at: str, mentions: Sequence[str] = ()
+    ) -> list[str]:
         # UpdateItem creates the item when the post has not arrived: its put then fails
         model = self._model
-        model(author_id, yubl_id).update(
-            actions=[model.deleted_at.set(deleted_at), model.text.remove()]
+        row = model(author_id, yubl_id)
+        row.update(
+            actions=[
+                model.deleted_at.set(deleted_at),
+                model.text.remove(),
+                # if_not_exists: a repeated tombstone (the text gone) keeps the first's
+                model.mentions.set(model.mentions | list(mentions)),
+            ]
         )
+        return list(row.mentions or ())
 
     def live(self, keys: Sequence[tuple[str, str]]) -> dict[str, Yubl]:
         # Model.batch_get sends 100 keys a call and asks again for UnprocessedKeys

@@ -19,7 +19,7 @@ from ..observability.metrics import FEED_ENTRIES_WRITTEN, POST_TO_FEED_LATENCY, 
 from ..services.feeds import FeedService, FeedWrite
 from ..streams.invocation import Unfinished, remaining_ms
 
-__all__ = ["feed_writer", "report_written"]
+__all__ = ["feed_writer", "report_written", "time_budget"]
 
 Clock = Callable[[], datetime]
 
@@ -44,15 +44,22 @@ def report_written(written: FeedWrite, clock: Clock = _utc_now) -> None:
         )
 
 
+def time_budget(margin_ms: Callable[[], int]) -> Callable[[], bool]:
+    """Whether the invocation has less than ``margin_ms()`` left (never, outside Lambda)."""
+
+    def out_of_time() -> bool:
+        left = remaining_ms()
+        return left is not None and left < margin_ms()
+
+    return out_of_time
+
+
 def feed_writer(
     service: Callable[[], FeedService], margin_ms: Callable[[], int], clock: Clock = _utc_now
 ) -> Callable[[Any], None]:
     """A handler that writes one feed-fanout message, stopping ``margin_ms()`` before
     the invocation's timeout."""
-
-    def out_of_time() -> bool:
-        left = remaining_ms()
-        return left is not None and left < margin_ms()
+    out_of_time = time_budget(margin_ms)
 
     def add_group(message: Any) -> None:
         written = service().add_group(message, out_of_time=out_of_time)

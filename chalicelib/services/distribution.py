@@ -13,13 +13,23 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
+from ..domain.delete_messages import delete_event_message, encode_removal_parts
 from ..domain.deletes import YUBL_DELETED, parse_yubl_deleted
 from ..domain.errors import PermanentFailure
 from ..domain.fanout import encode_group_parts, follower_groups, pack_batches
-from ..domain.posts import DEFAULT_MAX_CLOCK_SKEW, Yubl, parse_yubl_posted
-from ..domain.routing import RoutingTable, Shape, event_message, routing_attributes
+from ..domain.mentions import mentioned
+from ..domain.posts import DEFAULT_MAX_CLOCK_SKEW, parse_yubl_posted
+from ..domain.routing import (
+    RoutingTable,
+    Shape,
+    SubscriberGroup,
+    event_id,
+    event_message,
+    routing_attributes,
+)
 from .ports import FanoutProgress, FollowerStore, GroupPublisher, PostStore
 
 __all__ = [
@@ -105,52 +115,106 @@ class DistributionService:
         if not self._posts.put(yubl) and not self._posts.live([(yubl.author_id, yubl.yubl_id)]):
             # deleted before this (replayed or retried) post was read: it never appears
             return Distribution(yubl.yubl_id, str(event_type), ())
+
+        def fan_out(group: str, attributes: dict[str, str]) -> GroupDelivery:
+            encode = partial(encode_group_parts, yubl)
+            return self._fan_out(yubl.author_id, yubl.yubl_id, group, attributes, encode)
+
+        return self._publish(
+            str(event_type),
+            yubl.yubl_id,
+            groups,
+            fan_out=fan_out,
+            message=lambda: event_message(str(event_type), yubl),
+            author_id=yubl.author_id,
+        )
+
+    def _publish(
+        self,
+        event_type: str,
+        yubl_id: str,
+        groups: tuple[SubscriberGroup, ...],
+        fan_out: Callable[[str, dict[str, str]], GroupDelivery],
+        message: Callable[[], str],
+        author_id: str,
+    ) -> Distribution:
+        """Every group tried: follower-shaped ones through ``fan_out``, the others get
+        ``message()`` once; the failures raised together at the end."""
         done: list[GroupDelivery] = []
         failures: list[tuple[str, Exception]] = []
         for group in groups:
-            attributes = routing_attributes(str(event_type), yubl.author_id, group.name)
+            attributes = routing_attributes(event_type, author_id, group.name)
             try:
                 if group.shape is Shape.FOLLOWERS:
-                    done.append(self._fan_out(yubl, group.name, attributes))
+                    done.append(fan_out(group.name, attributes))
                 else:
-                    message = event_message(str(event_type), yubl)
-                    self._publisher.publish_batch(group.name, [message], attributes)
+                    self._publisher.publish_batch(group.name, [message()], attributes)
                     done.append(GroupDelivery(group.name, messages=1, batches=1))
             except Exception as err:  # by design: one group's failure must not stop the rest
                 failures.append((group.name, err))
         if failures:
             permanent = all(isinstance(err, PermanentFailure) for _, err in failures)
-            raise (GroupsRefused if permanent else GroupsFailed)(yubl.yubl_id, failures)
-        return Distribution(yubl.yubl_id, str(event_type), tuple(done))
+            raise (GroupsRefused if permanent else GroupsFailed)(yubl_id, failures)
+        return Distribution(yubl_id, event_type, tuple(done))
 
     def _delete(self, event: Any) -> Distribution:
         """Tombstone the post: every read skips it from now on, and a post event read
-        later (a replay) is not fanned out."""
+        later (a replay) is not fanned out. Then the delete goes to its groups: the feed
+        group per group of followers (``feed-remove``), the others once with the users
+        the text mentioned (kept by the tombstone, so a retry still knows them)."""
         deleted = parse_yubl_deleted(event, now=self._clock(), max_skew=self._max_skew)
-        self._posts.tombstone(deleted.author_id, deleted.yubl_id, deleted.deleted_at)
-        return Distribution(deleted.yubl_id, YUBL_DELETED, ())
+        author, yubl_id = deleted.author_id, deleted.yubl_id
+        routed = YUBL_DELETED in self._routing.routes
+        groups = self._routing.groups_for(YUBL_DELETED) if routed else ()
+        post = self._posts.live([(author, yubl_id)]).get(yubl_id)
+        mentions = self._posts.tombstone(
+            author, yubl_id, deleted.deleted_at, mentioned(post) if post else ()
+        )
 
-    def _fan_out(self, yubl: Yubl, group: str, attributes: dict[str, str]) -> GroupDelivery:
-        """The yubl to every follower of its author, in follower groups.
+        def fan_out(group: str, attributes: dict[str, str]) -> GroupDelivery:
+            encode = partial(encode_removal_parts, deleted)
+            subject = event_id(YUBL_DELETED, deleted)  # not the post's: its progress is its own
+            return self._fan_out(author, subject, group, attributes, encode)
+
+        return self._publish(
+            YUBL_DELETED,
+            yubl_id,
+            groups,
+            fan_out=fan_out,
+            message=lambda: delete_event_message(deleted, mentions),
+            author_id=author,
+        )
+
+    def _fan_out(
+        self,
+        author_id: str,
+        subject: str,
+        group: str,
+        attributes: dict[str, str],
+        encode: Callable[[list[str]], list[tuple[str, list[str]]]],
+    ) -> GroupDelivery:
+        """The event to every follower of its author, in follower groups (``encode``
+        makes a group's messages, each with the followers it carries).
 
         Followers are streamed page by page and batches published as they fill, so an
         author with a million followers never sits in memory at once. After each batch
-        the progress is saved; a retried event starts after the last published follower.
+        the progress of ``subject`` (the post's yubl id, a delete's event id) is saved; a
+        retried event starts after the last published follower.
         """
         progress = self._progress
-        after = progress.last_published(yubl.yubl_id, group) if progress else None
+        after = progress.last_published(subject, group) if progress else None
         followers = messages = batches = 0
         last_of_message: deque[str] = deque()  # per message yielded, its last follower
 
         def pages() -> Iterator[list[str]]:
             nonlocal followers
-            for page in self._followers.iter_pages(yubl.author_id, self._page_size, after):
+            for page in self._followers.iter_pages(author_id, self._page_size, after):
                 followers += len(page)
                 yield page
 
         def group_messages() -> Iterator[str]:
             for chunk in follower_groups(pages(), self._group_size):
-                for message, carried in encode_group_parts(yubl, chunk):
+                for message, carried in encode(chunk):
                     last_of_message.append(carried[-1])
                     yield message
 
@@ -161,5 +225,5 @@ class DistributionService:
             for _ in batch:
                 last = last_of_message.popleft()
             if progress is not None:
-                progress.record_published(yubl.yubl_id, group, last)
+                progress.record_published(subject, group, last)
         return GroupDelivery(group, messages, batches, followers=followers, resumed_after=after)

@@ -43,6 +43,10 @@ class FollowerStore(Protocol):
         order, without holding them all in memory."""
         ...
 
+    def follows(self, user_id: str, follower_id: str) -> bool:
+        """Whether ``follower_id`` follows ``user_id`` now (a strongly consistent read)."""
+        ...
+
 
 class FeedStore(Protocol):
     def put_entries(self, entries: Sequence[FeedEntry]) -> None:
@@ -52,6 +56,15 @@ class FeedStore(Protocol):
     def page(self, user_id: str, limit: int, cursor: str | None) -> Page[FeedRef]:
         """One page of a feed's references, newest first; raises InvalidInput for a bad
         cursor."""
+        ...
+
+    def remove_entries(self, keys: Sequence[tuple[str, str]]) -> None:
+        """Delete the entries of these ``(user_id, yubl_id)`` keys (absent ones are no
+        error) or raise."""
+        ...
+
+    def refs_by_author(self, user_id: str, author_id: str) -> list[FeedRef]:
+        """Every reference in ``user_id``'s feed to a post of ``author_id``."""
         ...
 
 
@@ -72,9 +85,13 @@ class PostStore(Protocol):
         for a bad cursor."""
         ...
 
-    def tombstone(self, author_id: str, yubl_id: str, deleted_at: str) -> None:
+    def tombstone(
+        self, author_id: str, yubl_id: str, deleted_at: str, mentions: Sequence[str] = ()
+    ) -> list[str]:
         """Mark the post deleted and drop its text; written even if the post has not
-        arrived yet, so a delete that overtakes its post still wins."""
+        arrived yet, so a delete that overtakes its post still wins. The first tombstone
+        keeps ``mentions`` (who the text named, for the clean-up) and a repeated one keeps
+        them; returns the mentions kept."""
         ...
 
 
