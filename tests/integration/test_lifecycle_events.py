@@ -55,7 +55,7 @@ def client(stage_environment) -> Iterator[Client]:
 def _invoke(client: Client, function: str, event: dict) -> object:
     """As Lambda would, with a minute to run (the test client's context gives 3 s, less
     than the feed writer's time margin)."""
-    app = client.lambda_._app  # type: ignore[attr-defined]
+    app = client.lambda_._app
     return app.handler_map[function](event, LambdaContext(function, 256, max_runtime_ms=60_000))
 
 

@@ -112,7 +112,7 @@ def _post(author: str = "alice", text: str = "hi @bob and @carol", at: datetime 
 
 
 def _delete(yubl: Yubl) -> dict:
-    return yubl_deleted_event(yubl_deleted(yubl.author_id, yubl.yubl_id, now=NOW))
+    return dict(yubl_deleted_event(yubl_deleted(yubl.author_id, yubl.yubl_id, now=NOW)))
 
 
 def test_a_delete_removes_every_feed_entry_and_notification_and_is_archived():
