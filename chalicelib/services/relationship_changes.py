@@ -48,18 +48,20 @@ class RelationshipChangeService:
         self._max_skew = max_skew
 
     def handle(self, event: Any) -> RelationshipHandled:
-        """Validate a ``user-followed`` / ``user-unfollowed`` event whole, then apply it."""
+        """Validate a ``user-followed`` / ``user-unfollowed`` event whole, then apply it.
+
+        What there is to do is read first: with no posts to backfill or no entries to
+        remove (a new author, a feed without them), the relationship is not read at all.
+        """
         change = parse_relationship_event(event, now=self._clock(), max_skew=self._max_skew)
-        following = self._followers.follows(change.user_id, change.follower_id)
         if change.followed:
-            if not following:
-                return RelationshipHandled(change, skipped="unfollowed since: nothing to backfill")
             return self._backfill(change)
-        if following:
-            return RelationshipHandled(change, skipped="followed again since: entries kept")
         refs = self._feeds.refs_by_author(change.follower_id, change.user_id)
-        if refs:
-            self._feeds.remove_entries([(ref.user_id, ref.yubl_id) for ref in refs])
+        if not refs:
+            return RelationshipHandled(change)
+        if self._followers.follows(change.user_id, change.follower_id):
+            return RelationshipHandled(change, skipped="followed again since: entries kept")
+        self._feeds.remove_entries([(ref.user_id, ref.yubl_id) for ref in refs])
         return RelationshipHandled(change, entries=len(refs))
 
     def _backfill(self, change: RelationshipChange) -> RelationshipHandled:
@@ -67,7 +69,10 @@ class RelationshipChangeService:
         if self._backfill_posts < 1:
             return RelationshipHandled(change, skipped="FEED_BACKFILL_POSTS is 0")
         newest = self._posts.page(change.user_id, self._backfill_posts, None).items
+        if not newest:
+            return RelationshipHandled(change)
+        if not self._followers.follows(change.user_id, change.follower_id):
+            return RelationshipHandled(change, skipped="unfollowed since: nothing to backfill")
         entries = [entry for yubl in newest for entry in entries_for(yubl, [change.follower_id])]
-        if entries:
-            self._feeds.put_entries(entries)
+        self._feeds.put_entries(entries)
         return RelationshipHandled(change, entries=len(entries))
