@@ -38,7 +38,7 @@ from .services.following import FollowingService
 from .services.notifications import NotificationService
 from .services.posting import PostingService
 from .services.relationship_changes import RelationshipChangeService
-from .services.removals import FeedRemovalService, NotificationRemovalService
+from .services.removals import RemovalService
 from .services.user_posts import UserPostsService
 from .settings import current
 from .streams.policies import FailurePolicy, retry_then_park
@@ -142,8 +142,8 @@ def feed_service() -> FeedService:
 
 
 @cache
-def feed_removal_service() -> FeedRemovalService:
-    return FeedRemovalService(_feed_store(), clock=_utc_now, max_skew=_max_skew())
+def feed_removal_service() -> RemovalService:
+    return RemovalService(_feed_store(), clock=_utc_now, max_skew=_max_skew())
 
 
 @cache
@@ -213,8 +213,8 @@ def notification_service() -> NotificationService:
 
 
 @cache
-def notification_removal_service() -> NotificationRemovalService:
-    return NotificationRemovalService(_notification_store(), clock=_utc_now, max_skew=_max_skew())
+def notification_removal_service() -> RemovalService:
+    return RemovalService(_notification_store(), clock=_utc_now, max_skew=_max_skew())
 
 
 @cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from functools import partial
 
 from pynamodb.exceptions import PutError
 
@@ -78,6 +79,10 @@ class DynamoFollowerStore:
             yield page
 
 
+_BATCH_REQUESTS = {"put_items": ("PutRequest", "Item"), "delete_items": ("DeleteRequest", "Key")}
+"""A BatchWriteItem argument of PynamoDB -> the request and part UnprocessedItems hold."""
+
+
 class DynamoFeedStore:
     def __init__(self, model: type[FeedEntryModel], max_attempts: int = 8) -> None:
         self._model = model
@@ -85,25 +90,25 @@ class DynamoFeedStore:
 
     def put_entries(self, entries: Sequence[FeedEntry]) -> None:
         items = [self._to_model(entry).serialize() for entry in entries]
-        write_all(self._send, items, max_attempts=self._max_attempts)
-
-    def _send(self, items: list[Item]) -> list[Item]:
-        # The model's own connection: it knows the table's schema without a DescribeTable call.
-        # (Model.batch_write would do, but it gives up on UnprocessedItems without backoff.)
-        connection = self._model._get_connection()
-        response = connection.batch_write_item(put_items=items) or {}
-        unprocessed = response.get("UnprocessedItems", {}).get(self._model.Meta.table_name, [])
-        return [request["PutRequest"]["Item"] for request in unprocessed]
+        write_all(partial(self._send, "put_items"), items, max_attempts=self._max_attempts)
 
     def remove_entries(self, keys: Sequence[tuple[str, str]]) -> None:
         items = [{"user_id": {"S": user}, "yubl_id": {"S": yubl}} for user, yubl in keys]
-        write_all(self._send_deletes, items, max_attempts=self._max_attempts)
+        write_all(partial(self._send, "delete_items"), items, max_attempts=self._max_attempts)
 
-    def _send_deletes(self, keys: list[Item]) -> list[Item]:
+    def _send(self, kind: str, items: list[Item]) -> list[Item]:
+        """One BatchWriteItem of puts (``put_items``) or deletes (``delete_items``); the
+        requests DynamoDB left unprocessed, as they were sent."""
+        # The model's own connection: it knows the table's schema without a DescribeTable call.
+        # (Model.batch_write would do, but it gives up on UnprocessedItems without backoff.)
         connection = self._model._get_connection()
-        response = connection.batch_write_item(delete_items=keys) or {}
+        if kind == "put_items":
+            response = connection.batch_write_item(put_items=items) or {}
+        else:
+            response = connection.batch_write_item(delete_items=items) or {}
         unprocessed = response.get("UnprocessedItems", {}).get(self._model.Meta.table_name, [])
-        return [request["DeleteRequest"]["Key"] for request in unprocessed]
+        request, part = _BATCH_REQUESTS[kind]
+        return [entry[request][part] for entry in unprocessed]
 
     def refs_by_author(self, user_id: str, author_id: str) -> list[FeedRef]:
         # the whole feed is read (it is capped), the filter keeps one author's entries

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..domain.delete_messages import FEED_REMOVE
 from ..observability.logging import logger
-from ..services.removals import FeedRemovalService
+from ..services.removals import RemovalService
 from ..streams.invocation import Unfinished
 from .feed_writer import time_budget
 
@@ -17,7 +17,7 @@ __all__ = ["by_feed_message_type", "feed_remover"]
 
 
 def feed_remover(
-    service: Callable[[], FeedRemovalService], margin_ms: Callable[[], int]
+    service: Callable[[], RemovalService], margin_ms: Callable[[], int]
 ) -> Callable[[Any], None]:
     out_of_time = time_budget(margin_ms)
 

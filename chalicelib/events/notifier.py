@@ -22,7 +22,7 @@ bp = Blueprint(__name__)
 
 def _notify(message: Any) -> None:
     if isinstance(message, dict) and message.get("type") == YUBL_DELETED:
-        removed = wiring.notification_removal_service().remove(message)
+        removed = wiring.notification_removal_service().remove_mentions(message)
         logger.info(
             "notifications removed",
             yubl_id=removed.yubl_id,

@@ -19,7 +19,7 @@ from ..domain.posts import DEFAULT_MAX_CLOCK_SKEW
 from .feeds import WRITE_CHUNK
 from .ports import FeedStore
 
-__all__ = ["FeedRemoval", "FeedRemovalService", "NotificationRemovalService"]
+__all__ = ["FeedRemoval", "RemovalService"]
 
 
 def _never() -> bool:
@@ -34,7 +34,10 @@ class FeedRemoval:
     event_id: str | None = None
 
 
-class FeedRemovalService:
+class RemovalService:
+    """Removes a deleted yubl's entries from one store: the feeds (``remove_group``) or
+    the notifications (``remove_mentions``)."""
+
     def __init__(
         self,
         store: FeedStore,
@@ -63,21 +66,8 @@ class FeedRemovalService:
             done += len(chunk)
         return FeedRemoval(deleted.yubl_id, tuple(followers))
 
-
-class NotificationRemovalService:
-    """The notifications a deleted yubl gave the users it mentioned, removed."""
-
-    def __init__(
-        self,
-        store: FeedStore,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        max_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
-    ) -> None:
-        self._store = store
-        self._clock = clock
-        self._max_skew = max_skew
-
-    def remove(self, message: Any) -> FeedRemoval:
+    def remove_mentions(self, message: Any) -> FeedRemoval:
+        """Remove the notifications a deleted yubl gave the users it mentioned."""
         deleted, event_id, mentions = parse_delete_event_message(
             message, now=self._clock(), max_skew=self._max_skew
         )

@@ -33,7 +33,7 @@ from chalicelib.services.feeds import FeedService
 from chalicelib.services.following import FollowingService
 from chalicelib.services.notifications import NotificationService
 from chalicelib.services.relationship_changes import RelationshipChangeService
-from chalicelib.services.removals import FeedRemovalService, NotificationRemovalService
+from chalicelib.services.removals import RemovalService
 from chalicelib.streams.policies import retry_then_park
 from chalicelib.streams.processor import StreamProcessor
 from tests.aws_samples import kinesis_event, kinesis_record
@@ -76,12 +76,12 @@ class Flow:
         feed = FeedService(self.feeds, self.posts, clock=_clock)
         self.feed_handler = by_feed_message_type(
             add=feed_writer(lambda: feed, margin_ms=lambda: 0),
-            remove=feed_remover(lambda: FeedRemovalService(self.feeds, _clock), lambda: 0),
+            remove=feed_remover(lambda: RemovalService(self.feeds, _clock), lambda: 0),
         )
         self.notify = NotificationService(
             self.notifications, self.posts, InMemoryUserDirectory(), clock=_clock
         )
-        self.unnotify = NotificationRemovalService(self.notifications, clock=_clock)
+        self.unnotify = RemovalService(self.notifications, clock=_clock)
         self.archiver = ArchiveService(
             self.archive, clock=_clock, batch_ids=iter("abcdef").__next__
         )
@@ -98,7 +98,7 @@ class Flow:
             self.feed_handler(message)
         for message in new["notifications"]:
             if message["type"] == "yubl-deleted":
-                self.unnotify.remove(message)
+                self.unnotify.remove_mentions(message)
             else:
                 self.notify.notify(message)
         for event_type in ("yubl-posted", "yubl-deleted"):
@@ -209,7 +209,7 @@ def test_a_bad_delete_event_removes_no_notification(change, field):
     flow.dispatcher.distribute(_delete(yubl))
     [good] = flow.publisher.group("notifications").messages[1:]
     with pytest.raises(InvalidInput) as caught:
-        flow.unnotify.remove({**good, **change})
+        flow.unnotify.remove_mentions({**good, **change})
     assert caught.value.field == field
     assert flow.notifications.removals == 0
 
