@@ -96,8 +96,10 @@ class Flow:
         return len(records)
 
     def deliver(self) -> dict[str, int]:
-        """Every message the topics sent this test's queues, to the group's worker."""
+        """Every message the topics sent this test's queues, to the group's worker; the
+        correlation id each carried is kept in ``correlation_ids``."""
         delivered = {}
+        self.correlation_ids: dict[str, list[str]] = {}
         for function, url in self.taps.items():
             messages = _drain(self.sqs, url)
             for message in messages:
@@ -105,6 +107,8 @@ class Flow:
                     name: {"Type": value["DataType"], "Value": value["StringValue"]}
                     for name, value in message.get("MessageAttributes", {}).items()
                 }
+                ids = self.correlation_ids.setdefault(function, [])
+                ids.append(attributes["x-correlation-id"]["Value"])
                 event = {"Records": [sns_record(attributes, message["Body"])]}
                 assert _invoke(self.client, function, event) == {"batchItemFailures": []}
             delivered[function] = len(messages)
@@ -141,6 +145,35 @@ def _follow(client: Client, author: str, follower: str, headers: dict, method: s
     assert response.status_code == 204
 
 
+def test_follow_and_unfollow_are_announced_keyed_by_the_follower_with_correlation_ids(
+    client, unique, signed_in
+):
+    author, follower = f"{unique}-a", f"{unique}-f"
+    _follow(client, author, follower, {**signed_in(follower), "x-correlation-id": f"f-{unique}"})
+    _follow(
+        client, author, follower, {**signed_in(author), "x-correlation-id": f"u-{unique}"}, "delete"
+    )
+    events = [
+        json.loads(r["Data"]) for r in stream_records(STREAM) if r["PartitionKey"] == follower
+    ]
+    assert [
+        (e["type"], e["relationship"]["user_id"], e["relationship"]["follower_id"]) for e in events
+    ] == [
+        ("user-followed", author, follower),
+        ("user-unfollowed", author, follower),
+    ]
+    assert [e["__context__"]["x-correlation-id"] for e in events] == [f"f-{unique}", f"u-{unique}"]
+
+
+def test_a_bad_follow_is_400_and_announces_nothing(client, unique, signed_in):
+    follower = f"{unique}-f"
+    before = len(stream_records(STREAM))
+    response = client.http.put(f"/users/bad%20id/followers/{follower}", headers=signed_in(follower))
+    assert response.status_code == 400
+    assert json.loads(response.body)["error"].startswith("user_id: ")
+    assert len(stream_records(STREAM)) == before
+
+
 def test_a_deleted_post_leaves_the_api_at_once_and_every_feed_row_within_the_flow(
     client, unique, signed_in
 ):
@@ -163,7 +196,10 @@ def test_a_deleted_post_leaves_the_api_at_once_and_every_feed_row_within_the_flo
     assert _feed(client, followers[0], signed_in(followers[0])) == [yubl_id]
 
     # WHEN the author deletes it and the dispatcher reads the delete
-    deleted = client.http.delete(f"/users/{author}/yubls/{yubl_id}", headers=signed_in(author))
+    deleted = client.http.delete(
+        f"/users/{author}/yubls/{yubl_id}",
+        headers={**signed_in(author), "x-correlation-id": f"delete-{unique}"},
+    )
     assert deleted.status_code == 202
     assert flow.dispatch(author) == 1
     # THEN no read shows it at once, though every row is still there
@@ -171,6 +207,10 @@ def test_a_deleted_post_leaves_the_api_at_once_and_every_feed_row_within_the_flo
     assert [len(_rows("FEEDS_TABLE", f)) for f in followers] == [1, 1, 1]
     # AND once the groups' workers have run, no row is left
     assert flow.deliver() == {"add_to_feed": 1, "notify_mentioned": 1}
+    assert flow.correlation_ids == {
+        "add_to_feed": [f"delete-{unique}"],
+        "notify_mentioned": [f"delete-{unique}"],
+    }
     assert [_rows("FEEDS_TABLE", f) for f in followers] == [[], [], []]
     assert _rows("NOTIFICATIONS_TABLE", mentioned) == []
 
