@@ -178,6 +178,16 @@ class DynamoPostStore:
     def _to_yubl(row: PostModel) -> Yubl:
         return Yubl(row.yubl_id, row.author_id, str(row.text), str(row.posted_at))
 
+    def is_deleted(self, author_id: str, yubl_id: str) -> bool:
+        rows = self._model.query(
+            author_id,
+            self._model.yubl_id == yubl_id,
+            filter_condition=self._model.deleted_at.exists(),
+            consistent_read=True,
+            attributes_to_get=["yubl_id"],
+        )
+        return any(True for _ in rows)
+
     def tombstone(
         self, author_id: str, yubl_id: str, deleted_at: str, mentions: Sequence[str] = ()
     ) -> list[str]:

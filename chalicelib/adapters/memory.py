@@ -131,6 +131,9 @@ class InMemoryPostStore:
             next_cursor=encode_cursor(keys[-1]) if more else None,
         )
 
+    def is_deleted(self, author_id: str, yubl_id: str) -> bool:
+        return (author_id, yubl_id) in self.deleted
+
     def tombstone(
         self, author_id: str, yubl_id: str, deleted_at: str, mentions: Sequence[str] = ()
     ) -> list[str]:

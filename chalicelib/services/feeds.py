@@ -55,11 +55,14 @@ class FeedService:
     def add_group(self, message: Any, out_of_time: Callable[[], bool] = _never) -> FeedWrite:
         """Write a feed-fanout message's yubl into each follower's feed.
 
-        The whole message is validated before the first write. Before each chunk of
+        The whole message is validated before the first write; a post deleted since
+        (a write that comes after its delete's removal) writes nothing. Before each chunk of
         writes ``out_of_time`` is asked; once it says yes, the followers not yet written
         come back as ``rest``, a smaller message of the same shape.
         """
         yubl, followers = parse_group_message(message, now=self._clock(), max_skew=self._max_skew)
+        if self._posts.is_deleted(yubl.author_id, yubl.yubl_id):
+            return _result(yubl, [])  # deleted since its fan-out: its removal may have run
         entries = entries_for(yubl, followers)
         written = 0
         while written < len(entries):

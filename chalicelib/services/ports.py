@@ -85,6 +85,11 @@ class PostStore(Protocol):
         for a bad cursor."""
         ...
 
+    def is_deleted(self, author_id: str, yubl_id: str) -> bool:
+        """Whether the post has a tombstone (a strongly consistent read); a post never
+        stored is not deleted."""
+        ...
+
     def tombstone(
         self, author_id: str, yubl_id: str, deleted_at: str, mentions: Sequence[str] = ()
     ) -> list[str]:

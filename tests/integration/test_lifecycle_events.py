@@ -332,11 +332,15 @@ def test_a_tombstone_keeps_the_first_mentions_and_a_repeat_returns_them(unique):
     yubl = new_yubl(f"{unique}-a", "hi @bob", now=datetime.now(UTC))
     posts.put(yubl)
     at = "2026-11-23T00:00:00.000Z"
+    assert posts.is_deleted(yubl.author_id, yubl.yubl_id) is False
     assert posts.tombstone(yubl.author_id, yubl.yubl_id, at, ["bob"]) == ["bob"]
+    assert posts.is_deleted(yubl.author_id, yubl.yubl_id) is True
     assert posts.tombstone(yubl.author_id, yubl.yubl_id, at, []) == ["bob"]
     assert posts.live([(yubl.author_id, yubl.yubl_id)]) == {}
     unseen = new_yubl(f"{unique}-a", "never stored", now=datetime.now(UTC))
+    assert posts.is_deleted(unseen.author_id, unseen.yubl_id) is False
     assert posts.tombstone(unseen.author_id, unseen.yubl_id, at) == []
+    assert posts.is_deleted(unseen.author_id, unseen.yubl_id) is True
 
 
 @pytest.mark.usefixtures("stage_environment")

@@ -170,6 +170,22 @@ def test_a_delete_before_its_post_removes_nothing_and_no_row_ever_appears():
     assert note["mentions"] == []  # no text was ever stored: nobody was notified
 
 
+def test_a_write_delivered_after_its_posts_removal_writes_nothing():
+    flow, yubl = Flow(), _post()
+    flow.dispatcher.distribute(yubl_posted_event(yubl))
+    flow.dispatcher.distribute(_delete(yubl))
+    # WHEN SNS delivers the delete's messages before the post's (no order across messages)
+    feed = flow.publisher.group("feed").messages
+    notes = flow.publisher.group("notifications").messages
+    for message in feed[::-1]:
+        flow.feed_handler(message)
+    flow.unnotify.remove_mentions(notes[1])
+    written = flow.notify.notify(notes[0])
+    # THEN the late writes see the tombstone and write nothing
+    assert (flow.feeds.entries, flow.notifications.entries) == ({}, {})
+    assert (flow.feeds.writes, written.users) == (0, ())
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
