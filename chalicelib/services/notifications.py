@@ -49,8 +49,9 @@ class NotificationService:
         """Validate a ``yubl-posted`` event message whole, then notify who it mentions."""
         yubl = parse_yubl_posted(message, now=self._clock(), max_skew=self._max_skew)
         event_id = parse_event_message(message, yubl)
-        deleted = self._posts.is_deleted(yubl.author_id, yubl.yubl_id)
-        named = [] if deleted else mentioned(yubl)  # deleted since: its removal may have run
+        named = mentioned(yubl)
+        if named and self._posts.is_deleted(yubl.author_id, yubl.yubl_id):
+            named = []  # deleted since it was published: its removal may already have run
         existing = self._users.existing(named) if named else set()
         users = [user for user in named if user in existing]
         if users:
