@@ -74,6 +74,7 @@ class Settings:
     # workers, one range of this many followers each, through the work topic
     fanout_work_topic: str = "fanout-ranges-local"
     fanout_range_size: int = 10_000
+    feed_backfill_posts: int = 20  # an author's newest posts a new follower's feed gets
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -122,6 +123,7 @@ class Settings:
             fanout_range_size=env_int(
                 env, "FANOUT_RANGE_SIZE", 10_000, 100, 10_000_000, SettingsError
             ),
+            feed_backfill_posts=env_int(env, "FEED_BACKFILL_POSTS", 20, 0, 200, SettingsError),
         )
 
     @property

@@ -46,6 +46,8 @@ from .services.mutes import MuteService
 from .services.notifications import NotificationService
 from .services.posting import PostingService
 from .services.range_fanout import RangeFanout
+from .services.relationship_changes import RelationshipChangeService
+from .services.removals import RemovalService
 from .services.user_posts import UserPostsService
 from .settings import current
 from .streams.policies import FailurePolicy, retry_then_park
@@ -55,15 +57,18 @@ __all__ = [
     "distribution_service",
     "failure_sink",
     "feed_reads",
+    "feed_removal_service",
     "feed_service",
     "feed_trimmer",
     "following_service",
     "mute_service",
+    "notification_removal_service",
     "notification_service",
     "posting_service",
     "range_fanout_service",
     "record_attempts",
     "record_policy",
+    "relationship_change_service",
     "user_posts_service",
 ]
 
@@ -126,14 +131,18 @@ def user_posts_service() -> UserPostsService:
 
 
 @cache
+def _event_publisher() -> KinesisEventPublisher:
+    return KinesisEventPublisher(_client("kinesis"), current().yubl_posted_stream)
+
+
+@cache
 def posting_service() -> PostingService:
-    publisher = KinesisEventPublisher(_client("kinesis"), current().yubl_posted_stream)
-    return PostingService(publisher, clock=_utc_now)
+    return PostingService(_event_publisher(), clock=_utc_now)
 
 
 @cache
 def following_service() -> FollowingService:
-    return FollowingService(_follower_store())
+    return FollowingService(_follower_store(), _event_publisher(), clock=_utc_now)
 
 
 def _max_skew() -> timedelta:
@@ -189,6 +198,23 @@ def feed_reads() -> TrackedFeedReads:
     rebuilder = FeedRebuilder(_follower_store(), _post_store(), _feed_store(), limits)
     activity = ReadActivity(_activity_store(), rebuilder, settings.fanout_active_days, _utc_now)
     return TrackedFeedReads(activity, feed_service().read)
+
+
+@cache
+def feed_removal_service() -> RemovalService:
+    return RemovalService(_feed_store(), clock=_utc_now, max_skew=_max_skew())
+
+
+@cache
+def relationship_change_service() -> RelationshipChangeService:
+    return RelationshipChangeService(
+        _follower_store(),
+        _feed_store(),
+        _post_store(),
+        backfill_posts=current().feed_backfill_posts,
+        clock=_utc_now,
+        max_skew=_max_skew(),
+    )
 
 
 def _config_int(key: str, default: int, low: int, high: int) -> int:
@@ -260,14 +286,25 @@ def range_fanout_service() -> RangeFanout:
 
 
 @cache
-def notification_service() -> NotificationService:
+def _notification_store() -> DynamoFeedStore:
     settings = current()
-    store = DynamoFeedStore(
+    return DynamoFeedStore(
         bind_feed_model(settings.notifications_table),
         max_attempts=settings.feed_write_max_attempts,
     )
+
+
+@cache
+def notification_service() -> NotificationService:
     users = CognitoUsers(_client("cognito-idp"), identity_settings().user_pool_id)
-    return NotificationService(store, _post_store(), users, clock=_utc_now, max_skew=_max_skew())
+    return NotificationService(
+        _notification_store(), _post_store(), users, clock=_utc_now, max_skew=_max_skew()
+    )
+
+
+@cache
+def notification_removal_service() -> RemovalService:
+    return RemovalService(_notification_store(), clock=_utc_now, max_skew=_max_skew())
 
 
 @cache

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from pynamodb.attributes import TTLAttribute, UnicodeAttribute
+from pynamodb.attributes import ListAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -91,7 +91,8 @@ class PostModel(Model):
     """A yubl, stored once by the dispatcher; the text of every feed entry that names it.
 
     ``text`` and ``posted_at`` are absent on a tombstone written before its post arrived;
-    ``deleted_at`` marks a deleted post (its text removed).
+    ``deleted_at`` marks a deleted post (its text removed); ``mentions`` on a tombstone
+    keeps whom the text named, for removing their notifications.
     """
 
     author_id = UnicodeAttribute(hash_key=True)
@@ -99,6 +100,7 @@ class PostModel(Model):
     text = UnicodeAttribute(null=True)
     posted_at = UnicodeAttribute(null=True)
     deleted_at = UnicodeAttribute(null=True)
+    mentions = ListAttribute[str](null=True)
 
 
 def bind_post_model(table_name: str) -> type[PostModel]:

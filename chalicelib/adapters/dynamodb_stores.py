@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from functools import partial
 
 from pynamodb.exceptions import PutError
 
@@ -34,6 +35,15 @@ class DynamoFollowerStore:
         query = self._model.following.query
         return sort_key_page(query, ("follower_id", follower_id), "user_id", limit, cursor)
 
+    def follows(self, user_id: str, follower_id: str) -> bool:
+        rows = self._model.query(
+            user_id,
+            self._model.follower_id == follower_id,
+            consistent_read=True,
+            attributes_to_get=["follower_id"],
+        )
+        return any(True for _ in rows)
+
     def iter_pages(
         self, user_id: str, page_size: int, after: str | None = None
     ) -> Iterator[list[str]]:
@@ -50,6 +60,10 @@ class DynamoFollowerStore:
             yield page
 
 
+_BATCH_REQUESTS = {"put_items": ("PutRequest", "Item"), "delete_items": ("DeleteRequest", "Key")}
+"""A BatchWriteItem argument of PynamoDB -> the request and part UnprocessedItems hold."""
+
+
 class DynamoFeedStore:
     def __init__(self, model: type[FeedEntryModel], max_attempts: int = 8) -> None:
         self._model = model
@@ -57,15 +71,30 @@ class DynamoFeedStore:
 
     def put_entries(self, entries: Sequence[FeedEntry]) -> None:
         items = [self._to_model(entry).serialize() for entry in entries]
-        write_all(self._send, items, max_attempts=self._max_attempts)
+        write_all(partial(self._send, "put_items"), items, max_attempts=self._max_attempts)
 
-    def _send(self, items: list[Item]) -> list[Item]:
+    def remove_entries(self, keys: Sequence[tuple[str, str]]) -> None:
+        items = [{"user_id": {"S": user}, "yubl_id": {"S": yubl}} for user, yubl in keys]
+        write_all(partial(self._send, "delete_items"), items, max_attempts=self._max_attempts)
+
+    def _send(self, kind: str, items: list[Item]) -> list[Item]:
+        """One BatchWriteItem of puts (``put_items``) or deletes (``delete_items``); the
+        requests DynamoDB left unprocessed, as they were sent."""
         # The model's own connection: it knows the table's schema without a DescribeTable call.
         # (Model.batch_write would do, but it gives up on UnprocessedItems without backoff.)
         connection = self._model._get_connection()
-        response = connection.batch_write_item(put_items=items) or {}
+        if kind == "put_items":
+            response = connection.batch_write_item(put_items=items) or {}
+        else:
+            response = connection.batch_write_item(delete_items=items) or {}
         unprocessed = response.get("UnprocessedItems", {}).get(self._model.Meta.table_name, [])
-        return [request["PutRequest"]["Item"] for request in unprocessed]
+        request, part = _BATCH_REQUESTS[kind]
+        return [entry[request][part] for entry in unprocessed]
+
+    def refs_by_author(self, user_id: str, author_id: str) -> list[FeedRef]:
+        # the whole feed is read (it is capped), the filter keeps one author's entries
+        rows = self._model.query(user_id, filter_condition=self._model.author_id == author_id)
+        return [FeedRef(row.user_id, row.yubl_id, row.author_id, row.posted_at) for row in rows]
 
     def page(self, user_id: str, limit: int, cursor: str | None) -> Page[FeedRef]:
         after = decode_cursor(cursor)
@@ -130,12 +159,31 @@ class DynamoPostStore:
     def _to_yubl(row: PostModel) -> Yubl:
         return Yubl(row.yubl_id, row.author_id, str(row.text), str(row.posted_at))
 
-    def tombstone(self, author_id: str, yubl_id: str, deleted_at: str) -> None:
+    def is_deleted(self, author_id: str, yubl_id: str) -> bool:
+        rows = self._model.query(
+            author_id,
+            self._model.yubl_id == yubl_id,
+            filter_condition=self._model.deleted_at.exists(),
+            consistent_read=True,
+            attributes_to_get=["yubl_id"],
+        )
+        return any(True for _ in rows)
+
+    def tombstone(
+        self, author_id: str, yubl_id: str, deleted_at: str, mentions: Sequence[str] = ()
+    ) -> list[str]:
         # UpdateItem creates the item when the post has not arrived: its put then fails
         model = self._model
-        model(author_id, yubl_id).update(
-            actions=[model.deleted_at.set(deleted_at), model.text.remove()]
+        row = model(author_id, yubl_id)
+        row.update(
+            actions=[
+                model.deleted_at.set(deleted_at),
+                model.text.remove(),
+                # if_not_exists: a repeated tombstone (the text gone) keeps the first's
+                model.mentions.set(model.mentions | list(mentions)),
+            ]
         )
+        return list(row.mentions or ())
 
     def live(self, keys: Sequence[tuple[str, str]]) -> dict[str, Yubl]:
         # Model.batch_get sends 100 keys a call and asks again for UnprocessedKeys

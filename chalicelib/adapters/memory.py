@@ -63,6 +63,9 @@ class InMemoryFollowerStore:
             self.pages_served += 1
             yield ordered[start : start + page_size]
 
+    def follows(self, user_id: str, follower_id: str) -> bool:
+        return follower_id in self.followers.get(user_id, set())
+
 
 class InMemoryFollowerIndex:
     """The follower index over an InMemoryFollowerStore's followers; counts its reads."""
@@ -102,6 +105,7 @@ class InMemoryFeedStore:
         self.entries: dict[tuple[str, str], FeedEntry] = {}
         self.writes = 0
         self.write_counts: Counter[tuple[str, str]] = Counter()
+        self.removals = 0  # keys asked to be removed, present or not
 
     def put_entries(self, entries: Sequence[FeedEntry]) -> None:
         for entry in entries:
@@ -121,6 +125,18 @@ class InMemoryFeedStore:
             items=[mine[k] for k in keys], next_cursor=encode_cursor(keys[-1]) if more else None
         )
 
+    def remove_entries(self, keys: Sequence[tuple[str, str]]) -> None:
+        for key in keys:
+            self.removals += 1
+            self.entries.pop(key, None)
+
+    def refs_by_author(self, user_id: str, author_id: str) -> list[FeedRef]:
+        return [
+            FeedRef.of(entry)
+            for (user, _), entry in sorted(self.entries.items())
+            if user == user_id and entry.yubl.author_id == author_id
+        ]
+
 
 class InMemoryPostStore:
     """Posts by (author, yubl id); ``deleted`` holds the tombstoned keys."""
@@ -128,6 +144,7 @@ class InMemoryPostStore:
     def __init__(self) -> None:
         self.posts: dict[tuple[str, str], Yubl] = {}
         self.deleted: set[tuple[str, str]] = set()
+        self.mentions: dict[tuple[str, str], tuple[str, ...]] = {}  # kept by the tombstones
         self.lookups = 0  # keys asked for, as BatchGetItem would be
 
     def put(self, yubl: Yubl) -> bool:
@@ -148,9 +165,16 @@ class InMemoryPostStore:
             next_cursor=encode_cursor(keys[-1]) if more else None,
         )
 
-    def tombstone(self, author_id: str, yubl_id: str, deleted_at: str) -> None:
-        self.deleted.add((author_id, yubl_id))
-        self.posts.pop((author_id, yubl_id), None)
+    def is_deleted(self, author_id: str, yubl_id: str) -> bool:
+        return (author_id, yubl_id) in self.deleted
+
+    def tombstone(
+        self, author_id: str, yubl_id: str, deleted_at: str, mentions: Sequence[str] = ()
+    ) -> list[str]:
+        key = (author_id, yubl_id)
+        self.deleted.add(key)
+        self.posts.pop(key, None)
+        return list(self.mentions.setdefault(key, tuple(mentions)))
 
     def live(self, keys: Sequence[tuple[str, str]]) -> dict[str, Yubl]:
         self.lookups += len(keys)

@@ -1,4 +1,5 @@
-"""Following: PUT/DELETE a follower, list a user's followers and whom a user follows."""
+"""Following: PUT/DELETE a follower (each also announced on the stream, for the
+follower's feed), list a user's followers and whom a user follows."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from chalice import Blueprint, Response
 
 from .. import wiring
 from ..identity.middleware import user_route
+from ..observability.context import current_ids
+from ..observability.correlation import check_call_chain
 from .entry_pages import read_page
 from .responses import api_view, json_response, no_content
 
@@ -18,6 +21,7 @@ bp = Blueprint(__name__)
 @user_route("follower_id")
 @api_view
 def follow(user_id: str, follower_id: str) -> Response:
+    check_call_chain(current_ids(), hops_ahead=1)  # stream -> distribute_yubl
     wiring.following_service().follow(user_id, follower_id)
     return no_content()
 
@@ -26,6 +30,7 @@ def follow(user_id: str, follower_id: str) -> Response:
 @user_route("follower_id", "user_id")
 @api_view
 def unfollow(user_id: str, follower_id: str) -> Response:
+    check_call_chain(current_ids(), hops_ahead=1)  # stream -> distribute_yubl
     wiring.following_service().unfollow(user_id, follower_id)
     return no_content()
 

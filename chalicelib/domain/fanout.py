@@ -7,7 +7,7 @@ at most 256 KiB (message attributes included), and a batch at most 10 entries.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
@@ -27,6 +27,7 @@ __all__ = [
     "group_message",
     "pack_batches",
     "parse_group_message",
+    "split_to_fit",
 ]
 
 FEED_FANOUT = "feed-fanout"
@@ -72,14 +73,24 @@ def encode_group_parts(
     yubl: Yubl, followers: list[str], max_bytes: int = MAX_PAYLOAD_BYTES - ATTRIBUTE_ALLOWANCE
 ) -> list[tuple[str, list[str]]]:
     """As ``encode_group``, each message with the followers it carries, in order."""
-    body = _encode(yubl, followers)
+    return split_to_fit(followers, lambda chunk: _encode(yubl, chunk), max_bytes)
+
+
+def split_to_fit(
+    followers: list[str],
+    encode: Callable[[list[str]], str],
+    max_bytes: int = MAX_PAYLOAD_BYTES - ATTRIBUTE_ALLOWANCE,
+) -> list[tuple[str, list[str]]]:
+    """``encode(followers)`` as one message, or halved until each is within ``max_bytes``;
+    each message with the followers it carries, in order."""
+    body = encode(followers)
     if len(body.encode()) <= max_bytes:
         return [(body, followers)]
     if len(followers) == 1:
         raise ValueError(f"one follower's message is {len(body.encode())} bytes, over the limit")
     half = len(followers) // 2
-    return encode_group_parts(yubl, followers[:half], max_bytes) + encode_group_parts(
-        yubl, followers[half:], max_bytes
+    return split_to_fit(followers[:half], encode, max_bytes) + split_to_fit(
+        followers[half:], encode, max_bytes
     )
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypedDict
 
+from .deletes import YUBL_DELETED, YublDeleted
 from .errors import InvalidInput
 from .posts import YUBL_POSTED, Yubl, YublWire
 
@@ -39,7 +40,10 @@ GROUP = "group"
 ROUTING_ATTRIBUTES = (EVENT_TYPE, AUTHOR_ID, GROUP)
 """Message attributes every group message carries; the correlation ids share SNS's 10."""
 
-DEFAULT_ROUTES: Mapping[str, tuple[str, ...]] = {YUBL_POSTED: ("feed", "notifications", "archive")}
+DEFAULT_ROUTES: Mapping[str, tuple[str, ...]] = {
+    YUBL_POSTED: ("feed", "notifications", "archive"),
+    YUBL_DELETED: ("feed", "notifications", "archive"),
+}
 
 _GROUP_NAME = re.compile(r"[a-z][a-z0-9-]{0,39}")
 _EVENT_TYPE = re.compile(r"[a-z][a-z0-9-]{0,63}")
@@ -114,7 +118,7 @@ class RoutingTable:
         return tuple(self.groups[name] for name in names)
 
 
-def event_id(event_type: str, yubl: Yubl) -> str:
+def event_id(event_type: str, yubl: Yubl | YublDeleted) -> str:
     """The event's id, the same on every replay: its type and its subject."""
     return f"{event_type}:{yubl.yubl_id}"
 

@@ -1,5 +1,5 @@
 """add_to_feed: the feed group's worker; writes one follower group's yubl into each
-follower's feed (see ``feed_writer``)."""
+follower's feed (see ``feed_writer``), or removes a deleted one (``feed_remover``)."""
 
 from __future__ import annotations
 
@@ -11,18 +11,23 @@ from chalice.app import SNSEvent
 from .. import wiring
 from ..settings import current
 from ..streams.processor import StreamProcessor
+from .feed_remover import by_feed_message_type, feed_remover
 from .feed_writer import feed_writer
 
 __all__ = ["bp", "processor"]
 
 bp = Blueprint(__name__)
 
+
+def _margin_ms() -> int:
+    return current().feed_write_time_margin_ms
+
+
 processor = StreamProcessor(
     "add_to_feed",
-    feed_writer(
-        wiring.feed_service,
-        margin_ms=lambda: current().feed_write_time_margin_ms,
-        trimmer=wiring.feed_trimmer,
+    by_feed_message_type(
+        add=feed_writer(wiring.feed_service, margin_ms=_margin_ms, trimmer=wiring.feed_trimmer),
+        remove=feed_remover(wiring.feed_removal_service, margin_ms=_margin_ms),
     ),
     policy=wiring.record_policy(),
     sink=wiring.failure_sink,

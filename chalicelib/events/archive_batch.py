@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from typing import Any
 
-from ..domain.posts import YUBL_POSTED
 from ..observability.context import bind, current_ids
 from ..observability.logging import logger
 from ..services.archive import ArchiveLine, ArchiveService
@@ -56,7 +55,10 @@ class ArchiveBatch:
             batch.append((line, current_ids()))
 
     def _write(self, collected: _Collected) -> None:
-        written = self._service().write([line for line, _ in collected], YUBL_POSTED)
+        written: dict[str, list[str]] = {}
+        for event_type in dict.fromkeys(line.event_type for line, _ in collected):
+            lines = [line for line, _ in collected if line.event_type == event_type]
+            written.update(self._service().write(lines, event_type))
         key_of = {event_id: key for key, ids in written.items() for event_id in ids}
         for line, ids in collected:
             with bind(ids):

@@ -1,5 +1,6 @@
 """distribute_yubl: the yubl-posted stream's only reader, publishing each event to the
-topic of every subscriber group its type routes to (``ROUTING``, ``GROUP_TOPICS``).
+topic of every subscriber group its type routes to (``ROUTING``, ``GROUP_TOPICS``);
+follows and unfollows change the follower's feed here (backfill, removal).
 
 The stream name is a decorator argument, read when this module is imported, so the
 stage's environment must be set first (``chalice`` and ``local_runtime`` do that).
@@ -13,6 +14,7 @@ from chalice import Blueprint
 from chalice.app import KinesisEvent
 
 from .. import wiring
+from ..domain.relationships_events import RELATIONSHIP_EVENTS
 from ..observability.logging import logger
 from ..observability.metrics import FOLLOWERS_FANNED_OUT, count
 from ..settings import current
@@ -23,7 +25,23 @@ __all__ = ["bp", "processor"]
 bp = Blueprint(__name__)
 
 
+def _relationship_changed(payload: Any) -> None:
+    handled = wiring.relationship_change_service().handle(payload)
+    change = handled.change
+    logger.info(
+        f"{change.event_type} handled",
+        event_type=change.event_type,
+        user_id=change.user_id,
+        follower_id=change.follower_id,
+        entries=handled.entries,
+        skipped=handled.skipped,
+    )
+
+
 def _distribute(payload: Any) -> None:
+    if isinstance(payload, dict) and payload.get("type") in RELATIONSHIP_EVENTS:
+        _relationship_changed(payload)  # the follower's own feed: no group to publish to
+        return
     distribution = wiring.distribution_service().distribute(payload)
     for delivery in distribution.groups:
         logger.info(

@@ -22,7 +22,7 @@ from ..services.feed_cap import FeedTrimmer
 from ..services.feeds import FeedService, FeedWrite
 from ..streams.invocation import Unfinished, remaining_ms
 
-__all__ = ["feed_writer", "report_written", "trim_written"]
+__all__ = ["feed_writer", "report_written", "time_budget", "trim_written"]
 
 Clock = Callable[[], datetime]
 
@@ -67,6 +67,16 @@ def trim_written(trimmer: FeedTrimmer, written: FeedWrite) -> None:
         )
 
 
+def time_budget(margin_ms: Callable[[], int]) -> Callable[[], bool]:
+    """Whether the invocation has less than ``margin_ms()`` left (never, outside Lambda)."""
+
+    def out_of_time() -> bool:
+        left = remaining_ms()
+        return left is not None and left < margin_ms()
+
+    return out_of_time
+
+
 def feed_writer(
     service: Callable[[], FeedService],
     margin_ms: Callable[[], int],
@@ -75,10 +85,7 @@ def feed_writer(
 ) -> Callable[[Any], None]:
     """A handler that writes one feed-fanout message, stopping ``margin_ms()`` before
     the invocation's timeout, then trims the capped feeds the writes drew."""
-
-    def out_of_time() -> bool:
-        left = remaining_ms()
-        return left is not None and left < margin_ms()
+    out_of_time = time_budget(margin_ms)
 
     def add_group(message: Any) -> None:
         written = service().add_group(message, out_of_time=out_of_time)

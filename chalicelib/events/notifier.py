@@ -1,5 +1,6 @@
 """notify_mentioned: the notifications group's worker (SNS), one notification per user a
-yubl mentions. Retried by Lambda's asynchronous invocation; a replay overwrites."""
+yubl mentions, removed again when the yubl is deleted. Retried by Lambda's asynchronous
+invocation; a replay overwrites (or removes nothing more)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from chalice import Blueprint
 from chalice.app import SNSEvent
 
 from .. import wiring
+from ..domain.deletes import YUBL_DELETED
 from ..observability.logging import logger
 from ..settings import current
 from ..streams.processor import StreamProcessor
@@ -19,6 +21,15 @@ bp = Blueprint(__name__)
 
 
 def _notify(message: Any) -> None:
+    if isinstance(message, dict) and message.get("type") == YUBL_DELETED:
+        removed = wiring.notification_removal_service().remove_mentions(message)
+        logger.info(
+            "notifications removed",
+            yubl_id=removed.yubl_id,
+            event_id=removed.event_id,
+            users=list(removed.users),
+        )
+        return
     written = wiring.notification_service().notify(message)
     logger.info(
         "notifications written",

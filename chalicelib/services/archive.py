@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..domain.posts import DEFAULT_MAX_CLOCK_SKEW, parse_yubl_posted
+from ..domain.delete_messages import parse_delete_event_message
+from ..domain.deletes import YUBL_DELETED
+from ..domain.posts import DEFAULT_MAX_CLOCK_SKEW, YUBL_POSTED, parse_yubl_posted
 from ..domain.routing import parse_event_message
 from .ports import ArchiveStore
 
@@ -23,8 +25,9 @@ __all__ = ["ArchiveLine", "ArchiveService", "archive_key"]
 @dataclass(frozen=True)
 class ArchiveLine:
     event_id: str
-    date: str  # YYYY-MM-DD of the event (its posted_at), the same on every repeat
+    date: str  # YYYY-MM-DD of the event (posted_at, deleted_at), the same on every repeat
     line: str
+    event_type: str = YUBL_POSTED
 
 
 def archive_key(event_type: str, date: str, batch_id: str) -> str:
@@ -47,10 +50,16 @@ class ArchiveService:
         self._batch_ids = batch_ids
 
     def line_of(self, message: Any) -> ArchiveLine:
-        """A validated event message as its archive line; invalid input raises."""
+        """A validated event message (a post or a delete) as its archive line; invalid
+        input raises."""
+        line = json.dumps(message, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+        if isinstance(message, dict) and message.get("type") == YUBL_DELETED:
+            deleted, event_id, _ = parse_delete_event_message(
+                message, now=self._clock(), max_skew=self._max_skew
+            )
+            return ArchiveLine(event_id, deleted.deleted_at[:10], line, YUBL_DELETED)
         yubl = parse_yubl_posted(message, now=self._clock(), max_skew=self._max_skew)
         event_id = parse_event_message(message, yubl)
-        line = json.dumps(message, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
         return ArchiveLine(event_id, yubl.posted_at[:10], line)
 
     def write(self, lines: Sequence[ArchiveLine], event_type: str) -> dict[str, list[str]]:

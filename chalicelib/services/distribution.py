@@ -12,13 +12,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
+from ..domain.delete_messages import delete_event_message, encode_removal_parts
 from ..domain.deletes import YUBL_DELETED, parse_yubl_deleted
 from ..domain.errors import PermanentFailure
+from ..domain.fanout import encode_group_parts
+from ..domain.mentions import mentioned
 from ..domain.posts import DEFAULT_MAX_CLOCK_SKEW, Yubl, parse_yubl_posted
-from ..domain.routing import RoutingTable, Shape, event_message, routing_attributes
-from .follower_publishing import publish_follower_groups
+from ..domain.routing import (
+    RoutingTable,
+    Shape,
+    SubscriberGroup,
+    event_id,
+    event_message,
+    routing_attributes,
+)
+from .follower_publishing import Encode, publish_follower_groups
 from .ports import FanoutProgress, FollowerStore, GroupPublisher, PostStore
 from .range_fanout import RangeFanout
 
@@ -108,35 +119,78 @@ class DistributionService:
         if not self._posts.put(yubl) and not self._posts.live([(yubl.author_id, yubl.yubl_id)]):
             # deleted before this (replayed or retried) post was read: it never appears
             return Distribution(yubl.yubl_id, str(event_type), ())
+
+        def fan_out(group: str, attributes: dict[str, str]) -> GroupDelivery:
+            return self._fan_out_post(yubl, group, attributes)
+
+        return self._publish(
+            str(event_type),
+            yubl.yubl_id,
+            groups,
+            fan_out=fan_out,
+            message=lambda: event_message(str(event_type), yubl),
+            author_id=yubl.author_id,
+        )
+
+    def _publish(
+        self,
+        event_type: str,
+        yubl_id: str,
+        groups: tuple[SubscriberGroup, ...],
+        fan_out: Callable[[str, dict[str, str]], GroupDelivery],
+        message: Callable[[], str],
+        author_id: str,
+    ) -> Distribution:
+        """Every group tried: follower-shaped ones through ``fan_out``, the others get
+        ``message()`` once; the failures raised together at the end."""
         done: list[GroupDelivery] = []
         failures: list[tuple[str, Exception]] = []
         for group in groups:
-            attributes = routing_attributes(str(event_type), yubl.author_id, group.name)
+            attributes = routing_attributes(event_type, author_id, group.name)
             try:
                 if group.shape is Shape.FOLLOWERS:
-                    done.append(self._fan_out(yubl, group.name, attributes))
+                    done.append(fan_out(group.name, attributes))
                 else:
-                    message = event_message(str(event_type), yubl)
-                    self._publisher.publish_batch(group.name, [message], attributes)
+                    self._publisher.publish_batch(group.name, [message()], attributes)
                     done.append(GroupDelivery(group.name, messages=1, batches=1))
             except Exception as err:  # by design: one group's failure must not stop the rest
                 failures.append((group.name, err))
         if failures:
             permanent = all(isinstance(err, PermanentFailure) for _, err in failures)
-            raise (GroupsRefused if permanent else GroupsFailed)(yubl.yubl_id, failures)
-        return Distribution(yubl.yubl_id, str(event_type), tuple(done))
+            raise (GroupsRefused if permanent else GroupsFailed)(yubl_id, failures)
+        return Distribution(yubl_id, event_type, tuple(done))
 
     def _delete(self, event: Any) -> Distribution:
         """Tombstone the post: every read skips it from now on, and a post event read
-        later (a replay) is not fanned out."""
+        later (a replay) is not fanned out. Then the delete goes to its groups: the feed
+        group per group of followers (``feed-remove``), the others once with the users
+        the text mentioned (kept by the tombstone, so a retry still knows them)."""
         deleted = parse_yubl_deleted(event, now=self._clock(), max_skew=self._max_skew)
-        self._posts.tombstone(deleted.author_id, deleted.yubl_id, deleted.deleted_at)
-        return Distribution(deleted.yubl_id, YUBL_DELETED, ())
+        author, yubl_id = deleted.author_id, deleted.yubl_id
+        routed = YUBL_DELETED in self._routing.routes
+        groups = self._routing.groups_for(YUBL_DELETED) if routed else ()
+        post = self._posts.live([(author, yubl_id)]).get(yubl_id)
+        mentions = self._posts.tombstone(
+            author, yubl_id, deleted.deleted_at, mentioned(post) if post else ()
+        )
 
-    def _fan_out(self, yubl: Yubl, group: str, attributes: dict[str, str]) -> GroupDelivery:
-        """The yubl to every follower of its author, in follower groups: handed to range
-        workers when the author has a range's worth of followers or more (``ranges``),
-        else published from here (see ``follower_publishing``)."""
+        def fan_out(group: str, attributes: dict[str, str]) -> GroupDelivery:
+            encode = partial(encode_removal_parts, deleted)
+            subject = event_id(YUBL_DELETED, deleted)  # not the post's: its progress is its own
+            return self._fan_out(author, subject, group, attributes, encode)
+
+        return self._publish(
+            YUBL_DELETED,
+            yubl_id,
+            groups,
+            fan_out=fan_out,
+            message=lambda: delete_event_message(deleted, mentions),
+            author_id=author,
+        )
+
+    def _fan_out_post(self, yubl: Yubl, group: str, attributes: dict[str, str]) -> GroupDelivery:
+        """The yubl to every follower of its author: handed to range workers when the
+        author has a range's worth of followers or more (``ranges``), else from here."""
         if self._ranges is not None:
             plan = self._ranges.plan(yubl, group, attributes)
             if plan is not None:
@@ -147,11 +201,26 @@ class DistributionService:
                     ranges=plan.ranges,
                     resumed_after=plan.resumed_after,
                 )
+        encode = partial(encode_group_parts, yubl)
+        return self._fan_out(yubl.author_id, yubl.yubl_id, group, attributes, encode)
+
+    def _fan_out(
+        self,
+        author_id: str,
+        subject: str,
+        group: str,
+        attributes: dict[str, str],
+        encode: Encode,
+    ) -> GroupDelivery:
+        """The event to every follower of its author, in follower groups published from
+        here (see ``follower_publishing``); its progress is kept under ``subject`` (the
+        post's yubl id, a delete's event id)."""
         published = publish_follower_groups(
-            yubl,
+            subject,
+            encode,
             group,
             attributes,
-            lambda after: self._followers.iter_pages(yubl.author_id, self._page_size, after),
+            lambda after: self._followers.iter_pages(author_id, self._page_size, after),
             publisher=self._publisher,
             group_size=self._group_size,
             progress=self._progress,

@@ -74,11 +74,14 @@ class FeedService:
     def add_group(self, message: Any, out_of_time: Callable[[], bool] = _never) -> FeedWrite:
         """Write a feed-fanout message's yubl into each follower's feed.
 
-        The whole message is validated before the first write. Before each chunk of
+        The whole message is validated before the first write; a post deleted since
+        (a write that comes after its delete's removal) writes nothing. Before each chunk of
         writes ``out_of_time`` is asked; once it says yes, the followers not yet written
         come back as ``rest``, a smaller message of the same shape.
         """
         yubl, followers = parse_group_message(message, now=self._clock(), max_skew=self._max_skew)
+        if self._posts.is_deleted(yubl.author_id, yubl.yubl_id):
+            return _result(yubl, [])  # deleted since its fan-out: its removal may have run
         muted = skipped = 0
         if self._mutes is not None:
             unmuting = followers_not_muting(self._mutes, yubl.author_id, followers)

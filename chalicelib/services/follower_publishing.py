@@ -1,4 +1,5 @@
-"""Publishing a yubl to a stream of followers, in follower groups, with resumable progress.
+"""Publishing an event (a yubl, a delete) to a stream of followers, in follower groups,
+with resumable progress.
 
 One loop for both fan-out paths: the dispatcher's direct path (all of a small author's
 followers) and a range worker's (one range of a large author's). Followers are streamed
@@ -13,11 +14,13 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from ..domain.fanout import encode_group_parts, follower_groups, pack_batches
-from ..domain.posts import Yubl
+from ..domain.fanout import follower_groups, pack_batches
 from .ports import FanoutProgress, GroupPublisher
 
-__all__ = ["Published", "publish_follower_groups"]
+__all__ = ["Encode", "Published", "publish_follower_groups"]
+
+Encode = Callable[[list[str]], list[tuple[str, list[str]]]]
+"""A group of followers -> its messages, each with the followers it carries."""
 
 Pages = Callable[[str | None], Iterable[list[str]]]
 """Pages of followers after the given id (None: from the first), ascending."""
@@ -32,7 +35,8 @@ class Published:
 
 
 def publish_follower_groups(
-    yubl: Yubl,
+    subject: str,
+    encode: Encode,
     group: str,
     attributes: Mapping[str, str],
     pages: Pages,
@@ -42,8 +46,9 @@ def publish_follower_groups(
     progress: FanoutProgress | None,
     progress_key: str,
 ) -> Published:
-    """The yubl to every follower ``pages`` yields, in groups of ``group_size``."""
-    after = progress.last_published(yubl.yubl_id, progress_key) if progress else None
+    """``encode``'s messages for every follower ``pages`` yields, in groups of
+    ``group_size``; progress kept under ``subject`` (a yubl id, a delete's event id)."""
+    after = progress.last_published(subject, progress_key) if progress else None
     followers = messages = batches = 0
     last_of_message: deque[str] = deque()  # per message yielded, its last follower
 
@@ -55,7 +60,7 @@ def publish_follower_groups(
 
     def group_messages() -> Iterator[str]:
         for chunk in follower_groups(counted_pages(), group_size):
-            for message, carried in encode_group_parts(yubl, chunk):
+            for message, carried in encode(chunk):
                 last_of_message.append(carried[-1])
                 yield message
 
@@ -66,5 +71,5 @@ def publish_follower_groups(
         for _ in batch:
             last = last_of_message.popleft()
         if progress is not None:
-            progress.record_published(yubl.yubl_id, progress_key, last)
+            progress.record_published(subject, progress_key, last)
     return Published(followers, messages, batches, resumed_after=after)

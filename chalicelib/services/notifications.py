@@ -50,6 +50,8 @@ class NotificationService:
         yubl = parse_yubl_posted(message, now=self._clock(), max_skew=self._max_skew)
         event_id = parse_event_message(message, yubl)
         named = mentioned(yubl)
+        if named and self._posts.is_deleted(yubl.author_id, yubl.yubl_id):
+            named = []  # deleted since it was published: its removal may already have run
         existing = self._users.existing(named) if named else set()
         users = [user for user in named if user in existing]
         if users:

@@ -45,6 +45,10 @@ class FollowerStore(Protocol):
         order, without holding them all in memory."""
         ...
 
+    def follows(self, user_id: str, follower_id: str) -> bool:
+        """Whether ``follower_id`` follows ``user_id`` now (a strongly consistent read)."""
+        ...
+
 
 class FollowerIndex(Protocol):
     """The follower index read in ranges, for fan-outs too large for one invocation."""
@@ -72,6 +76,15 @@ class FeedStore(Protocol):
         cursor."""
         ...
 
+    def remove_entries(self, keys: Sequence[tuple[str, str]]) -> None:
+        """Delete the entries of these ``(user_id, yubl_id)`` keys (absent ones are no
+        error) or raise."""
+        ...
+
+    def refs_by_author(self, user_id: str, author_id: str) -> list[FeedRef]:
+        """Every reference in ``user_id``'s feed to a post of ``author_id``."""
+        ...
+
 
 class PostStore(Protocol):
     """Every yubl once, keyed by (author, yubl id); the text lives only here."""
@@ -90,9 +103,18 @@ class PostStore(Protocol):
         for a bad cursor."""
         ...
 
-    def tombstone(self, author_id: str, yubl_id: str, deleted_at: str) -> None:
+    def is_deleted(self, author_id: str, yubl_id: str) -> bool:
+        """Whether the post has a tombstone (a strongly consistent read); a post never
+        stored is not deleted."""
+        ...
+
+    def tombstone(
+        self, author_id: str, yubl_id: str, deleted_at: str, mentions: Sequence[str] = ()
+    ) -> list[str]:
         """Mark the post deleted and drop its text; written even if the post has not
-        arrived yet, so a delete that overtakes its post still wins."""
+        arrived yet, so a delete that overtakes its post still wins. The first tombstone
+        keeps ``mentions`` (who the text named, for the clean-up) and a repeated one keeps
+        them; returns the mentions kept."""
         ...
 
 

@@ -19,10 +19,11 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from itertools import chain
 
 from ..domain.errors import InvalidInput
-from ..domain.fanout import pack_batches
+from ..domain.fanout import encode_group_parts, pack_batches
 from ..domain.follower_ranges import (
     PLAN_DONE,
     FollowerRange,
@@ -146,7 +147,8 @@ class RangeFanout:
         work = self._check(parse_range_message(message, now=self._clock(), max_skew=self._max_skew))
         yubl, follower_range = work.yubl, work.range
         published = publish_follower_groups(
-            yubl,
+            yubl.yubl_id,
+            partial(encode_group_parts, yubl),
             work.group,
             routing_attributes(work.event_type, yubl.author_id, work.group),
             lambda after: self._index.range_pages(

@@ -80,16 +80,17 @@ def test_the_optimised_write_path_makes_exactly_the_calls_its_posts_need(result)
     # (every group fits one message) and one per post to each of the notifications and
     # archive groups; one BatchGetItem of last reads per group (at most 100 followers),
     # 25 active followers' entries per BatchWriteItem; the dispatcher reads its progress
-    # item once per post and writes it after each feed PublishBatch; it stores each post
-    # in the posts table before its fan-out; add_to_feed asks the mutes table once per
-    # group message (its muted_by index over the group's id range). A capped feed's trims,
-    # drawn by a hash of the random yubl ids, are counted apart (Feeds.Query; their share
-    # is pinned in tests/unit/test_feed_cap.py)
+    # item once per post and writes it after each feed PublishBatch, and stores each post
+    # once (a conditional PutItem on the posts table); each feed message's worker reads
+    # the post's tombstone first (one Query), so a write after its delete writes nothing,
+    # and asks the mutes table once (its muted_by index over the group's id range). A
+    # capped feed's trims, drawn by a hash of the random yubl ids, are counted apart
+    # (Feeds.Query; their share is pinned in tests/unit/test_feed_cap.py)
     write_path = dict(result["aws_requests"]["write_path"])
     write_path.pop("Feeds.Query", None)
     assert write_path == {
         "PutRecord": posts,
-        "Query": 2 * posts + reached,
+        "Query": 2 * posts + 2 * reached,
         "PublishBatch": reached + 2 * posts,
         "BatchGetItem": reached,
         "BatchWriteItem": writes,

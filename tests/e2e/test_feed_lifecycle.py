@@ -1,6 +1,7 @@
 """The feed's lifecycle through the whole local stack (``python -m devstack``): a post
-reaches three feeds as references, a delete hides it from every read, and a delete that
-overtakes its post on the stream keeps the post out for good."""
+reaches three feeds as references; a delete hides it from every read at once and its
+rows leave the feeds table; a delete that overtakes its post keeps the post out for
+good; an unfollow removes the author's entries and a follow backfills them."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ FOLLOWERS = 3
 
 @pytest.fixture
 def author(local_stack) -> dict:
-    """A fresh author with three followers, made over HTTP by signed-in users."""
+    """A fresh author with three followers, signed in and following over HTTP."""
     name = f"life-{uuid.uuid4().hex[:8]}"
     followers = [f"{name}-f{i}" for i in range(FOLLOWERS)]
     tokens = sign_in_users([name, *followers])
@@ -32,45 +33,52 @@ def author(local_stack) -> dict:
     return {"name": name, "followers": followers, "tokens": tokens}
 
 
-def _feed_ids(api: str, author: dict, user: str) -> list[str]:
-    response = requests.get(f"{api}/users/{user}/feed", headers=author["tokens"][user], timeout=30)
+def _feed_ids(api: str, user: str, tokens: dict) -> list[str]:
+    response = requests.get(f"{api}/users/{user}/feed", headers=tokens[user], timeout=30)
     assert response.status_code == 200
     return [item["yubl_id"] for item in response.json()["items"]]
 
 
-def _post(api: str, author: dict, text: str) -> dict:
+def _rows(user: str) -> list[dict]:
+    return (
+        boto3.resource("dynamodb")
+        .Table("feeds-local")
+        .query(KeyConditionExpression=Key("user_id").eq(user), ConsistentRead=True)["Items"]
+    )
+
+
+def _post(api: str, author: str, text: str, tokens: dict) -> dict:
     response = requests.post(
-        f"{api}/yubls", json={"text": text}, headers=author["tokens"][author["name"]], timeout=30
+        f"{api}/yubls", json={"text": text}, headers=tokens[author], timeout=30
     )
     assert response.status_code == 202
     return response.json()
 
 
-def test_a_deleted_post_vanishes_from_every_feed_read(local_stack, author):
-    api = local_stack.api_url
-    yubl_id = _post(api, author, "here, then gone")["yubl_id"]
+def test_a_deleted_post_vanishes_from_every_feed_read_and_row(local_stack, author):
+    api, tokens = local_stack.api_url, author["tokens"]
+    yubl_id = _post(api, author["name"], "here, then gone", tokens)["yubl_id"]
     wait_for(
-        lambda: all(_feed_ids(api, author, f) == [yubl_id] for f in author["followers"]),
+        lambda: all(_feed_ids(api, f, tokens) == [yubl_id] for f in author["followers"]),
         timeout=120,
         what="the post in three feeds",
     )
-    rows = (
-        boto3.resource("dynamodb")
-        .Table("feeds-local")
-        .query(KeyConditionExpression=Key("user_id").eq(author["followers"][0]))["Items"]
-    )
+    rows = _rows(author["followers"][0])
     assert [sorted(row) for row in rows] == [["author_id", "posted_at", "user_id", "yubl_id"]]
 
     response = requests.delete(
-        f"{api}/users/{author['name']}/yubls/{yubl_id}",
-        headers=author["tokens"][author["name"]],
-        timeout=30,
+        f"{api}/users/{author['name']}/yubls/{yubl_id}", headers=tokens[author["name"]], timeout=30
     )
     assert response.status_code == 202
     wait_for(
-        lambda: all(_feed_ids(api, author, f) == [] for f in author["followers"]),
+        lambda: all(_feed_ids(api, f, tokens) == [] for f in author["followers"]),
         timeout=120,
         what="the deleted post gone from three feeds",
+    )
+    wait_for(
+        lambda: all(_rows(f) == [] for f in author["followers"]),
+        timeout=120,
+        what="the deleted post's rows gone from the feeds table",
     )
     post = (
         boto3.resource("dynamodb")
@@ -81,7 +89,7 @@ def test_a_deleted_post_vanishes_from_every_feed_read(local_stack, author):
 
 
 def test_a_delete_read_before_its_post_keeps_the_post_out(local_stack, author):
-    api, name = local_stack.api_url, author["name"]
+    api, name, tokens = local_stack.api_url, author["name"], author["tokens"]
     now = datetime.now(UTC)
     stamp = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
     yubl_id = f"{int(now.timestamp() * 1000):013d}-{uuid.uuid4().hex[:12]}"
@@ -101,13 +109,32 @@ def test_a_delete_read_before_its_post_keeps_the_post_out(local_stack, author):
             StreamName="yubl-posted-local", Data=json.dumps(event).encode(), PartitionKey=name
         )
     # a later post by the same author is read after both: once it shows, they were handled
-    later = _post(api, author, "the one that shows")["yubl_id"]
+    later = _post(api, name, "the one that shows", tokens)["yubl_id"]
     wait_for(
-        lambda: all(_feed_ids(api, author, f) == [later] for f in author["followers"]),
+        lambda: all(_feed_ids(api, f, tokens) == [later] for f in author["followers"]),
         timeout=120,
         what="the later post, alone, in three feeds",
     )
-    feeds = boto3.resource("dynamodb").Table("feeds-local")
     for follower in author["followers"]:
-        rows = feeds.query(KeyConditionExpression=Key("user_id").eq(follower))["Items"]
-        assert [row["yubl_id"] for row in rows] == [later]
+        assert [row["yubl_id"] for row in _rows(follower)] == [later]
+
+
+def test_an_unfollow_removes_the_authors_entries_and_a_follow_brings_them_back(local_stack, author):
+    api, name, tokens = local_stack.api_url, author["name"], author["tokens"]
+    posted = sorted(_post(api, name, f"#{i}", tokens)["yubl_id"] for i in range(2))
+    leaver, stayer = author["followers"][:2]
+    wait_for(
+        lambda: sorted(r["yubl_id"] for r in _rows(leaver)) == posted,
+        timeout=120,
+        what="two posts in the feed",
+    )
+    url = f"{api}/users/{name}/followers/{leaver}"
+    assert requests.delete(url, headers=tokens[leaver], timeout=30).status_code == 204
+    wait_for(lambda: _rows(leaver) == [], timeout=120, what="the unfollowed author's rows gone")
+    assert sorted(r["yubl_id"] for r in _rows(stayer)) == posted
+    assert requests.put(url, headers=tokens[leaver], timeout=30).status_code == 204
+    wait_for(
+        lambda: _feed_ids(api, leaver, tokens) == posted[::-1],
+        timeout=120,
+        what="the author's posts backfilled on the new follow",
+    )

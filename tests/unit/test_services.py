@@ -48,7 +48,7 @@ def test_invalid_post_publishes_nothing():
 
 def test_follow_is_idempotent_and_unfollow_removes():
     store = InMemoryFollowerStore()
-    service = FollowingService(store)
+    service = FollowingService(store, InMemoryEventPublisher())
     service.follow("alice", "bob")
     service.follow("alice", "bob")
     service.follow("alice", "carol")
@@ -58,15 +58,17 @@ def test_follow_is_idempotent_and_unfollow_removes():
 
 
 def test_a_user_cannot_follow_themselves():
-    service = FollowingService(InMemoryFollowerStore())
+    events = InMemoryEventPublisher()
+    service = FollowingService(InMemoryFollowerStore(), events)
     with pytest.raises(InvalidInput) as caught:
         service.follow("alice", "alice")
     assert str(caught.value) == "follower_id: a user cannot follow themselves"
+    assert events.published == []
 
 
 def test_followers_page_with_cursor():
     store = InMemoryFollowerStore()
-    service = FollowingService(store)
+    service = FollowingService(store, InMemoryEventPublisher())
     for name in ["e", "a", "c", "b", "d"]:
         service.follow("u", name)
     first = service.followers("u", 2, None)

@@ -42,7 +42,10 @@ def test_defaults_apply_when_only_names_are_set():
         posts_table="pt",
         mutes_table="mt",
         routing=RoutingTable.declare(
-            {"yubl-posted": ["feed", "notifications", "archive"]},
+            {
+                "yubl-posted": ["feed", "notifications", "archive"],
+                "yubl-deleted": ["feed", "notifications", "archive"],
+            },
             {"feed": "t", "notifications": "n", "archive": "a"},
         ),
         follower_group_size=500,
@@ -62,6 +65,7 @@ def test_defaults_apply_when_only_names_are_set():
         feed_rebuild_max_entries=200,
         fanout_work_topic="w",
         fanout_range_size=10_000,
+        feed_backfill_posts=20,
     )
 
 
@@ -150,3 +154,14 @@ def test_a_bad_routing_declaration_is_refused_naming_the_setting(env, message):
     with pytest.raises(SettingsError) as caught:
         Settings.from_environ({**REQUIRED, **env})
     assert str(caught.value).startswith(message)
+
+
+@pytest.mark.parametrize("value", ["-1", "201", "many"])
+def test_a_backfill_size_out_of_range_is_refused_naming_it(value):
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_environ({**REQUIRED, "FEED_BACKFILL_POSTS": value})
+    assert "FEED_BACKFILL_POSTS" in str(caught.value)
+
+
+def test_the_backfill_size_is_read_from_the_environment():
+    assert Settings.from_environ({**REQUIRED, "FEED_BACKFILL_POSTS": "0"}).feed_backfill_posts == 0

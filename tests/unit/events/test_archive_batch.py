@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from chalicelib.adapters.memory import InMemoryArchiveStore, InMemoryFailureSink
+from chalicelib.domain.delete_messages import delete_event_message
+from chalicelib.domain.deletes import yubl_deleted
 from chalicelib.domain.posts import new_yubl
 from chalicelib.domain.routing import event_message
 from chalicelib.events.archive_batch import ArchiveBatch
@@ -81,3 +83,25 @@ def test_a_record_re_run_from_a_queue_is_written_alone():
     worker.processor.handle(json.loads(_message("d")))
     [lines] = store.objects.values()
     assert [json.loads(x)["event_id"] for x in lines] == ["yubl-posted:1795435200000-" + "d" * 12]
+
+
+def test_a_batch_of_posts_and_deletes_is_archived_under_each_event_types_prefix():
+    store, sink = InMemoryArchiveStore(), InMemoryFailureSink()
+    worker = _worker("archive_test_types", store, sink)
+    deleted = yubl_deleted("alice", f"1795435200000-{'a' * 12}", now=NOW)
+    event = {
+        "Records": [
+            _record(_message("a"), "c-1"),
+            _record(delete_event_message(deleted, ["bob"]), "c-2"),
+        ]
+    }
+    assert worker.handle(event) == {"batchItemFailures": []}
+    archived = {
+        key: [json.loads(line)["event_id"] for line in lines]
+        for key, lines in store.objects.items()
+    }
+    assert archived == {
+        "events/yubl-posted/2026/11/23/batch.ndjson": [f"yubl-posted:{deleted.yubl_id}"],
+        "events/yubl-deleted/2026/11/23/batch.ndjson": [f"yubl-deleted:{deleted.yubl_id}"],
+    }
+    assert sink.dead_letters == []
