@@ -49,6 +49,7 @@ class Settings:
     archive_queue: str
     archive_bucket: str
     posts_table: str = "posts-local"
+    authors_table: str = "authors-local"
     routing: RoutingTable = field(
         default_factory=lambda: RoutingTable.declare(DEFAULT_ROUTES, _DEFAULT_TOPICS)
     )
@@ -61,6 +62,7 @@ class Settings:
     posted_at_max_skew_ms: int = 60_000
     feed_write_time_margin_ms: int = 10_000
     sdk_max_attempts: int = 10  # per AWS call, standard retry mode (throttling, 5xx, resets)
+    celebrity_threshold: int = 10_000  # followers above which posts are pulled, not fanned out
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -77,6 +79,7 @@ class Settings:
             archive_queue=_required(env, "ARCHIVE_QUEUE"),
             archive_bucket=_required(env, "ARCHIVE_BUCKET"),
             posts_table=_required(env, "POSTS_TABLE"),
+            authors_table=_required(env, "AUTHORS_TABLE"),
             routing=_routing(env),
             follower_group_size=env_int(env, "FOLLOWER_GROUP_SIZE", 500, 1, 5000, SettingsError),
             follower_page_size=env_int(env, "FOLLOWER_PAGE_SIZE", 1000, 1, 10000, SettingsError),
@@ -97,6 +100,9 @@ class Settings:
                 env, "FEED_WRITE_TIME_MARGIN_MS", 10_000, 0, 900_000, SettingsError
             ),
             sdk_max_attempts=env_int(env, "SDK_MAX_ATTEMPTS", 10, 1, 50, SettingsError),
+            celebrity_threshold=env_int(
+                env, "FANOUT_CELEBRITY_THRESHOLD", 10_000, 0, 1_000_000_000, SettingsError
+            ),
         )
 
     def group_topic(self, group: str) -> str:

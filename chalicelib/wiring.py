@@ -14,6 +14,14 @@ import boto3
 from botocore.config import Config
 from pynamodb.models import Model
 
+from .adapters.celebrity_models import bind_author_model, bind_pulled_post_model
+from .adapters.celebrity_stores import (
+    CountingFollowerStore,
+    DynamoAuthorIndex,
+    DynamoFeedSource,
+    DynamoPulledPosts,
+)
+from .adapters.cursors import decode_cursor, encode_cursor
 from .adapters.dynamodb_models import (
     bind_fanout_progress_model,
     bind_feed_model,
@@ -32,6 +40,7 @@ from .identity.settings import identity_settings
 from .observability.logging import logger
 from .observability.sdk_retries import count_sdk_retries
 from .services.archive import ArchiveService
+from .services.celebrities import CelebrityPolicy, MergedFeedReader
 from .services.distribution import DistributionService
 from .services.feeds import FeedService
 from .services.following import FollowingService
@@ -90,7 +99,37 @@ def _region() -> str:
 @cache
 def _follower_store() -> DynamoFollowerStore:
     model = _with_sdk_retries(bind_relationship_model(current().relationships_table))
-    return DynamoFollowerStore(model)
+    return CountingFollowerStore(model, _author_model())
+
+
+@cache
+def _author_model() -> Any:
+    return _with_sdk_retries(bind_author_model(current().authors_table))
+
+
+@cache
+def _pulled_posts() -> DynamoPulledPosts:
+    return DynamoPulledPosts(_with_sdk_retries(bind_pulled_post_model(current().posts_table)))
+
+
+def _celebrity_policy() -> CelebrityPolicy:
+    return CelebrityPolicy(
+        DynamoAuthorIndex(_author_model()), _pulled_posts(), current().celebrity_threshold
+    )
+
+
+@cache
+def _merged_feed() -> MergedFeedReader:
+    source = DynamoFeedSource(_with_sdk_retries(bind_feed_model(current().feeds_table)))
+    return MergedFeedReader(
+        source,
+        _post_store(),
+        _follower_store(),
+        DynamoAuthorIndex(_author_model()),
+        _pulled_posts(),
+        encode_cursor=encode_cursor,
+        decode_cursor=decode_cursor,
+    )
 
 
 @cache
@@ -129,7 +168,13 @@ def _max_skew() -> timedelta:
 
 @cache
 def feed_service() -> FeedService:
-    return FeedService(_feed_store(), _post_store(), clock=_utc_now, max_skew=_max_skew())
+    return FeedService(
+        _feed_store(),
+        _post_store(),
+        clock=_utc_now,
+        max_skew=_max_skew(),
+        reader=_merged_feed().read,
+    )
 
 
 def _config_int(key: str, default: int, low: int, high: int) -> int:
@@ -166,6 +211,7 @@ def distribution_service() -> DistributionService:
         clock=_utc_now,
         max_skew=_max_skew(),
         posts=_post_store(),
+        celebrities=_celebrity_policy(),
     )
 
 

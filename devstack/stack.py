@@ -33,6 +33,7 @@ OUTPUT_SETTINGS = {
     "RelationshipsTableName": "RELATIONSHIPS_TABLE",
     "FeedsTableName": "FEEDS_TABLE",
     "PostsTableName": "POSTS_TABLE",
+    "AuthorsTableName": "AUTHORS_TABLE",
     "FanoutProgressTableName": "FANOUT_PROGRESS_TABLE",
     "RetryQueueName": "RETRY_QUEUE",
     "DeadLetterQueueName": "DEAD_LETTER_QUEUE",

@@ -35,6 +35,7 @@ def _distribute(payload: Any) -> None:
             batches=delivery.batches,
             followers=delivery.followers,
             resumed_after=delivery.resumed_after,
+            pulled=delivery.pulled,
         )
     logger.info(
         "yubl distributed",

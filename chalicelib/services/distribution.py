@@ -20,6 +20,7 @@ from ..domain.errors import PermanentFailure
 from ..domain.fanout import encode_group_parts, follower_groups, pack_batches
 from ..domain.posts import DEFAULT_MAX_CLOCK_SKEW, Yubl, parse_yubl_posted
 from ..domain.routing import RoutingTable, Shape, event_message, routing_attributes
+from .celebrities import FEED_GROUP, CelebrityPolicy
 from .ports import FanoutProgress, FollowerStore, GroupPublisher, PostStore
 
 __all__ = [
@@ -38,6 +39,7 @@ class GroupDelivery:
     batches: int
     followers: int = 0  # followers published by this call (a resumed call skips the rest)
     resumed_after: str | None = None  # the last follower an earlier attempt had published
+    pulled: bool = False  # a celebrity's post: not fanned out, merged into feeds at read time
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class DistributionService:
         max_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
         *,
         posts: PostStore,
+        celebrities: CelebrityPolicy | None = None,
     ) -> None:
         self._followers = followers
         self._posts = posts
@@ -89,6 +92,7 @@ class DistributionService:
         self._progress = progress
         self._clock = clock
         self._max_skew = max_skew
+        self._celebrities = celebrities
 
     def distribute(self, event: Any) -> Distribution:
         """Publish the event to every group its type routes to.
@@ -107,10 +111,13 @@ class DistributionService:
             return Distribution(yubl.yubl_id, str(event_type), ())
         done: list[GroupDelivery] = []
         failures: list[tuple[str, Exception]] = []
+        pulled = self._celebrities is not None and self._celebrities.pulls(yubl)
         for group in groups:
             attributes = routing_attributes(str(event_type), yubl.author_id, group.name)
             try:
-                if group.shape is Shape.FOLLOWERS:
+                if pulled and group.name == FEED_GROUP:
+                    done.append(GroupDelivery(group.name, messages=0, batches=0, pulled=True))
+                elif group.shape is Shape.FOLLOWERS:
                     done.append(self._fan_out(yubl, group.name, attributes))
                 else:
                     message = event_message(str(event_type), yubl)

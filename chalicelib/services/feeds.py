@@ -14,6 +14,8 @@ from ..domain.posts import DEFAULT_MAX_CLOCK_SKEW, Yubl
 from ..domain.validation import check_user_id
 from .ports import FeedStore, PostStore
 
+FeedReader = Callable[[Any, int, str | None], Page[FeedEntry]]
+
 __all__ = ["WRITE_CHUNK", "FeedService", "FeedWrite", "read_entries"]
 
 WRITE_CHUNK = 25
@@ -40,14 +42,18 @@ class FeedService:
         posts: PostStore,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         max_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
+        reader: FeedReader | None = None,
     ) -> None:
         self._store = store
+        self._reader = reader  # the merged read of hybrid fan-out (services/celebrities.py)
         self._posts = posts
         self._clock = clock
         self._max_skew = max_skew
 
     def read(self, user_id: Any, limit: int, cursor: str | None) -> Page[FeedEntry]:
         """One page of the feed, its references hydrated from the posts table."""
+        if self._reader is not None:
+            return self._reader(user_id, limit, cursor)
         return read_entries(
             self._store, self._posts, check_user_id("user_id", user_id), limit, cursor
         )

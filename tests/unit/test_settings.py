@@ -20,6 +20,7 @@ REQUIRED = {
     "DEAD_LETTER_QUEUE": "d",
     "FANOUT_PROGRESS_TABLE": "p",
     "POSTS_TABLE": "pt",
+    "AUTHORS_TABLE": "at",
 }
 
 
@@ -37,6 +38,7 @@ def test_defaults_apply_when_only_names_are_set():
         archive_queue="aq",
         archive_bucket="ab",
         posts_table="pt",
+        authors_table="at",
         routing=RoutingTable.declare(
             {"yubl-posted": ["feed", "notifications", "archive"]},
             {"feed": "t", "notifications": "n", "archive": "a"},
@@ -49,6 +51,7 @@ def test_defaults_apply_when_only_names_are_set():
         fanout_progress_ttl_seconds=1_209_600,
         posted_at_max_skew_ms=60_000,
         feed_write_time_margin_ms=10_000,
+        celebrity_threshold=10_000,
     )
 
 
@@ -116,3 +119,12 @@ def test_a_bad_routing_declaration_is_refused_naming_the_setting(env, message):
     with pytest.raises(SettingsError) as caught:
         Settings.from_environ({**REQUIRED, **env})
     assert str(caught.value).startswith(message)
+
+
+def test_the_celebrity_threshold_is_read_and_checked():
+    assert Settings.from_environ({**REQUIRED, "FANOUT_CELEBRITY_THRESHOLD": "250"}).celebrity_threshold == 250
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_environ({**REQUIRED, "FANOUT_CELEBRITY_THRESHOLD": "-1"})
+    assert str(caught.value) == (
+        "FANOUT_CELEBRITY_THRESHOLD must be between 0 and 1000000000, got -1"
+    )

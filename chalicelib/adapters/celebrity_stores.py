@@ -1,0 +1,130 @@
+"""DynamoDB implementations of AuthorIndex, PulledPosts and FeedSource, and a follower
+store that keeps each author's follower count in the relationship's own transaction."""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from ..domain.feed import FeedRef
+from ..domain.feed_merge import SourcePage
+from ..domain.posts import Yubl
+from .celebrity_models import PULLING, AuthorModel, PulledPostModel
+from .dynamodb_models import FeedEntryModel, RelationshipModel
+from .dynamodb_stores import DynamoFollowerStore
+
+__all__ = [
+    "CountingFollowerStore",
+    "DynamoAuthorIndex",
+    "DynamoFeedSource",
+    "DynamoPulledPosts",
+]
+
+
+class CountingFollowerStore(DynamoFollowerStore):
+    """Follow and unfollow change the author's count only when they change the
+    relationship: a conditional write and an ADD in one transaction, so a repeated
+    follow (or unfollow) neither double counts nor half applies."""
+
+    def __init__(self, model: type[RelationshipModel], authors: type[AuthorModel]) -> None:
+        super().__init__(model)
+        self._authors = authors
+
+    def add(self, user_id: str, follower_id: str) -> None:
+        relationship = self._model(user_id, follower_id)
+        self._transact(
+            lambda t: t.save(relationship, condition=self._model.follower_id.does_not_exist()),
+            user_id,
+            +1,
+        )
+
+    def remove(self, user_id: str, follower_id: str) -> None:
+        relationship = self._model(user_id, follower_id)
+        self._transact(
+            lambda t: t.delete(relationship, condition=self._model.follower_id.exists()),
+            user_id,
+            -1,
+        )
+
+    def _transact(self, write: object, user_id: str, change: int) -> None:
+        author = self._authors(user_id)
+        try:
+            with TransactWrite(connection=self._model._get_connection().connection) as t:
+                write(t)  # type: ignore[operator]
+                t.update(author, actions=[self._authors.followers.add(change)])
+        except TransactWriteError as err:
+            reasons = err.cancellation_reasons or []
+            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+                return  # already so: nothing to count
+            raise
+
+
+class DynamoAuthorIndex:
+    def __init__(self, model: type[AuthorModel]) -> None:
+        self._model = model
+
+    def follower_count(self, author_id: str) -> int:
+        try:
+            row = self._model.get(author_id, attributes_to_get=["followers"])
+        except self._model.DoesNotExist:
+            return 0
+        return int(row.followers or 0)
+
+    def mark_pulling(self, author_id: str) -> None:
+        self._model(author_id).update(actions=[self._model.pulling.set(PULLING)])
+
+    def pulling(self) -> set[str]:
+        return {row.author_id for row in self._model.pulling_index.query(PULLING)}
+
+
+class DynamoPulledPosts:
+    def __init__(self, model: type[PulledPostModel]) -> None:
+        self._model = model
+
+    def mark(self, author_id: str, yubl_id: str) -> None:
+        self._model(author_id, yubl_id).update(actions=[self._model.pulled_author.set(author_id)])
+
+    def is_pulled(self, author_id: str, yubl_id: str) -> bool:
+        try:
+            row = self._model.get(
+                author_id, yubl_id, consistent_read=True, attributes_to_get=["pulled_author"]
+            )
+        except self._model.DoesNotExist:
+            return False
+        return row.pulled_author is not None
+
+    def before(self, author_id: str, limit: int, before: str | None) -> SourcePage[Yubl]:
+        model = self._model
+        rows = list(
+            model.pulled.query(
+                author_id,
+                None if before is None else model.yubl_id < before,
+                filter_condition=model.deleted_at.does_not_exist(),
+                scan_index_forward=False,
+                limit=limit + 1,
+                page_size=limit + 1,
+            )
+        )
+        posts = [Yubl(r.yubl_id, r.author_id, str(r.text), str(r.posted_at)) for r in rows]
+        return SourcePage(posts[:limit], more=len(posts) > limit)
+
+
+class DynamoFeedSource:
+    def __init__(self, model: type[FeedEntryModel]) -> None:
+        self._model = model
+
+    def refs_before(self, user_id: str, limit: int, before: str | None) -> SourcePage[FeedRef]:
+        # a key condition, not ExclusiveStartKey: the position may be a pulled post's id,
+        # which is no key of this feed
+        model = self._model
+        rows = list(
+            model.query(
+                user_id,
+                None if before is None else model.yubl_id < before,
+                scan_index_forward=False,
+                limit=limit + 1,
+                page_size=limit + 1,
+            )
+        )
+        refs = [FeedRef(r.user_id, r.yubl_id, r.author_id, r.posted_at) for r in rows]
+        return SourcePage(refs[:limit], more=len(refs) > limit)

@@ -1,0 +1,234 @@
+"""Hybrid fan-out on twins: a celebrity's posts skip the feed fan-out and are merged
+into feeds at read time; the threshold crossed either way loses no post."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from chalicelib.adapters.celebrity_memory import (
+    InMemoryAuthorIndex,
+    InMemoryFeedSource,
+    InMemoryPulledPosts,
+)
+from chalicelib.adapters.cursors import decode_cursor, encode_cursor
+from chalicelib.adapters.memory import (
+    InMemoryFeedStore,
+    InMemoryFollowerStore,
+    InMemoryGroupPublisher,
+    InMemoryPostStore,
+)
+from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.feed import FeedRef
+from chalicelib.domain.posts import new_yubl, yubl_posted_event
+from chalicelib.domain.routing import RoutingTable
+from chalicelib.services.celebrities import CelebrityPolicy, MergedFeedReader
+from chalicelib.services.distribution import DistributionService, GroupDelivery
+from chalicelib.services.feeds import FeedService
+
+START = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+ROUTING = RoutingTable.declare(
+    {"yubl-posted": ["feed", "notifications"]},
+    {"feed": "feed-test", "notifications": "notifications-test"},
+)
+THRESHOLD = 3  # more than 3 followers: a celebrity
+
+
+class World:
+    """The dispatcher, the feed workers and the merged read, all on twins."""
+
+    def __init__(self, visible=None) -> None:
+        self.followers = InMemoryFollowerStore()
+        self.posts = InMemoryPostStore()
+        self.feeds = InMemoryFeedStore()
+        self.publisher = InMemoryGroupPublisher()
+        self.authors = InMemoryAuthorIndex(self.followers)
+        self.pulled = InMemoryPulledPosts(self.posts)
+        self.clock = START
+        self.dispatcher = DistributionService(
+            self.followers,
+            self.publisher,
+            ROUTING,
+            group_size=2,
+            clock=lambda: self.clock,
+            posts=self.posts,
+            celebrities=CelebrityPolicy(self.authors, self.pulled, THRESHOLD),
+        )
+        extra = {} if visible is None else {"visible": visible}
+        self.reader = MergedFeedReader(
+            InMemoryFeedSource(self.feeds),
+            self.posts,
+            self.followers,
+            self.authors,
+            self.pulled,
+            encode_cursor=encode_cursor,
+            decode_cursor=decode_cursor,
+            following_page=2,
+            **extra,
+        )
+        self.feed = FeedService(self.feeds, self.posts, clock=lambda: self.clock)
+        self.delivered = 0
+        self.serial = 0
+
+    def follow(self, author: str, *fans: str) -> None:
+        for fan in fans:
+            self.followers.add(author, fan)
+
+    def post(self, author: str) -> tuple[str, tuple[GroupDelivery, ...]]:
+        """Post, dispatch and deliver the feed messages; the yubl id and the deliveries."""
+        self.clock += timedelta(seconds=1)
+        self.serial += 1
+        yubl = new_yubl(author, f"post {self.serial}", now=self.clock, suffix=f"{self.serial:012x}")
+        distribution = self.dispatcher.distribute(yubl_posted_event(yubl))
+        messages = self.publisher.group("feed").messages
+        for message in messages[self.delivered :]:
+            self.feed.add_group(message)
+        self.delivered = len(messages)
+        return yubl.yubl_id, distribution.groups
+
+    def delete(self, author: str, yubl_id: str) -> None:
+        self.posts.tombstone(author, yubl_id, "2026-11-23T13:00:00.000Z")
+
+    def read_all(self, user: str, limit: int) -> list[list[str]]:
+        pages, cursor = [], None
+        while True:
+            page = self.feed_read(user, limit, cursor)
+            pages.append([entry.yubl.yubl_id for entry in page.items])
+            if page.next_cursor is None:
+                return pages
+            cursor = page.next_cursor
+
+    def feed_read(self, user: str, limit: int, cursor: str | None):
+        return FeedService(self.feeds, self.posts, reader=self.reader.read).read(
+            user, limit, cursor
+        )
+
+
+FANS = ["fan-1", "fan-2", "fan-3", "fan-4"]
+
+
+def test_a_celebritys_post_skips_the_feed_fanout_but_not_the_other_groups():
+    world = World()
+    world.follow("star", *FANS)
+    yubl_id, groups = world.post("star")
+    assert groups == (
+        GroupDelivery("feed", messages=0, batches=0, pulled=True),
+        GroupDelivery("notifications", messages=1, batches=1),
+    )
+    assert world.feeds.entries == {}
+    assert world.pulled.flagged == {("star", yubl_id)}
+    assert world.authors.pulling() == {"star"}
+
+
+def test_an_author_at_the_threshold_is_still_fanned_out():
+    world = World()
+    world.follow("joe", *FANS[:THRESHOLD])
+    yubl_id, groups = world.post("joe")
+    assert groups[0] == GroupDelivery("feed", messages=2, batches=1, followers=3)
+    assert sorted(world.feeds.entries) == [(fan, yubl_id) for fan in FANS[:THRESHOLD]]
+    assert world.pulled.flagged == set()
+
+
+def test_merged_feed_pages_are_stable_with_celebrities_ordinary_authors_and_deletes():
+    # GIVEN a reader following two celebrities and two ordinary authors, and a
+    # celebrity the reader does not follow
+    world = World()
+    reader = "reader"
+    for star in ["star-a", "star-b", "star-x"]:
+        world.follow(star, *FANS)
+    world.follow("star-a", reader)
+    world.follow("star-b", reader)
+    world.follow("joe", reader)
+    world.follow("amy", reader, "fan-1")
+    posted: list[tuple[str, str]] = []
+    for author in ["joe", "star-a", "amy", "star-x", "star-b", "star-a", "joe", "amy"] * 3:
+        posted.append((author, world.post(author)[0]))
+    # AND some posts deleted, pulled and fanned-out ones alike
+    deleted = {posted[1], posted[2], posted[12], posted[20]}
+    for author, yubl_id in deleted:
+        world.delete(author, yubl_id)
+    # WHEN the feed is read three at a time
+    pages = world.read_all(reader, 3)
+    # THEN every followed, live post once, newest first (computed from the posting log)
+    expected = [
+        yubl_id
+        for author, yubl_id in reversed(posted)
+        if author != "star-x" and (author, yubl_id) not in deleted
+    ]
+    assert [y for page in pages for y in page] == expected
+    assert len(expected) == 24 - 3 - 4  # star-x posted 3, 4 deleted
+    # AND only the celebrities' posts were left out of the stored feed
+    stored = sorted(y for (user, y) in world.feeds.entries if user == reader)
+    assert stored == sorted(y for a, y in posted if a in ("joe", "amy"))
+
+
+def test_crossing_the_threshold_both_ways_loses_no_post():
+    world = World()
+    world.follow("riser", "reader", "fan-1")
+    before, _ = world.post("riser")  # 2 followers: fanned out
+    world.follow("riser", "fan-2", "fan-3")
+    during, groups = world.post("riser")  # 4 followers: pulled
+    assert groups[0].pulled
+    world.followers.remove("riser", "fan-2")
+    world.followers.remove("riser", "fan-3")
+    after, groups = world.post("riser")  # 2 again: fanned out
+    assert not groups[0].pulled
+    assert world.read_all("reader", 10) == [[after, during, before]]
+    assert world.read_all("reader", 1) == [[after], [during], [before]]
+    # the post pulled while the author was a celebrity stays pulled on a replay
+    replay = yubl_posted_event(world.posts.posts[("riser", during)])
+    assert world.dispatcher.distribute(replay).groups[0].pulled
+
+
+def test_a_post_fanned_out_in_part_before_the_author_crossed_is_read_once():
+    # GIVEN a post fanned out, then its record retried after the author became a celebrity
+    world = World()
+    world.follow("riser", "reader")
+    yubl_id, _ = world.post("riser")
+    world.follow("riser", *FANS)
+    replayed = world.dispatcher.distribute(yubl_posted_event(world.posts.posts[("riser", yubl_id)]))
+    # THEN the retry pulls it, and the reader, who has it in both sources, sees it once
+    assert replayed.groups[0].pulled
+    assert ("reader", yubl_id) in world.feeds.entries
+    assert world.read_all("reader", 5) == [[yubl_id]]
+
+
+def test_the_mute_hook_filters_the_merged_references():
+    muted: list[Sequence[FeedRef]] = []
+
+    def without_star(user: str, refs: Sequence[FeedRef]) -> list[FeedRef]:
+        muted.append(refs)
+        return [r for r in refs if r.author_id != "star"]
+
+    world = World(visible=without_star)
+    world.follow("star", *FANS, "reader")
+    world.follow("joe", "reader")
+    world.post("star")
+    joe, _ = world.post("joe")
+    assert world.read_all("reader", 5) == [[joe]]
+    assert [r.author_id for r in muted[0]] == ["joe", "star"]
+
+
+def test_no_follow_list_is_read_while_nobody_is_a_celebrity():
+    world = World()
+    world.follow("joe", "reader")
+    joe, _ = world.post("joe")
+    assert world.reader.followed_celebrities("reader") == set()
+    assert world.read_all("reader", 5) == [[joe]]
+    assert world.pulled.pages_read == 0
+
+
+def test_a_cursor_that_is_not_ours_is_bad_input():
+    with pytest.raises(InvalidInput) as caught:
+        World().feed_read("reader", 5, "not-a-cursor")
+    assert caught.value.field == "cursor"
+
+
+def test_a_cursor_of_the_plain_feed_read_still_works():
+    world = World()
+    world.follow("joe", "reader")
+    ids = [world.post("joe")[0] for _ in range(3)]
+    page = world.feed_read("reader", 1, encode_cursor(ids[2]))
+    assert [e.yubl.yubl_id for e in page.items] == [ids[1]]
