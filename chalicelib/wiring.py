@@ -14,7 +14,7 @@ import boto3
 from botocore.config import Config
 from pynamodb.models import Model
 
-from .adapters.celebrity_models import bind_author_model, bind_pulled_post_model
+from .adapters.celebrity_models import AuthorModel, bind_author_model, bind_pulled_post_model
 from .adapters.celebrity_stores import (
     CountingFollowerStore,
     DynamoAuthorIndex,
@@ -103,7 +103,7 @@ def _follower_store() -> DynamoFollowerStore:
 
 
 @cache
-def _author_model() -> Any:
+def _author_model() -> type[AuthorModel]:
     return _with_sdk_retries(bind_author_model(current().authors_table))
 
 

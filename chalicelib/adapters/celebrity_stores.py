@@ -3,6 +3,8 @@ store that keeps each author's follower count in the relationship's own transact
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
@@ -46,11 +48,11 @@ class CountingFollowerStore(DynamoFollowerStore):
             -1,
         )
 
-    def _transact(self, write: object, user_id: str, change: int) -> None:
+    def _transact(self, write: Callable[[TransactWrite], None], user_id: str, change: int) -> None:
         author = self._authors(user_id)
         try:
             with TransactWrite(connection=self._model._get_connection().connection) as t:
-                write(t)  # type: ignore[operator]
+                write(t)
                 t.update(author, actions=[self._authors.followers.add(change)])
         except TransactWriteError as err:
             reasons = err.cancellation_reasons or []

@@ -50,10 +50,7 @@ def merge_newest_first(
     if limit < 1:
         raise ValueError(f"limit must be at least 1, got {limit}")
     ordered = heapq.merge(
-        *(
-            [(key(item), index, item) for item in page.items]
-            for index, page in enumerate(pages)
-        ),
+        *([(key(item), index, item) for item in page.items] for index, page in enumerate(pages)),
         key=lambda entry: (_Descending(entry[0]), entry[1]),
     )
     items: list[T] = []

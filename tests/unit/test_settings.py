@@ -122,7 +122,10 @@ def test_a_bad_routing_declaration_is_refused_naming_the_setting(env, message):
 
 
 def test_the_celebrity_threshold_is_read_and_checked():
-    assert Settings.from_environ({**REQUIRED, "FANOUT_CELEBRITY_THRESHOLD": "250"}).celebrity_threshold == 250
+    assert (
+        Settings.from_environ({**REQUIRED, "FANOUT_CELEBRITY_THRESHOLD": "250"}).celebrity_threshold
+        == 250
+    )
     with pytest.raises(SettingsError) as caught:
         Settings.from_environ({**REQUIRED, "FANOUT_CELEBRITY_THRESHOLD": "-1"})
     assert str(caught.value) == (
