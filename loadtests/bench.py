@@ -37,6 +37,7 @@ from .graph import BenchSettings, FollowerGraph, build_graph
 from .plots import plot_run
 from .raw_rate import create_feed_table, measure_raw_rate
 from .signin import SignIn
+from .tradeoff import TradeoffSettings, local_stage_environment, measure_tradeoff
 from .variant import Observed, figures, wait_for_entries
 
 __all__ = ["main", "run"]
@@ -304,6 +305,10 @@ def run(settings: BenchSettings, run_dir: Path, progress: Progress = _say) -> di
             naive_floor = run_floor(
                 PostShape(a, graph.followers[a], envelopes[a]) for a in naive_graph.posts
             )
+        trade = TradeoffSettings.from_environ()
+        tradeoff = (
+            measure_tradeoff(trade, progress, local_stage_environment()) if trade.enabled else None
+        )
     finally:
         stack.stop()
         os.environ.clear()
@@ -321,6 +326,7 @@ def run(settings: BenchSettings, run_dir: Path, progress: Progress = _say) -> di
         if naive
         else None
     )
+    result["celebrity_tradeoff"] = tradeoff
     result["settings"] = {k: v for k, v in vars(settings).items()}
     result["wall_seconds"] = round(time.monotonic() - started, 1)
     result["run_dir"] = str(run_dir)

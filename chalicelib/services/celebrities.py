@@ -46,14 +46,15 @@ class CelebrityPolicy:
         self._pulled = pulled
         self._threshold = threshold
 
-    def pulls(self, yubl: Yubl) -> bool:
+    def pulls(self, yubl: Yubl, first: bool = False) -> bool:
         """True if the post is read into feeds at read time (its fan-out skipped).
 
-        An earlier attempt's decision to pull stands; otherwise an author with more
-        than ``threshold`` followers now gets the post pulled: the author is marked
-        first (readers look for pulled posts only of marked authors), then the post.
+        An earlier attempt's decision to pull stands (``first``: this attempt stored the
+        post, so there was none to look up); otherwise an author with more than
+        ``threshold`` followers now gets the post pulled: the author is marked first
+        (readers look for pulled posts only of marked authors), then the post.
         """
-        if self._pulled.is_pulled(yubl.author_id, yubl.yubl_id):
+        if not first and self._pulled.is_pulled(yubl.author_id, yubl.yubl_id):
             return True
         if self._authors.follower_count(yubl.author_id) <= self._threshold:
             return False

@@ -106,12 +106,13 @@ class DistributionService:
         groups = self._routing.groups_for(event_type)
         yubl = parse_yubl_posted(event, now=self._clock(), max_skew=self._max_skew)
         # stored once before any fan-out: every reference published below can be hydrated
-        if not self._posts.put(yubl) and not self._posts.live([(yubl.author_id, yubl.yubl_id)]):
+        stored = self._posts.put(yubl)
+        if not stored and not self._posts.live([(yubl.author_id, yubl.yubl_id)]):
             # deleted before this (replayed or retried) post was read: it never appears
             return Distribution(yubl.yubl_id, str(event_type), ())
         done: list[GroupDelivery] = []
         failures: list[tuple[str, Exception]] = []
-        pulled = self._celebrities is not None and self._celebrities.pulls(yubl)
+        pulled = self._celebrities is not None and self._celebrities.pulls(yubl, first=stored)
         for group in groups:
             attributes = routing_attributes(str(event_type), yubl.author_id, group.name)
             try:

@@ -39,13 +39,13 @@ THRESHOLD = 3  # more than 3 followers: a celebrity
 class World:
     """The dispatcher, the feed workers and the merged read, all on twins."""
 
-    def __init__(self, visible=None) -> None:
+    def __init__(self, visible=None, pulled=None) -> None:
         self.followers = InMemoryFollowerStore()
         self.posts = InMemoryPostStore()
         self.feeds = InMemoryFeedStore()
         self.publisher = InMemoryGroupPublisher()
         self.authors = InMemoryAuthorIndex(self.followers)
-        self.pulled = InMemoryPulledPosts(self.posts)
+        self.pulled = (pulled or InMemoryPulledPosts)(self.posts)
         self.clock = START
         self.dispatcher = DistributionService(
             self.followers,
@@ -232,3 +232,19 @@ def test_a_cursor_of_the_plain_feed_read_still_works():
     ids = [world.post("joe")[0] for _ in range(3)]
     page = world.feed_read("reader", 1, encode_cursor(ids[2]))
     assert [e.yubl.yubl_id for e in page.items] == [ids[1]]
+
+
+def test_the_first_attempt_does_not_look_up_an_earlier_decision_but_a_retry_does():
+    class CountingPulled(InMemoryPulledPosts):
+        lookups = 0
+
+        def is_pulled(self, author_id: str, yubl_id: str) -> bool:
+            self.lookups += 1
+            return super().is_pulled(author_id, yubl_id)
+
+    world = World(pulled=CountingPulled)
+    world.follow("joe", "reader")
+    yubl_id, _ = world.post("joe")
+    assert world.pulled.lookups == 0
+    world.dispatcher.distribute(yubl_posted_event(world.posts.posts[("joe", yubl_id)]))
+    assert world.pulled.lookups == 1
