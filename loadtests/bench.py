@@ -262,8 +262,14 @@ def _run_naive(
     return Observed("naive", graph.entries, log, calls, seconds, complete)
 
 
-def run(settings: BenchSettings, run_dir: Path, progress: Progress = _say) -> dict[str, Any]:
-    """The whole benchmark; returns the JSON object (also written to ``run_dir``)."""
+def run(
+    settings: BenchSettings,
+    run_dir: Path,
+    progress: Progress = _say,
+    tradeoff_settings: TradeoffSettings | None = None,
+) -> dict[str, Any]:
+    """The whole benchmark; returns the JSON object (also written to ``run_dir``).
+    With ``tradeoff_settings``, the celebrity trade-off too (``tradeoff.py``)."""
     graph = build_graph(settings)
     progress(
         f"graph: {len(graph.followers)} authors, {len(graph.posts)} posts, "
@@ -283,6 +289,7 @@ def run(settings: BenchSettings, run_dir: Path, progress: Progress = _say) -> di
     }
     progress(f"starting a fresh local stack (logs in {stack.log_dir})")
     started = time.monotonic()
+    tradeoff: dict[str, Any] | None = None
     saved_environ = dict(os.environ)  # the stack sets its SDK variables here: undone below
     stack.start()
     try:
@@ -305,10 +312,8 @@ def run(settings: BenchSettings, run_dir: Path, progress: Progress = _say) -> di
             naive_floor = run_floor(
                 PostShape(a, graph.followers[a], envelopes[a]) for a in naive_graph.posts
             )
-        trade = TradeoffSettings.from_environ()
-        tradeoff = (
-            measure_tradeoff(trade, progress, local_stage_environment()) if trade.enabled else None
-        )
+        if tradeoff_settings is not None and tradeoff_settings.enabled:
+            tradeoff = measure_tradeoff(tradeoff_settings, progress, local_stage_environment())
     finally:
         stack.stop()
         os.environ.clear()
@@ -353,7 +358,7 @@ def main() -> int:
     results = Path(os.environ.get("BENCH_RESULTS_DIR") or LOADTESTS_DIR / "results")
     run_dir = results / f"bench-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
     run_dir.mkdir(parents=True, exist_ok=True)
-    result = run(settings, run_dir)
+    result = run(settings, run_dir, tradeoff_settings=TradeoffSettings.from_environ())
     found = costs(result, load_pricing())
     result["usd_per_million_posts"] = found
     (run_dir / "bench.json").write_text(json.dumps(result, indent=2) + "\n")
