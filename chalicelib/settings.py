@@ -63,6 +63,7 @@ class Settings:
     feed_write_time_margin_ms: int = 10_000
     sdk_max_attempts: int = 10  # per AWS call, standard retry mode (throttling, 5xx, resets)
     celebrity_threshold: int = 10_000  # followers above which posts are pulled, not fanned out
+    feed_past_end: bool = False  # reads past a stored feed's end merge followed authors' posts
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -103,6 +104,7 @@ class Settings:
             celebrity_threshold=env_int(
                 env, "FANOUT_CELEBRITY_THRESHOLD", 10_000, 0, 1_000_000_000, SettingsError
             ),
+            feed_past_end=env_int(env, "FEED_READ_PAST_END", 0, 0, 1, SettingsError) == 1,
         )
 
     def group_topic(self, group: str) -> str:

@@ -18,6 +18,7 @@ from .adapters.celebrity_models import AuthorModel, bind_author_model, bind_pull
 from .adapters.celebrity_stores import (
     CountingFollowerStore,
     DynamoAuthorIndex,
+    DynamoAuthorPosts,
     DynamoFeedSource,
     DynamoPulledPosts,
 )
@@ -120,7 +121,9 @@ def _celebrity_policy() -> CelebrityPolicy:
 
 @cache
 def _merged_feed() -> MergedFeedReader:
-    source = DynamoFeedSource(_with_sdk_retries(bind_feed_model(current().feeds_table)))
+    settings = current()
+    source = DynamoFeedSource(_with_sdk_retries(bind_feed_model(settings.feeds_table)))
+    posts = bind_pulled_post_model(settings.posts_table)
     return MergedFeedReader(
         source,
         _post_store(),
@@ -129,6 +132,7 @@ def _merged_feed() -> MergedFeedReader:
         _pulled_posts(),
         encode_cursor=encode_cursor,
         decode_cursor=decode_cursor,
+        past_end=DynamoAuthorPosts(_with_sdk_retries(posts)) if settings.feed_past_end else None,
     )
 
 

@@ -8,7 +8,12 @@ from ..domain.feed_merge import SourcePage
 from ..domain.posts import Yubl
 from .memory import InMemoryFeedStore, InMemoryFollowerStore, InMemoryPostStore
 
-__all__ = ["InMemoryAuthorIndex", "InMemoryFeedSource", "InMemoryPulledPosts"]
+__all__ = [
+    "InMemoryAuthorIndex",
+    "InMemoryAuthorPosts",
+    "InMemoryFeedSource",
+    "InMemoryPulledPosts",
+]
 
 
 def _newest_before(keys: list[str], limit: int, before: str | None) -> tuple[list[str], bool]:
@@ -58,3 +63,15 @@ class InMemoryFeedSource:
         mine = {y: FeedRef.of(e) for (u, y), e in self._feed.entries.items() if u == user_id}
         keys, more = _newest_before(list(mine), limit, before)
         return SourcePage([mine[k] for k in keys], more)
+
+
+class InMemoryAuthorPosts:
+    def __init__(self, posts: InMemoryPostStore) -> None:
+        self._posts = posts
+        self.pages_read = 0
+
+    def before(self, author_id: str, limit: int, before: str | None) -> SourcePage[Yubl]:
+        self.pages_read += 1
+        mine = [y for (a, y) in self._posts.posts if a == author_id]
+        keys, more = _newest_before(mine, limit, before)
+        return SourcePage([self._posts.posts[(author_id, k)] for k in keys], more)

@@ -3,7 +3,7 @@ store that keeps each author's follower count in the relationship's own transact
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -18,6 +18,7 @@ from .dynamodb_stores import DynamoFollowerStore
 __all__ = [
     "CountingFollowerStore",
     "DynamoAuthorIndex",
+    "DynamoAuthorPosts",
     "DynamoFeedSource",
     "DynamoPulledPosts",
 ]
@@ -96,19 +97,38 @@ class DynamoPulledPosts:
         return row.pulled_author is not None
 
     def before(self, author_id: str, limit: int, before: str | None) -> SourcePage[Yubl]:
-        model = self._model
-        rows = list(
-            model.pulled.query(
-                author_id,
-                None if before is None else model.yubl_id < before,
-                filter_condition=model.deleted_at.does_not_exist(),
-                scan_index_forward=False,
-                limit=limit + 1,
-                page_size=limit + 1,
-            )
+        return _live_before(self._model.pulled.query, self._model, author_id, limit, before)
+
+
+class DynamoAuthorPosts:
+    def __init__(self, model: type[PulledPostModel]) -> None:
+        self._model = model
+
+    def before(self, author_id: str, limit: int, before: str | None) -> SourcePage[Yubl]:
+        return _live_before(self._model.query, self._model, author_id, limit, before)
+
+
+def _live_before(
+    query: Callable[..., Iterable[PulledPostModel]],
+    model: type[PulledPostModel],
+    author_id: str,
+    limit: int,
+    before: str | None,
+) -> SourcePage[Yubl]:
+    """Newest first below ``before``, tombstones filtered; ``limit`` counts live posts
+    (PynamoDB reads on until it has them), one more to know of a next page."""
+    rows = list(
+        query(
+            author_id,
+            None if before is None else model.yubl_id < before,
+            filter_condition=model.deleted_at.does_not_exist(),
+            scan_index_forward=False,
+            limit=limit + 1,
+            page_size=limit + 1,
         )
-        posts = [Yubl(r.yubl_id, r.author_id, str(r.text), str(r.posted_at)) for r in rows]
-        return SourcePage(posts[:limit], more=len(posts) > limit)
+    )
+    posts = [Yubl(r.yubl_id, r.author_id, str(r.text), str(r.posted_at)) for r in rows]
+    return SourcePage(posts[:limit], more=len(posts) > limit)
 
 
 class DynamoFeedSource:

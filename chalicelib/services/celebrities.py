@@ -13,6 +13,7 @@ references and the pulled posts of every author they follow who has any.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import cache, partial
 from typing import Any
 
 from ..domain.feed import FeedEntry, FeedRef
@@ -20,7 +21,7 @@ from ..domain.feed_merge import SourcePage, merge_newest_first
 from ..domain.paging import Page
 from ..domain.posts import Yubl
 from ..domain.validation import check_user_id
-from .ports import AuthorIndex, FeedSource, FollowerStore, PostStore, PulledPosts
+from .ports import AuthorIndex, AuthorPosts, FeedSource, FollowerStore, PostStore, PulledPosts
 
 __all__ = ["DEFAULT_THRESHOLD", "FEED_GROUP", "CelebrityPolicy", "MergedFeedReader", "RefFilter"]
 
@@ -69,6 +70,10 @@ class MergedFeedReader:
     The cursor is the feed's own cursor format (the last yubl id returned), so cursors
     issued before the merge existed keep working. ``visible`` is where mutes filter the
     merged references; deleted posts drop out at hydration, as on the plain read.
+    With ``past_end``, a read past the stored feed's oldest entry (a capped feed's
+    cap) goes on with the followed authors' older posts, one more source each: a feed
+    never just ends while they have older posts. That costs a Query per followed
+    author on those pages.
     """
 
     def __init__(
@@ -83,6 +88,7 @@ class MergedFeedReader:
         decode_cursor: Callable[[str | None], str | None],
         visible: RefFilter = _all_visible,
         following_page: int = 1000,
+        past_end: AuthorPosts | None = None,
     ) -> None:
         self._feed = feed
         self._posts = posts
@@ -93,21 +99,27 @@ class MergedFeedReader:
         self._decode = decode_cursor
         self._visible = visible
         self._following_page = following_page
+        self._past_end = past_end
 
     def read(self, user_id: Any, limit: int, cursor: str | None) -> Page[FeedEntry]:
         user = check_user_id("user_id", user_id)
         before = self._decode(cursor)
-        pulled = [
+        feed = self._feed.refs_before(user, limit, before)
+        followed = cache(partial(self._followed, user))  # read at most once per page
+        posts = [
             self._pulled.before(author, limit, before)
-            for author in sorted(self.followed_celebrities(user))
+            for author in sorted(self._celebrities(followed))
         ]
-        known = {yubl.yubl_id: yubl for page in pulled for yubl in page.items}
+        if self._past_end is not None and not feed.more:
+            # the stored feed ends on this page (a capped feed's cap, or its start): the
+            # followed authors' posts older than its oldest entry carry on from there
+            edge = feed.items[-1].yubl_id if feed.items else before
+            posts += [self._past_end.before(author, limit, edge) for author in sorted(followed())]
+        known = {yubl.yubl_id: yubl for page in posts for yubl in page.items}
         sources = [
-            self._feed.refs_before(user, limit, before),
-            *(SourcePage([_ref(user, y) for y in page.items], page.more) for page in pulled),
+            feed,
+            *(SourcePage([_ref(user, y) for y in page.items], page.more) for page in posts),
         ]
-        # HOOK (feed cap): posts of followed authors older than a capped feed's oldest
-        # entry join here as one more source of the same order.
         merged = merge_newest_first(sources, limit, key=lambda ref: ref.yubl_id)
         shown = self._visible(user, merged.items)  # HOOK (mutes): filters the merged refs
         missing = [(r.author_id, r.yubl_id) for r in shown if r.yubl_id not in known]
@@ -118,18 +130,22 @@ class MergedFeedReader:
         return Page(items=items, next_cursor=next_cursor)
 
     def followed_celebrities(self, user_id: str) -> set[str]:
-        """The authors ``user_id`` follows who have pulled posts; no follow list is read
-        while there are no such authors at all."""
+        """The authors ``user_id`` follows who have pulled posts."""
+        return self._celebrities(partial(self._followed, user_id))
+
+    def _celebrities(self, followed: Callable[[], set[str]]) -> set[str]:
+        """No follow list is read while no author at all has pulled posts."""
         pulling = self._authors.pulling()
-        if not pulling:
-            return set()
+        return pulling & followed() if pulling else set()
+
+    def _followed(self, user_id: str) -> set[str]:
         followed: set[str] = set()
         cursor: str | None = None
         while True:
             page = self._following.following(user_id, self._following_page, cursor)
             followed.update(page.items)
             if page.next_cursor is None:
-                return pulling & followed
+                return followed
             cursor = page.next_cursor
 
 

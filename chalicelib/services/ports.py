@@ -13,6 +13,7 @@ from ..domain.posts import Yubl
 __all__ = [
     "ArchiveStore",
     "AuthorIndex",
+    "AuthorPosts",
     "EventPublisher",
     "FanoutProgress",
     "FeedSource",
@@ -172,4 +173,13 @@ class FeedSource(Protocol):
 
     def refs_before(self, user_id: str, limit: int, before: str | None) -> SourcePage[FeedRef]:
         """The newest ``limit`` references with a yubl id below ``before``, newest first."""
+        ...
+
+
+class AuthorPosts(Protocol):
+    """An author's posts by position, for reads past the end of a stored feed."""
+
+    def before(self, author_id: str, limit: int, before: str | None) -> SourcePage[Yubl]:
+        """The author's newest ``limit`` not deleted posts with a yubl id below ``before``
+        (all when None), newest first."""
         ...

@@ -18,13 +18,19 @@ from chalice.test import Client
 
 from chalicelib import wiring
 from chalicelib.adapters.celebrity_models import bind_author_model, bind_pulled_post_model
-from chalicelib.adapters.celebrity_stores import DynamoAuthorIndex, DynamoPulledPosts
-from chalicelib.adapters.dynamodb_models import bind_post_model
+from chalicelib.adapters.celebrity_stores import (
+    DynamoAuthorIndex,
+    DynamoAuthorPosts,
+    DynamoFeedSource,
+    DynamoPulledPosts,
+)
+from chalicelib.adapters.cursors import decode_cursor, encode_cursor
+from chalicelib.adapters.dynamodb_models import bind_feed_model, bind_post_model
 from chalicelib.adapters.dynamodb_stores import DynamoPostStore
 from chalicelib.adapters.memory import InMemoryGroupPublisher
 from chalicelib.domain.posts import new_yubl, yubl_posted_event
 from chalicelib.domain.routing import RoutingTable
-from chalicelib.services.celebrities import CelebrityPolicy
+from chalicelib.services.celebrities import CelebrityPolicy, MergedFeedReader
 from chalicelib.services.distribution import DistributionService
 from devstack.stack import PROJECT_DIR
 from tests.chalice_app import load_app
@@ -172,3 +178,44 @@ def test_crossing_the_threshold_both_ways_loses_no_post(client, unique, signed_i
     late = f"{unique}-late"
     _follow(client, riser, late, signed_in(late))
     assert _pages(client, late, signed_in(late), 10) == [[during]]
+
+
+def test_past_a_capped_feeds_end_the_followed_authors_older_posts_carry_on(
+    stage_environment, unique
+):
+    # GIVEN a reader following a celebrity and an ordinary author, whose stored feed
+    # was trimmed to its newest 2 entries (as a capped feed is), one older post deleted
+    reader, star, joe = f"{unique}-reader", f"{unique}-star", f"{unique}-joe"
+    for n in range(THRESHOLD + 1):
+        wiring.following_service().follow(star, f"{unique}-fan-{n}")
+    wiring.following_service().follow(star, reader)
+    wiring.following_service().follow(joe, reader)
+    posting = Posting()
+    posted = [(a, posting.post(a)[0]) for a in [joe, star, joe, joe, star, joe, joe]]
+    feeds = bind_feed_model(os.environ["FEEDS_TABLE"])
+    stored = sorted((row.yubl_id for row in feeds.query(reader)), reverse=True)
+    assert stored == sorted((y for a, y in posted if a == joe), reverse=True)
+    for yubl_id in stored[2:]:
+        feeds(reader, yubl_id).delete()
+    posting.delete(*posted[0])
+    pulled_posts = bind_pulled_post_model(os.environ["POSTS_TABLE"])
+    merged = MergedFeedReader(
+        DynamoFeedSource(feeds),
+        posting.posts,
+        wiring.following_service()._store,
+        posting.authors,
+        DynamoPulledPosts(pulled_posts),
+        encode_cursor=encode_cursor,
+        decode_cursor=decode_cursor,
+        past_end=DynamoAuthorPosts(pulled_posts),
+    )
+    # WHEN the whole feed is read two at a time
+    ids, cursor = [], None
+    while True:
+        page = merged.read(reader, 2, cursor)
+        ids += [entry.yubl.yubl_id for entry in page.items]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    # THEN every live post of both authors, newest first, once
+    assert ids == [y for a, y in reversed(posted) if (a, y) != posted[0]]

@@ -10,6 +10,7 @@ import pytest
 
 from chalicelib.adapters.celebrity_memory import (
     InMemoryAuthorIndex,
+    InMemoryAuthorPosts,
     InMemoryFeedSource,
     InMemoryPulledPosts,
 )
@@ -39,7 +40,7 @@ THRESHOLD = 3  # more than 3 followers: a celebrity
 class World:
     """The dispatcher, the feed workers and the merged read, all on twins."""
 
-    def __init__(self, visible=None, pulled=None) -> None:
+    def __init__(self, visible=None, pulled=None, past_end=False) -> None:
         self.followers = InMemoryFollowerStore()
         self.posts = InMemoryPostStore()
         self.feeds = InMemoryFeedStore()
@@ -56,7 +57,10 @@ class World:
             posts=self.posts,
             celebrities=CelebrityPolicy(self.authors, self.pulled, THRESHOLD),
         )
-        extra = {} if visible is None else {"visible": visible}
+        extra: dict = {} if visible is None else {"visible": visible}
+        self.authored = InMemoryAuthorPosts(self.posts)
+        if past_end:
+            extra["past_end"] = self.authored
         self.reader = MergedFeedReader(
             InMemoryFeedSource(self.feeds),
             self.posts,
@@ -248,3 +252,68 @@ def test_the_first_attempt_does_not_look_up_an_earlier_decision_but_a_retry_does
     assert world.pulled.lookups == 0
     world.dispatcher.distribute(yubl_posted_event(world.posts.posts[("joe", yubl_id)]))
     assert world.pulled.lookups == 1
+
+
+def _cap(world: World, user: str, keep: int) -> None:
+    """Trim a feed to its newest ``keep`` entries, as a capped feed would."""
+    mine = sorted((y for (u, y) in world.feeds.entries if u == user), reverse=True)
+    for yubl_id in mine[keep:]:
+        del world.feeds.entries[(user, yubl_id)]
+
+
+def test_past_the_end_of_a_capped_feed_the_followed_authors_older_posts_carry_on():
+    # GIVEN a reader whose feed was capped at 3 entries, following an ordinary author
+    # and a celebrity, with a deleted post among the older ones
+    world = World(past_end=True)
+    world.follow("star", *FANS, "reader")
+    world.follow("joe", "reader")
+    world.follow("amy", "someone-else")
+    posted = [(a, world.post(a)[0]) for a in ["joe", "star", "amy", "joe"] * 3]
+    _cap(world, "reader", 3)
+    world.delete(*posted[4])
+    # WHEN the reader reads the whole feed, two at a time
+    pages = world.read_all("reader", 2)
+    # THEN every live post of the authors followed, newest first, once
+    expected = [y for a, y in reversed(posted) if a != "amy" and (a, y) != posted[4]]
+    assert [y for page in pages for y in page] == expected
+    assert len(expected) == 12 - 3 - 1
+    assert all(len(page) == 2 for page in pages[:-1])
+
+
+def test_without_past_end_a_capped_feed_ends_at_its_cap():
+    world = World()
+    world.follow("joe", "reader")
+    posted = [world.post("joe")[0] for _ in range(5)]
+    _cap(world, "reader", 2)
+    assert world.read_all("reader", 10) == [[posted[4], posted[3]]]
+    assert world.authored.pages_read == 0
+
+
+def test_a_reader_with_an_empty_feed_sees_the_followed_authors_posts():
+    world = World(past_end=True)
+    joe = [world.post("joe")[0] for _ in range(3)]  # before anyone followed joe
+    world.follow("joe", "newcomer")
+    assert world.read_all("newcomer", 2) == [[joe[2], joe[1]], [joe[0]]]
+
+
+def test_inside_the_stored_feed_no_author_query_is_made():
+    world = World(past_end=True)
+    world.follow("joe", "reader")
+    posted = [world.post("joe")[0] for _ in range(5)]
+    page = world.feed_read("reader", 2, None)
+    assert [e.yubl.yubl_id for e in page.items] == [posted[4], posted[3]]
+    assert world.authored.pages_read == 0
+
+
+def test_past_the_end_starts_below_the_oldest_stored_entry_the_feed_rules_above_it():
+    # GIVEN joe's post from before amy was followed, newer than the feed's oldest entry
+    world = World(past_end=True)
+    world.follow("joe", "reader")
+    old = world.post("amy")[0]  # not in the feed: older than all of it, shown past the end
+    first = world.post("joe")[0]
+    between = world.post("amy")[0]  # not in the feed, inside its range: not shown
+    last = world.post("joe")[0]
+    world.follow("amy", "reader")
+    # THEN the set is the stored feed, then what is older than its oldest entry
+    assert world.read_all("reader", 10) == [[last, first, old]]
+    assert between not in {y for (_, y) in world.feeds.entries}

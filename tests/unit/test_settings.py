@@ -52,6 +52,7 @@ def test_defaults_apply_when_only_names_are_set():
         posted_at_max_skew_ms=60_000,
         feed_write_time_margin_ms=10_000,
         celebrity_threshold=10_000,
+        feed_past_end=False,
     )
 
 
@@ -131,3 +132,10 @@ def test_the_celebrity_threshold_is_read_and_checked():
     assert str(caught.value) == (
         "FANOUT_CELEBRITY_THRESHOLD must be between 0 and 1000000000, got -1"
     )
+
+
+def test_reads_past_the_feeds_end_are_switched_on_with_1():
+    assert Settings.from_environ({**REQUIRED, "FEED_READ_PAST_END": "1"}).feed_past_end is True
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_environ({**REQUIRED, "FEED_READ_PAST_END": "yes"})
+    assert str(caught.value) == "FEED_READ_PAST_END must be an integer, got 'yes'"
