@@ -4,7 +4,7 @@ The emulator's ``ConsumedCapacity`` is a constant per call, not DynamoDB's rule,
 units are worked out here from the items each request writes and each response returns,
 by DynamoDB's published rules: an item's size is its attribute names plus values (a
 string's UTF-8 bytes, a number's digits / 2 + 1); a write costs one unit per started KB
-of the item (twice in a transaction); a read one unit per started 4 KB, half that when
+of the item; a read one unit per started 4 KB, half that when
 eventually consistent; a Query is billed on the summed size of what it returns, at
 least one half unit; a BatchGetItem key that finds nothing still costs a half unit.
 Update expressions are billed at one unit (every item here is under 1 KB). Items a
@@ -91,12 +91,6 @@ class CapacityMeter:
             self._add(writes=_write_units(params["Item"]))
         elif name in ("UpdateItem", "DeleteItem"):
             self._add(writes=1)
-        elif name == "TransactWriteItems":
-            units = 0
-            for action in params.get("TransactItems", []):
-                put = action.get("Put")
-                units += 2 * (_write_units(put["Item"]) if put else 1)
-            self._add(writes=units)
 
     def _response(
         self, model: Any, parsed: dict[str, Any], context: dict[str, Any], **_: Any

@@ -3,11 +3,12 @@ relationships table, for relationships made before the authors table kept counts
 
     python -m ops.follower_counts [--stage local] [--author ID ...]
 
-Safe while users follow and unfollow: per author it reads the stored count, counts the
-relationships (a Query with ``Select=COUNT``), and writes the new count only if the
-stored one has not moved meanwhile (a follow or unfollow changes the relationship and
-the count in one transaction, so a moved count means the Query may be stale); then it
-tries that author again. Without ``--author`` every author in the relationships table
+Per author it reads the stored count, counts the relationships (a Query with
+``Select=COUNT``), and writes the new count only if the stored one has not moved
+meanwhile (a follow or unfollow that finished in between: the Query may be stale), and
+tries that author again if it has. A follow still between its two writes (the
+relationship, then the count) while an author is recounted can leave that count one
+off: a second run settles it. Without ``--author`` every author in the relationships table
 is recounted (one Scan of the keys). Prints one line per changed count and a summary.
 """
 
