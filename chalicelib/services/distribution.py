@@ -112,7 +112,11 @@ class DistributionService:
             return Distribution(yubl.yubl_id, str(event_type), ())
         done: list[GroupDelivery] = []
         failures: list[tuple[str, Exception]] = []
-        pulled = self._celebrities is not None and self._celebrities.pulls(yubl, first=stored)
+        pulled = (
+            self._celebrities is not None
+            and any(group.name == FEED_GROUP for group in groups)
+            and self._celebrities.pulls(yubl, first=stored)
+        )
         for group in groups:
             attributes = routing_attributes(str(event_type), yubl.author_id, group.name)
             try:

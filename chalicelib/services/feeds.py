@@ -14,9 +14,10 @@ from ..domain.posts import DEFAULT_MAX_CLOCK_SKEW, Yubl
 from ..domain.validation import check_user_id
 from .ports import FeedStore, PostStore
 
-FeedReader = Callable[[Any, int, str | None], Page[FeedEntry]]
+__all__ = ["WRITE_CHUNK", "FeedReader", "FeedService", "FeedWrite", "read_entries"]
 
-__all__ = ["WRITE_CHUNK", "FeedService", "FeedWrite", "read_entries"]
+FeedReader = Callable[[Any, int, str | None], Page[FeedEntry]]
+"""A whole feed read (the merged read of hybrid fan-out) that replaces the plain one."""
 
 WRITE_CHUNK = 25
 """Entries per store call: one BatchWriteItem, so the time budget is checked between calls."""

@@ -317,3 +317,23 @@ def test_past_the_end_starts_below_the_oldest_stored_entry_the_feed_rules_above_
     # THEN the set is the stored feed, then what is older than its oldest entry
     assert world.read_all("reader", 10) == [[last, first, old]]
     assert between not in {y for (_, y) in world.feeds.entries}
+
+
+def test_an_event_that_does_not_route_to_the_feed_asks_nothing_about_celebrities():
+    world = World()
+    world.follow("star", *FANS)
+    notify_only = RoutingTable.declare(
+        {"yubl-posted": ["notifications"]}, {"notifications": "notifications-test"}
+    )
+    dispatcher = DistributionService(
+        world.followers,
+        world.publisher,
+        notify_only,
+        group_size=2,
+        clock=lambda: START,
+        posts=world.posts,
+        celebrities=CelebrityPolicy(world.authors, world.pulled, THRESHOLD),
+    )
+    yubl = new_yubl("star", "hi", now=START, suffix="0" * 12)
+    dispatcher.distribute(yubl_posted_event(yubl))
+    assert (world.authors.pulling(), world.pulled.flagged) == (set(), set())
