@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fuzz test-reliability test-scale scale unit lint check clean trace dlq api-key package deploy destroy user token bench cost load reset
+.PHONY: install run test test-fuzz test-reliability test-scale scale unit lint check clean trace dlq api-key package deploy destroy user token bench bench-tradeoff cost load reset
 
 install: $(STAMP)
 
@@ -121,6 +121,11 @@ user token: $(STAMP)
 ## Sizes from BENCH_* variables (loadtests/graph.py), e.g. BENCH_BIG_FOLLOWERS=2000.
 bench: $(STAMP)
 	$(BIN)/python -m loadtests.bench
+
+## make bench-tradeoff: only the celebrity threshold's trade-off (push vs pull cost), on a
+## fresh emulator; BENCH_TRADEOFF_* variables (loadtests/tradeoff.py). Also part of bench.
+bench-tradeoff: $(STAMP)
+	$(BIN)/python -m loadtests.tradeoff
 
 ## make cost: $ per million posts from the latest benchmark and loadtests/pricing.json.
 cost: $(STAMP)

@@ -50,6 +50,7 @@ class Settings:
     archive_queue: str
     archive_bucket: str
     posts_table: str = "posts-local"
+    authors_table: str = "authors-local"
     routing: RoutingTable = field(
         default_factory=lambda: RoutingTable.declare(DEFAULT_ROUTES, _DEFAULT_TOPICS)
     )
@@ -75,6 +76,8 @@ class Settings:
     fanout_work_topic: str = "fanout-ranges-local"
     fanout_range_size: int = 10_000
     feed_backfill_posts: int = 20  # an author's newest posts a new follower's feed gets
+    celebrity_threshold: int = 10_000  # followers above which posts are pulled, not fanned out
+    feed_past_end: bool = False  # reads past a stored feed's end merge followed authors' posts
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -91,6 +94,7 @@ class Settings:
             archive_queue=_required(env, "ARCHIVE_QUEUE"),
             archive_bucket=_required(env, "ARCHIVE_BUCKET"),
             posts_table=_required(env, "POSTS_TABLE"),
+            authors_table=_required(env, "AUTHORS_TABLE"),
             routing=_routing(env),
             follower_group_size=env_int(env, "FOLLOWER_GROUP_SIZE", 500, 1, 5000, SettingsError),
             follower_page_size=env_int(env, "FOLLOWER_PAGE_SIZE", 1000, 1, 10000, SettingsError),
@@ -124,6 +128,10 @@ class Settings:
                 env, "FANOUT_RANGE_SIZE", 10_000, 100, 10_000_000, SettingsError
             ),
             feed_backfill_posts=env_int(env, "FEED_BACKFILL_POSTS", 20, 0, 200, SettingsError),
+            celebrity_threshold=env_int(
+                env, "FANOUT_CELEBRITY_THRESHOLD", 10_000, 0, 1_000_000_000, SettingsError
+            ),
+            feed_past_end=env_int(env, "FEED_READ_PAST_END", 0, 0, 1, SettingsError) == 1,
         )
 
     @property

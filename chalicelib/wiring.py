@@ -6,6 +6,7 @@ builds it (and the SDK clients behind it) and later calls reuse it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, TypeVar
@@ -15,6 +16,15 @@ from botocore.config import Config
 from pynamodb.models import Model
 
 from .adapters.activity_store import DynamoActivityStore, bind_activity_model
+from .adapters.celebrity_models import AuthorModel, bind_author_model, bind_pulled_post_model
+from .adapters.celebrity_stores import (
+    CountingFollowerStore,
+    DynamoAuthorIndex,
+    DynamoAuthorPosts,
+    DynamoFeedSource,
+    DynamoPulledPosts,
+)
+from .adapters.cursors import decode_cursor, encode_cursor
 from .adapters.dynamodb_models import (
     bind_fanout_progress_model,
     bind_feed_model,
@@ -32,17 +42,20 @@ from .adapters.sns_publisher import SnsGroupPublisher, SnsMessagePublisher, topi
 from .adapters.sqs_failure_sink import SqsFailureSink
 from .adapters.users import CognitoUsers
 from .config import wiring as config_wiring
+from .domain.feed import FeedRef
+from .domain.paging import Page
 from .identity.settings import identity_settings
 from .observability.logging import logger
 from .observability.sdk_retries import count_sdk_retries
 from .services.activity import FollowerActivity, ReadActivity, TrackedFeedReads
 from .services.archive import ArchiveService
+from .services.celebrities import CelebrityPolicy, MergedFeedReader
 from .services.distribution import DistributionService
 from .services.feed_cap import FeedTrimmer
 from .services.feed_rebuild import FeedRebuilder, RebuildLimits
 from .services.feeds import FeedService
 from .services.following import FollowingService
-from .services.mutes import MuteService
+from .services.mutes import MuteService, unmuted
 from .services.notifications import NotificationService
 from .services.posting import PostingService
 from .services.range_fanout import RangeFanout
@@ -108,7 +121,46 @@ def _region() -> str:
 @cache
 def _follower_store() -> DynamoFollowerStore:
     model = _with_sdk_retries(bind_relationship_model(current().relationships_table))
-    return DynamoFollowerStore(model)
+    return CountingFollowerStore(model, _author_model())
+
+
+@cache
+def _author_model() -> type[AuthorModel]:
+    return _with_sdk_retries(bind_author_model(current().authors_table))
+
+
+@cache
+def _pulled_posts() -> DynamoPulledPosts:
+    return DynamoPulledPosts(_with_sdk_retries(bind_pulled_post_model(current().posts_table)))
+
+
+def _celebrity_policy() -> CelebrityPolicy:
+    return CelebrityPolicy(
+        DynamoAuthorIndex(_author_model()), _pulled_posts(), current().celebrity_threshold
+    )
+
+
+@cache
+def _merged_feed() -> MergedFeedReader:
+    settings = current()
+    source = DynamoFeedSource(_with_sdk_retries(bind_feed_model(settings.feeds_table)))
+    posts = bind_pulled_post_model(settings.posts_table)
+    return MergedFeedReader(
+        source,
+        _post_store(),
+        _follower_store(),
+        DynamoAuthorIndex(_author_model()),
+        _pulled_posts(),
+        encode_cursor=encode_cursor,
+        decode_cursor=decode_cursor,
+        past_end=DynamoAuthorPosts(_with_sdk_retries(posts)) if settings.feed_past_end else None,
+        visible=_unmuted_refs,
+    )
+
+
+def _unmuted_refs(user_id: str, refs: Sequence[FeedRef]) -> list[FeedRef]:
+    """The merged read's mute filter: the same one lookup per page as the plain read."""
+    return unmuted(_mute_store(), user_id, Page(items=list(refs), next_cursor=None)).items
 
 
 @cache
@@ -158,8 +210,9 @@ def feed_service() -> FeedService:
         clock=_utc_now,
         max_skew=_max_skew(),
         mutes=_mute_store(),
-        cap=current().feed_cap,
+        cap=None if current().feed_past_end else current().feed_cap,
         active=active.active,
+        reader=_merged_feed().read,
     )
 
 
@@ -252,6 +305,7 @@ def distribution_service() -> DistributionService:
         max_skew=_max_skew(),
         posts=_post_store(),
         ranges=range_fanout_service(),
+        celebrities=_celebrity_policy(),
     )
 
 

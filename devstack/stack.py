@@ -35,6 +35,7 @@ OUTPUT_SETTINGS = {
     "PostsTableName": "POSTS_TABLE",
     "MutesTableName": "MUTES_TABLE",
     "ActivityTableName": "ACTIVITY_TABLE",
+    "AuthorsTableName": "AUTHORS_TABLE",
     "FanoutProgressTableName": "FANOUT_PROGRESS_TABLE",
     "RetryQueueName": "RETRY_QUEUE",
     "DeadLetterQueueName": "DEAD_LETTER_QUEUE",

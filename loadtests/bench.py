@@ -38,6 +38,7 @@ from .inactive import choose_inactive, expected_entries, logged_skips, savings, 
 from .plots import plot_run
 from .raw_rate import create_feed_table, measure_raw_rate
 from .signin import SignIn
+from .tradeoff import TradeoffSettings, local_stage_environment, measure_tradeoff
 from .variant import Observed, figures, wait_for_entries
 
 __all__ = ["main", "run"]
@@ -275,8 +276,14 @@ def _run_naive(
     return Observed("naive", graph.entries, log, calls, seconds, complete)
 
 
-def run(settings: BenchSettings, run_dir: Path, progress: Progress = _say) -> dict[str, Any]:
-    """The whole benchmark; returns the JSON object (also written to ``run_dir``)."""
+def run(
+    settings: BenchSettings,
+    run_dir: Path,
+    progress: Progress = _say,
+    tradeoff_settings: TradeoffSettings | None = None,
+) -> dict[str, Any]:
+    """The whole benchmark; returns the JSON object (also written to ``run_dir``).
+    With ``tradeoff_settings``, the celebrity trade-off too (``tradeoff.py``)."""
     graph = build_graph(settings)
     progress(
         f"graph: {len(graph.followers)} authors, {len(graph.posts)} posts, "
@@ -296,6 +303,7 @@ def run(settings: BenchSettings, run_dir: Path, progress: Progress = _say) -> di
     }
     progress(f"starting a fresh local stack (logs in {stack.log_dir})")
     started = time.monotonic()
+    tradeoff: dict[str, Any] | None = None
     saved_environ = dict(os.environ)  # the stack sets its SDK variables here: undone below
     stack.start()
     try:
@@ -333,6 +341,8 @@ def run(settings: BenchSettings, run_dir: Path, progress: Progress = _say) -> di
             naive_floor = run_floor(
                 PostShape(a, graph.followers[a], envelopes[a]) for a in naive_graph.posts
             )
+        if tradeoff_settings is not None and tradeoff_settings.enabled:
+            tradeoff = measure_tradeoff(tradeoff_settings, progress, local_stage_environment())
     finally:
         stack.stop()
         os.environ.clear()
@@ -363,6 +373,7 @@ def run(settings: BenchSettings, run_dir: Path, progress: Progress = _say) -> di
         if naive
         else None
     )
+    result["celebrity_tradeoff"] = tradeoff
     result["settings"] = {k: v for k, v in vars(settings).items()}
     result["wall_seconds"] = round(time.monotonic() - started, 1)
     result["run_dir"] = str(run_dir)
@@ -389,7 +400,7 @@ def main() -> int:
     results = Path(os.environ.get("BENCH_RESULTS_DIR") or LOADTESTS_DIR / "results")
     run_dir = results / f"bench-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
     run_dir.mkdir(parents=True, exist_ok=True)
-    result = run(settings, run_dir)
+    result = run(settings, run_dir, tradeoff_settings=TradeoffSettings.from_environ())
     found = costs(result, load_pricing())
     result["usd_per_million_posts"] = found
     (run_dir / "bench.json").write_text(json.dumps(result, indent=2) + "\n")

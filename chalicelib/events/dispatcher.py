@@ -54,6 +54,7 @@ def _distribute(payload: Any) -> None:
             followers=delivery.followers,
             resumed_after=delivery.resumed_after,
             ranges=delivery.ranges,
+            pulled=delivery.pulled,
         )
     logger.info(
         "yubl distributed",

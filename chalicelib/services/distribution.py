@@ -29,6 +29,7 @@ from ..domain.routing import (
     event_message,
     routing_attributes,
 )
+from .celebrities import FEED_GROUP, CelebrityPolicy
 from .follower_publishing import Encode, publish_follower_groups
 from .ports import FanoutProgress, FollowerStore, GroupPublisher, PostStore
 from .range_fanout import RangeFanout
@@ -50,6 +51,7 @@ class GroupDelivery:
     followers: int = 0  # followers published by this call (a resumed call skips the rest)
     resumed_after: str | None = None  # the last follower an earlier attempt had published
     ranges: int = 0  # follower ranges handed to range workers (0: published from here)
+    pulled: bool = False  # a celebrity's post: not fanned out, merged into feeds at read time
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,7 @@ class DistributionService:
         *,
         posts: PostStore,
         ranges: RangeFanout | None = None,
+        celebrities: CelebrityPolicy | None = None,
     ) -> None:
         self._followers = followers
         self._posts = posts
@@ -103,6 +106,7 @@ class DistributionService:
         self._clock = clock
         self._max_skew = max_skew
         self._ranges = ranges
+        self._celebrities = celebrities
 
     def distribute(self, event: Any) -> Distribution:
         """Publish the event to every group its type routes to.
@@ -116,11 +120,21 @@ class DistributionService:
         groups = self._routing.groups_for(event_type)
         yubl = parse_yubl_posted(event, now=self._clock(), max_skew=self._max_skew)
         # stored once before any fan-out: every reference published below can be hydrated
-        if not self._posts.put(yubl) and not self._posts.live([(yubl.author_id, yubl.yubl_id)]):
+        stored = self._posts.put(yubl)
+        if not stored and not self._posts.live([(yubl.author_id, yubl.yubl_id)]):
             # deleted before this (replayed or retried) post was read: it never appears
             return Distribution(yubl.yubl_id, str(event_type), ())
+        # a celebrity's post is not fanned out to feeds: their readers merge it (decided
+        # once, on the post's first attempt, and kept on the post: a retry never flips it)
+        pulled = (
+            self._celebrities is not None
+            and any(group.name == FEED_GROUP for group in groups)
+            and self._celebrities.pulls(yubl, first=stored)
+        )
 
         def fan_out(group: str, attributes: dict[str, str]) -> GroupDelivery:
+            if pulled and group == FEED_GROUP:
+                return GroupDelivery(group, messages=0, batches=0, pulled=True)
             return self._fan_out_post(yubl, group, attributes)
 
         return self._publish(

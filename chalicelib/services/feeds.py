@@ -17,7 +17,10 @@ from .feed_cap import read_capped
 from .mutes import MuteStore, followers_not_muting, unmuted
 from .ports import FeedStore, PostStore
 
-__all__ = ["WRITE_CHUNK", "FeedService", "FeedWrite", "read_entries"]
+__all__ = ["WRITE_CHUNK", "FeedReader", "FeedService", "FeedWrite", "read_entries"]
+
+FeedReader = Callable[[Any, int, str | None], Page[FeedEntry]]
+"""A whole feed read (the merged read of hybrid fan-out) that replaces the plain one."""
 
 WRITE_CHUNK = 25
 """Entries per store call: one BatchWriteItem, so the time budget is checked between calls."""
@@ -48,8 +51,10 @@ class FeedService:
         mutes: MuteStore | None = None,
         cap: FeedCap | None = None,
         active: Callable[[Sequence[str]], list[str]] | None = None,
+        reader: FeedReader | None = None,
     ) -> None:
         self._store = store
+        self._reader = reader  # the merged read of hybrid fan-out (services/celebrities.py)
         self._posts = posts
         self._clock = clock
         self._max_skew = max_skew
@@ -58,12 +63,14 @@ class FeedService:
         self._active = active  # which followers to write to; None: all of them
 
     def read(self, user_id: Any, limit: int, cursor: str | None) -> Page[FeedEntry]:
-        """One page of the feed, its references hydrated from the posts table; muted
-        authors left out, nothing past the cap shown."""
+        """One page of the feed, its references hydrated from the posts table (merged with
+        followed celebrities' posts by ``reader``); muted authors left out, nothing past
+        the cap shown (``cap`` None: a reader that merges past the stored entries)."""
         user = check_user_id("user_id", user_id)
+        read = self._reader if self._reader is not None else self._read
         if self._cap is None:
-            return self._read(user, limit, cursor)
-        return read_capped(self._cap, self._read, user, limit, cursor)
+            return read(user, limit, cursor)
+        return read_capped(self._cap, read, user, limit, cursor)
 
     def _read(self, user_id: str, limit: int, cursor: str | None) -> Page[FeedEntry]:
         return read_entries(self._store, self._posts, user_id, limit, cursor, self._unmuted)

@@ -6,20 +6,25 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from ..domain.feed import FeedEntry, FeedRef
+from ..domain.feed_merge import SourcePage
 from ..domain.paging import Page
 from ..domain.posts import Yubl
 
 __all__ = [
     "ActivityStore",
     "ArchiveStore",
+    "AuthorIndex",
+    "AuthorPosts",
     "EventPublisher",
     "FanoutProgress",
+    "FeedSource",
     "FeedStore",
     "FollowerIndex",
     "FollowerStore",
     "GroupPublisher",
     "MessagePublisher",
     "PostStore",
+    "PulledPosts",
     "UserDirectory",
 ]
 
@@ -185,4 +190,51 @@ class ActivityStore(Protocol):
 
     def record_read(self, user_id: str, hour: str) -> bool:
         """Record ``hour`` unless an hour as late is there already; True if written."""
+
+
+class AuthorIndex(Protocol):
+    """Per author: the follower count (kept by follow and unfollow, atomically with the
+    relationship) and whether any of their posts was pulled instead of fanned out."""
+
+    def follower_count(self, author_id: str) -> int: ...
+
+    def mark_pulling(self, author_id: str) -> None:
+        """Remember for good that the author has pulled posts (idempotent)."""
+        ...
+
+    def pulling(self) -> set[str]:
+        """Every author with pulled posts: few, the celebrities past and present."""
+        ...
+
+
+class PulledPosts(Protocol):
+    """Posts not fanned out (their author was a celebrity when they were posted): the
+    feed read merges them in, whatever the author's follower count is now."""
+
+    def mark(self, author_id: str, yubl_id: str) -> None:
+        """Flag a stored post as pulled (idempotent)."""
+        ...
+
+    def is_pulled(self, author_id: str, yubl_id: str) -> bool: ...
+
+    def before(self, author_id: str, limit: int, before: str | None) -> SourcePage[Yubl]:
+        """The author's newest ``limit`` pulled, not deleted posts with a yubl id below
+        ``before`` (all when None), newest first."""
+        ...
+
+
+class FeedSource(Protocol):
+    """A feed's references by position, for the merged read."""
+
+    def refs_before(self, user_id: str, limit: int, before: str | None) -> SourcePage[FeedRef]:
+        """The newest ``limit`` references with a yubl id below ``before``, newest first."""
+        ...
+
+
+class AuthorPosts(Protocol):
+    """An author's posts by position, for reads past the end of a stored feed."""
+
+    def before(self, author_id: str, limit: int, before: str | None) -> SourcePage[Yubl]:
+        """The author's newest ``limit`` not deleted posts with a yubl id below ``before``
+        (all when None), newest first."""
         ...

@@ -49,6 +49,7 @@ def test_the_packaged_stage_protects_its_tables_as_declared(packaged, config, st
             "Feeds",
             "Posts",
             "Activity",
+            "Authors",
             "Notifications",
             "Mutes",
             "FanoutProgress",

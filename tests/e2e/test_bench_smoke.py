@@ -12,6 +12,7 @@ from loadtests.bench import run
 from loadtests.cost import costs, load_pricing
 from loadtests.graph import BenchSettings, build_graph
 from loadtests.inactive import choose_inactive
+from loadtests.tradeoff import TradeoffSettings
 
 pytestmark = [pytest.mark.e2e, pytest.mark.emulator]
 
@@ -26,11 +27,16 @@ SETTINGS = BenchSettings(
     naive_max_entries=1_000,
     timeout_s=240,
 )
+TRADEOFF = TradeoffSettings(
+    follower_counts=(30,), celebrities_followed=(0, 2), following=4, page=3, group_size=20
+)
 
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    return run(SETTINGS, tmp_path_factory.mktemp("bench"), progress=lambda _: None)
+    return run(
+        SETTINGS, tmp_path_factory.mktemp("bench"), lambda _: None, tradeoff_settings=TRADEOFF
+    )
 
 
 def _active_sizes() -> list[int]:
@@ -80,9 +86,10 @@ def test_the_optimised_write_path_makes_exactly_the_calls_its_posts_need(result)
     # (every group fits one message) and one per post to each of the notifications and
     # archive groups; one BatchGetItem of last reads per group (at most 100 followers),
     # 25 active followers' entries per BatchWriteItem; the dispatcher reads its progress
-    # item once per post and writes it after each feed PublishBatch, and stores each post
-    # once (a conditional PutItem on the posts table); each feed message's worker reads
-    # the post's tombstone first (one Query), so a write after its delete writes nothing,
+    # item once per post and writes it after each feed PublishBatch, reads the author's
+    # follower count once per post (hybrid fan-out), and stores each post once (a
+    # conditional PutItem on the posts table); each feed message's worker reads the
+    # post's tombstone first (one Query), so a write after its delete writes nothing,
     # and asks the mutes table once (its muted_by index over the group's id range). A
     # capped feed's trims, drawn by a hash of the random yubl ids, are counted apart
     # (Feeds.Query; their share is pinned in tests/unit/test_feed_cap.py)
@@ -94,7 +101,7 @@ def test_the_optimised_write_path_makes_exactly_the_calls_its_posts_need(result)
         "PublishBatch": reached + 2 * posts,
         "BatchGetItem": reached,
         "BatchWriteItem": writes,
-        "GetItem": posts,
+        "GetItem": 2 * posts,
         "PutItem": reached + posts,  # progress items, and each post stored once
     }
     assert result["floor"] == {
@@ -140,3 +147,28 @@ def test_cost_has_every_line_item_for_both_variants(result):
     assert set(found["optimised"]) == set(found["naive"]) == items
     # the naive variant publishes once per entry: more SNS requests than batches of 10
     assert found["naive"]["sns_publishes"] > found["optimised"]["sns_publishes"]
+
+
+def test_the_tradeoff_counts_what_a_pushed_and_a_pulled_post_and_a_merged_page_need(result):
+    (write,) = result["celebrity_tradeoff"]["write_per_post"]
+    # pushed to 30 followers: the post stored, the count read, one Query page, two
+    # follower groups of 20 in one PublishBatch, 25 entries per BatchWriteItem
+    assert write["push"]["by_operation"] == {
+        "PutItem": 1,
+        "GetItem": 1,
+        "Query": 1,
+        "PublishBatch": 1,
+        "BatchWriteItem": 2,
+    }
+    assert write["push"]["write_units"] == 1 + 30
+    # pulled: the post stored, the count read, the author and the post marked
+    assert write["pull"]["by_operation"] == {"PutItem": 1, "GetItem": 1, "UpdateItem": 2}
+    assert write["pull"]["write_units"] == 3
+    pages = {
+        row["celebrities_followed"]: row for row in result["celebrity_tradeoff"]["read_per_page"]
+    }
+    # the plain page: its Query and one BatchGetItem; merged: plus the pulling index, the
+    # follow list, and one Query per celebrity followed
+    assert pages[0]["plain_page"]["by_operation"] == {"Query": 1, "BatchGetItem": 1}
+    assert pages[0]["merged_first_page"]["by_operation"] == {"Query": 3, "BatchGetItem": 1}
+    assert pages[2]["merged_first_page"]["by_operation"]["Query"] == 5

@@ -23,6 +23,7 @@ REQUIRED = {
     "MUTES_TABLE": "mt",
     "ACTIVITY_TABLE": "at",
     "FANOUT_WORK_TOPIC": "w",
+    "AUTHORS_TABLE": "at",
 }
 
 
@@ -41,6 +42,7 @@ def test_defaults_apply_when_only_names_are_set():
         archive_bucket="ab",
         posts_table="pt",
         mutes_table="mt",
+        authors_table="at",
         routing=RoutingTable.declare(
             {
                 "yubl-posted": ["feed", "notifications", "archive"],
@@ -66,6 +68,8 @@ def test_defaults_apply_when_only_names_are_set():
         fanout_work_topic="w",
         fanout_range_size=10_000,
         feed_backfill_posts=20,
+        celebrity_threshold=10_000,
+        feed_past_end=False,
     )
 
 
@@ -165,3 +169,22 @@ def test_a_backfill_size_out_of_range_is_refused_naming_it(value):
 
 def test_the_backfill_size_is_read_from_the_environment():
     assert Settings.from_environ({**REQUIRED, "FEED_BACKFILL_POSTS": "0"}).feed_backfill_posts == 0
+
+
+def test_the_celebrity_threshold_is_read_and_checked():
+    assert (
+        Settings.from_environ({**REQUIRED, "FANOUT_CELEBRITY_THRESHOLD": "250"}).celebrity_threshold
+        == 250
+    )
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_environ({**REQUIRED, "FANOUT_CELEBRITY_THRESHOLD": "-1"})
+    assert str(caught.value) == (
+        "FANOUT_CELEBRITY_THRESHOLD must be between 0 and 1000000000, got -1"
+    )
+
+
+def test_reads_past_the_feeds_end_are_switched_on_with_1():
+    assert Settings.from_environ({**REQUIRED, "FEED_READ_PAST_END": "1"}).feed_past_end is True
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_environ({**REQUIRED, "FEED_READ_PAST_END": "yes"})
+    assert str(caught.value) == "FEED_READ_PAST_END must be an integer, got 'yes'"
