@@ -279,6 +279,6 @@ def test_bad_stream_records_are_dead_lettered_with_their_reason_and_neighbours_d
             "yubl.author_id: must be a string",
             "yubl.yubl_id: must be a string",
             "yubl.text: must be 1-2000 characters",
-            "type: has no route: 'yubl-liked' (routed: yubl-posted)",
+            "type: has no route: 'yubl-liked' (routed: yubl-deleted, yubl-posted)",
         ]
     )
