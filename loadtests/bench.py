@@ -2,9 +2,10 @@
 
 Builds the follower graph (``graph.py``), measures the emulator's raw BatchWriteItem
 rate, posts through the HTTP API and waits for every feed entry, then runs the naive
-variant (``naive/app.py``) on the same graph. Calls are counted inside the API and
-runtime processes by a botocore plugin (``counting.py``); latencies come from the
-workers' log lines. Progress goes to standard output; the last line is one JSON object.
+variant (``naive/app.py``) on the same graph, and the write units per feed entry
+(``entry_units.py``). Calls are counted inside the API and runtime processes by a
+botocore plugin (``counting.py``); latencies come from the workers' log lines. Progress
+goes to standard output; the last line is one JSON object.
 """
 
 from __future__ import annotations
