@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fuzz test-reliability test-scale scale unit lint check clean trace dlq api-key package deploy destroy user token bench bench-tradeoff cost load reset
+.PHONY: install run test test-fuzz test-reliability test-scale scale unit lint check clean trace dlq api-key package deploy destroy user token bench bench-tradeoff bench-entries cost load reset
 
 install: $(STAMP)
 
@@ -126,6 +126,11 @@ bench: $(STAMP)
 ## fresh emulator; BENCH_TRADEOFF_* variables (loadtests/tradeoff.py). Also part of bench.
 bench-tradeoff: $(STAMP)
 	$(BIN)/python -m loadtests.tradeoff
+
+## make bench-entries: only the write units per feed entry, text in the entry against a
+## reference, for 100- and 2,000-character posts, on a fresh emulator. Also part of bench.
+bench-entries: $(STAMP)
+	$(BIN)/python -m loadtests.entry_units
 
 ## make cost: $ per million posts from the latest benchmark and loadtests/pricing.json.
 cost: $(STAMP)

@@ -2,9 +2,10 @@
 
 Builds the follower graph (``graph.py``), measures the emulator's raw BatchWriteItem
 rate, posts through the HTTP API and waits for every feed entry, then runs the naive
-variant (``naive/app.py``) on the same graph. Calls are counted inside the API and
-runtime processes by a botocore plugin (``counting.py``); latencies come from the
-workers' log lines. Progress goes to standard output; the last line is one JSON object.
+variant (``naive/app.py``) on the same graph, and the write units per feed entry
+(``entry_units.py``). Calls are counted inside the API and runtime processes by a
+botocore plugin (``counting.py``); latencies come from the workers' log lines. Progress
+goes to standard output; the last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from devstack.stack import PROJECT_DIR, LocalStack
 from .calls import merge
 from .cost import costs, load_pricing, table
 from .counting import Tally, count_calls, difference, plugin_environment, read_tallies
+from .entry_units import measure_entry_units, summary
 from .feedlog import FeedLog, parse_time
 from .floor import PostShape, run_floor
 from .graph import BenchSettings, FollowerGraph, build_graph
@@ -343,6 +345,7 @@ def run(
             )
         if tradeoff_settings is not None and tradeoff_settings.enabled:
             tradeoff = measure_tradeoff(tradeoff_settings, progress, local_stage_environment())
+        entry_units = measure_entry_units(local_stage_environment(), progress)
     finally:
         stack.stop()
         os.environ.clear()
@@ -374,6 +377,7 @@ def run(
         else None
     )
     result["celebrity_tradeoff"] = tradeoff
+    result["entry_write_units"] = entry_units
     result["settings"] = {k: v for k, v in vars(settings).items()}
     result["wall_seconds"] = round(time.monotonic() - started, 1)
     result["run_dir"] = str(run_dir)
@@ -408,6 +412,8 @@ def main() -> int:
         _say(f"plot: {path}")
     _say(f"cost, prices of {found['pricing_as_of']} (loadtests/pricing.json):")
     print(table(found), flush=True)
+    _say("write units per feed entry, text in the entry (before) and reference (now):")
+    print(summary(result["entry_write_units"]), flush=True)
     print(json.dumps(result, separators=(",", ":")), flush=True)
     return 0 if result["complete"] and (result["naive"] or {"complete": True})["complete"] else 1
 

@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CapacityMeter", "item_bytes"]
+__all__ = ["CapacityMeter", "item_bytes", "write_units"]
 
 
 def _value_bytes(value: dict[str, Any]) -> int:
@@ -40,7 +40,8 @@ def item_bytes(item: dict[str, Any]) -> int:
     return sum(len(name.encode()) + _value_bytes(value) for name, value in item.items())
 
 
-def _write_units(item: dict[str, Any]) -> int:
+def write_units(item: dict[str, Any]) -> int:
+    """One unit per started KB of the item (a PutItem, or a put in a BatchWriteItem)."""
     return max(1, math.ceil(item_bytes(item) / 1024))
 
 
@@ -82,13 +83,13 @@ class CapacityMeter:
             )
         if name == "BatchWriteItem":
             units = sum(
-                _write_units(request["PutRequest"]["Item"]) if "PutRequest" in request else 1
+                write_units(request["PutRequest"]["Item"]) if "PutRequest" in request else 1
                 for requests in params.get("RequestItems", {}).values()
                 for request in requests
             )
             self._add(writes=units)
         elif name == "PutItem":
-            self._add(writes=_write_units(params["Item"]))
+            self._add(writes=write_units(params["Item"]))
         elif name in ("UpdateItem", "DeleteItem"):
             self._add(writes=1)
 

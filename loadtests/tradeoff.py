@@ -57,7 +57,13 @@ from devstack.stack import PROJECT_DIR
 from .capacity import CapacityMeter
 from .counting import Tally, count_calls
 
-__all__ = ["TradeoffSettings", "local_stage_environment", "main", "measure_tradeoff"]
+__all__ = [
+    "TradeoffSettings",
+    "local_stage_environment",
+    "main",
+    "measure_tradeoff",
+    "on_fresh_emulator",
+]
 
 Progress = Callable[[str], None]
 TOPIC = "bench-tradeoff-feed"
@@ -315,16 +321,24 @@ def _say(message: str) -> None:
     print(f"[bench] {message}", flush=True)
 
 
-def main() -> int:
-    """``make bench-tradeoff``: a fresh emulator with the template, then the trade-off."""
+def on_fresh_emulator(measure: Callable[[], dict[str, Any]], progress: Progress) -> dict[str, Any]:
+    """``measure()`` against a fresh emulator with the template deployed (stage local)."""
     emulator = start_emulator(request_log=False)
     try:
         os.environ.update(aws_environment(emulator.endpoint_url))
-        _say("trade-off: deploying infra/resources.yaml on a fresh emulator")
+        progress("deploying infra/resources.yaml on a fresh emulator")
         deploy_stack(boto3.client("cloudformation"), "local")
-        result = measure_tradeoff(TradeoffSettings.from_environ(), _say, local_stage_environment())
+        return measure()
     finally:
         emulator.stop()
+
+
+def main() -> int:
+    """``make bench-tradeoff``: a fresh emulator with the template, then the trade-off."""
+    result = on_fresh_emulator(
+        lambda: measure_tradeoff(TradeoffSettings.from_environ(), _say, local_stage_environment()),
+        _say,
+    )
     result["date"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     print(json.dumps(result, separators=(",", ":")), flush=True)
     return 0

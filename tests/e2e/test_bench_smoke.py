@@ -170,6 +170,45 @@ def test_the_tradeoff_counts_what_a_pushed_and_a_pulled_post_and_a_merged_page_n
     }
     # the plain page: its Query and one BatchGetItem; merged: plus the pulling index, the
     # follow list, and one Query per celebrity followed
-    assert pages[0]["plain_page"]["by_operation"] == {"Query": 1, "BatchGetItem": 1}
-    assert pages[0]["merged_first_page"]["by_operation"] == {"Query": 3, "BatchGetItem": 1}
-    assert pages[2]["merged_first_page"]["by_operation"]["Query"] == 5
+    assert _reads(pages[0]["plain_page"]) == {"Query": 1, "BatchGetItem": 1}
+    assert _reads(pages[0]["merged_first_page"]) == {"Query": 3, "BatchGetItem": 1}
+    assert _reads(pages[2]["merged_first_page"])["Query"] == 5
+
+
+def _reads(page: dict) -> dict[str, int]:
+    """A page's calls, its feed Queries with the rest: counting.py names them Feeds.Query
+    when this process has FEEDS_TABLE set (an earlier test in the same run may set it)."""
+    calls = dict(page["by_operation"])
+    feeds = calls.pop("Feeds.Query", 0)
+    return {**calls, "Query": calls.get("Query", 0) + feeds}
+
+
+def _kb_units(*attributes: tuple[str, str]) -> int:
+    """DynamoDB's write rule: one unit per started KB of attribute names + UTF-8 values."""
+    return math.ceil(sum(len(n) + len(v.encode()) for n, v in attributes) / 1024)
+
+
+def test_a_reference_entry_costs_one_write_unit_and_the_text_in_it_cost_more(result):
+    # the bench's ids: author "entry-units-" + 6 hex digits, readers author + "-r0000",
+    # yubl ids of 13 + 1 + 12 characters, posted_at like 2026-01-01T00:00:00.000Z
+    author, reader = "entry-units-abcdef", "entry-units-abcdef-r0000"
+    yubl_id, posted_at = "1767225600000-0123456789ab", "2026-01-01T00:00:00.000Z"
+    ids = [("user_id", reader), ("yubl_id", yubl_id), ("author_id", author)]
+    found = result["entry_write_units"]
+    assert found["entries_per_shape"] == 50
+    expected = {}
+    for length in (100, 2_000):
+        for name, text in ((str(length), "x" * length), (f"{length}_multibyte", "é" * length)):
+            expected[name] = {
+                "text_in_entry": _kb_units(*ids, ("text", text), ("posted_at", posted_at)),
+                "reference": _kb_units(*ids, ("posted_at", posted_at)),
+                "post_once": _kb_units(*ids[1:], ("text", text), ("posted_at", posted_at)),
+            }
+            assert found[name] == expected[name]
+    # 124-byte references; the old entries of 2,000 characters: 2,128 bytes, 4,128 in é
+    assert {n: (e["text_in_entry"], e["reference"]) for n, e in expected.items()} == {
+        "100": (1, 1),
+        "2000": (3, 1),
+        "100_multibyte": (1, 1),
+        "2000_multibyte": (5, 1),
+    }

@@ -1,13 +1,13 @@
 """The posts table and reference feed entries, against the emulator over HTTP.
 
 Write units are counted from the BatchWriteItem requests that go on the wire (a botocore
-hook on PynamoDB's client): DynamoDB bills a write unit per started KB of an item, the
-item's size being the UTF-8 length of its attribute names and string values.
+hook on PynamoDB's client), by DynamoDB's rule as ``loadtests/capacity.py`` applies it:
+a write unit per started KB of an item, its size the UTF-8 length of its attribute names
+and string values.
 """
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 
 import pytest
@@ -17,6 +17,7 @@ from chalicelib.adapters.dynamodb_stores import DynamoFeedStore, DynamoPostStore
 from chalicelib.domain.feed import entries_for
 from chalicelib.domain.posts import Yubl, new_yubl
 from chalicelib.services.feeds import FeedService
+from loadtests.capacity import write_units
 
 pytestmark = pytest.mark.emulator
 
@@ -33,14 +34,9 @@ def feed_model(stack_outputs):
     return bind_feed_model(stack_outputs["FeedsTableName"])
 
 
-def _write_units(item: dict) -> int:
-    size = sum(len(name.encode()) + len(value["S"].encode()) for name, value in item.items())
-    return math.ceil(size / 1024)
-
-
 def _old_entry_units(user_id: str, yubl: Yubl) -> int:
     """What the entry cost when it carried the text (the shape before references)."""
-    return _write_units(
+    return write_units(
         {
             "user_id": {"S": user_id},
             "yubl_id": {"S": yubl.yubl_id},
@@ -94,7 +90,7 @@ def test_a_feed_entry_costs_one_write_unit_whatever_the_text(feed_model, unique,
         DynamoFeedStore(feed_model).put_entries(entries_for(yubl, readers))
     finally:
         client.meta.events.unregister("before-parameter-build.dynamodb.BatchWriteItem", count)
-    units = [_write_units(item) for item in sent]
+    units = [write_units(item) for item in sent]
     before = _old_entry_units(readers[0], yubl)
     print(f"\nwrite units per feed entry, {length}-character post: {before} before, 1 after")
     assert len(sent) == 30
