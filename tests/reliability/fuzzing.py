@@ -34,7 +34,15 @@ USER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # the pool's usernames (sign-in re
 
 __all__ = ["Fuzzer", "PoolTokens", "WrittenState"]
 
-SYNC_TABLES = ("relationships-local", "short-links-local", "config-local", "config-api-keys-local")
+SYNC_TABLES = (
+    "relationships-local",
+    "authors-local",  # follower counts, kept by follow and unfollow
+    "mutes-local",
+    "activity-local",  # a feed read records its reader
+    "short-links-local",
+    "config-local",
+    "config-api-keys-local",
+)
 STREAM = "yubl-posted-local"
 CHECKS = [
     not_a_server_error,
