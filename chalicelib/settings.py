@@ -77,7 +77,7 @@ class Settings:
     fanout_range_size: int = 10_000
     feed_backfill_posts: int = 20  # an author's newest posts a new follower's feed gets
     celebrity_threshold: int = 10_000  # followers above which posts are pulled, not fanned out
-    feed_past_end: bool = False  # reads past a stored feed's end merge followed authors' posts
+    feed_past_end: bool = True  # reads past a trimmed feed's end merge followed authors' posts
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -131,7 +131,7 @@ class Settings:
             celebrity_threshold=env_int(
                 env, "FANOUT_CELEBRITY_THRESHOLD", 10_000, 0, 1_000_000_000, SettingsError
             ),
-            feed_past_end=env_int(env, "FEED_READ_PAST_END", 0, 0, 1, SettingsError) == 1,
+            feed_past_end=env_int(env, "FEED_READ_PAST_END", 1, 0, 1, SettingsError) == 1,
         )
 
     @property

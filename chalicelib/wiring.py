@@ -15,8 +15,13 @@ import boto3
 from botocore.config import Config
 from pynamodb.models import Model
 
-from .adapters.activity_store import DynamoActivityStore, bind_activity_model
-from .adapters.celebrity_models import AuthorModel, bind_author_model, bind_pulled_post_model
+from .adapters.activity_store import DynamoActivityStore, DynamoTrimMarks, bind_activity_model
+from .adapters.celebrity_models import (
+    AuthorModel,
+    PulledPostModel,
+    bind_author_model,
+    bind_pulled_post_model,
+)
 from .adapters.celebrity_stores import (
     CountingFollowerStore,
     DynamoAuthorIndex,
@@ -49,7 +54,7 @@ from .observability.logging import logger
 from .observability.sdk_retries import count_sdk_retries
 from .services.activity import FollowerActivity, ReadActivity, TrackedFeedReads
 from .services.archive import ArchiveService
-from .services.celebrities import CelebrityPolicy, MergedFeedReader
+from .services.celebrities import CelebrityPolicy, MergedFeedReader, PastEnd
 from .services.distribution import DistributionService
 from .services.feed_cap import FeedTrimmer
 from .services.feed_rebuild import FeedRebuilder, RebuildLimits
@@ -153,9 +158,18 @@ def _merged_feed() -> MergedFeedReader:
         _pulled_posts(),
         encode_cursor=encode_cursor,
         decode_cursor=decode_cursor,
-        past_end=DynamoAuthorPosts(_with_sdk_retries(posts)) if settings.feed_past_end else None,
+        past_end=_past_end(posts) if settings.feed_past_end else None,
         visible=_unmuted_refs,
     )
+
+
+def _past_end(posts: type[PulledPostModel]) -> PastEnd:
+    return PastEnd(DynamoAuthorPosts(_with_sdk_retries(posts)), _trim_marks())
+
+
+@cache
+def _trim_marks() -> DynamoTrimMarks:
+    return DynamoTrimMarks(_with_sdk_retries(bind_activity_model(current().activity_table)))
 
 
 def _unmuted_refs(user_id: str, refs: Sequence[FeedRef]) -> list[FeedRef]:
@@ -231,7 +245,7 @@ def feed_trimmer() -> FeedTrimmer:
     settings = current()
     model = _with_sdk_retries(bind_feed_model(settings.feeds_table))
     store = DynamoFeedTrimStore(model, max_attempts=settings.feed_write_max_attempts)
-    return FeedTrimmer(store, settings.feed_cap)
+    return FeedTrimmer(store, settings.feed_cap, _trim_marks())
 
 
 @cache

@@ -1,4 +1,5 @@
-"""The activity table through PynamoDB: each user's last recorded feed read (an hour).
+"""The activity table through PynamoDB: each user's last recorded feed read (an hour),
+and whether a trim to the cap has cut their feed short (``DynamoTrimMarks``).
 
 One small item per user, so a lookup is half a read unit (eventually consistent) and a
 record one write unit. ``record_read`` is conditional, so two readers racing in the same
@@ -9,18 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pynamodb.attributes import UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.models import Model
 
-__all__ = ["ActivityModel", "DynamoActivityStore", "bind_activity_model"]
+__all__ = ["ActivityModel", "DynamoActivityStore", "DynamoTrimMarks", "bind_activity_model"]
 
 
 class ActivityModel(Model):
-    """``last_read_at``: the hour of the user's last feed read, ``2026-11-23T22:00:00Z``."""
+    """``last_read_at``: the hour of the user's last feed read, ``2026-11-23T22:00:00Z``;
+    ``feed_trimmed``: set once a trim deleted entries from the user's feed."""
 
     user_id = UnicodeAttribute(hash_key=True)
     last_read_at = UnicodeAttribute(null=True)
+    feed_trimmed = BooleanAttribute(null=True)
 
 
 def bind_activity_model(table_name: str) -> type[ActivityModel]:
@@ -60,3 +63,25 @@ class DynamoActivityStore:
                 return False
             raise
         return True
+
+
+class DynamoTrimMarks:
+    """The mark rides on the user's activity item: a per-user item read anyway, so no
+    table of its own. Marking is an UpdateItem (a BatchWriteItem put would erase the
+    last read), one write unit per feed, once per trim that deletes: a trim is drawn
+    about once per ``FEED_TRIM_EVERY`` entries, so well under 1% of the fan-out's writes.
+    """
+
+    def __init__(self, model: type[ActivityModel]) -> None:
+        self._model = model
+
+    def mark_trimmed(self, user_ids: Sequence[str]) -> None:
+        for user_id in user_ids:
+            self._model(user_id).update(actions=[self._model.feed_trimmed.set(True)])
+
+    def was_trimmed(self, user_id: str) -> bool:
+        try:
+            row = self._model.get(user_id, attributes_to_get=["feed_trimmed"])
+        except DoesNotExist:
+            return False
+        return bool(row.feed_trimmed)

@@ -26,6 +26,7 @@ __all__ = [
     "InMemoryMessagePublisher",
     "InMemoryMuteStore",
     "InMemoryPostStore",
+    "InMemoryTrimMarks",
     "InMemoryUserDirectory",
 ]
 
@@ -313,6 +314,24 @@ class InMemoryFeedTrimStore:
         for key in keys:
             self.deleted[key] += 1
             self.feeds.entries.pop(key, None)
+
+
+class InMemoryTrimMarks:
+    """Which feeds were cut short by a trim; counts lookups (one GetItem each) and
+    writes (one UpdateItem per user marked)."""
+
+    def __init__(self) -> None:
+        self.marked: set[str] = set()
+        self.lookups = 0
+        self.writes = 0
+
+    def mark_trimmed(self, user_ids: Sequence[str]) -> None:
+        self.writes += len(user_ids)
+        self.marked.update(user_ids)
+
+    def was_trimmed(self, user_id: str) -> bool:
+        self.lookups += 1
+        return user_id in self.marked
 
 
 class InMemoryMuteStore:

@@ -7,12 +7,14 @@ merged into feeds) after the author drops below the threshold; a post fanned out
 in the feeds. Nothing is lost crossing the threshold either way.
 
 Read side (``MergedFeedReader``): one feed page is the merge of the reader's stored
-references and the pulled posts of every author they follow who has any.
+references and the pulled posts of every author they follow who has any; past the end
+of a feed that a trim cut short, the followed authors' older posts (``PastEnd``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import cache, partial
 from typing import Any
 
@@ -21,9 +23,24 @@ from ..domain.feed_merge import SourcePage, merge_newest_first
 from ..domain.paging import Page
 from ..domain.posts import Yubl
 from ..domain.validation import check_user_id
-from .ports import AuthorIndex, AuthorPosts, FeedSource, FollowerStore, PostStore, PulledPosts
+from .ports import (
+    AuthorIndex,
+    AuthorPosts,
+    FeedSource,
+    FollowerStore,
+    PostStore,
+    PulledPosts,
+    TrimMarks,
+)
 
-__all__ = ["DEFAULT_THRESHOLD", "FEED_GROUP", "CelebrityPolicy", "MergedFeedReader", "RefFilter"]
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "FEED_GROUP",
+    "CelebrityPolicy",
+    "MergedFeedReader",
+    "PastEnd",
+    "RefFilter",
+]
 
 DEFAULT_THRESHOLD = 10_000
 """Followers above which an author's posts are pulled (``FANOUT_CELEBRITY_THRESHOLD``)."""
@@ -33,6 +50,17 @@ FEED_GROUP = "feed"
 
 RefFilter = Callable[[str, Sequence[FeedRef]], list[FeedRef]]
 """Which of a page's references the reader sees: the hook for mutes."""
+
+
+@dataclass(frozen=True)
+class PastEnd:
+    """Reads past the end of a stored feed that a trim cut short (``marks``) go on with
+    the followed authors' older posts (``posts``). Only a cut feed: any other feed holds
+    everything fanned out to it, and its last page, often its only one, then costs one
+    GetItem instead of a Query per followed author."""
+
+    posts: AuthorPosts
+    marks: TrimMarks
 
 
 def _all_visible(user_id: str, refs: Sequence[FeedRef]) -> list[FeedRef]:
@@ -70,10 +98,10 @@ class MergedFeedReader:
     The cursor is the feed's own cursor format (the last yubl id returned), so cursors
     issued before the merge existed keep working. ``visible`` is where mutes filter the
     merged references; deleted posts drop out at hydration, as on the plain read.
-    With ``past_end``, a read past the stored feed's oldest entry (a capped feed's
-    cap) goes on with the followed authors' older posts, one more source each: a feed
-    never just ends while they have older posts. That costs a Query per followed
-    author on those pages.
+    With ``past_end``, a read past the oldest entry of a feed cut to the cap goes on with
+    the followed authors' older posts, one more source each: a capped feed never just
+    ends while they have older posts. That costs a Query per followed author on those
+    pages (the stored feed's last page and beyond).
     """
 
     def __init__(
@@ -88,7 +116,7 @@ class MergedFeedReader:
         decode_cursor: Callable[[str | None], str | None],
         visible: RefFilter = _all_visible,
         following_page: int = 1000,
-        past_end: AuthorPosts | None = None,
+        past_end: PastEnd | None = None,
     ) -> None:
         self._feed = feed
         self._posts = posts
@@ -110,11 +138,12 @@ class MergedFeedReader:
             self._pulled.before(author, limit, before)
             for author in sorted(self._celebrities(followed))
         ]
-        if self._past_end is not None and not feed.more:
-            # the stored feed ends on this page (a capped feed's cap, or its start): the
-            # followed authors' posts older than its oldest entry carry on from there
+        past_end = self._past_end
+        if past_end is not None and not feed.more and past_end.marks.was_trimmed(user):
+            # the stored feed ends on this page, at the cap: the followed authors' posts
+            # older than its oldest entry carry on from there
             edge = feed.items[-1].yubl_id if feed.items else before
-            posts += [self._past_end.before(author, limit, edge) for author in sorted(followed())]
+            posts += [past_end.posts.before(a, limit, edge) for a in sorted(followed())]
         known = {yubl.yubl_id: yubl for page in posts for yubl in page.items}
         sources = [
             feed,

@@ -3,7 +3,9 @@ further than the cap.
 
 Trimming is maintenance of entries already written: it runs after a group's writes,
 one Query per drawn feed, and the entries beyond the cap of every drawn feed deleted
-together in BatchWriteItem calls of 25 (several feeds share a call).
+together in BatchWriteItem calls of 25 (several feeds share a call). A feed that loses
+entries is marked first (``TrimMarks``), so its reader's read goes on past the stored
+end with the followed authors' older posts (``services.celebrities``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Protocol, TypeVar
 from ..domain.errors import InvalidInput
 from ..domain.feed_cap import FeedCap
 from ..domain.paging import Page
+from .ports import TrimMarks
 
 __all__ = ["FeedTrimStore", "FeedTrimmer", "Trimmed", "read_capped"]
 
@@ -44,9 +47,10 @@ class Trimmed:
 
 
 class FeedTrimmer:
-    def __init__(self, store: FeedTrimStore, cap: FeedCap) -> None:
+    def __init__(self, store: FeedTrimStore, cap: FeedCap, marks: TrimMarks | None = None) -> None:
         self._store = store
         self._cap = cap
+        self._marks = marks
 
     def after_write(self, yubl_id: str, followers: Sequence[str]) -> Trimmed:
         """Trim the feeds of ``followers`` that the entry ``yubl_id`` just written draws."""
@@ -57,6 +61,8 @@ class FeedTrimmer:
             for key in self._cap.beyond(self._store.sort_keys_newest_first(user))
         ]
         if doomed:
+            if self._marks is not None:  # before the deletes: a cut feed is never unmarked
+                self._marks.mark_trimmed(list(dict.fromkeys(user for user, _ in doomed)))
             self._store.delete_entries(doomed)
         return Trimmed(feeds=tuple(users), deleted=len(doomed))
 

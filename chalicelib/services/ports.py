@@ -25,6 +25,7 @@ __all__ = [
     "MessagePublisher",
     "PostStore",
     "PulledPosts",
+    "TrimMarks",
     "UserDirectory",
 ]
 
@@ -229,6 +230,17 @@ class FeedSource(Protocol):
     def refs_before(self, user_id: str, limit: int, before: str | None) -> SourcePage[FeedRef]:
         """The newest ``limit`` references with a yubl id below ``before``, newest first."""
         ...
+
+
+class TrimMarks(Protocol):
+    """Which users' feeds a trim to the cap has cut short: only their reads go on past
+    the stored feed's end (an uncut feed holds everything fanned out to it)."""
+
+    def mark_trimmed(self, user_ids: Sequence[str]) -> None:
+        """Remember for good that these feeds were cut short (idempotent)."""
+        ...
+
+    def was_trimmed(self, user_id: str) -> bool: ...
 
 
 class AuthorPosts(Protocol):

@@ -17,21 +17,23 @@ import pytest
 from chalice.test import Client
 
 from chalicelib import wiring
-from chalicelib.adapters.celebrity_models import bind_author_model, bind_pulled_post_model
-from chalicelib.adapters.celebrity_stores import (
-    DynamoAuthorIndex,
-    DynamoAuthorPosts,
-    DynamoFeedSource,
-    DynamoPulledPosts,
+from chalicelib.adapters.activity_store import (
+    DynamoActivityStore,
+    DynamoTrimMarks,
+    bind_activity_model,
 )
-from chalicelib.adapters.cursors import decode_cursor, encode_cursor
+from chalicelib.adapters.celebrity_models import bind_author_model, bind_pulled_post_model
+from chalicelib.adapters.celebrity_stores import DynamoAuthorIndex, DynamoPulledPosts
 from chalicelib.adapters.dynamodb_models import bind_feed_model, bind_post_model
 from chalicelib.adapters.dynamodb_stores import DynamoPostStore
+from chalicelib.adapters.feed_trim import DynamoFeedTrimStore
 from chalicelib.adapters.memory import InMemoryGroupPublisher
+from chalicelib.domain.feed_cap import FeedCap
 from chalicelib.domain.posts import new_yubl, yubl_posted_event
 from chalicelib.domain.routing import RoutingTable
-from chalicelib.services.celebrities import CelebrityPolicy, MergedFeedReader
+from chalicelib.services.celebrities import CelebrityPolicy
 from chalicelib.services.distribution import DistributionService
+from chalicelib.services.feed_cap import FeedTrimmer
 from devstack.stack import PROJECT_DIR
 from tests.chalice_app import load_app
 
@@ -181,10 +183,10 @@ def test_crossing_the_threshold_both_ways_loses_no_post(client, unique, signed_i
 
 
 def test_past_a_capped_feeds_end_the_followed_authors_older_posts_carry_on(
-    stage_environment, unique
+    client, unique, signed_in
 ):
     # GIVEN a reader following a celebrity and an ordinary author, whose stored feed
-    # was trimmed to its newest 2 entries (as a capped feed is), one older post deleted
+    # the real trimmer cut to its newest 2 entries (a cap of 2), one older post deleted
     reader, star, joe = f"{unique}-reader", f"{unique}-star", f"{unique}-joe"
     for n in range(THRESHOLD + 1):
         wiring.following_service().follow(star, f"{unique}-fan-{n}")
@@ -195,27 +197,40 @@ def test_past_a_capped_feeds_end_the_followed_authors_older_posts_carry_on(
     feeds = bind_feed_model(os.environ["FEEDS_TABLE"])
     stored = sorted((row.yubl_id for row in feeds.query(reader)), reverse=True)
     assert stored == sorted((y for a, y in posted if a == joe), reverse=True)
-    for yubl_id in stored[2:]:
-        feeds(reader, yubl_id).delete()
+    marks = DynamoTrimMarks(bind_activity_model(os.environ["ACTIVITY_TABLE"]))
+    trimmer = FeedTrimmer(DynamoFeedTrimStore(feeds), FeedCap(max_items=2, trim_every=1), marks)
+    assert trimmer.after_write(posted[-1][1], [reader]).deleted == len(stored) - 2
     posting.delete(*posted[0])
-    pulled_posts = bind_pulled_post_model(os.environ["POSTS_TABLE"])
-    merged = MergedFeedReader(
-        DynamoFeedSource(feeds),
-        posting.posts,
-        wiring.following_service()._store,
-        posting.authors,
-        DynamoPulledPosts(pulled_posts),
-        encode_cursor=encode_cursor,
-        decode_cursor=decode_cursor,
-        past_end=DynamoAuthorPosts(pulled_posts),
-    )
-    # WHEN the whole feed is read two at a time
-    ids, cursor = [], None
-    while True:
-        page = merged.read(reader, 2, cursor)
-        ids += [entry.yubl.yubl_id for entry in page.items]
-        if page.next_cursor is None:
-            break
-        cursor = page.next_cursor
-    # THEN every live post of both authors, newest first, once
-    assert ids == [y for a, y in reversed(posted) if (a, y) != posted[0]]
+    # WHEN the whole feed is read two at a time over HTTP, with the stage's settings
+    pages = _pages(client, reader, signed_in(reader), 2)
+    # THEN every live post of both authors, newest first, once, past the 2 stored
+    assert [y for page in pages for y in page] == [
+        y for a, y in reversed(posted) if (a, y) != posted[0]
+    ]
+    assert [len(page) for page in pages] == [2, 2, 2]
+
+
+def test_a_feed_never_cut_ends_at_its_oldest_entry(client, unique, signed_in):
+    # GIVEN joe's two posts from before the reader followed him (so not in the feed)
+    reader, joe = f"{unique}-reader", f"{unique}-joe"
+    posting = Posting()
+    for _ in range(2):
+        posting.post(joe)
+    wiring.following_service().follow(joe, reader)
+    after = [posting.post(joe)[0] for _ in range(2)]
+    # THEN the feed is what was fanned out to it: no trim cut it, so nothing older
+    assert _pages(client, reader, signed_in(reader), 10) == [after[::-1]]
+
+
+def test_the_trim_mark_and_the_last_read_share_the_activity_item(stage_environment, unique):
+    activity = bind_activity_model(os.environ["ACTIVITY_TABLE"])
+    marks, reads = DynamoTrimMarks(activity), DynamoActivityStore(activity)
+    user = f"{unique}-user"
+    assert (marks.was_trimmed(user), reads.last_read(user)) == (False, None)
+    assert reads.record_read(user, "2026-11-24T01:00:00Z") is True
+    marks.mark_trimmed([user])
+    marks.mark_trimmed([user])
+    assert (marks.was_trimmed(user), reads.last_read(user)) == (True, "2026-11-24T01:00:00Z")
+    assert reads.record_read(user, "2026-11-24T02:00:00Z") is True
+    assert (marks.was_trimmed(user), reads.last_read(user)) == (True, "2026-11-24T02:00:00Z")
+    assert marks.was_trimmed(f"{unique}-other") is False

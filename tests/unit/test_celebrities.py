@@ -20,12 +20,13 @@ from chalicelib.adapters.memory import (
     InMemoryFollowerStore,
     InMemoryGroupPublisher,
     InMemoryPostStore,
+    InMemoryTrimMarks,
 )
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.feed import FeedRef
 from chalicelib.domain.posts import new_yubl, yubl_posted_event
 from chalicelib.domain.routing import RoutingTable
-from chalicelib.services.celebrities import CelebrityPolicy, MergedFeedReader
+from chalicelib.services.celebrities import CelebrityPolicy, MergedFeedReader, PastEnd
 from chalicelib.services.distribution import DistributionService, GroupDelivery
 from chalicelib.services.feeds import FeedService
 
@@ -59,8 +60,9 @@ class World:
         )
         extra: dict = {} if visible is None else {"visible": visible}
         self.authored = InMemoryAuthorPosts(self.posts)
+        self.marks = InMemoryTrimMarks()
         if past_end:
-            extra["past_end"] = self.authored
+            extra["past_end"] = PastEnd(self.authored, self.marks)
         self.reader = MergedFeedReader(
             InMemoryFeedSource(self.feeds),
             self.posts,
@@ -255,8 +257,9 @@ def test_the_first_attempt_does_not_look_up_an_earlier_decision_but_a_retry_does
 
 
 def _cap(world: World, user: str, keep: int) -> None:
-    """Trim a feed to its newest ``keep`` entries, as a capped feed would."""
+    """Trim a feed to its newest ``keep`` entries, marked cut, as the trimmer does."""
     mine = sorted((y for (u, y) in world.feeds.entries if u == user), reverse=True)
+    world.marks.mark_trimmed([user])
     for yubl_id in mine[keep:]:
         del world.feeds.entries[(user, yubl_id)]
 
@@ -289,20 +292,35 @@ def test_without_past_end_a_capped_feed_ends_at_its_cap():
     assert world.authored.pages_read == 0
 
 
-def test_a_reader_with_an_empty_feed_sees_the_followed_authors_posts():
+def test_a_cut_feed_emptied_since_carries_on_with_the_followed_authors_posts():
+    # GIVEN a feed cut by a trim once, whose entries all went since (an unfollow)
     world = World(past_end=True)
     joe = [world.post("joe")[0] for _ in range(3)]  # before anyone followed joe
-    world.follow("joe", "newcomer")
-    assert world.read_all("newcomer", 2) == [[joe[2], joe[1]], [joe[0]]]
+    world.follow("joe", "reader")
+    _cap(world, "reader", 0)
+    assert world.read_all("reader", 2) == [[joe[2], joe[1]], [joe[0]]]
+
+
+def test_a_feed_never_cut_ends_at_its_oldest_entry_for_one_mark_lookup():
+    # GIVEN joe's posts from before the reader followed him: not in the feed
+    world = World(past_end=True)
+    for _ in range(3):
+        world.post("joe")
+    world.follow("joe", "reader")
+    fanned_out = [world.post("joe")[0] for _ in range(2)]
+    # THEN the feed ends where its fan-out began: no author is queried
+    assert world.read_all("reader", 5) == [fanned_out[::-1]]
+    assert (world.authored.pages_read, world.marks.lookups) == (0, 1)
 
 
 def test_inside_the_stored_feed_no_author_query_is_made():
     world = World(past_end=True)
     world.follow("joe", "reader")
     posted = [world.post("joe")[0] for _ in range(5)]
+    _cap(world, "reader", 5)
     page = world.feed_read("reader", 2, None)
     assert [e.yubl.yubl_id for e in page.items] == [posted[4], posted[3]]
-    assert world.authored.pages_read == 0
+    assert (world.authored.pages_read, world.marks.lookups) == (0, 0)
 
 
 def test_past_the_end_starts_below_the_oldest_stored_entry_the_feed_rules_above_it():
@@ -314,6 +332,7 @@ def test_past_the_end_starts_below_the_oldest_stored_entry_the_feed_rules_above_
     between = world.post("amy")[0]  # not in the feed, inside its range: not shown
     last = world.post("joe")[0]
     world.follow("amy", "reader")
+    _cap(world, "reader", 2)
     # THEN the set is the stored feed, then what is older than its oldest entry
     assert world.read_all("reader", 10) == [[last, first, old]]
     assert between not in {y for (_, y) in world.feeds.entries}

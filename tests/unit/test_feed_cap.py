@@ -8,9 +8,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.adapters.memory import InMemoryFeedStore, InMemoryFeedTrimStore, InMemoryPostStore
+from chalicelib.adapters.memory import (
+    InMemoryFeedStore,
+    InMemoryFeedTrimStore,
+    InMemoryPostStore,
+    InMemoryTrimMarks,
+)
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.fanout import group_message
+from chalicelib.domain.feed import entries_for
 from chalicelib.domain.feed_cap import FeedCap
 from chalicelib.domain.posts import Yubl, new_yubl
 from chalicelib.events.feed_writer import feed_writer
@@ -36,13 +42,14 @@ class Feeds:
         self.store = InMemoryFeedStore()
         self.trim_store = InMemoryFeedTrimStore(self.store)
         self.posts = InMemoryPostStore()
+        self.marks = InMemoryTrimMarks()
         self.write_calls = 0
         self.service = FeedService(self.store, self.posts, clock=lambda: NOW, cap=cap)
         self.handle = feed_writer(
             lambda: self.service,
             margin_ms=lambda: 0,
             clock=lambda: NOW,
-            trimmer=lambda: FeedTrimmer(self.trim_store, cap),
+            trimmer=lambda: FeedTrimmer(self.trim_store, cap, self.marks),
         )
         self._put = self.store.put_entries
         self.store.put_entries = self._count_put  # type: ignore[method-assign]
@@ -182,6 +189,8 @@ def test_trimming_costs_a_few_percent_of_the_write_calls_and_only_the_evicted_wr
         1 for yubl in posts if cap.feeds_to_trim((f, yubl.yubl_id) for f in followers)
     )
     assert trims.delete_calls <= -(-len(trims.deleted) // 25) + messages_that_trimmed
+    # and each trim that deleted marked its feed once (one UpdateItem, one write unit)
+    assert 0 < feeds.marks.writes <= trims.queries
     # and no feed is trimmed below the cap: the newest 800 are all there
     newest = [p.yubl_id for p in reversed(posts)][: cap.max_items]
     for follower in followers:
@@ -189,8 +198,40 @@ def test_trimming_costs_a_few_percent_of_the_write_calls_and_only_the_evicted_wr
     print(
         f"\n{entries} entries in {feeds.write_calls} write calls; trimming: "
         f"{trims.queries} Queries ({trims.queries / feeds.write_calls:.1%} of the write calls), "
-        f"{len(trims.deleted)} entries evicted in {trims.delete_calls} calls"
+        f"{len(trims.deleted)} entries evicted in {trims.delete_calls} calls; "
+        f"{feeds.marks.writes} feeds marked cut"
     )
+
+
+def test_a_trim_marks_exactly_the_feeds_it_cut_short():
+    # GIVEN a cap of 2 trimmed on every write; f1 gets 3 posts, f2 only the last
+    feeds = Feeds(FeedCap(max_items=2, trim_every=1))
+    posts = _posts(3)
+    feeds.deliver(posts[0], ["f1"])
+    feeds.deliver(posts[1], ["f1"])
+    assert feeds.marks.marked == set()  # at the cap, not past it: nothing cut
+    feeds.deliver(posts[2], ["f1", "f2"])
+    # THEN only f1 lost an entry, and only f1's reads go on past its stored end
+    assert feeds.marks.marked == {"f1"}
+    assert feeds.trim_store.deleted == Counter({("f1", posts[0].yubl_id): 1})
+
+
+def test_the_mark_is_made_before_the_deletes_so_a_failed_delete_leaves_it():
+    class DeleteFails(InMemoryFeedTrimStore):
+        def delete_entries(self, keys):
+            raise ConnectionError("DynamoDB is unreachable")
+
+    # GIVEN a feed of 2 entries, a cap of 1, and a table that refuses the delete
+    feeds = Feeds(FeedCap(max_items=1, trim_every=1))
+    cap = FeedCap(max_items=1, trim_every=1)
+    trimmer = FeedTrimmer(DeleteFails(feeds.store), cap, feeds.marks)
+    older, newer = _posts(2)
+    feeds.store.put_entries(entries_for(older, ["f1"]) + entries_for(newer, ["f1"]))
+    # WHEN the trim fails at its delete
+    with pytest.raises(ConnectionError):
+        trimmer.after_write(newer.yubl_id, ["f1"])
+    # THEN the feed is marked all the same: a read past its end never misses a cut
+    assert feeds.marks.marked == {"f1"}
 
 
 def test_a_cursor_not_of_the_capped_feed_is_400_naming_cursor():

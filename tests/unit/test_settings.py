@@ -69,7 +69,7 @@ def test_defaults_apply_when_only_names_are_set():
         fanout_range_size=10_000,
         feed_backfill_posts=20,
         celebrity_threshold=10_000,
-        feed_past_end=False,
+        feed_past_end=True,
     )
 
 
@@ -183,7 +183,9 @@ def test_the_celebrity_threshold_is_read_and_checked():
     )
 
 
-def test_reads_past_the_feeds_end_are_switched_on_with_1():
+def test_reads_past_the_feeds_end_are_on_by_default_and_switched_off_with_0():
+    assert Settings.from_environ(REQUIRED).feed_past_end is True
+    assert Settings.from_environ({**REQUIRED, "FEED_READ_PAST_END": "0"}).feed_past_end is False
     assert Settings.from_environ({**REQUIRED, "FEED_READ_PAST_END": "1"}).feed_past_end is True
     with pytest.raises(SettingsError) as caught:
         Settings.from_environ({**REQUIRED, "FEED_READ_PAST_END": "yes"})
