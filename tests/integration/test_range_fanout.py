@@ -46,8 +46,10 @@ from chalicelib.adapters.fanout_progress import DynamoFanoutProgress
 from chalicelib.adapters.follower_index import DynamoFollowerIndex
 from chalicelib.adapters.memory import InMemoryFailureSink
 from chalicelib.adapters.sns_publisher import SnsGroupPublisher, SnsMessagePublisher, topic_arn
+from chalicelib.adapters.sqs_failure_sink import SqsFailureSink
 from chalicelib.domain.deletes import yubl_deleted, yubl_deleted_event
-from chalicelib.domain.follower_ranges import PLAN_DONE
+from chalicelib.domain.follower_fanout import FollowerFanout
+from chalicelib.domain.follower_ranges import PLAN_DONE, FollowerRange, range_message
 from chalicelib.domain.posts import new_yubl, yubl_posted_event
 from chalicelib.domain.routing import RoutingTable
 from chalicelib.observability.correlation import bind
@@ -514,3 +516,52 @@ def test_a_large_authors_delete_reaches_every_follower_once_through_the_range_wo
     stack_outputs,
 ):
     _delete_run(stack_outputs)
+
+
+def test_a_bad_delete_range_message_is_dead_lettered_at_once_with_its_reason(stack_outputs, unique):
+    # GIVEN the range worker's processor, its failure sink on two queues of the emulator
+    sqs = boto3.client("sqs")
+    retry = sqs.create_queue(QueueName=f"ranges-retry-{unique}")["QueueUrl"]
+    dead = sqs.create_queue(QueueName=f"ranges-dead-{unique}")["QueueUrl"]
+    tally = Tally()
+    sns = count_calls(boto3.client("sns"), tally)
+    relationships = bind_relationship_model(stack_outputs["RelationshipsTableName"])
+    progress_model = bind_fanout_progress_model(stack_outputs["FanoutProgressTableName"])
+    for model in (relationships, progress_model):
+        _counted_client(model, tally)
+    feed_arn = stack_outputs["FeedFanoutTopicArn"]
+    sts, region = boto3.client("sts"), sns.meta.region_name
+    feed = SnsGroupPublisher(lambda _: SnsMessagePublisher(sns, feed_arn))
+    ranges = RangeFanout(
+        DynamoFollowerIndex(relationships),
+        SnsMessagePublisher(sns, topic_arn(stack_outputs["FanoutWorkTopic"], sts, region)),
+        feed,
+        RoutingTable.declare({"yubl-deleted": ["feed"]}, {"feed": feed_arn}),
+        range_size=10,
+        page_size=10,
+        group_size=1,
+        progress=DynamoFanoutProgress(progress_model, ttl=timedelta(days=1)),
+    )
+    sink = SqsFailureSink(sqs, f"ranges-retry-{unique}", f"ranges-dead-{unique}")
+    worker = StreamProcessor(
+        "fan_out_range",
+        ranges.work,
+        policy=retry_then_park(attempts=3, base_delay=0),
+        sink=lambda: sink,
+        sleep=lambda _: None,
+    )
+    # AND a delete's range message dated an hour ahead (beyond the allowed clock skew)
+    later = datetime.now(UTC) + timedelta(hours=1)
+    deleted = yubl_deleted(f"star-{unique}", "1767225600000-0123456789ab", now=later)
+    message = range_message(FollowerFanout(deleted), "feed", FollowerRange(None, "fan-000009"))
+    # WHEN the worker takes it
+    assert worker.process(sns_event({}, message)) == {"batchItemFailures": []}
+    # THEN it is dead-lettered after one attempt, with its reason, and nothing parked
+    [got] = sqs.receive_message(QueueUrl=dead, MaxNumberOfMessages=10)["Messages"]
+    failed = json.loads(got["Body"])
+    assert (failed["attempts"], failed["error"]["type"]) == (1, "InvalidInput")
+    assert failed["error"]["message"].startswith("yubl.deleted_at: ")
+    assert failed["payload"] == json.loads(message)
+    assert sqs.receive_message(QueueUrl=retry).get("Messages", []) == []
+    # AND nothing was read or published before it was refused
+    assert tally.calls == {}
