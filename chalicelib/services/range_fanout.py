@@ -2,9 +2,9 @@
 
 The event fanned out is a post or a delete (``FollowerFanout``): both take the same path,
 a delete's progress kept under its own event id. ``plan`` (in the dispatcher) cuts the
-author's follower index into ranges of
-``range_size`` followers by counting reads (no follower ids travel) and publishes one
-message per range to the work topic, ten a PublishBatch call; ``work`` (in a range
+author's follower index into ranges of ``range_size`` followers by counting reads (no
+follower ids travel) and publishes one message per range to the work topic, ten a
+PublishBatch call; ``work`` (in a range
 worker, one message) pages its range and publishes the follower-group messages, exactly
 as the direct path does for a small author. Both save their progress in the fan-out
 progress table after every batch, so a retried plan or range resumes where it stopped:
