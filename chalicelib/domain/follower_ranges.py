@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
+from .deletes import YublDeletedWire
 from .errors import InvalidInput
-from .posts import DEFAULT_MAX_CLOCK_SKEW, Yubl, YublWire, parse_yubl
+from .follower_fanout import FollowerFanout, parse_follower_fanout
+from .posts import DEFAULT_MAX_CLOCK_SKEW, YublWire
 from .validation import check_user_id
 
 __all__ = [
@@ -58,14 +60,14 @@ class FollowerRange:
 
 
 class FollowerRangeMessage(TypedDict):
-    """What the work topic carries: one range of one yubl's fan-out to one group."""
+    """What the work topic carries: one range of one event's fan-out to one group."""
 
     type: str
-    event_type: str  # of the event fanned out: the group messages' routing attributes
+    event_type: str  # of the event fanned out: what ``yubl`` holds, the routing attributes
     group: str
     start_after: str | None
     end: str | None
-    yubl: YublWire
+    yubl: YublWire | YublDeletedWire  # a post (yubl-posted), a delete (yubl-deleted)
 
 
 def ranges_between(
@@ -90,20 +92,23 @@ def ranges_between(
 class RangeWork:
     """A parsed work-topic message."""
 
-    yubl: Yubl
-    event_type: str
+    fanout: FollowerFanout
     group: str
     range: FollowerRange
 
+    @property
+    def event_type(self) -> str:
+        return self.fanout.event_type
 
-def range_message(yubl: Yubl, event_type: str, group: str, follower_range: FollowerRange) -> str:
+
+def range_message(fanout: FollowerFanout, group: str, follower_range: FollowerRange) -> str:
     message = FollowerRangeMessage(
         type=FOLLOWER_RANGE,
-        event_type=event_type,
+        event_type=fanout.event_type,
         group=group,
         start_after=follower_range.start_after,
         end=follower_range.end,
-        yubl=yubl.to_wire(),
+        yubl=fanout.to_wire(),
     )
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
 
@@ -130,8 +135,8 @@ def parse_range_message(
     start_after, end = _bound(payload, "start_after"), _bound(payload, "end")
     if start_after is not None and end is not None and start_after >= end:
         raise InvalidInput("end", f"must be greater than start_after {start_after!r}")
-    yubl = parse_yubl(payload.get("yubl"), now=now, max_skew=max_skew)
-    return RangeWork(yubl, event_type, group, FollowerRange(start_after, end))
+    fanout = parse_follower_fanout(event_type, payload.get("yubl"), now=now, max_skew=max_skew)
+    return RangeWork(fanout, group, FollowerRange(start_after, end))
 
 
 def plan_progress_key(group: str) -> str:
@@ -141,5 +146,5 @@ def plan_progress_key(group: str) -> str:
 
 def range_progress_key(group: str, follower_range: FollowerRange) -> str:
     """The fan-out progress item of one range: the last follower of it published. A range
-    is named by its start, unique within one yubl's plan (ranges never overlap)."""
+    is named by its start, unique within one event's plan (ranges never overlap)."""
     return f"{group}#after#{follower_range.start_after or ''}"

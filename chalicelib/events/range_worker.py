@@ -1,5 +1,5 @@
 """fan_out_range: the work topic's worker; publishes the follower-group messages of one
-range of a large author's followers (``services.range_fanout``).
+range of a large author's followers (``services.range_fanout``), for a post or a delete.
 
 Same failure handling as the other SNS workers: ``retry_then_park`` in process, then
 the retry queue, and Lambda's asynchronous retries with an on-failure destination
@@ -30,6 +30,7 @@ def _fan_out_range(message: Any) -> None:
     logger.info(
         "follower range published",
         yubl_id=done.yubl_id,
+        event_type=done.event_type,
         group=done.group,
         start_after=done.range.start_after,
         end=done.range.end,

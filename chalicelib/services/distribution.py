@@ -15,22 +15,21 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from ..domain.delete_messages import delete_event_message, encode_removal_parts
+from ..domain.delete_messages import delete_event_message
 from ..domain.deletes import YUBL_DELETED, parse_yubl_deleted
 from ..domain.errors import PermanentFailure
-from ..domain.fanout import encode_group_parts
+from ..domain.follower_fanout import FollowerFanout
 from ..domain.mentions import mentioned
-from ..domain.posts import DEFAULT_MAX_CLOCK_SKEW, Yubl, parse_yubl_posted
+from ..domain.posts import DEFAULT_MAX_CLOCK_SKEW, parse_yubl_posted
 from ..domain.routing import (
     RoutingTable,
     Shape,
     SubscriberGroup,
-    event_id,
     event_message,
     routing_attributes,
 )
 from .celebrities import FEED_GROUP, CelebrityPolicy
-from .follower_publishing import Encode, publish_follower_groups
+from .follower_publishing import publish_follower_groups
 from .ports import FanoutProgress, FollowerStore, GroupPublisher, PostStore
 from .range_fanout import RangeFanout
 
@@ -135,7 +134,7 @@ class DistributionService:
         def fan_out(group: str, attributes: dict[str, str]) -> GroupDelivery:
             if pulled and group == FEED_GROUP:
                 return GroupDelivery(group, messages=0, batches=0, pulled=True)
-            return self._fan_out_post(yubl, group, attributes)
+            return self._fan_out(FollowerFanout(yubl), group, attributes)
 
         return self._publish(
             str(event_type),
@@ -177,8 +176,9 @@ class DistributionService:
     def _delete(self, event: Any) -> Distribution:
         """Tombstone the post: every read skips it from now on, and a post event read
         later (a replay) is not fanned out. Then the delete goes to its groups: the feed
-        group per group of followers (``feed-remove``), the others once with the users
-        the text mentioned (kept by the tombstone, so a retry still knows them)."""
+        group per group of followers (``feed-remove``; through range workers for a large
+        author, as a post), the others once with the users the text mentioned (kept by
+        the tombstone, so a retry still knows them)."""
         deleted = parse_yubl_deleted(event, now=self._clock(), max_skew=self._max_skew)
         author, yubl_id = deleted.author_id, deleted.yubl_id
         routed = YUBL_DELETED in self._routing.routes
@@ -188,25 +188,24 @@ class DistributionService:
             author, yubl_id, deleted.deleted_at, mentioned(post) if post else ()
         )
 
-        def fan_out(group: str, attributes: dict[str, str]) -> GroupDelivery:
-            encode = partial(encode_removal_parts, deleted)
-            subject = event_id(YUBL_DELETED, deleted)  # not the post's: its progress is its own
-            return self._fan_out(author, subject, group, attributes, encode)
-
         return self._publish(
             YUBL_DELETED,
             yubl_id,
             groups,
-            fan_out=fan_out,
+            fan_out=partial(self._fan_out, FollowerFanout(deleted)),
             message=lambda: delete_event_message(deleted, mentions),
             author_id=author,
         )
 
-    def _fan_out_post(self, yubl: Yubl, group: str, attributes: dict[str, str]) -> GroupDelivery:
-        """The yubl to every follower of its author: handed to range workers when the
-        author has a range's worth of followers or more (``ranges``), else from here."""
+    def _fan_out(
+        self, fanout: FollowerFanout, group: str, attributes: dict[str, str]
+    ) -> GroupDelivery:
+        """The event to every follower of its author: handed to range workers when the
+        author has a range's worth of followers or more (``ranges``), else published
+        from here in follower groups (see ``follower_publishing``); its progress is kept
+        under ``fanout.subject`` (the post's yubl id, a delete's event id)."""
         if self._ranges is not None:
-            plan = self._ranges.plan(yubl, group, attributes)
+            plan = self._ranges.plan(fanout, group, attributes)
             if plan is not None:
                 return GroupDelivery(
                     group,
@@ -215,23 +214,10 @@ class DistributionService:
                     ranges=plan.ranges,
                     resumed_after=plan.resumed_after,
                 )
-        encode = partial(encode_group_parts, yubl)
-        return self._fan_out(yubl.author_id, yubl.yubl_id, group, attributes, encode)
-
-    def _fan_out(
-        self,
-        author_id: str,
-        subject: str,
-        group: str,
-        attributes: dict[str, str],
-        encode: Encode,
-    ) -> GroupDelivery:
-        """The event to every follower of its author, in follower groups published from
-        here (see ``follower_publishing``); its progress is kept under ``subject`` (the
-        post's yubl id, a delete's event id)."""
+        author_id = fanout.author_id
         published = publish_follower_groups(
-            subject,
-            encode,
+            fanout.subject,
+            fanout.encode,
             group,
             attributes,
             lambda after: self._followers.iter_pages(author_id, self._page_size, after),

@@ -1,8 +1,10 @@
 """Fan-out in follower ranges: the dispatcher plans, range workers publish in parallel.
 
-``plan`` (in the dispatcher) cuts the author's follower index into ranges of
-``range_size`` followers by counting reads (no follower ids travel) and publishes one
-message per range to the work topic, ten a PublishBatch call; ``work`` (in a range
+The event fanned out is a post or a delete (``FollowerFanout``): both take the same path,
+a delete's progress kept under its own event id. ``plan`` (in the dispatcher) cuts the
+author's follower index into ranges of ``range_size`` followers by counting reads (no
+follower ids travel) and publishes one message per range to the work topic, ten a
+PublishBatch call; ``work`` (in a range
 worker, one message) pages its range and publishes the follower-group messages, exactly
 as the direct path does for a small author. Both save their progress in the fan-out
 progress table after every batch, so a retried plan or range resumes where it stopped:
@@ -19,11 +21,11 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from itertools import chain
 
 from ..domain.errors import InvalidInput
-from ..domain.fanout import encode_group_parts, pack_batches
+from ..domain.fanout import pack_batches
+from ..domain.follower_fanout import FollowerFanout
 from ..domain.follower_ranges import (
     PLAN_DONE,
     FollowerRange,
@@ -34,8 +36,8 @@ from ..domain.follower_ranges import (
     range_progress_key,
     ranges_between,
 )
-from ..domain.posts import DEFAULT_MAX_CLOCK_SKEW, Yubl
-from ..domain.routing import EVENT_TYPE, RoutingTable, Shape, routing_attributes
+from ..domain.posts import DEFAULT_MAX_CLOCK_SKEW
+from ..domain.routing import RoutingTable, Shape, routing_attributes
 from .follower_publishing import publish_follower_groups
 from .ports import FanoutProgress, FollowerIndex, GroupPublisher, MessagePublisher
 
@@ -56,6 +58,7 @@ class RangePlan:
 @dataclass(frozen=True)
 class RangeDelivery:
     yubl_id: str
+    event_type: str
     group: str
     range: FollowerRange
     followers: int  # published by this call
@@ -92,44 +95,46 @@ class RangeFanout:
         self._clock = clock
         self._max_skew = max_skew
 
-    def plan(self, yubl: Yubl, group: str, attributes: Mapping[str, str]) -> RangePlan | None:
+    def plan(
+        self, fanout: FollowerFanout, group: str, attributes: Mapping[str, str]
+    ) -> RangePlan | None:
         """Publish the ranges of the author's followers; None if the direct path should
         publish them (fewer than a range, or an earlier attempt took that path)."""
         # the counting read first: a small author (most posts) costs one Query more than
         # the direct path and no progress read (an author who fell below a range since
         # an earlier attempt planned this post is published directly again, in full)
-        boundaries = self._index.boundaries(yubl.author_id, self._range_size)
+        author, subject = fanout.author_id, fanout.subject
+        boundaries = self._index.boundaries(author, self._range_size)
         first = next(boundaries, None)
         if first is None:
             return None
         progress = self._progress
         key = plan_progress_key(group)
-        planned = progress.last_published(yubl.yubl_id, key) if progress else None
+        planned = progress.last_published(subject, key) if progress else None
         if planned == PLAN_DONE:
             return RangePlan(0, 0, resumed_after=PLAN_DONE)
         if planned is None:
-            if progress is not None and progress.last_published(yubl.yubl_id, group) is not None:
+            if progress is not None and progress.last_published(subject, group) is not None:
                 return None  # begun on the direct path: finish it there
             boundaries = chain([first], boundaries)
         else:
-            boundaries = self._index.boundaries(yubl.author_id, self._range_size, planned)
-        return self._publish_plan(yubl, group, attributes, boundaries, planned)
+            boundaries = self._index.boundaries(author, self._range_size, planned)
+        return self._publish_plan(fanout, group, attributes, boundaries, planned)
 
     def _publish_plan(
         self,
-        yubl: Yubl,
+        fanout: FollowerFanout,
         group: str,
         attributes: Mapping[str, str],
         boundaries: Iterator[str],
         planned: str | None,
     ) -> RangePlan:
-        event_type = attributes.get(EVENT_TYPE, "")
         ends: deque[str] = deque()  # per message yielded, the end of its range
 
         def messages() -> Iterator[str]:
             for follower_range in ranges_between(boundaries, planned):
                 ends.append(follower_range.end or PLAN_DONE)
-                yield range_message(yubl, event_type, group, follower_range)
+                yield range_message(fanout, group, follower_range)
 
         ranges = batches = 0
         for batch in pack_batches(messages()):
@@ -139,20 +144,20 @@ class RangeFanout:
             for _ in batch:
                 last = ends.popleft()
             if self._progress is not None:
-                self._progress.record_published(yubl.yubl_id, plan_progress_key(group), last)
+                self._progress.record_published(fanout.subject, plan_progress_key(group), last)
         return RangePlan(ranges, batches, resumed_after=planned)
 
     def work(self, message: object) -> RangeDelivery:
         """Publish the follower-group messages of one range (validated before any read)."""
         work = self._check(parse_range_message(message, now=self._clock(), max_skew=self._max_skew))
-        yubl, follower_range = work.yubl, work.range
+        fanout, follower_range = work.fanout, work.range
         published = publish_follower_groups(
-            yubl.yubl_id,
-            partial(encode_group_parts, yubl),
+            fanout.subject,
+            fanout.encode,
             work.group,
-            routing_attributes(work.event_type, yubl.author_id, work.group),
+            routing_attributes(work.event_type, fanout.author_id, work.group),
             lambda after: self._index.range_pages(
-                yubl.author_id,
+                fanout.author_id,
                 self._page_size,
                 after or follower_range.start_after,
                 follower_range.end,
@@ -163,7 +168,8 @@ class RangeFanout:
             progress_key=range_progress_key(work.group, follower_range),
         )
         return RangeDelivery(
-            yubl.yubl_id,
+            fanout.yubl_id,
+            work.event_type,
             work.group,
             follower_range,
             published.followers,

@@ -11,6 +11,10 @@ batch shows there, and nowhere else; the table holds each entry once.
 The cost is stated in counted calls and write units, not seconds: moto's Query sorts the
 whole table for every page. ``make test`` runs 5,000 followers; ``make test-scale`` runs
 100,000 (marked ``full``) through the same code with the deployed range size.
+
+A delete of a large author's post takes the same path (its ``feed-remove`` messages
+published by the range workers): a small one, 45 followers in ranges of 20, with one
+range throttled twice before it succeeds.
 """
 
 from __future__ import annotations
@@ -42,12 +46,17 @@ from chalicelib.adapters.fanout_progress import DynamoFanoutProgress
 from chalicelib.adapters.follower_index import DynamoFollowerIndex
 from chalicelib.adapters.memory import InMemoryFailureSink
 from chalicelib.adapters.sns_publisher import SnsGroupPublisher, SnsMessagePublisher, topic_arn
+from chalicelib.adapters.sqs_failure_sink import SqsFailureSink
+from chalicelib.domain.deletes import yubl_deleted, yubl_deleted_event
+from chalicelib.domain.follower_fanout import FollowerFanout
+from chalicelib.domain.follower_ranges import PLAN_DONE, FollowerRange, range_message
 from chalicelib.domain.posts import new_yubl, yubl_posted_event
 from chalicelib.domain.routing import RoutingTable
 from chalicelib.observability.correlation import bind
 from chalicelib.services.distribution import DistributionService
 from chalicelib.services.feeds import FeedService
 from chalicelib.services.range_fanout import RangeFanout
+from chalicelib.services.removals import RemovalService
 from chalicelib.streams.policies import retry_then_park
 from chalicelib.streams.processor import StreamProcessor
 from loadtests.counting import Tally, count_calls
@@ -81,23 +90,33 @@ LARGE = Size(followers=100_000, range_size=9_000, group_size=100, page_size=10_0
 
 
 class FailingRange:
-    """The feed topic's publisher, except for one range's second batch: the first time
-    SNS throttles it (nothing published); the second time it is published and then the
-    worker dies before its progress is saved. The third time all is well."""
+    """The feed topic's publisher, except for one range's second batch of messages of
+    type ``kind``: the first time SNS throttles it (nothing published); the second time
+    it is published and then the worker dies before its progress is saved (with
+    ``repeat``; else SNS throttles it again). The third time all is well."""
 
-    def __init__(self, publisher: SnsGroupPublisher, first: str, last: str) -> None:
+    def __init__(
+        self,
+        publisher: SnsGroupPublisher,
+        first: str,
+        last: str,
+        kind: str = "feed-fanout",
+        repeat: bool = True,
+    ) -> None:
         self._publisher = publisher
         self._first, self._last = first, last
+        self._kind, self._repeat = kind, repeat
         self.calls_in_range = 0
         self.repeated: list[str] = []  # the followers of the batch published twice
 
     def publish_batch(
         self, group: str, messages: Sequence[str], attributes: Mapping[str, str]
     ) -> None:
-        followers = [f for m in messages for f in json.loads(m)["followers"]]
-        if self._first <= followers[0] <= self._last:
+        decoded = [json.loads(m) for m in messages]
+        followers = [f for m in decoded for f in m["followers"]]
+        if decoded[0]["type"] == self._kind and self._first <= followers[0] <= self._last:
             self.calls_in_range += 1
-            if self.calls_in_range == 2:
+            if self.calls_in_range == 2 or (self.calls_in_range == 3 and not self._repeat):
                 raise RuntimeError("SNS throttled (injected)")
             if self.calls_in_range == 3:
                 self._publisher.publish_batch(group, messages, attributes)
@@ -154,14 +173,21 @@ def _counted_client(model: Any, tally: Tally) -> Any:
     return count_calls(model._get_connection().connection.client, tally)
 
 
-def _count_feed_writes(model: Any, writes: Counter[tuple[str, str]]) -> None:
-    """Every PutRequest a BatchWriteItem call sends, per (user, yubl): on the wire."""
+def _count_feed_writes(
+    model: Any, writes: Counter[tuple[str, str]], removals: Counter[tuple[str, str]]
+) -> None:
+    """Every PutRequest (``writes``) and DeleteRequest (``removals``) a BatchWriteItem
+    call sends, per (user, yubl): on the wire."""
 
     def before(params: dict[str, Any], **_: Any) -> None:
         for requests in params.get("RequestItems", {}).values():
             for request in requests:
-                item = request["PutRequest"]["Item"]
-                writes[(item["user_id"]["S"], item["yubl_id"]["S"])] += 1
+                if "PutRequest" in request:
+                    item = request["PutRequest"]["Item"]
+                    writes[(item["user_id"]["S"], item["yubl_id"]["S"])] += 1
+                else:
+                    key = request["DeleteRequest"]["Key"]
+                    removals[(key["user_id"]["S"], key["yubl_id"]["S"])] += 1
 
     client = model._get_connection().connection.client
     client.meta.events.register("before-parameter-build.dynamodb.BatchWriteItem", before)
@@ -201,7 +227,62 @@ def _stored_entries(table: str, yubl_id: str) -> Counter[str]:
         query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def _run(stack_outputs: dict[str, str], size: Size) -> None:
+@dataclass
+class Flow:
+    """The dispatcher, a range worker's processor and add_to_feed's services for one
+    author on the emulator; every SNS and DynamoDB call counted in ``tally``, every feed
+    put and delete per (follower, yubl) in ``writes`` and ``removals``."""
+
+    author: str
+    followers: list[str]
+    dispatcher: DistributionService
+    worker: StreamProcessor
+    sink: InMemoryFailureSink
+    feeds: FeedService
+    removal: RemovalService
+    progress: DynamoFanoutProgress
+    feed_topic: FailingRange
+    work_queue: Subscription
+    feed_queue: Subscription
+    tally: Tally
+    writes: Counter[tuple[str, str]]
+    removals: Counter[tuple[str, str]]
+
+    def run_workers(self, correlation: str) -> int:
+        """A range worker takes each range message waiting, as SNS would invoke it;
+        the number of range messages."""
+        taken = 0
+        for body, attributes in self.work_queue.drain():
+            assert attributes["x-correlation-id"] == correlation
+            records = {k: {"Type": "String", "Value": v} for k, v in attributes.items()}
+            assert self.worker.process(sns_event(records, body)) == {"batchItemFailures": []}
+            taken += 1
+        assert self.sink.parked == self.sink.dead_letters == []
+        return taken
+
+    def feed_messages(self, correlation: str) -> list[dict[str, Any]]:
+        """The feed group's messages waiting, decoded."""
+        messages = []
+        for body, attributes in self.feed_queue.drain():
+            assert attributes["x-correlation-id"] == correlation
+            assert attributes["group"] == "feed"
+            messages.append(json.loads(body))
+        return messages
+
+    def close(self) -> None:
+        self.work_queue.close()
+        self.feed_queue.close()
+
+
+def _flow(
+    stack_outputs: dict[str, str],
+    size: Size,
+    failing_range: int,
+    routes: dict[str, list[str]],
+    **failure: Any,
+) -> Flow:
+    """GIVEN ``size.followers`` of a new author, and the feed topic failing in the range
+    numbered ``failing_range`` (0-based) as ``FailingRange(**failure)`` says."""
     author = f"star-{uuid.uuid4().hex[:10]}"
     followers = [f"fan-{i:06d}" for i in range(size.followers)]
     _seed(stack_outputs["RelationshipsTableName"], author, followers)
@@ -217,16 +298,15 @@ def _run(stack_outputs: dict[str, str], size: Size) -> None:
     for model in (relationships, progress_model, feeds_model):
         _counted_client(model, tally)
     writes: Counter[tuple[str, str]] = Counter()
-    _count_feed_writes(feeds_model, writes)
+    removals: Counter[tuple[str, str]] = Counter()
+    _count_feed_writes(feeds_model, writes, removals)
 
-    routing = RoutingTable.declare({"yubl-posted": ["feed"]}, {"feed": feed_arn})
+    routing = RoutingTable.declare(routes, {"feed": feed_arn})
     progress = DynamoFanoutProgress(progress_model, ttl=timedelta(days=1))
-    # the third range (0-based 2) fails twice
-    failing_range = 2
     first = followers[failing_range * size.range_size]
     last = followers[(failing_range + 1) * size.range_size - 1]
     feed_topic = FailingRange(
-        SnsGroupPublisher(lambda _: SnsMessagePublisher(sns, feed_arn)), first, last
+        SnsGroupPublisher(lambda _: SnsMessagePublisher(sns, feed_arn)), first, last, **failure
     )
     ranges = RangeFanout(
         DynamoFollowerIndex(relationships),
@@ -257,39 +337,53 @@ def _run(stack_outputs: dict[str, str], size: Size) -> None:
         sink=lambda: sink,
         sleep=lambda _: None,
     )
-    feeds = FeedService(DynamoFeedStore(feeds_model), posts)
-    work_queue, feed_queue = Subscription(work_arn, author), Subscription(feed_arn, author)
+    store = DynamoFeedStore(feeds_model)
+    return Flow(
+        author,
+        followers,
+        dispatcher,
+        worker,
+        sink,
+        FeedService(store, posts),
+        RemovalService(store),
+        progress,
+        feed_topic,
+        Subscription(work_arn, author),
+        Subscription(feed_arn, author),
+        tally,
+        writes,
+        removals,
+    )
+
+
+def _run(stack_outputs: dict[str, str], size: Size) -> None:
+    # the third range (0-based 2) fails twice
+    failing_range = 2
+    flow = _flow(stack_outputs, size, failing_range, {"yubl-posted": ["feed"]})
+    followers, tally, writes = flow.followers, flow.tally, flow.writes
     try:
-        yubl = new_yubl(author, "to every follower, once", now=datetime.now(UTC))
-        correlation = {"x-correlation-id": f"ranges-{author}"}
+        yubl = new_yubl(flow.author, "to every follower, once", now=datetime.now(UTC))
+        correlation = {"x-correlation-id": f"ranges-{flow.author}"}
 
         # WHEN the dispatcher distributes the post
         with bind(correlation):
-            result = dispatcher.distribute(yubl_posted_event(yubl))
+            result = flow.dispatcher.distribute(yubl_posted_event(yubl))
         print(f"[ranges] planned {result.groups[0].ranges} ranges", flush=True)
         [feed] = result.groups
         assert (feed.ranges, feed.followers) == (size.ranges, 0)
 
         # AND a range worker takes each range message, as SNS would invoke it
-        range_messages = list(work_queue.drain())
-        assert len(range_messages) == size.ranges
-        for body, attributes in range_messages:
-            assert attributes["x-correlation-id"] == correlation["x-correlation-id"]
-            records = {k: {"Type": "String", "Value": v} for k, v in attributes.items()}
-            assert worker.process(sns_event(records, body)) == {"batchItemFailures": []}
-        assert sink.parked == sink.dead_letters == []
+        assert flow.run_workers(correlation["x-correlation-id"]) == size.ranges
 
         # AND add_to_feed writes each follower group
         group_messages = 0
-        for body, attributes in feed_queue.drain():
-            assert attributes["x-correlation-id"] == correlation["x-correlation-id"]
-            assert attributes["group"] == "feed"
-            feeds.add_group(json.loads(body))
+        for message in flow.feed_messages(correlation["x-correlation-id"]):
+            flow.feeds.add_group(message)
             group_messages += 1
 
         # THEN each follower's feed was written once, but the batch the dead worker had
         # published: twice, exactly its followers
-        repeated = set(feed_topic.repeated)
+        repeated = set(flow.feed_topic.repeated)
         batch = MESSAGES_PER_BATCH * size.group_size  # followers a full batch carries
         second = failing_range * size.range_size + batch
         assert repeated == set(
@@ -324,8 +418,63 @@ def _run(stack_outputs: dict[str, str], size: Size) -> None:
             + f"; feed write units {sum(writes.values()):,}"
         )
     finally:
-        work_queue.close()
-        feed_queue.close()
+        flow.close()
+
+
+def _delete_run(stack_outputs: dict[str, str]) -> None:
+    # GIVEN 45 followers in ranges of 20 (20, 20, 5), groups of 1: two batches a range,
+    # and the second range's second batch of removals throttled twice (nothing published)
+    size = Size(followers=45, range_size=20, group_size=1, page_size=1_000)
+    routes = {"yubl-posted": ["feed"], "yubl-deleted": ["feed"]}
+    flow = _flow(stack_outputs, size, 1, routes, kind="feed-remove", repeat=False)
+    try:
+        yubl = new_yubl(flow.author, "soon gone", now=datetime.now(UTC))
+        correlation = f"delete-{flow.author}"
+        with bind({"x-correlation-id": correlation}):
+            flow.dispatcher.distribute(yubl_posted_event(yubl))
+        assert flow.run_workers(correlation) == 3
+        for message in flow.feed_messages(correlation):
+            flow.feeds.add_group(message)
+        stored = _stored_entries(stack_outputs["FeedsTableName"], yubl.yubl_id)
+        assert stored == Counter(flow.followers)
+        flow.tally.calls.clear()
+
+        # WHEN the author deletes it, and the dispatcher distributes the delete
+        deleted = yubl_deleted(flow.author, yubl.yubl_id, now=datetime.now(UTC))
+        with bind({"x-correlation-id": correlation}):
+            result = flow.dispatcher.distribute(yubl_deleted_event(deleted))
+        # THEN its feed group is planned into 3 ranges, the dispatcher publishing none
+        [feed] = result.groups
+        assert (feed.ranges, feed.batches, feed.followers) == (3, 1, 0)
+        # AND the range workers publish them, one range throttled twice on the way
+        assert flow.run_workers(correlation) == 3
+        assert flow.feed_topic.calls_in_range == 4
+        messages = flow.feed_messages(correlation)
+        assert {m["type"] for m in messages} == {"feed-remove"}
+        # AND every follower was sent the removal exactly once
+        sent = Counter(f for m in messages for f in m["followers"])
+        assert sent == Counter(flow.followers)
+        # AND its progress is the delete's own, not the post's
+        subject = f"yubl-deleted:{yubl.yubl_id}"
+        assert flow.progress.last_published(subject, "feed#ranges") == PLAN_DONE
+        assert flow.progress.last_published(subject, "feed#after#fan-000019") == "fan-000039"
+        assert flow.progress.last_published(yubl.yubl_id, "feed#after#fan-000019") == "fan-000039"
+
+        # WHEN add_to_feed removes each group's entries
+        for message in messages:
+            flow.removal.remove_group(message)
+        # THEN each entry was deleted once on the wire, and no feed holds the post
+        assert dict(flow.removals) == {(f, yubl.yubl_id): 1 for f in flow.followers}
+        assert _stored_entries(stack_outputs["FeedsTableName"], yubl.yubl_id) == Counter()
+        # AND the calls it took: the plan's one PublishBatch, 2 + 2 + 1 removal batches
+        # and the two throttled attempts (refused before SNS is called: not counted)
+        assert flow.tally.calls["PublishBatch"] == 1 + 5
+        print(
+            "\n[ranges] delete of a 45-follower post in ranges of 20: calls "
+            + json.dumps(dict(sorted(flow.tally.calls.items())))
+        )
+    finally:
+        flow.close()
 
 
 def test_the_index_counts_to_each_boundary_and_pages_a_range_on_the_emulator(stack_outputs):
@@ -361,3 +510,58 @@ def test_a_100k_follower_post_reaches_every_follower_once_through_the_range_work
     stack_outputs,
 ):
     _run(stack_outputs, LARGE)
+
+
+def test_a_large_authors_delete_reaches_every_follower_once_through_the_range_workers(
+    stack_outputs,
+):
+    _delete_run(stack_outputs)
+
+
+def test_a_bad_delete_range_message_is_dead_lettered_at_once_with_its_reason(stack_outputs, unique):
+    # GIVEN the range worker's processor, its failure sink on two queues of the emulator
+    sqs = boto3.client("sqs")
+    retry = sqs.create_queue(QueueName=f"ranges-retry-{unique}")["QueueUrl"]
+    dead = sqs.create_queue(QueueName=f"ranges-dead-{unique}")["QueueUrl"]
+    tally = Tally()
+    sns = count_calls(boto3.client("sns"), tally)
+    relationships = bind_relationship_model(stack_outputs["RelationshipsTableName"])
+    progress_model = bind_fanout_progress_model(stack_outputs["FanoutProgressTableName"])
+    for model in (relationships, progress_model):
+        _counted_client(model, tally)
+    feed_arn = stack_outputs["FeedFanoutTopicArn"]
+    sts, region = boto3.client("sts"), sns.meta.region_name
+    feed = SnsGroupPublisher(lambda _: SnsMessagePublisher(sns, feed_arn))
+    ranges = RangeFanout(
+        DynamoFollowerIndex(relationships),
+        SnsMessagePublisher(sns, topic_arn(stack_outputs["FanoutWorkTopic"], sts, region)),
+        feed,
+        RoutingTable.declare({"yubl-deleted": ["feed"]}, {"feed": feed_arn}),
+        range_size=10,
+        page_size=10,
+        group_size=1,
+        progress=DynamoFanoutProgress(progress_model, ttl=timedelta(days=1)),
+    )
+    sink = SqsFailureSink(sqs, f"ranges-retry-{unique}", f"ranges-dead-{unique}")
+    worker = StreamProcessor(
+        "fan_out_range",
+        ranges.work,
+        policy=retry_then_park(attempts=3, base_delay=0),
+        sink=lambda: sink,
+        sleep=lambda _: None,
+    )
+    # AND a delete's range message dated an hour ahead (beyond the allowed clock skew)
+    later = datetime.now(UTC) + timedelta(hours=1)
+    deleted = yubl_deleted(f"star-{unique}", "1767225600000-0123456789ab", now=later)
+    message = range_message(FollowerFanout(deleted), "feed", FollowerRange(None, "fan-000009"))
+    # WHEN the worker takes it
+    assert worker.process(sns_event({}, message)) == {"batchItemFailures": []}
+    # THEN it is dead-lettered after one attempt, with its reason, and nothing parked
+    [got] = sqs.receive_message(QueueUrl=dead, MaxNumberOfMessages=10)["Messages"]
+    failed = json.loads(got["Body"])
+    assert (failed["attempts"], failed["error"]["type"]) == (1, "InvalidInput")
+    assert failed["error"]["message"].startswith("yubl.deleted_at: ")
+    assert failed["payload"] == json.loads(message)
+    assert sqs.receive_message(QueueUrl=retry).get("Messages", []) == []
+    # AND nothing was read or published before it was refused
+    assert tally.calls == {}

@@ -1,10 +1,11 @@
 """Follower ranges on in-memory twins: splitting the index into ranges, the dispatcher's
-plan, range workers publishing their ranges, and resumption after failures, with every
-feed write counted per (follower, yubl)."""
+plan, range workers publishing their ranges (of a post, of a delete), and resumption after
+failures, with every feed write counted per (follower, yubl)."""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
@@ -19,7 +20,9 @@ from chalicelib.adapters.memory import (
     InMemoryMessagePublisher,
     InMemoryPostStore,
 )
+from chalicelib.domain.deletes import yubl_deleted, yubl_deleted_event
 from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.follower_fanout import FollowerFanout
 from chalicelib.domain.follower_ranges import (
     PLAN_DONE,
     FollowerRange,
@@ -32,6 +35,7 @@ from chalicelib.domain.routing import RoutingTable
 from chalicelib.services.distribution import DistributionService, GroupsFailed
 from chalicelib.services.feeds import FeedService
 from chalicelib.services.range_fanout import RangeFanout
+from chalicelib.services.removals import RemovalService
 from chalicelib.streams.policies import retry_then_park
 from chalicelib.streams.processor import StreamProcessor
 from tests.aws_samples import sns_event
@@ -42,6 +46,12 @@ ROUTING = RoutingTable.declare(
     {"feed": "feed-test", "notifications": "notifications-test"},
 )
 YUBL = new_yubl("star", "a post for everyone", now=NOW, suffix="0000000000ab")
+DELETED = yubl_deleted("star", YUBL.yubl_id, now=NOW)
+DELETE_SUBJECT = f"yubl-deleted:{YUBL.yubl_id}"  # a delete's progress: under its event id
+WITH_DELETES = RoutingTable.declare(
+    {"yubl-posted": ["feed", "notifications"], "yubl-deleted": ["feed", "notifications"]},
+    {"feed": "feed-test", "notifications": "notifications-test"},
+)
 
 
 def followers(n: int) -> list[str]:
@@ -58,6 +68,7 @@ class Ranges:
         group_size: int = 10,
         work: InMemoryMessagePublisher | None = None,
         groups: InMemoryGroupPublisher | None = None,
+        routing: RoutingTable = ROUTING,
     ) -> None:
         self.store = InMemoryFollowerStore()
         for follower in followers(n):
@@ -71,7 +82,7 @@ class Ranges:
             self.index,
             self.work,
             self.groups,
-            ROUTING,
+            routing,
             range_size=range_size,
             page_size=7,  # pages that do not line up with groups or ranges
             group_size=group_size,
@@ -81,7 +92,7 @@ class Ranges:
         self.dispatcher = DistributionService(
             self.store,
             self.groups,
-            ROUTING,
+            routing,
             group_size=group_size,
             progress=self.progress,
             clock=lambda: NOW,
@@ -97,13 +108,16 @@ class Ranges:
             sink=lambda: self.sink,
             sleep=lambda _: None,
         )
+        self._ran = 0  # work batches already run
 
     def range_messages(self) -> list[dict]:
         return self.work.messages
 
     def run_workers(self) -> None:
-        """Each range message through the worker's processor, as SNS would deliver it."""
-        for message in [m for batch in self.work.batches for m in batch]:
+        """Each range message not run yet through the worker's processor, as SNS would
+        deliver it."""
+        batches, self._ran = self.work.batches[self._ran :], len(self.work.batches)
+        for message in [m for batch in batches for m in batch]:
             self.worker.process(sns_event({}, message))
 
     def deliver_feed(self) -> None:
@@ -155,9 +169,9 @@ def test_boundaries_that_do_not_ascend_are_refused():
 
 
 def test_a_range_message_round_trips_and_bad_ones_name_their_field():
-    message = json.loads(range_message(YUBL, "yubl-posted", "feed", FollowerRange("a", "b")))
+    message = json.loads(range_message(FollowerFanout(YUBL), "feed", FollowerRange("a", "b")))
     work = parse_range_message(message, now=NOW)
-    assert (work.yubl, work.event_type, work.group, work.range) == (
+    assert (work.fanout.event, work.event_type, work.group, work.range) == (
         YUBL,
         "yubl-posted",
         "feed",
@@ -169,6 +183,27 @@ def test_a_range_message_round_trips_and_bad_ones_name_their_field():
         "start_after": {**message, "start_after": "no spaces"},
         "group": {**message, "group": 7},
         "event_type": {**message, "event_type": None},
+        "yubl.text": {**message, "yubl": {**message["yubl"], "text": ""}},
+    }
+    for field, payload in bad.items():
+        with pytest.raises(InvalidInput) as caught:
+            parse_range_message(payload, now=NOW)
+        assert caught.value.field == field
+
+
+def test_a_delete_range_message_carries_the_delete_and_is_told_apart_by_its_event_type():
+    message = json.loads(range_message(FollowerFanout(DELETED), "feed", FollowerRange(None, "b")))
+    assert (message["event_type"], message["yubl"]) == (
+        "yubl-deleted",
+        {"yubl_id": YUBL.yubl_id, "author_id": "star", "deleted_at": "2026-11-23T12:00:00.000Z"},
+    )
+    work = parse_range_message(message, now=NOW)
+    assert (work.fanout.event, work.fanout.subject, work.group) == (DELETED, DELETE_SUBJECT, "feed")
+    post = json.loads(range_message(FollowerFanout(YUBL), "feed", FollowerRange(None, "b")))
+    bad = {
+        "yubl.deleted_at": {**message, "yubl": post["yubl"]},  # a post under a delete's type
+        "yubl.text": {**post, "yubl": message["yubl"]},  # and the other way round
+        "event_type": {**message, "event_type": "yubl-edited"},
     }
     for field, payload in bad.items():
         with pytest.raises(InvalidInput) as caught:
@@ -277,18 +312,112 @@ def test_a_retried_post_that_began_on_the_direct_path_finishes_there():
 
 def test_a_range_message_that_is_not_valid_is_dead_lettered_at_once_with_its_reason():
     ranges = Ranges(n=10, range_size=100)
+    everyone = FollowerRange(None, None)
+    delete = json.loads(range_message(FollowerFanout(DELETED), "feed", everyone))
     bad = {
         "not JSON of a range": json.dumps({"type": "follower-range"}),
-        "unknown group": range_message(YUBL, "yubl-posted", "archive", FollowerRange(None, None)),
-        "not routed": range_message(YUBL, "yubl-deleted", "feed", FollowerRange(None, None)),
-        "event-shaped group": range_message(
-            YUBL, "yubl-posted", "notifications", FollowerRange(None, None)
+        "unknown group": range_message(FollowerFanout(YUBL), "archive", everyone),
+        "not routed": range_message(FollowerFanout(DELETED), "feed", everyone),
+        "event-shaped group": range_message(FollowerFanout(YUBL), "notifications", everyone),
+        "a delete without its time": json.dumps(
+            {**delete, "yubl": {**delete["yubl"], "deleted_at": None}}
         ),
+        "an event type never fanned out": json.dumps({**delete, "event_type": "user-followed"}),
     }
     for message in bad.values():
         ranges.worker.process(sns_event({}, message))
     reasons = [(d["error"]["type"], d["attempts"]) for d, _ in ranges.sink.dead_letters]
-    assert reasons == [("InvalidInput", 1)] * 4
+    assert reasons == [("InvalidInput", 1)] * 6
     messages = [d["error"]["message"] for d, _ in ranges.sink.dead_letters]
-    assert [m.split(":")[0] for m in messages] == ["event_type", "group", "event_type", "group"]
+    assert [m.split(":")[0] for m in messages] == [
+        "event_type",
+        "group",
+        "event_type",
+        "group",
+        "yubl.deleted_at",
+        "event_type",
+    ]
     assert ranges.groups.group("feed").batches == []
+
+
+# -- deletes --------------------------------------------------------------------------
+
+
+def _removed_followers(messages: list[dict]) -> Counter[str]:
+    """Followers per feed-remove message published: a follower sent twice shows as 2."""
+    assert {m["type"] for m in messages} == {"feed-remove"}
+    return Counter(f for m in messages for f in m["followers"])
+
+
+def _posted_through_ranges(ranges: Ranges) -> None:
+    """GIVEN the post fanned out through the range workers and in every feed."""
+    ranges.dispatcher.distribute(yubl_posted_event(YUBL))
+    ranges.run_workers()
+    ranges.deliver_feed()
+    assert len(ranges.feeds.entries) == 45
+
+
+def test_a_large_authors_delete_is_planned_into_ranges_under_its_own_event_id():
+    ranges = Ranges(n=45, range_size=10, group_size=5, routing=WITH_DELETES)
+    _posted_through_ranges(ranges)
+    post_progress = dict(ranges.progress.last)
+    # WHEN the delete is distributed
+    result = ranges.dispatcher.distribute(yubl_deleted_event(DELETED))
+    # THEN its feed group went out as 5 ranges (4 boundaries), in one work batch
+    [feed, notifications] = result.groups
+    assert (feed.ranges, feed.batches, feed.followers) == (5, 1, 0)
+    assert notifications.messages == 1
+    delete_ranges = ranges.range_messages()[5:]
+    assert [(m["event_type"], m["start_after"], m["end"]) for m in delete_ranges] == [
+        ("yubl-deleted", None, "f00009"),
+        ("yubl-deleted", "f00009", "f00019"),
+        ("yubl-deleted", "f00019", "f00029"),
+        ("yubl-deleted", "f00029", "f00039"),
+        ("yubl-deleted", "f00039", None),
+    ]
+    assert ranges.work.attributes[-1] == {
+        "event_type": "yubl-deleted",
+        "author_id": "star",
+        "group": "feed",
+    }
+    # AND the dispatcher published no removal itself
+    assert len(ranges.groups.group("feed").messages) == 9  # the post's 9 groups of 5
+    # AND the plan's progress is the delete's own: the post's is untouched
+    assert ranges.progress.last == {**post_progress, (DELETE_SUBJECT, "feed#ranges"): PLAN_DONE}
+
+
+def test_every_follower_gets_the_removal_exactly_once_though_a_range_worker_fails_twice():
+    # GIVEN a post in the feeds of 45 followers (ranges of 20: 20, 20 and 5 followers)
+    ranges = Ranges(n=45, range_size=20, group_size=1, routing=WITH_DELETES)
+    _posted_through_ranges(ranges)
+    # AND a feed topic that, from now on, throttles its 4th and 5th PublishBatch calls:
+    # the second range's second batch, then that batch again on the worker's first retry
+    failing = InMemoryMessagePublisher(fail_on={4, 5}, fail_with=RuntimeError("SNS throttled"))
+    ranges.groups.groups["feed"] = failing
+    # WHEN the delete is distributed and its range workers run (three attempts each)
+    result = ranges.dispatcher.distribute(yubl_deleted_event(DELETED))
+    assert (result.groups[0].ranges, result.groups[0].followers) == (3, 0)
+    ranges.run_workers()
+    # THEN the third attempt published only the range's second batch: 2 + 2 + 1 batches
+    # of 10, 10 and 5 removals, plus the two throttled calls
+    assert failing.calls == 5 + 2
+    assert [len(b) for b in failing.batches] == [10, 10, 10, 10, 5]
+    assert ranges.progress.last[(DELETE_SUBJECT, "feed#after#f00019")] == "f00039"
+    assert ranges.sink.parked == ranges.sink.dead_letters == []
+    # AND every follower was sent the removal exactly once
+    assert _removed_followers(failing.messages) == Counter(followers(45))
+    # AND once add_to_feed has removed them, no feed holds the post
+    removal = RemovalService(ranges.feeds, clock=lambda: NOW)
+    for message in failing.messages:
+        removal.remove_group(message)
+    assert ranges.feeds.entries == {}
+    assert ranges.feeds.removals == 45
+
+
+def test_a_delete_below_the_range_size_is_published_by_the_dispatcher_itself():
+    ranges = Ranges(n=9, range_size=10, group_size=5, routing=WITH_DELETES)
+    result = ranges.dispatcher.distribute(yubl_deleted_event(DELETED))
+    assert (result.groups[0].ranges, result.groups[0].followers) == (0, 9)
+    assert ranges.work.batches == []
+    assert _removed_followers(ranges.groups.group("feed").messages) == Counter(followers(9))
+    assert ranges.progress.last == {(DELETE_SUBJECT, "feed"): "f00008"}
