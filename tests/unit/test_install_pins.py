@@ -29,8 +29,9 @@ def _chalice_pip_requirement() -> Requirement:
 def test_the_makefile_installs_pip_at_its_pinned_version_and_never_upgrades_it():
     install_lines = [line.strip() for line in MAKEFILE.splitlines() if "-m pip install" in line]
 
-    assert "$(BIN)/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)" in (
-        install_lines
+    assert (
+        "$(BIN)/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)"
+        in install_lines
     )
     assert not [line for line in install_lines if "--upgrade pip" in line]
 
