@@ -35,10 +35,7 @@ def test_after_an_earlier_rollback_a_good_update_is_waited_for_past_the_stale_st
     cloudformation,
 ):
     client, stubber = cloudformation
-    earlier = _event("e1", NAME, "UPDATE_ROLLBACK_COMPLETE")
-    _stack(stubber, "UPDATE_ROLLBACK_COMPLETE", BEFORE)
-    _events(stubber, [earlier])
-    _update(stubber)
+    earlier = _update_accepted(stubber, "UPDATE_ROLLBACK_COMPLETE")
     _stack(stubber, "UPDATE_ROLLBACK_COMPLETE", BEFORE)  # not yet this update's status
     _events(stubber, [earlier])
     _stack(stubber, "UPDATE_IN_PROGRESS", BEFORE)
@@ -59,10 +56,7 @@ def test_an_update_that_rolls_back_fails_naming_the_stack_the_status_and_the_cau
     cloudformation,
 ):
     client, stubber = cloudformation
-    earlier = _event("e1", NAME, "UPDATE_COMPLETE")
-    _stack(stubber, "UPDATE_COMPLETE", BEFORE)
-    _events(stubber, [earlier])
-    _update(stubber)
+    earlier = _update_accepted(stubber, "UPDATE_COMPLETE")
     _stack(stubber, "UPDATE_ROLLBACK_IN_PROGRESS", BEFORE)
     _stack(stubber, "UPDATE_ROLLBACK_COMPLETE", BEFORE)
     _events(
@@ -162,12 +156,17 @@ def _events(stubber: Stubber, newest_first: list[dict]) -> None:
     )
 
 
-def _update(stubber: Stubber) -> None:
+def _update_accepted(stubber: Stubber, status: str) -> dict:
+    """The deployed stack in ``status``, then our update accepted; the stack's last event."""
+    earlier = _event("e1", NAME, status)
+    _stack(stubber, status, BEFORE)
+    _events(stubber, [earlier])
     stubber.add_response(
         "update_stack",
         {"StackId": STACK_ID},
         {"StackName": NAME, "TemplateBody": ANY, "Parameters": STAGE_PARAMETERS},
     )
+    return earlier
 
 
 def _event(event_id: str, logical_id: str, status: str, reason: str | None = None) -> dict:
