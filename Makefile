@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# pip itself is pinned, to a release chalice accepts (chalice 1.34 declares pip<26.3): an
+# unpinned upgrade installs a newer pip and every install then warns of the conflict.
+# tests/unit/test_install_pins.py checks the pin against chalice's declared requirement.
+PIP_VERSION := 26.2.1
 
 .PHONY: install run test test-fuzz test-reliability test-scale scale unit lint check clean trace dlq api-key package deploy destroy user token bench bench-tradeoff bench-entries cost load reset
 
@@ -10,7 +14,7 @@ install: $(STAMP)
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 

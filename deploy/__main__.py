@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from devstack.stack_status import StackOperationFailed
 from local_runtime.config import ConfigError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -61,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except StackOperationFailed as err:  # a stack that rolled back: its cause, no traceback
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     return 0
 
 

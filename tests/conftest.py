@@ -61,6 +61,66 @@ def stack_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackPro
         stack.stop()
 
 
+# Not the tests' doing: pytest sets PYTEST_CURRENT_TEST around each phase of a test, and
+# every chalice.Chalice() appends " aws-chalice/<version>" to AWS_EXECUTION_ENV in
+# os.environ (chalice/app.py, Chalice._initialize), as it would in Lambda.
+_ENVIRON_SET_BY_FRAMEWORKS = frozenset({"PYTEST_CURRENT_TEST", "AWS_EXECUTION_ENV"})
+# What a session fixture may keep set for the whole session: emulator_endpoint's variables,
+# so that no test's AWS client ever reaches past the emulator.
+_SESSION_WIDE = frozenset(aws_environment("http://127.0.0.1"))
+
+
+def _environ_changes(before: dict[str, str]) -> list[str]:
+    """The names of the variables ``os.environ`` holds differently from ``before``."""
+    after = dict(os.environ)
+    names = (before.keys() | after.keys()) - _ENVIRON_SET_BY_FRAMEWORKS
+    return sorted(name for name in names if before.get(name) != after.get(name))
+
+
+def _check_environ_restored(before: dict[str, str], what: str) -> None:
+    """Fail ``what`` if it changed os.environ; restore it first, so only the leaker fails."""
+    changed = _environ_changes(before)
+    if changed:
+        os.environ.clear()
+        os.environ.update(before)
+        pytest.fail(
+            f"{what} left os.environ changed ({', '.join(changed)}): set variables with "
+            "monkeypatch.setenv, or restore os.environ afterwards; a leaked variable "
+            "changes what later tests see"
+        )
+
+
+@pytest.fixture(autouse=True)
+def _environ_restored_by_each_test() -> Iterator[None]:
+    """Guard: a test (and its function fixtures) leaves os.environ as it found it."""
+    before = dict(os.environ)
+    yield
+    _check_environ_restored(before, "this test")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _session_environ() -> Iterator[dict[str, str]]:
+    """Guard: os.environ as the session found it, and as its fixtures must leave it."""
+    before = dict(os.environ)
+    yield before
+    _check_environ_restored(before, "the session's fixtures")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _environ_restored_by_each_module(_session_environ: dict[str, str]) -> Iterator[None]:
+    """Guard: a module's fixtures leave os.environ as they found it, and the session's
+    fixtures keep nothing set for every module but emulator_endpoint's SDK variables."""
+    carried = [n for n in _environ_changes(_session_environ) if n not in _SESSION_WIDE]
+    if carried:
+        pytest.fail(
+            f"a session fixture keeps {', '.join(carried)} set in os.environ for every "
+            "later module: give it module scope (monkeypatch), so only its users see them"
+        )
+    before = dict(os.environ)
+    yield
+    _check_environ_restored(before, "this module's fixtures")
+
+
 def _uses_stack(item: pytest.Item) -> bool:
     return "stack_process" in getattr(item, "fixturenames", ())
 

@@ -170,17 +170,11 @@ def test_the_tradeoff_counts_what_a_pushed_and_a_pulled_post_and_a_merged_page_n
     }
     # the plain page: its Query and one BatchGetItem; merged: plus the pulling index, the
     # follow list, and one Query per celebrity followed
-    assert _reads(pages[0]["plain_page"]) == {"Query": 1, "BatchGetItem": 1}
-    assert _reads(pages[0]["merged_first_page"]) == {"Query": 3, "BatchGetItem": 1}
-    assert _reads(pages[2]["merged_first_page"])["Query"] == 5
-
-
-def _reads(page: dict) -> dict[str, int]:
-    """A page's calls, its feed Queries with the rest: counting.py names them Feeds.Query
-    when this process has FEEDS_TABLE set (an earlier test in the same run may set it)."""
-    calls = dict(page["by_operation"])
-    feeds = calls.pop("Feeds.Query", 0)
-    return {**calls, "Query": calls.get("Query", 0) + feeds}
+    # (exact: FEEDS_TABLE is never set in this process, where counting.py would name the
+    # feed Queries Feeds.Query; tests/conftest.py fails a fixture that leaves it set)
+    assert pages[0]["plain_page"]["by_operation"] == {"Query": 1, "BatchGetItem": 1}
+    assert pages[0]["merged_first_page"]["by_operation"] == {"Query": 3, "BatchGetItem": 1}
+    assert pages[2]["merged_first_page"]["by_operation"]["Query"] == 5
 
 
 def _kb_units(*attributes: tuple[str, str]) -> int:

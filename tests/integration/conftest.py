@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -41,13 +40,15 @@ def user_pool(emulator_endpoint: str) -> UserPool:
     return ensure_user_pool(boto3.client("cognito-idp"), STAGE)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def stage_environment(
     stack_outputs: dict[str, str], user_pool: UserPool, emulator_endpoint: str
 ) -> Iterator[dict[str, str]]:
     """The local stage's variables from .chalice/config.json, set as Chalice would set them.
 
     Plus the identity settings the local stack fills in (the pool's ids, its JWKS URL).
+    Per module, not per session: the table names must not stay set for the modules after
+    it (they changed what tests/e2e/test_bench_smoke.py counted).
     """
     config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
     env = {
@@ -55,13 +56,10 @@ def stage_environment(
         **config["stages"][STAGE]["environment_variables"],
         **identity_environment(user_pool, emulator_endpoint),
     }
-    saved = dict(os.environ)
-    os.environ.update(env)
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
         yield env
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 @pytest.fixture
@@ -87,7 +85,7 @@ def signed_in(user_pool: UserPool) -> Callable[[str], dict[str, str]]:
     return headers_for
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def app_client(stage_environment: dict[str, str]) -> Iterator[Client]:
     """Chalice's test client of the project's app, under the local stage's environment."""
     with Client(load_app(), stage_name="local", project_dir=str(PROJECT_DIR)) as client:
