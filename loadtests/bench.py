@@ -134,8 +134,16 @@ def _tally_calls(counts_dir: Path, pids: list[int]) -> tuple[dict[str, int], dic
     return calls, seconds
 
 
-def _settle() -> None:
-    time.sleep(1.0)  # a few dump intervals: every counting process has written its tally
+def _settle(counts_dir: Path, pids: list[int], timeout: float = 60.0) -> None:
+    """Until every counting process of ``pids`` has written a tally begun after this call,
+    so it holds every call made before. A fixed second was once too short for a dumping
+    thread on a loaded machine: the warm-up's last calls were counted as measured ones."""
+    since, deadline = time.time(), time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        tallies = read_tallies(counts_dir)
+        if all(tallies[str(pid)].get("at", 0.0) > since for pid in pids if str(pid) in tallies):
+            return
+        time.sleep(0.05)
 
 
 def _warm_up(name: str, log_path: Path, post: Callable[[str], tuple[str, str]]) -> None:
@@ -177,7 +185,7 @@ def _run_optimised(
         headers=users.headers(WARM_FOLLOWER),
     ).raise_for_status()
     _warm_up("optimised", stack.log_dir / "stack.log", post)
-    _settle()
+    _settle(counts_dir, pids)
     calls_before, seconds_before = _tally_calls(counts_dir, pids)
     log = FeedLog(stack.log_dir / "stack.log", posted_at={})
     shapes: list[PostShape] = []
@@ -194,7 +202,7 @@ def _run_optimised(
     _say(f"optimised: {len(graph.posts)} posts accepted by POST /yubls")
     expected = expected_entries(graph, inactive)
     complete = wait_for_entries("optimised", log, expected, settings.timeout_s, _say)
-    _settle()
+    _settle(counts_dir, pids)
     calls_after, seconds_after = _tally_calls(counts_dir, pids)
     seconds = {op: s - seconds_before.get(op, 0.0) for op, s in seconds_after.items()}
     return Observed(
@@ -258,7 +266,7 @@ def _run_naive(
     try:
         runtime.wait_for_line("ready", timeout=120)
         _warm_up("naive", log_file, post)
-        _settle()
+        _settle(counts_dir, [runtime.process.pid])
         before, seconds_before = _tally_calls(counts_dir, [runtime.process.pid])
         put_before = dict(poster.snapshot()["calls"])
         log = FeedLog(log_file, posted_at={})
@@ -269,7 +277,7 @@ def _run_naive(
             time.sleep(settings.post_interval_ms / 1000)
         _say(f"naive: {len(graph.posts)} posts put on {names['NAIVE_STREAM']}")
         complete = wait_for_entries("naive", log, graph.entries, settings.timeout_s, _say)
-        _settle()
+        _settle(counts_dir, [runtime.process.pid])
         after, seconds_after = _tally_calls(counts_dir, [runtime.process.pid])
     finally:
         runtime.stop()

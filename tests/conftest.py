@@ -157,10 +157,27 @@ def _xdist_order(item: pytest.Item) -> int:
     return 2
 
 
+def _join_group(item: pytest.Item, group: str) -> None:
+    """Put ``item`` in the xdist unit ``group``: ``--dist loadgroup`` reads a unit from an
+    ``@group`` suffix of the node id. xdist 3.8 writes that suffix to ``item._nodeid``, which
+    pytest 9.2 no longer reads (pytest-dev/pytest-xdist#1386): an ``xdist_group`` mark is
+    silently ignored and every test is a unit of its own, so both workers started the shared
+    stack and the module fixtures. Written here where this pytest keeps the id instead."""
+    suffixed = f"{item.nodeid}@{group}"
+    if hasattr(item, "_id"):  # pytest >= 9.2: a structured id
+        from _pytest.nodeid import NodeId
+
+        item._id = NodeId.parse(suffixed)
+    else:
+        item._nodeid = suffixed
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if os.environ.get("PYTEST_XDIST_WORKER"):
-        for item in items:
-            item.add_marker(pytest.mark.xdist_group(_xdist_group(item)))
-        items.sort(key=_xdist_order)  # stable: the order within each unit is kept
+        if getattr(config.option, "loadgroup", False):
+            for item in items:
+                _join_group(item, _xdist_group(item))
+        # stable: the order within each unit is kept, the shared stack's as in one process
+        items.sort(key=lambda item: (_xdist_order(item), _run_order(item)))
     else:
         items.sort(key=_run_order)  # stable: the order within each group is kept

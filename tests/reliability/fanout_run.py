@@ -50,6 +50,9 @@ class Outcome:
     seconds: float
 
 
+PROGRESS_POLL_SECONDS = 0.25
+"""Between reads of the new log lines: the end of a short run shows this soon after it."""
+
 Disturbance = Callable[[Pipeline, float], None]
 """Called on each progress poll with the fraction of entries written so far."""
 
@@ -91,7 +94,7 @@ def run(
                 f"after {timeout:.0f}s only {covered} of {len(expected)} entries were written; "
                 f"runtime log: {pipeline.log_dir / 'runtime.log'}"
             )
-        time.sleep(1)
+        time.sleep(PROGRESS_POLL_SECONDS)
     print(f"[reliability] all written; checking the feeds table ({len(expected)})", flush=True)
     checking = time.monotonic()
     entries = _check_feeds(pipeline, workload, posts, yubl_ids)

@@ -4,10 +4,13 @@ Written by hand because Debian packages no Toxiproxy and no Python library answe
 AWS's per-service error formats. It forwards every call to the emulator, except that a
 seeded random draw answers ``rate`` of them itself, before forwarding (the call never
 reaches the emulator), with the throttling error of the service's wire protocol or a
-5xx; and ``outage(seconds)`` drops every connection for that long (the emulator
-"unreachable"). It counts what it injected, per service and kind, and, for one table
-named with ``count_writes_to``, every item written to it that reached the emulator: the
-count of writes a table key would hide (an item written twice is stored once).
+5xx. Each operation draws from a sequence of its own (seed, service, operation): the
+calls the functions make meet the same faults however many polls the runtime made in
+between (their number depends on the machine's load). ``outage(seconds)`` drops every
+connection for that long (the emulator "unreachable"). It counts what it injected, per
+service and kind, and, for one table named with ``count_writes_to``, every item written
+to it that reached the emulator: the count of writes a table key would hide (an item
+written twice is stored once).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ _TARGETS = {
     "AmazonSQS": "sqs",
 }
 _SCOPE = re.compile(r"Credential=[^/]+/\d+/[^/]+/([a-z0-9-]+)/aws4_request")
+_ACTION = re.compile(rb"(?:^|&)Action=([A-Za-z0-9]+)")  # query protocols (SNS, STS)
 
 # service -> (status, code) of its throttling answer
 _THROTTLING = {
@@ -55,6 +59,15 @@ def _service(headers: http.client.HTTPMessage) -> tuple[str, bool]:
     match = _SCOPE.search(headers.get("Authorization", ""))
     service = match.group(1) if match else "other"
     return service, bool(target) or "json" in headers.get("Content-Type", "")
+
+
+def _operation(headers: http.client.HTTPMessage, body: bytes) -> str:
+    """The API operation of one request: its target's last part, or its query Action."""
+    target = headers.get("X-Amz-Target", "")
+    if target:
+        return target.rpartition(".")[2]
+    match = _ACTION.search(body)
+    return match.group(1).decode() if match else "?"
 
 
 def _error_body(service: str, json_protocol: bool, code: str) -> tuple[bytes, dict[str, str]]:
@@ -90,7 +103,8 @@ class FaultProxy:
         self.forwarded: Counter[str] = Counter()  # service -> calls passed through
         self.writes: Counter[tuple[str, ...]] = Counter()  # key of an item written -> times
         self._counted: tuple[str, tuple[str, ...]] | None = None  # table, key attributes
-        self._random = random.Random(seed)
+        self._seed = seed
+        self._draws: dict[tuple[str, str], random.Random] = {}  # one sequence per operation
         self._lock = threading.Lock()
         self._down_until = 0.0
         self._server = _QuietServer(("127.0.0.1", 0), self._handler_class())
@@ -139,16 +153,20 @@ class FaultProxy:
     def _is_down(self) -> bool:
         return time.monotonic() < self._down_until
 
-    def _draw(self, service: str) -> tuple[int, str] | None:
-        """The fault for the next call of ``service``, or None to forward it."""
+    def _draw(self, service: str, operation: str) -> tuple[int, str] | None:
+        """The fault for the next call of ``operation``, or None to forward it."""
         with self._lock:
-            if self._random.random() >= self.rate:
+            draws = self._draws.get((service, operation))
+            if draws is None:
+                draws = random.Random(f"{self._seed}:{service}:{operation}")
+                self._draws[(service, operation)] = draws
+            if draws.random() >= self.rate:
                 self.forwarded[service] += 1
                 return None
-            if self._random.random() < 0.5:
+            if draws.random() < 0.5:
                 fault = _THROTTLING.get(service, (400, "Throttling"))
             else:
-                fault = self._random.choice(_SERVER_ERRORS)
+                fault = draws.choice(_SERVER_ERRORS)
             self.injected[(service, fault[1])] += 1
             return fault
 
@@ -169,7 +187,9 @@ class FaultProxy:
                     self.connection.close()
                     return
                 service, json_protocol = _service(self.headers)
-                fault = None if self.path.startswith("/moto-api") else proxy._draw(service)
+                operation = _operation(self.headers, body)
+                moto_api = self.path.startswith("/moto-api")
+                fault = None if moto_api else proxy._draw(service, operation)
                 if fault is not None:
                     status, code = fault
                     payload, headers = _error_body(service, json_protocol, code)

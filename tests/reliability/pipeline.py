@@ -213,8 +213,10 @@ class Pipeline:
             ExportFormat="DYNAMODB_JSON",
         )["ExportDescription"]
         deadline = time.monotonic() + timeout
+        pause = 0.05  # a small table's export ends at once; a 200,000-entry one takes minutes
         while export["ExportStatus"] == "IN_PROGRESS" and time.monotonic() < deadline:
-            time.sleep(2)
+            time.sleep(pause)
+            pause = min(2 * pause, 2.0)
             export = dynamodb.describe_export(ExportArn=export["ExportArn"])["ExportDescription"]
         assert export["ExportStatus"] == "COMPLETED", export
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=EXPORTS, Prefix=prefix):
