@@ -70,19 +70,25 @@ _ENVIRON_SET_BY_FRAMEWORKS = frozenset({"PYTEST_CURRENT_TEST", "AWS_EXECUTION_EN
 _SESSION_WIDE = frozenset(aws_environment("http://127.0.0.1"))
 
 
-def _environ_changes(before: dict[str, str]) -> list[str]:
+def _environ_changes(before: dict[str, str], ignore: frozenset[str] = frozenset()) -> list[str]:
     """The names of the variables ``os.environ`` holds differently from ``before``."""
     after = dict(os.environ)
-    names = (before.keys() | after.keys()) - _ENVIRON_SET_BY_FRAMEWORKS
+    names = (before.keys() | after.keys()) - _ENVIRON_SET_BY_FRAMEWORKS - ignore
     return sorted(name for name in names if before.get(name) != after.get(name))
 
 
-def _check_environ_restored(before: dict[str, str], what: str) -> None:
-    """Fail ``what`` if it changed os.environ; restore it first, so only the leaker fails."""
-    changed = _environ_changes(before)
+def _check_environ_restored(
+    before: dict[str, str], what: str, ignore: frozenset[str] = frozenset()
+) -> None:
+    """Fail ``what`` if it changed os.environ (but ``ignore``); restore those first, so
+    only the leaker fails."""
+    changed = _environ_changes(before, ignore)
     if changed:
-        os.environ.clear()
-        os.environ.update(before)
+        for name in changed:
+            if name in before:
+                os.environ[name] = before[name]
+            else:
+                del os.environ[name]
         pytest.fail(
             f"{what} left os.environ changed ({', '.join(changed)}): set variables with "
             "monkeypatch.setenv, or restore os.environ afterwards; a leaked variable "
@@ -118,7 +124,9 @@ def _environ_restored_by_each_module(_session_environ: dict[str, str]) -> Iterat
         )
     before = dict(os.environ)
     yield
-    _check_environ_restored(before, "this module's fixtures")
+    # a session fixture first asked for by a later test of this module (emulator_endpoint)
+    # sets its variables for the session, not for this module: its own teardown restores them
+    _check_environ_restored(before, "this module's fixtures", ignore=_SESSION_WIDE)
 
 
 def _uses_stack(item: pytest.Item) -> bool:
