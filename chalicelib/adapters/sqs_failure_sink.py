@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import cached_property
 from typing import Any
 
@@ -15,20 +16,30 @@ MAX_MESSAGE_BYTES = 240 * 1024
 """SQS takes 256 KiB per message, attributes included; a Kinesis record may hold 1 MB."""
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _as_json(value: object) -> str:
+    """JSON with non-ASCII text as is (fewer bytes than escapes), but lone surrogates,
+    which a record's JSON may hold (``"\\ud800"``) and a queue message may not, escaped."""
+    body = json.dumps(value, ensure_ascii=False)
+    return _SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", body)
+
+
 def fitted(failed: FailedRecord) -> str:
     """The message body: the failed record, without its data when it would not fit.
 
     A record too large for a queue message keeps its reason and its origin (stream,
     shard, sequence number), by which it can still be read from the stream.
     """
-    body = json.dumps(failed, ensure_ascii=False)
+    body = _as_json(failed)
     size = len(body.encode())
     if size <= MAX_MESSAGE_BYTES:
         return body
     origin = {k: v for k, v in dict(failed.get("origin") or {}).items() if k != "data"}
     trimmed = {**failed, "payload": None, "text": None, "origin": origin}
     trimmed["omitted"] = f"record data ({size} bytes as JSON) is larger than a queue message"
-    return json.dumps(trimmed, ensure_ascii=False)
+    return _as_json(trimmed)
 
 
 class SqsFailureSink:

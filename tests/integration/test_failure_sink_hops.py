@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import boto3
 import pytest
 
@@ -57,3 +59,25 @@ def test_a_record_parked_at_the_limit_can_still_be_retried(emulator_endpoint, un
         ]["ApproximateNumberOfMessages"]
         == "0"
     )
+
+
+def test_a_record_with_a_lone_surrogate_reaches_the_dead_letter_queue_intact(
+    emulator_endpoint, unique
+):
+    # GIVEN a record that can never succeed, whose JSON held a lone surrogate
+    sqs = boto3.client("sqs")
+    sqs.create_queue(QueueName=f"retry-{unique}")
+    dead = sqs.create_queue(QueueName=f"dead-{unique}")["QueueUrl"]
+    failed = json.loads(
+        '{"handler": "fan_out_range", "policy": "retry_then_park", "payload": {"yubl": '
+        '"\\ud800"}, "text": null, "error": {"type": "InvalidInput", "message": '
+        '"yubl: must be an object"}, "attempts": 1, "first_failure_at": '
+        '"2026-11-24T03:19:05.274Z", "origin": {}}'
+    )
+    ids = {"x-correlation-id": "c-1", "call-chain-length": "1", "debug-log-enabled": "false"}
+    # WHEN the sink dead-letters it
+    SqsFailureSink(sqs, f"retry-{unique}", f"dead-{unique}").dead_letter(failed, ids)
+    # THEN the queue holds it, reason and payload as they were
+    [message] = sqs.receive_message(QueueUrl=dead, WaitTimeSeconds=1)["Messages"]
+    assert json.loads(message["Body"]) == failed
+    assert json.loads(message["Body"])["payload"]["yubl"] == "\ud800"

@@ -42,3 +42,16 @@ def test_a_one_megabyte_record_keeps_reason_and_origin_without_its_data():
         "origin": {"sequenceNumber": "7", "partitionKey": "a"},
         "omitted": f"record data ({size} bytes as JSON) is larger than a queue message",
     }
+
+
+def test_a_record_with_a_lone_surrogate_is_sent_as_utf8_and_reads_back_the_same():
+    # GIVEN a record whose JSON held "\ud800" (json.loads makes it a lone surrogate)
+    failed = json.loads('{"handler": "fan_out_range", "payload": {"yubl": "\\ud800 é"}}')
+    assert failed["payload"]["yubl"] == "\ud800 é"
+    # WHEN it is fitted into a queue message
+    body = fitted(failed)  # type: ignore[arg-type]
+    # THEN the body is valid UTF-8, the surrogate escaped, the other text kept as is
+    assert (
+        body.encode() == '{"handler": "fan_out_range", "payload": {"yubl": "\\ud800 é"}}'.encode()
+    )
+    assert json.loads(body) == failed
