@@ -4,9 +4,9 @@ The event fanned out is a post or a delete (``FollowerFanout``): both take the s
 a delete's progress kept under its own event id. ``plan`` (in the dispatcher) cuts the
 author's follower index into ranges of ``range_size`` followers by counting reads (no
 follower ids travel) and publishes one message per range to the work topic, ten a
-PublishBatch call; ``work`` (in a range
-worker, one message) pages its range and publishes the follower-group messages, exactly
-as the direct path does for a small author. Both save their progress in the fan-out
+PublishBatch call; ``work`` (in a range worker, one message) pages its range and
+publishes the follower-group messages, exactly as the direct path does for a small
+author. Both save their progress in the fan-out
 progress table after every batch, so a retried plan or range resumes where it stopped:
 a retry repeats at most the one batch whose progress was not saved, and feed writes are
 keyed by (follower, yubl), so a repeat never shows in a feed.
