@@ -15,7 +15,12 @@ import boto3
 from botocore.config import Config
 from pynamodb.models import Model
 
-from .adapters.activity_store import DynamoActivityStore, DynamoTrimMarks, bind_activity_model
+from .adapters.activity_store import (
+    ActivityModel,
+    DynamoActivityStore,
+    DynamoTrimMarks,
+    bind_activity_model,
+)
 from .adapters.celebrity_models import (
     AuthorModel,
     PulledPostModel,
@@ -31,6 +36,7 @@ from .adapters.celebrity_stores import (
 )
 from .adapters.cursors import decode_cursor, encode_cursor
 from .adapters.dynamodb_models import (
+    FeedEntryModel,
     bind_fanout_progress_model,
     bind_feed_model,
     bind_post_model,
@@ -134,9 +140,26 @@ def _author_model() -> type[AuthorModel]:
     return _with_sdk_retries(bind_author_model(current().authors_table))
 
 
+# One bound model per table, shared by the stores that use it: each model builds its own
+# SDK client, and a client is start-up time and a connection pool
+@cache
+def _feed_model() -> type[FeedEntryModel]:
+    return _with_sdk_retries(bind_feed_model(current().feeds_table))
+
+
+@cache
+def _pulled_post_model() -> type[PulledPostModel]:
+    return _with_sdk_retries(bind_pulled_post_model(current().posts_table))
+
+
+@cache
+def _activity_model() -> type[ActivityModel]:
+    return _with_sdk_retries(bind_activity_model(current().activity_table))
+
+
 @cache
 def _pulled_posts() -> DynamoPulledPosts:
-    return DynamoPulledPosts(_with_sdk_retries(bind_pulled_post_model(current().posts_table)))
+    return DynamoPulledPosts(_pulled_post_model())
 
 
 def _celebrity_policy() -> CelebrityPolicy:
@@ -147,29 +170,26 @@ def _celebrity_policy() -> CelebrityPolicy:
 
 @cache
 def _merged_feed() -> MergedFeedReader:
-    settings = current()
-    source = DynamoFeedSource(_with_sdk_retries(bind_feed_model(settings.feeds_table)))
-    posts = bind_pulled_post_model(settings.posts_table)
     return MergedFeedReader(
-        source,
+        DynamoFeedSource(_feed_model()),
         _post_store(),
         _follower_store(),
         DynamoAuthorIndex(_author_model()),
         _pulled_posts(),
         encode_cursor=encode_cursor,
         decode_cursor=decode_cursor,
-        past_end=_past_end(posts) if settings.feed_past_end else None,
+        past_end=_past_end() if current().feed_past_end else None,
         visible=_unmuted_refs,
     )
 
 
-def _past_end(posts: type[PulledPostModel]) -> PastEnd:
-    return PastEnd(DynamoAuthorPosts(_with_sdk_retries(posts)), _trim_marks())
+def _past_end() -> PastEnd:
+    return PastEnd(DynamoAuthorPosts(_pulled_post_model()), _trim_marks())
 
 
 @cache
 def _trim_marks() -> DynamoTrimMarks:
-    return DynamoTrimMarks(_with_sdk_retries(bind_activity_model(current().activity_table)))
+    return DynamoTrimMarks(_activity_model())
 
 
 def _unmuted_refs(user_id: str, refs: Sequence[FeedRef]) -> list[FeedRef]:
@@ -180,10 +200,7 @@ def _unmuted_refs(user_id: str, refs: Sequence[FeedRef]) -> list[FeedRef]:
 @cache
 def _feed_store() -> DynamoFeedStore:
     settings = current()
-    return DynamoFeedStore(
-        _with_sdk_retries(bind_feed_model(settings.feeds_table)),
-        max_attempts=settings.feed_write_max_attempts,
-    )
+    return DynamoFeedStore(_feed_model(), max_attempts=settings.feed_write_max_attempts)
 
 
 @cache
@@ -243,14 +260,13 @@ def mute_service() -> MuteService:
 @cache
 def feed_trimmer() -> FeedTrimmer:
     settings = current()
-    model = _with_sdk_retries(bind_feed_model(settings.feeds_table))
-    store = DynamoFeedTrimStore(model, max_attempts=settings.feed_write_max_attempts)
+    store = DynamoFeedTrimStore(_feed_model(), max_attempts=settings.feed_write_max_attempts)
     return FeedTrimmer(store, settings.feed_cap, _trim_marks())
 
 
 @cache
 def _activity_store() -> DynamoActivityStore:
-    return DynamoActivityStore(_with_sdk_retries(bind_activity_model(current().activity_table)))
+    return DynamoActivityStore(_activity_model())
 
 
 @cache
