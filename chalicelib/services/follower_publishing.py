@@ -13,11 +13,12 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 from ..domain.fanout import follower_groups, pack_batches
 from .ports import FanoutProgress, GroupPublisher
 
-__all__ = ["Encode", "Published", "publish_follower_groups"]
+__all__ = ["Encode", "Published", "publish_follower_groups", "publish_in_batches"]
 
 Encode = Callable[[list[str]], list[tuple[str, list[str]]]]
 """A group of followers -> its messages, each with the followers it carries."""
@@ -49,8 +50,7 @@ def publish_follower_groups(
     """``encode``'s messages for every follower ``pages`` yields, in groups of
     ``group_size``; progress kept under ``subject`` (a yubl id, a delete's event id)."""
     after = progress.last_published(subject, progress_key) if progress else None
-    followers = messages = batches = 0
-    last_of_message: deque[str] = deque()  # per message yielded, its last follower
+    followers = 0
 
     def counted_pages() -> Iterator[list[str]]:
         nonlocal followers
@@ -58,18 +58,41 @@ def publish_follower_groups(
             followers += len(page)
             yield page
 
-    def group_messages() -> Iterator[str]:
+    def group_messages() -> Iterator[tuple[str, str]]:
         for chunk in follower_groups(counted_pages(), group_size):
             for message, carried in encode(chunk):
-                last_of_message.append(carried[-1])
-                yield message
+                yield message, carried[-1]
 
-    for batch in pack_batches(group_messages()):
-        publisher.publish_batch(group, batch, attributes)
-        batches += 1
-        messages += len(batch)
-        for _ in batch:
-            last = last_of_message.popleft()
-        if progress is not None:
-            progress.record_published(subject, progress_key, last)
+    messages, batches = publish_in_batches(
+        group_messages(),
+        lambda batch: publisher.publish_batch(group, batch, attributes),
+        None if progress is None else partial(progress.record_published, subject, progress_key),
+    )
     return Published(followers, messages, batches, resumed_after=after)
+
+
+def publish_in_batches(
+    messages: Iterable[tuple[str, str]],
+    send: Callable[[list[str]], None],
+    saved: Callable[[str], None] | None,
+) -> tuple[int, int]:
+    """Each (message, position) sent in PublishBatch-sized batches, and after each batch
+    the position of its last message ``saved``; (messages, batches) sent. The fan-out's
+    loops (follower groups, a plan's ranges) resume from the last position saved."""
+    positions: deque[str] = deque()  # per message yielded and not yet sent, its position
+
+    def bodies() -> Iterator[str]:
+        for body, position in messages:
+            positions.append(position)
+            yield body
+
+    sent = batches = 0
+    for batch in pack_batches(bodies()):
+        send(batch)
+        batches += 1
+        sent += len(batch)
+        for _ in batch:
+            last = positions.popleft()
+        if saved is not None:
+            saved(last)
+    return sent, batches

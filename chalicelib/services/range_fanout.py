@@ -17,14 +17,13 @@ None): one invocation publishes them sooner than a hop through the work topic.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from itertools import chain
 
 from ..domain.errors import InvalidInput
-from ..domain.fanout import pack_batches
 from ..domain.follower_fanout import FollowerFanout
 from ..domain.follower_ranges import (
     PLAN_DONE,
@@ -38,7 +37,7 @@ from ..domain.follower_ranges import (
 )
 from ..domain.posts import DEFAULT_MAX_CLOCK_SKEW
 from ..domain.routing import RoutingTable, Shape, routing_attributes
-from .follower_publishing import publish_follower_groups
+from .follower_publishing import publish_follower_groups, publish_in_batches
 from .ports import FanoutProgress, FollowerIndex, GroupPublisher, MessagePublisher
 
 __all__ = ["RangeDelivery", "RangeFanout", "RangePlan"]
@@ -129,22 +128,19 @@ class RangeFanout:
         boundaries: Iterator[str],
         planned: str | None,
     ) -> RangePlan:
-        ends: deque[str] = deque()  # per message yielded, the end of its range
-
-        def messages() -> Iterator[str]:
+        def messages() -> Iterator[tuple[str, str]]:
+            """Each range's message, positioned at the end of its range."""
             for follower_range in ranges_between(boundaries, planned):
-                ends.append(follower_range.end or PLAN_DONE)
-                yield range_message(fanout, group, follower_range)
+                yield range_message(fanout, group, follower_range), follower_range.end or PLAN_DONE
 
-        ranges = batches = 0
-        for batch in pack_batches(messages()):
-            self._work.publish_batch(batch, attributes)
-            batches += 1
-            ranges += len(batch)
-            for _ in batch:
-                last = ends.popleft()
-            if self._progress is not None:
-                self._progress.record_published(fanout.subject, plan_progress_key(group), last)
+        progress = self._progress
+        ranges, batches = publish_in_batches(
+            messages(),
+            lambda batch: self._work.publish_batch(batch, attributes),
+            None
+            if progress is None
+            else partial(progress.record_published, fanout.subject, plan_progress_key(group)),
+        )
         return RangePlan(ranges, batches, resumed_after=planned)
 
     def work(self, message: object) -> RangeDelivery:
