@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from ..domain.fanout import FollowerGroupMessage, group_message, parse_group_message
 from ..domain.feed import FeedEntry, FeedRef, entries_for, hydrate
@@ -17,10 +17,12 @@ from .feed_cap import read_capped
 from .mutes import MuteStore, followers_not_muting, unmuted
 from .ports import FeedStore, PostStore
 
-__all__ = ["WRITE_CHUNK", "FeedReader", "FeedService", "FeedWrite", "read_entries"]
+__all__ = ["WRITE_CHUNK", "FeedReader", "FeedService", "FeedWrite", "in_chunks", "read_entries"]
 
 FeedReader = Callable[[Any, int, str | None], Page[FeedEntry]]
 """A whole feed read (the merged read of hybrid fan-out) that replaces the plain one."""
+
+T = TypeVar("T")
 
 WRITE_CHUNK = 25
 """Entries per store call: one BatchWriteItem, so the time budget is checked between calls."""
@@ -28,6 +30,21 @@ WRITE_CHUNK = 25
 
 def _never() -> bool:
     return False
+
+
+def in_chunks(
+    items: Sequence[T], apply: Callable[[Sequence[T]], None], out_of_time: Callable[[], bool]
+) -> int:
+    """``apply`` to ``WRITE_CHUNK`` items at a time, asking ``out_of_time`` before each
+    call; how many items were applied (all of them, unless time ran out)."""
+    done = 0
+    while done < len(items):
+        if out_of_time():
+            return done
+        chunk = items[done : done + WRITE_CHUNK]
+        apply(chunk)
+        done += len(chunk)
+    return done
 
 
 @dataclass(frozen=True)
@@ -97,15 +114,10 @@ class FeedService:
             active = self._active(followers)
             skipped, followers = len(followers) - len(active), active
         entries = entries_for(yubl, followers)
-        written = 0
-        while written < len(entries):
-            if out_of_time():
-                rest = [entry.user_id for entry in entries[written:]]
-                rest_message = group_message(yubl, rest)
-                return _result(yubl, entries[:written], rest_message, muted, skipped)
-            chunk = entries[written : written + WRITE_CHUNK]
-            self._store.put_entries(chunk)
-            written += len(chunk)
+        written = in_chunks(entries, self._store.put_entries, out_of_time)
+        if written < len(entries):
+            rest = group_message(yubl, [entry.user_id for entry in entries[written:]])
+            return _result(yubl, entries[:written], rest, muted, skipped)
         return _result(yubl, entries, muted=muted, skipped=skipped)
 
 

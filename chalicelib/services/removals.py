@@ -16,7 +16,7 @@ from ..domain.delete_messages import (
     removal_message,
 )
 from ..domain.posts import DEFAULT_MAX_CLOCK_SKEW
-from .feeds import WRITE_CHUNK
+from .feeds import in_chunks
 from .ports import FeedStore
 
 __all__ = ["FeedRemoval", "RemovalService"]
@@ -56,14 +56,11 @@ class RemovalService:
             message, now=self._clock(), max_skew=self._max_skew
         )
         followers = list(dict.fromkeys(followers))
-        done = 0
-        while done < len(followers):
-            if out_of_time():
-                rest = removal_message(deleted, followers[done:])
-                return FeedRemoval(deleted.yubl_id, tuple(followers[:done]), rest=rest)
-            chunk = followers[done : done + WRITE_CHUNK]
-            self._store.remove_entries([(follower, deleted.yubl_id) for follower in chunk])
-            done += len(chunk)
+        keys = [(follower, deleted.yubl_id) for follower in followers]
+        done = in_chunks(keys, self._store.remove_entries, out_of_time)
+        if done < len(followers):
+            rest = removal_message(deleted, followers[done:])
+            return FeedRemoval(deleted.yubl_id, tuple(followers[:done]), rest=rest)
         return FeedRemoval(deleted.yubl_id, tuple(followers))
 
     def remove_mentions(self, message: Any) -> FeedRemoval:
