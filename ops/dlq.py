@@ -21,6 +21,8 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
+from chalicelib.adapters.queue_text import queue_json
+
 from .kinesis_batches import KinesisBatchReader
 from .queues import ParkedMessage, QueueInspector
 from .redrive import DeadLetterPlan
@@ -60,7 +62,7 @@ def _print(message: ParkedMessage) -> None:
         f"received {s['receive_count']} times"
     )
     print(f"      error: {error.get('type')}: {error.get('message')}")
-    print(f"      record: {json.dumps(s['record'], ensure_ascii=False)[:300]}")
+    print(f"      record: {queue_json(s['record'])[:300]}")
 
 
 def _unreachable(endpoint: str) -> str:
@@ -108,7 +110,7 @@ def _run(args: argparse.Namespace, stage: dict[str, Any]) -> int:
         messages = [m for q in queues for m in inspector.peek(q)]
         for message in messages:
             if args.json:
-                print(json.dumps(message.summary(), ensure_ascii=False))
+                print(queue_json(message.summary()))
             else:
                 _print(message)
         if not args.json:

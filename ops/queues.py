@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.adapters.queue_text import queue_json
+
 from .kinesis_batches import Refused
 
 __all__ = ["ParkedMessage", "Plan", "QueueInspector", "RedriveResult"]
@@ -140,7 +142,7 @@ class QueueInspector:
         batch: list[dict[str, Any]] = []
         size = 0
         for body, attributes in outgoing:
-            text = json.dumps(body, ensure_ascii=False)
+            text = queue_json(body)
             if batch and (len(batch) == 10 or size + len(text.encode()) > _BATCH_BYTES):
                 self._send_batch(batch)
                 batch, size = [], 0

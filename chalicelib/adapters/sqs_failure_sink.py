@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import re
 from functools import cached_property
 from typing import Any
 
 from ..observability.correlation import CorrelationIds, bind, sqs_message_attributes
 from ..streams.parking import FailedRecord
+from .queue_text import queue_json
 
 __all__ = ["MAX_MESSAGE_BYTES", "SqsFailureSink", "fitted"]
 
 MAX_MESSAGE_BYTES = 240 * 1024
 """SQS takes 256 KiB per message, attributes included; a Kinesis record may hold 1 MB."""
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _as_json(value: object) -> str:
-    """JSON with non-ASCII text as is (fewer bytes than escapes), but lone surrogates,
-    which a record's JSON may hold (``"\\ud800"``) and a queue message may not, escaped."""
-    body = json.dumps(value, ensure_ascii=False)
-    return _SURROGATE.sub(lambda found: f"\\u{ord(found.group()):04x}", body)
 
 
 def fitted(failed: FailedRecord) -> str:
@@ -32,14 +21,14 @@ def fitted(failed: FailedRecord) -> str:
     A record too large for a queue message keeps its reason and its origin (stream,
     shard, sequence number), by which it can still be read from the stream.
     """
-    body = _as_json(failed)
+    body = queue_json(failed)
     size = len(body.encode())
     if size <= MAX_MESSAGE_BYTES:
         return body
     origin = {k: v for k, v in dict(failed.get("origin") or {}).items() if k != "data"}
     trimmed = {**failed, "payload": None, "text": None, "origin": origin}
     trimmed["omitted"] = f"record data ({size} bytes as JSON) is larger than a queue message"
-    return _as_json(trimmed)
+    return queue_json(trimmed)
 
 
 class SqsFailureSink:

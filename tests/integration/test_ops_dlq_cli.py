@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import boto3
 import pytest
 
+from chalicelib.adapters.sqs_failure_sink import SqsFailureSink
 from ops.dlq import main
 from tests.aws_samples import KINESIS_FAILURE_SAMPLE
 
@@ -76,3 +77,24 @@ def test_redrive_all_parks_a_batch_and_leaves_what_it_refuses(stack_outputs, sta
         ("distribute_yubl", "cli-0", "cli 0"),
         ("distribute_yubl", "cli-1", "cli 1"),
     ]
+
+
+def test_a_dead_letter_holding_a_lone_surrogate_is_listed_in_utf8(stack_outputs, capsys):
+    # (no purge: SQS allows one a minute, and the listing below looks for its own line)
+    # GIVEN a record whose JSON held "\ud800", dead-lettered by the handlers' own sink
+    failed = json.loads(
+        '{"handler": "fan_out_range", "policy": "retry_then_park", "payload": {"yubl": '
+        '"\\ud800"}, "text": null, "error": {"type": "InvalidInput", "message": '
+        '"yubl: must be an object"}, "attempts": 1, "first_failure_at": '
+        '"2026-11-24T03:27:45.000Z", "origin": {}}'
+    )
+    assert failed["payload"]["yubl"] == "\ud800"  # a lone surrogate, not its escape
+    sink = SqsFailureSink(
+        boto3.client("sqs"), stack_outputs["RetryQueueName"], stack_outputs["DeadLetterQueueName"]
+    )
+    sink.dead_letter(failed, {"x-correlation-id": "c-surrogate"})
+    # WHEN the operator lists the dead-letter queue
+    assert main(["--stage", "local", "list", "--queue", "dead"]) == 0
+    out = capsys.readouterr().out
+    # THEN the listing is printable UTF-8, the surrogate shown as its escape
+    assert '      record: {"yubl": "\\ud800"}' in out.encode().decode().splitlines()
