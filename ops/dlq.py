@@ -21,7 +21,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
-from chalicelib.adapters.queue_text import queue_json
+from chalicelib.streams.parking import queue_json
 
 from .kinesis_batches import KinesisBatchReader
 from .queues import ParkedMessage, QueueInspector

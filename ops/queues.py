@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.adapters.queue_text import queue_json
+from chalicelib.streams.parking import queue_json
 
 from .kinesis_batches import Refused
 

@@ -6,8 +6,7 @@ from functools import cached_property
 from typing import Any
 
 from ..observability.correlation import CorrelationIds, bind, sqs_message_attributes
-from ..streams.parking import FailedRecord
-from .queue_text import queue_json
+from ..streams.parking import FailedRecord, queue_json
 
 __all__ = ["MAX_MESSAGE_BYTES", "SqsFailureSink", "fitted"]
 
