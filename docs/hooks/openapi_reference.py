@@ -97,9 +97,10 @@ def _responses(document: dict[str, Any], responses: dict[str, Any]) -> list[str]
     for status, response in responses.items():
         response = _resolve(document, response)
         media = ", ".join(f"`{m}`" for m in response.get("content") or {})
-        lines.append(f"- **{status}**: {_cell(response.get('description', ''))}" + (
-            f" ({media})" if media else ""
-        ))
+        lines.append(
+            f"- **{status}**: {_cell(response.get('description', ''))}"
+            + (f" ({media})" if media else "")
+        )
         for content in (response.get("content") or {}).values():
             rows = _properties(document, content.get("schema"))
             if rows:
@@ -138,7 +139,9 @@ def render(document: dict[str, Any]) -> str:
             op = document["paths"][path][method]
             anchor = op.get("operationId", "").replace("_", "-")
             who = ", ".join(n for e in op.get("security") or [] for n in e) or "public"
-            lines.append(f"| [`{op.get('operationId')}`](#{anchor}) | `{method.upper()} {path}` | {who} |")
+            lines.append(
+                f"| [`{op.get('operationId')}`](#{anchor}) | `{method.upper()} {path}` | {who} |"
+            )
     lines.append("")
     for section, operations in grouped.items():
         lines += [f"## {section}", ""]
