@@ -8,11 +8,11 @@ STAMP := $(VENV)/.installed
 # tests/unit/test_install_pins.py checks the pin against chalice's declared requirement.
 PIP_VERSION := 26.2.1
 
-.PHONY: install run test test-fuzz test-reliability test-scale scale unit lint check clean trace dlq api-key package deploy destroy user token bench bench-tradeoff bench-entries cost load reset
+.PHONY: docs docs-build install run test test-fuzz test-reliability test-scale scale unit lint check clean trace dlq api-key package deploy destroy user token bench bench-tradeoff bench-entries cost load reset
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt requirements-docs.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
@@ -63,6 +63,18 @@ lint: $(STAMP)
 	  $(BIN)/python -m deploy package --stage $$stage --out build/lint/$$stage >/dev/null || exit 1; \
 	done
 	$(BIN)/cfn-lint build/lint/dev/sam.json build/lint/prod/sam.json
+	$(MAKE) --no-print-directory docs-build
+
+## make docs: the docs site on 127.0.0.1:$(DOCS_PORT), rebuilt as you edit (DOCS_PORT overrides).
+## make docs-build: the site into build/site, --strict: a broken link or anchor fails.
+## NO_MKDOCS_2_WARNING: Material's banner about its successor, printed on every build.
+DOCS_PORT ?= 8001
+MKDOCS = NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs
+docs: $(STAMP)
+	$(MKDOCS) serve --dev-addr 127.0.0.1:$(DOCS_PORT)
+
+docs-build: $(STAMP)
+	$(MKDOCS) build --strict
 
 ## make check: what to run before a pull request.
 check: lint test

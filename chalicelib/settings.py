@@ -16,7 +16,7 @@ from typing import Any
 
 from .domain.feed_cap import DEFAULT_MAX_ITEMS, DEFAULT_TRIM_EVERY, FeedCap
 from .domain.routing import DEFAULT_ROUTES, RoutingTable
-from .envvars import env_int, env_required
+from .settings_catalog import read_int, read_required, read_text
 
 __all__ = ["Settings", "SettingsError", "current"]
 
@@ -26,7 +26,7 @@ class SettingsError(RuntimeError):
 
 
 def _required(env: Mapping[str, str], name: str) -> str:
-    return env_required(env, name, SettingsError)
+    return read_required(env, name, SettingsError)
 
 
 _DEFAULT_TOPICS = {
@@ -83,7 +83,7 @@ class Settings:
     def from_environ(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         return cls(
-            stage=env.get("STAGE", "local"),
+            stage=read_text(env, "STAGE"),
             yubl_posted_stream=_required(env, "YUBL_POSTED_STREAM"),
             relationships_table=_required(env, "RELATIONSHIPS_TABLE"),
             feeds_table=_required(env, "FEEDS_TABLE"),
@@ -96,42 +96,24 @@ class Settings:
             posts_table=_required(env, "POSTS_TABLE"),
             authors_table=_required(env, "AUTHORS_TABLE"),
             routing=_routing(env),
-            follower_group_size=env_int(env, "FOLLOWER_GROUP_SIZE", 500, 1, 5000, SettingsError),
-            follower_page_size=env_int(env, "FOLLOWER_PAGE_SIZE", 1000, 1, 10000, SettingsError),
-            feed_write_max_attempts=env_int(
-                env, "FEED_WRITE_MAX_ATTEMPTS", 8, 1, 100, SettingsError
-            ),
-            record_attempts=env_int(env, "RECORD_ATTEMPTS", 3, 1, 20, SettingsError),
-            record_retry_delay_ms=env_int(
-                env, "RECORD_RETRY_DELAY_MS", 100, 0, 60_000, SettingsError
-            ),
-            fanout_progress_ttl_seconds=env_int(
-                env, "FANOUT_PROGRESS_TTL_SECONDS", 1_209_600, 3_600, 31_536_000, SettingsError
-            ),
-            posted_at_max_skew_ms=env_int(
-                env, "POSTED_AT_MAX_SKEW_MS", 60_000, 0, 3_600_000, SettingsError
-            ),
-            feed_write_time_margin_ms=env_int(
-                env, "FEED_WRITE_TIME_MARGIN_MS", 10_000, 0, 900_000, SettingsError
-            ),
-            sdk_max_attempts=env_int(env, "SDK_MAX_ATTEMPTS", 10, 1, 50, SettingsError),
+            follower_group_size=read_int(env, "FOLLOWER_GROUP_SIZE", SettingsError),
+            follower_page_size=read_int(env, "FOLLOWER_PAGE_SIZE", SettingsError),
+            feed_write_max_attempts=read_int(env, "FEED_WRITE_MAX_ATTEMPTS", SettingsError),
+            record_attempts=read_int(env, "RECORD_ATTEMPTS", SettingsError),
+            record_retry_delay_ms=read_int(env, "RECORD_RETRY_DELAY_MS", SettingsError),
+            fanout_progress_ttl_seconds=read_int(env, "FANOUT_PROGRESS_TTL_SECONDS", SettingsError),
+            posted_at_max_skew_ms=read_int(env, "POSTED_AT_MAX_SKEW_MS", SettingsError),
+            feed_write_time_margin_ms=read_int(env, "FEED_WRITE_TIME_MARGIN_MS", SettingsError),
+            sdk_max_attempts=read_int(env, "SDK_MAX_ATTEMPTS", SettingsError),
             mutes_table=_required(env, "MUTES_TABLE"),
-            feed_max_items=env_int(
-                env, "FEED_MAX_ITEMS", DEFAULT_MAX_ITEMS, 1, 100_000, SettingsError
-            ),
-            feed_trim_every=env_int(
-                env, "FEED_TRIM_EVERY", DEFAULT_TRIM_EVERY, 1, 1_000_000, SettingsError
-            ),
+            feed_max_items=read_int(env, "FEED_MAX_ITEMS", SettingsError),
+            feed_trim_every=read_int(env, "FEED_TRIM_EVERY", SettingsError),
             **_activity(env),
             fanout_work_topic=_required(env, "FANOUT_WORK_TOPIC"),
-            fanout_range_size=env_int(
-                env, "FANOUT_RANGE_SIZE", 10_000, 100, 10_000_000, SettingsError
-            ),
-            feed_backfill_posts=env_int(env, "FEED_BACKFILL_POSTS", 20, 0, 200, SettingsError),
-            celebrity_threshold=env_int(
-                env, "FANOUT_CELEBRITY_THRESHOLD", 10_000, 0, 1_000_000_000, SettingsError
-            ),
-            feed_past_end=env_int(env, "FEED_READ_PAST_END", 1, 0, 1, SettingsError) == 1,
+            fanout_range_size=read_int(env, "FANOUT_RANGE_SIZE", SettingsError),
+            feed_backfill_posts=read_int(env, "FEED_BACKFILL_POSTS", SettingsError),
+            celebrity_threshold=read_int(env, "FANOUT_CELEBRITY_THRESHOLD", SettingsError),
+            feed_past_end=read_int(env, "FEED_READ_PAST_END", SettingsError) == 1,
         )
 
     @property
@@ -147,23 +129,17 @@ def _activity(env: Mapping[str, str]) -> dict[str, Any]:
     """Inactive followers (chalicelib/services/activity.py) and the rebuild's bounds."""
     return {
         "activity_table": _required(env, "ACTIVITY_TABLE"),
-        "fanout_active_days": env_int(env, "FANOUT_ACTIVE_DAYS", 30, 0, 3650, SettingsError),
-        "feed_rebuild_max_authors": env_int(
-            env, "FEED_REBUILD_MAX_AUTHORS", 100, 1, 5000, SettingsError
+        "fanout_active_days": read_int(env, "FANOUT_ACTIVE_DAYS", SettingsError),
+        "feed_rebuild_max_authors": read_int(env, "FEED_REBUILD_MAX_AUTHORS", SettingsError),
+        "feed_rebuild_posts_per_author": read_int(
+            env, "FEED_REBUILD_POSTS_PER_AUTHOR", SettingsError
         ),
-        "feed_rebuild_posts_per_author": env_int(
-            env, "FEED_REBUILD_POSTS_PER_AUTHOR", 20, 1, 1000, SettingsError
-        ),
-        "feed_rebuild_max_entries": env_int(
-            env, "FEED_REBUILD_MAX_ENTRIES", 200, 1, 5000, SettingsError
-        ),
+        "feed_rebuild_max_entries": read_int(env, "FEED_REBUILD_MAX_ENTRIES", SettingsError),
     }
 
 
-def _json_object(env: Mapping[str, str], name: str, default: Any) -> Any:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
+def _json_object(env: Mapping[str, str], name: str) -> Any:
+    raw = read_text(env, name)
     try:
         value = json.loads(raw)
     except ValueError as err:
@@ -176,15 +152,14 @@ def _json_object(env: Mapping[str, str], name: str, default: Any) -> Any:
 def _routing(env: Mapping[str, str]) -> RoutingTable:
     """ROUTING (event type -> groups; default: the code's), GROUP_TOPICS (group -> topic,
     per stage, required) and FOLLOWER_FANOUT_GROUPS (groups fed per follower group)."""
-    if not env.get("GROUP_TOPICS", "").strip():
-        raise SettingsError("environment variable GROUP_TOPICS is not set")
+    _required(env, "GROUP_TOPICS")
     followers = frozenset(
-        name.strip() for name in env.get("FOLLOWER_FANOUT_GROUPS", "feed").split(",")
+        name.strip() for name in read_text(env, "FOLLOWER_FANOUT_GROUPS").split(",")
     )
     try:
         return RoutingTable.declare(
-            _json_object(env, "ROUTING", DEFAULT_ROUTES),
-            _json_object(env, "GROUP_TOPICS", {}),
+            _json_object(env, "ROUTING"),
+            _json_object(env, "GROUP_TOPICS"),
             followers - {""},
         )
     except ValueError as err:

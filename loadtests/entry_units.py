@@ -30,7 +30,7 @@ from chalicelib.adapters.dynamodb_models import bind_feed_model, bind_post_model
 from chalicelib.adapters.dynamodb_stores import DynamoFeedStore, DynamoPostStore
 from chalicelib.domain.feed import entries_for
 from chalicelib.domain.posts import Yubl, new_yubl
-from chalicelib.envvars import env_int
+from chalicelib.settings_catalog import read_int
 
 from .capacity import CapacityMeter
 from .tradeoff import local_stage_environment, on_fresh_emulator
@@ -121,7 +121,7 @@ def summary(found: Mapping[str, Any], lengths: Sequence[int] = LENGTHS) -> str:
 
 def main() -> int:
     """``make bench-entries``: a fresh emulator with the template, then this step."""
-    entries = env_int(os.environ, "BENCH_ENTRY_UNITS_ENTRIES", 50, 1, 10_000)
+    entries = read_int(os.environ, "BENCH_ENTRY_UNITS_ENTRIES")
 
     def say(message: str) -> None:
         print(f"[bench] {message}", flush=True)

@@ -10,13 +10,18 @@ import os
 import random
 from dataclasses import dataclass
 
-from chalicelib.envvars import env_int
+from chalicelib.settings_catalog import read_int, read_text
 
 __all__ = ["BenchSettings", "FollowerGraph", "build_graph"]
 
 
-def _int(name: str, default: int, low: int = 0) -> int:
-    return env_int(os.environ, name, default, low, 10**9)
+def _int(name: str) -> int:
+    return read_int(os.environ, name)
+
+
+def _off(name: str) -> bool:
+    """A flag that ``0``, ``false`` or ``no`` turns off."""
+    return read_text(os.environ, name).lower() in ("0", "false", "no")
 
 
 @dataclass(frozen=True)
@@ -40,30 +45,28 @@ class BenchSettings:
 
     @classmethod
     def from_environ(cls) -> BenchSettings:
-        threads = os.environ.get("BENCH_RAW_THREADS", "").strip()
+        threads = read_text(os.environ, "BENCH_RAW_THREADS")
         try:
-            raw_threads = tuple(int(t) for t in threads.split(",")) if threads else cls.raw_threads
+            raw_threads = tuple(int(t) for t in threads.split(","))
         except ValueError:
             raise ValueError(f"BENCH_RAW_THREADS: {threads!r} is not a list of integers") from None
         if any(t < 1 for t in raw_threads):
             raise ValueError(f"BENCH_RAW_THREADS: {threads!r} has a count below 1")
         return cls(
-            big_authors=_int("BENCH_BIG_AUTHORS", cls.big_authors),
-            big_followers=_int("BENCH_BIG_FOLLOWERS", cls.big_followers),
-            small_authors=_int("BENCH_SMALL_AUTHORS", cls.small_authors),
-            small_max_followers=_int("BENCH_SMALL_MAX_FOLLOWERS", cls.small_max_followers),
-            posts_per_author=_int("BENCH_POSTS_PER_AUTHOR", cls.posts_per_author, 1),
-            text_bytes=_int("BENCH_TEXT_BYTES", cls.text_bytes, 1),
-            post_interval_ms=_int("BENCH_POST_INTERVAL_MS", cls.post_interval_ms),
-            raw_items=_int("BENCH_RAW_ITEMS", cls.raw_items, 0),
+            big_authors=_int("BENCH_BIG_AUTHORS"),
+            big_followers=_int("BENCH_BIG_FOLLOWERS"),
+            small_authors=_int("BENCH_SMALL_AUTHORS"),
+            small_max_followers=_int("BENCH_SMALL_MAX_FOLLOWERS"),
+            posts_per_author=_int("BENCH_POSTS_PER_AUTHOR"),
+            text_bytes=_int("BENCH_TEXT_BYTES"),
+            post_interval_ms=_int("BENCH_POST_INTERVAL_MS"),
+            raw_items=_int("BENCH_RAW_ITEMS"),
             raw_threads=raw_threads,
-            naive=os.environ.get("BENCH_NAIVE", "1").strip() not in ("0", "false", "no"),
-            naive_max_entries=_int("BENCH_NAIVE_MAX_ENTRIES", cls.naive_max_entries, 1),
-            seed=_int("BENCH_SEED", cls.seed),
-            timeout_s=_int("BENCH_TIMEOUT_S", cls.timeout_s, 1),
-            inactive_percent=env_int(
-                os.environ, "BENCH_INACTIVE_PERCENT", cls.inactive_percent, 0, 100
-            ),
+            naive=not _off("BENCH_NAIVE"),
+            naive_max_entries=_int("BENCH_NAIVE_MAX_ENTRIES"),
+            seed=_int("BENCH_SEED"),
+            timeout_s=_int("BENCH_TIMEOUT_S"),
+            inactive_percent=_int("BENCH_INACTIVE_PERCENT"),
         )
 
 

@@ -46,10 +46,10 @@ from chalicelib.adapters.sns_publisher import SnsMessagePublisher
 from chalicelib.domain.feed import FeedEntry
 from chalicelib.domain.posts import Yubl, new_yubl, yubl_posted_event
 from chalicelib.domain.routing import RoutingTable
-from chalicelib.envvars import env_int
 from chalicelib.services.celebrities import CelebrityPolicy, MergedFeedReader
 from chalicelib.services.distribution import DistributionService
 from chalicelib.services.feeds import FeedService, read_entries
+from chalicelib.settings_catalog import read_int, read_text
 from devstack.emulator import aws_environment, start_emulator
 from devstack.infra import deploy_stack
 from devstack.stack import PROJECT_DIR
@@ -69,10 +69,8 @@ Progress = Callable[[str], None]
 TOPIC = "bench-tradeoff-feed"
 
 
-def _ints(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
+def _ints(name: str) -> tuple[int, ...]:
+    raw = read_text(os.environ, name)
     try:
         values = tuple(int(v) for v in raw.split(","))
     except ValueError:
@@ -96,12 +94,12 @@ class TradeoffSettings:
     def from_environ(cls) -> TradeoffSettings:
         env = os.environ
         return cls(
-            follower_counts=_ints("BENCH_TRADEOFF_FOLLOWERS", cls.follower_counts),
-            celebrities_followed=_ints("BENCH_TRADEOFF_CELEBRITIES", cls.celebrities_followed),
-            following=env_int(env, "BENCH_TRADEOFF_FOLLOWING", cls.following, 1, 10**6),
-            page=env_int(env, "BENCH_TRADEOFF_PAGE", cls.page, 1, 1000),
-            text_bytes=env_int(env, "BENCH_TEXT_BYTES", cls.text_bytes, 1, 10**5),
-            enabled=env.get("BENCH_TRADEOFF", "1").strip() not in ("0", "false", "no"),
+            follower_counts=_ints("BENCH_TRADEOFF_FOLLOWERS"),
+            celebrities_followed=_ints("BENCH_TRADEOFF_CELEBRITIES"),
+            following=read_int(env, "BENCH_TRADEOFF_FOLLOWING"),
+            page=read_int(env, "BENCH_TRADEOFF_PAGE"),
+            text_bytes=read_int(env, "BENCH_TEXT_BYTES"),
+            enabled=read_text(env, "BENCH_TRADEOFF").lower() not in ("0", "false", "no"),
         )
 
 

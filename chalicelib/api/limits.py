@@ -8,30 +8,27 @@ will refuse. ``MAX_REQUEST_BODY_BYTES`` and ``MAX_REQUEST_HEADER_BYTES`` set the
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
 from chalice import Response
 from chalice.app import Request
 
-from ..envvars import env_int
+from ..settings_catalog import declared, read_int
 from .responses import error_response
 
 __all__ = ["DEFAULT_BODY_BYTES", "DEFAULT_HEADER_BYTES", "limits", "size_limits"]
 
-DEFAULT_BODY_BYTES = 128 * 1024
+DEFAULT_BODY_BYTES = int(declared("MAX_REQUEST_BODY_BYTES").default)
 """Room for the config service's largest value (64 KiB of JSON) in its request body."""
-DEFAULT_HEADER_BYTES = 16 * 1024
+DEFAULT_HEADER_BYTES = int(declared("MAX_REQUEST_HEADER_BYTES").default)
 
 
 @cache
-def limits() -> tuple[int, int]:
+def limits(env: Mapping[str, str] = os.environ) -> tuple[int, int]:
     """(body bytes, header bytes) allowed, from the environment."""
-    return (
-        env_int(os.environ, "MAX_REQUEST_BODY_BYTES", DEFAULT_BODY_BYTES, 1, 10 * 1024 * 1024),
-        env_int(os.environ, "MAX_REQUEST_HEADER_BYTES", DEFAULT_HEADER_BYTES, 1024, 1024 * 1024),
-    )
+    return read_int(env, "MAX_REQUEST_BODY_BYTES"), read_int(env, "MAX_REQUEST_HEADER_BYTES")
 
 
 def size_limits(event: Request, get_response: Callable[[Any], Any]) -> Response:

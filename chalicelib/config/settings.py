@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
-from ..envvars import env_float, env_required
+from ..settings_catalog import read_flag, read_float, read_required, read_text
 
 __all__ = ["ConfigSettings", "ConfigSettingsError", "config_settings", "route_guards"]
 
@@ -22,14 +22,11 @@ class ConfigSettingsError(RuntimeError):
 
 
 def _required(env: Mapping[str, str], name: str) -> str:
-    return env_required(env, name, ConfigSettingsError)
+    return read_required(env, name, ConfigSettingsError)
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:
-    raw = env.get(name, "false").strip().lower()
-    if raw not in ("true", "false"):
-        raise ConfigSettingsError(f"{name} must be true or false, got {raw!r}")
-    return raw == "true"
+    return read_flag(env, name, ConfigSettingsError)
 
 
 @dataclass(frozen=True)
@@ -46,14 +43,12 @@ class ConfigSettings:
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> ConfigSettings:
         env = os.environ if env is None else env
-        service_url = env.get("CONFIG_SERVICE_URL", "").strip()
+        service_url = read_text(env, "CONFIG_SERVICE_URL")
         return cls(
             table=_required(env, "CONFIG_TABLE"),
             api_keys_table=_required(env, "CONFIG_API_KEYS_TABLE"),
             kms_key=_required(env, "CONFIG_KMS_KEY"),
-            cache_ttl_seconds=env_float(
-                env, "CONFIG_CACHE_TTL_SECONDS", 60.0, 0, 3600, ConfigSettingsError
-            ),
+            cache_ttl_seconds=read_float(env, "CONFIG_CACHE_TTL_SECONDS", ConfigSettingsError),
             service_url=service_url,
             api_key=_required(env, "CONFIG_API_KEY") if service_url else "",
             gateway_api_keys=_flag(env, "CONFIG_GATEWAY_API_KEYS"),

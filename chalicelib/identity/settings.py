@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
-from chalicelib.envvars import env_required
+from chalicelib.settings_catalog import read_required, read_text
 
 __all__ = [
     "IdentitySettings",
@@ -31,7 +31,7 @@ class IdentitySettingsError(RuntimeError):
 
 
 def _required(env: Mapping[str, str], name: str) -> str:
-    return env_required(env, name, IdentitySettingsError)
+    return read_required(env, name, IdentitySettingsError)
 
 
 def parse_origins(raw: str) -> frozenset[str]:
@@ -62,12 +62,12 @@ class IdentitySettings:
                 f"USER_POOL_ID must look like us-east-1_AbC123, got {pool_id!r}"
             )
         default_issuer = f"https://cognito-idp.{match['region']}.amazonaws.com/{pool_id}"
-        issuer = env.get("USER_POOL_ISSUER", "").strip() or default_issuer
+        issuer = read_text(env, "USER_POOL_ISSUER") or default_issuer
         return cls(
             user_pool_id=pool_id,
             client_id=_required(env, "USER_POOL_CLIENT_ID"),
             issuer=issuer,
-            jwks_url=env.get("USER_POOL_JWKS_URL", "").strip() or f"{issuer}/.well-known/jwks.json",
+            jwks_url=read_text(env, "USER_POOL_JWKS_URL") or f"{issuer}/.well-known/jwks.json",
         )
 
 
@@ -80,4 +80,4 @@ def identity_settings() -> IdentitySettings:
 @cache
 def cors_allow_origins() -> frozenset[str]:
     """The origins a browser may call this stage's API from (``CORS_ALLOW_ORIGINS``)."""
-    return parse_origins(os.environ.get("CORS_ALLOW_ORIGINS", ""))
+    return parse_origins(read_text(os.environ, "CORS_ALLOW_ORIGINS"))

@@ -15,7 +15,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from chalicelib.envvars import env_float, env_int
+from chalicelib.settings_catalog import read_float, read_int, read_text
 
 __all__ = ["ObservabilitySettings", "ObservabilitySettingsError"]
 
@@ -39,12 +39,12 @@ class ObservabilitySettings:
     def from_environ(cls, env: Mapping[str, str] | None = None) -> ObservabilitySettings:
         env = os.environ if env is None else env
         return cls(
-            debug_log_sample_rate=env_float(
-                env, "DEBUG_LOG_SAMPLE_RATE", 0.01, 0.0, 1.0, ObservabilitySettingsError
+            debug_log_sample_rate=read_float(
+                env, "DEBUG_LOG_SAMPLE_RATE", ObservabilitySettingsError
             ),
-            max_call_chain_length=env_int(
-                env, "MAX_CALL_CHAIN_LENGTH", 10, 0, 10_000, ObservabilitySettingsError
+            max_call_chain_length=read_int(
+                env, "MAX_CALL_CHAIN_LENGTH", ObservabilitySettingsError
             ),
-            metrics_namespace=env.get("METRICS_NAMESPACE", "").strip() or "YublFanout",
-            service=env.get("POWERTOOLS_SERVICE_NAME", "").strip() or DEFAULT_SERVICE,
+            metrics_namespace=read_text(env, "METRICS_NAMESPACE"),
+            service=read_text(env, "POWERTOOLS_SERVICE_NAME"),
         )

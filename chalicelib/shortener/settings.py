@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 from urllib.parse import urlsplit
 
-from ..envvars import env_int
 from ..settings import SettingsError
+from ..settings_catalog import declared, read_int, read_required, read_text
 
 __all__ = ["ShortenerSettings", "shortener_settings"]
 
@@ -36,32 +36,26 @@ class ShortenerSettings:
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> ShortenerSettings:
         env = os.environ if env is None else env
-        table = env.get("SHORT_LINKS_TABLE", "").strip()
-        if not table:
-            raise SettingsError("environment variable SHORT_LINKS_TABLE is not set")
-        key = env.get("SHORTENER_CODE_KEY", "")
+        table = read_required(env, "SHORT_LINKS_TABLE", SettingsError)
+        key = env.get("SHORTENER_CODE_KEY", "")  # as given: spaces count
         if len(key) < 16:
             raise SettingsError("SHORTENER_CODE_KEY must be at least 16 characters")
-        status = env_int(env, "SHORTENER_REDIRECT_STATUS", 308, 301, 308, SettingsError)
-        if status not in _REDIRECT_STATUSES:
+        status = read_int(env, "SHORTENER_REDIRECT_STATUS", SettingsError)
+        if str(status) not in declared("SHORTENER_REDIRECT_STATUS").choices:
             raise SettingsError(f"SHORTENER_REDIRECT_STATUS must be one of {_REDIRECT_STATUSES}")
         return cls(
             table=table,
             code_key=key.encode(),
-            base_url=_base_url(env.get("SHORTENER_BASE_URL", "")),
-            code_block_size=env_int(
-                env, "SHORTENER_CODE_BLOCK_SIZE", 100, 1, 100_000, SettingsError
-            ),
+            base_url=_base_url(read_text(env, "SHORTENER_BASE_URL")),
+            code_block_size=read_int(env, "SHORTENER_CODE_BLOCK_SIZE", SettingsError),
             redirect_status=status,
-            redirect_max_age=env_int(
-                env, "SHORTENER_REDIRECT_MAX_AGE", 300, 0, 31_536_000, SettingsError
-            ),
+            redirect_max_age=read_int(env, "SHORTENER_REDIRECT_MAX_AGE", SettingsError),
             blocked_hosts=frozenset(
                 h.strip().lower().rstrip(".")
-                for h in env.get("SHORTENER_BLOCKED_HOSTS", "").split(",")
+                for h in read_text(env, "SHORTENER_BLOCKED_HOSTS").split(",")
                 if h.strip()
             ),
-            apple_app_site_association=_aasa(env.get("APPLE_APP_SITE_ASSOCIATION", "")),
+            apple_app_site_association=_aasa(read_text(env, "APPLE_APP_SITE_ASSOCIATION")),
         )
 
 
@@ -77,7 +71,7 @@ def _base_url(raw: str) -> str | None:
 
 def _aasa(raw: str) -> str:
     try:
-        document = json.loads(raw or _DEFAULT_AASA)
+        document = json.loads(raw)
     except ValueError:
         raise SettingsError("APPLE_APP_SITE_ASSOCIATION must be a JSON object") from None
     if not isinstance(document, dict):

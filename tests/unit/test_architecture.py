@@ -184,3 +184,18 @@ def test_ops_takes_from_chalicelib_only_the_parked_shape_and_the_config_service(
 @pytest.mark.parametrize("path", _files("devstack"), ids=str)
 def test_devstack_never_imports_chalicelib(path):
     assert {n for n in _imports(path) if _top(n) == "chalicelib"} == set()
+
+
+@pytest.mark.parametrize("path", _files("chalicelib/settings_catalog"), ids=str)
+def test_the_settings_list_is_pure_data(path):
+    """The settings list imports no SDK and nothing of chalicelib but its number readers."""
+    bad = {
+        n
+        for n in _imports(path)
+        if _top(n) in SDKS
+        or (
+            n.startswith("chalicelib.")
+            and not n.startswith(("chalicelib.settings_catalog", "chalicelib.envvars"))
+        )
+    }
+    assert bad == set()
