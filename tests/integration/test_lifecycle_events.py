@@ -165,13 +165,14 @@ def test_follow_and_unfollow_are_announced_keyed_by_the_follower_with_correlatio
     assert [e["__context__"]["x-correlation-id"] for e in events] == [f"f-{unique}", f"u-{unique}"]
 
 
-def test_a_bad_follow_is_400_and_announces_nothing(client, unique, signed_in):
+def test_a_bad_follow_is_400_and_writes_nothing(client, unique, signed_in, written):
     follower = f"{unique}-f"
-    before = len(stream_records(STREAM))
-    response = client.http.put(f"/users/bad%20id/followers/{follower}", headers=signed_in(follower))
+    headers = signed_in(follower)
+    before = written.snapshot()
+    response = client.http.put(f"/users/bad%20id/followers/{follower}", headers=headers)
     assert response.status_code == 400
     assert json.loads(response.body)["error"].startswith("user_id: ")
-    assert len(stream_records(STREAM)) == before
+    assert written.changed(before) == []
 
 
 def test_a_deleted_post_leaves_the_api_at_once_and_every_feed_row_within_the_flow(
