@@ -41,12 +41,19 @@ class StageResources:
     streams: tuple[str, ...]
     buckets: tuple[str, ...]
 
-    def without_tables(self, names: Iterable[str]) -> StageResources:
-        left_out = set(names)
-        unknown = left_out - set(self.tables)
-        assert not unknown, f"not tables of the template: {sorted(unknown)}"
-        kept = tuple(t for t in self.tables if t not in left_out)
-        return StageResources(kept, self.queues, self.streams, self.buckets)
+    def without(self, *names: str) -> StageResources:
+        """These left out, named as a snapshot names them (``table:feeds-local``)."""
+        kinds = {"table": self.tables, "queue": self.queues, "stream": self.streams}
+        kinds["bucket"] = self.buckets
+        unknown = [
+            n for n in names if n.partition(":")[2] not in kinds.get(n.partition(":")[0], ())
+        ]
+        assert not unknown, f"not resources of the template: {unknown}"
+        kept = {
+            kind: tuple(name for name in names_held if f"{kind}:{name}" not in names)
+            for kind, names_held in kinds.items()
+        }
+        return StageResources(kept["table"], kept["queue"], kept["stream"], kept["bucket"])
 
 
 def _resolve(name: Any, stage: str) -> str:

@@ -4,6 +4,7 @@ relationship's state when it is handled; bad events refused before the first wri
 
 from __future__ import annotations
 
+import copy
 import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -330,7 +331,8 @@ def test_a_bad_relationship_event_writes_nothing_and_names_the_field(change, fie
     with pytest.raises(InvalidInput) as caught:
         flow.changes.handle({**_relationship("user-followed"), **change})
     assert caught.value.field == field
-    assert (flow.feeds.entries, flow.feeds.removals) == ({}, 0)
+    # no entry written, even one later removed, and nothing asked to be removed
+    assert (flow.feeds.write_counts, flow.feeds.removals) == (Counter(), 0)
 
 
 def test_a_bad_relationship_event_is_dead_lettered_at_once_with_its_correlation_ids():
@@ -370,8 +372,10 @@ def test_the_follow_routes_announce_each_change_keyed_by_the_follower():
     assert store.followers == {"alice": set()}
 
 
-def test_a_bad_follow_publishes_nothing():
-    events = InMemoryEventPublisher()
+def test_a_bad_follow_stores_and_publishes_nothing():
+    events, store = InMemoryEventPublisher(), InMemoryFollowerStore()
+    before = copy.deepcopy(vars(store))
     with pytest.raises(InvalidInput) as caught:
-        FollowingService(InMemoryFollowerStore(), events).follow("alice", "no one")
+        FollowingService(store, events).follow("alice", "no one")
     assert (caught.value.field, events.published) == ("follower_id", [])
+    assert vars(store) == before
