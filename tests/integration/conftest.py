@@ -20,6 +20,7 @@ from devstack.user_pool import (
     sign_in,
 )
 from tests.chalice_app import load_app
+from tests.written_state import WrittenState, stage_resources
 
 STAGE = "local"
 
@@ -60,6 +61,12 @@ def stage_environment(
         for name, value in env.items():
             patch.setenv(name, value)
         yield env
+
+
+@pytest.fixture(scope="module")
+def written(stage_environment: dict[str, str]) -> WrittenState:
+    """Every table, queue, stream and bucket of the template, for "writes nothing" checks."""
+    return WrittenState(stage_resources(STAGE))
 
 
 @pytest.fixture

@@ -81,7 +81,7 @@ def test_feed_entries_written_in_batches_are_read_newest_first(feeds, unique):
     assert rest.next_cursor is None
 
 
-def test_replayed_feed_write_overwrites_and_never_duplicates(feeds, unique):
+def test_a_replayed_feed_write_overwrites_and_is_stored_as_one_row(feeds, unique):
     yubl = new_yubl("author", "once", now=datetime(2026, 1, 1, tzinfo=UTC))
     entries = entries_for(yubl, [f"{unique}-r"])
     feeds.put_entries(entries)

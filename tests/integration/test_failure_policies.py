@@ -360,9 +360,12 @@ def test_report_item_failures_checkpoints_at_the_first_failure(
     }
 
 
-def test_operator_lists_a_dead_letter_and_redriving_it_twice_writes_the_feed_once(
+def test_operator_lists_a_dead_letter_and_redriving_it_twice_writes_it_twice_and_stores_it_once(
     tmp_path, stack_outputs, environ_restored
 ):
+    """At least once, stored once: two re-drives of one dead letter run the handler twice
+    (its writes counted by the handler in the counts table, where a third would show);
+    the feed, keyed by (follower, yubl), holds the entry once."""
     scenario = Scenario(tmp_path, stack_outputs, "skip", flaky="3", flaky_fails=1)
     inspector = QueueInspector(boto3.client("sqs"), scenario.retry_name, scenario.dlq_name)
     with scenario.running([_message(n, scenario.author) for n in range(5)]) as runtime:
@@ -383,6 +386,7 @@ def test_operator_lists_a_dead_letter_and_redriving_it_twice_writes_the_feed_onc
         assert len(moved) == 2 and dead.message_id in moved
         runtime.wait_for(lambda: scenario.counts()[3]["writes"] == 2, timeout=30)
         runtime.wait_until_idle(timeout=30)
+    assert scenario.counts()[3] == {"tries": 3, "writes": 2}  # tried, then two re-drives
     assert inspector.peek("dead") == []
     yubl_id = json.loads(_message(3, scenario.author))["yubl"]["yubl_id"]
     assert scenario.feed_entries("f1").count(yubl_id) == 1

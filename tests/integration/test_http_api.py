@@ -119,16 +119,17 @@ def test_post_without_author_id_is_by_the_signed_in_user(client, unique, signed_
         ("{not json", "body: must be valid JSON"),
     ],
 )
-def test_bad_post_is_400_naming_the_field_and_publishes_nothing(
-    client, unique, signed_in, body, error
+def test_bad_post_is_400_naming_the_field_and_writes_nothing(
+    client, unique, signed_in, written, body, error
 ):
     if isinstance(body, dict) and body.get("author_id") == "ok":
         body = {**body, "author_id": f"{unique}-ok"}
-    before = _sequence_numbers()
-    response = _post(client, "/yubls", body, headers=signed_in(f"{unique}-ok"))
+    headers = signed_in(f"{unique}-ok")
+    before = written.snapshot()
+    response = _post(client, "/yubls", body, headers=headers)
     assert (response.status_code, _json(response)) == (400, {"error": error})
-    # nothing new anywhere on the stream, under any author
-    assert _sequence_numbers() == before
+    # nothing new on the stream under any author, nor in any table, queue or bucket
+    assert written.changed(before) == []
 
 
 def test_follow_unfollow_and_list_followers_with_paging(client, unique, signed_in):
@@ -172,16 +173,18 @@ def test_bad_query_parameters_are_400(client, unique, signed_in, path, error):
     assert (response.status_code, _json(response)) == (400, {"error": error})
 
 
-def test_bad_follow_is_400_and_stores_nothing(client, unique, signed_in):
+def test_bad_follow_is_400_and_writes_nothing(client, unique, signed_in, written):
     user = f"{unique}-u"
-    response = client.http.put(f"/users/{user}/followers/{user}", headers=signed_in(user))
+    headers = signed_in(user)
+    before = written.snapshot()
+    response = client.http.put(f"/users/{user}/followers/{user}", headers=headers)
     assert (response.status_code, _json(response)) == (
         400,
         {"error": "follower_id: a user cannot follow themselves"},
     )
-    response = client.http.put(f"/users/{'x' * 65}/followers/{user}", headers=signed_in(user))
+    response = client.http.put(f"/users/{'x' * 65}/followers/{user}", headers=headers)
     assert response.status_code == 400
-    assert _json(client.http.get(f"/users/{user}/followers"))["followers"] == []
+    assert written.changed(before) == []
 
 
 def test_feed_of_a_user_with_nothing_is_empty(client, unique, signed_in):
@@ -191,17 +194,20 @@ def test_feed_of_a_user_with_nothing_is_empty(client, unique, signed_in):
     assert (response.status_code, _json(response)) == (200, {"items": [], "next_cursor": None})
 
 
-def test_the_whole_stream_check_sees_a_post_under_any_author(client, unique, signed_in):
-    # GIVEN the stream as it is, and a valid post (the check above must be able to fail)
-    before = _sequence_numbers()
-    # WHEN a post is accepted
+def test_the_writes_nothing_check_sees_a_post_under_any_author(client, unique, signed_in, written):
+    # GIVEN everything as it is, and a valid post (the checks above must be able to fail)
     author = f"{unique}-other"
-    response = _post(client, "/yubls", {"author_id": author, "text": "hi"}, signed_in(author))
-    # THEN the whole-stream check shows exactly one new record
+    headers = signed_in(author)
+    before = written.snapshot()
+    stream = _sequence_numbers()
+    # WHEN a post is accepted
+    response = _post(client, "/yubls", {"author_id": author, "text": "hi"}, headers)
+    # THEN the check names the stream, and the stream holds exactly one new record
     assert response.status_code == 202
+    assert written.changed(before) == ["stream:yubl-posted-local"]
     after = _sequence_numbers()
-    assert after[: len(before)] == before
-    assert len(after) == len(before) + 1
+    assert after[: len(stream)] == stream
+    assert len(after) == len(stream) + 1
 
 
 FORM = "application/x-www-form-urlencoded"  # what `curl -d` sends without -H
@@ -240,15 +246,15 @@ FORM = "application/x-www-form-urlencoded"  # what `curl -d` sends without -H
     ],
 )
 def test_framework_errors_are_one_json_error_body(
-    client, signed_in, unique, method, path, headers, body, status, error
+    client, signed_in, unique, written, method, path, headers, body, status, error
 ):
-    before = _sequence_numbers()
     # signed in, so that sign-in (checked first on user routes) is not what refuses it
     headers = {**signed_in(f"{unique}-a"), **headers}
+    before = written.snapshot()
     response = client.http.request(method, path, headers=headers, body=body)
     assert (response.status_code, _json(response)) == (status, {"error": error})
     assert response.headers["Content-Type"] == "application/json"
-    assert _sequence_numbers() == before
+    assert written.changed(before) == []
 
 
 def _posting_to(kinesis_client, stream: str) -> PostingService:
@@ -277,7 +283,7 @@ def test_a_post_to_a_deleted_stream_is_503_with_retry_after(client, unique, monk
 
 
 def test_a_post_while_the_stream_endpoint_refuses_connections_is_503(
-    client, unique, monkeypatch, signed_in
+    client, unique, monkeypatch, signed_in, written
 ):
     # GIVEN the posts API pointed at a port where nothing listens
     refused = boto3.client(
@@ -286,17 +292,18 @@ def test_a_post_while_the_stream_endpoint_refuses_connections_is_503(
         config=Config(retries={"max_attempts": 1}, connect_timeout=2),
     )
     monkeypatch.setattr(wiring, "posting_service", lambda: _posting_to(refused, STREAM))
-    before = _sequence_numbers()
-    # WHEN a valid post arrives
     author = f"{unique}-a"
-    response = _post(client, "/yubls", {"author_id": author, "text": "hi"}, signed_in(author))
+    headers = signed_in(author)
+    before = written.snapshot()
+    # WHEN a valid post arrives
+    response = _post(client, "/yubls", {"author_id": author, "text": "hi"}, headers)
     # THEN it is 503 with Retry-After, never a 500, and nothing reached the stream
     assert (response.status_code, response.headers["Retry-After"], _json(response)) == (
         503,
         "5",
         {"error": "service unavailable, retry after 5 s"},
     )
-    assert _sequence_numbers() == before
+    assert written.changed(before) == []
 
 
 # -- GET /users/{user_id}/notifications: the feed's paging contract and errors --------
@@ -382,15 +389,16 @@ def test_delete_yubl_publishes_one_event_keyed_by_author(client, unique, signed_
         ("/users/{u}/yubls/1767225600000-0123456789AB", "yubl_id: must be 13 digits"),
     ],
 )
-def test_bad_delete_is_400_naming_the_field_and_publishes_nothing(
-    client, unique, signed_in, path, error
+def test_bad_delete_is_400_naming_the_field_and_writes_nothing(
+    client, unique, signed_in, written, path, error
 ):
-    before = _sequence_numbers()
     author = f"{unique}-a"
-    response = client.http.delete(path.replace("{u}", author), headers=signed_in(author))
+    headers = signed_in(author)
+    before = written.snapshot()
+    response = client.http.delete(path.replace("{u}", author), headers=headers)
     assert response.status_code == 400
     assert _json(response)["error"].startswith(error)
-    assert _sequence_numbers() == before
+    assert written.changed(before) == []
 
 
 # -- GET /users/{user_id}/yubls: own posts, newest first, deleted ones left out ----------

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -165,13 +167,14 @@ def test_follow_and_unfollow_are_announced_keyed_by_the_follower_with_correlatio
     assert [e["__context__"]["x-correlation-id"] for e in events] == [f"f-{unique}", f"u-{unique}"]
 
 
-def test_a_bad_follow_is_400_and_announces_nothing(client, unique, signed_in):
+def test_a_bad_follow_is_400_and_writes_nothing(client, unique, signed_in, written):
     follower = f"{unique}-f"
-    before = len(stream_records(STREAM))
-    response = client.http.put(f"/users/bad%20id/followers/{follower}", headers=signed_in(follower))
+    headers = signed_in(follower)
+    before = written.snapshot()
+    response = client.http.put(f"/users/bad%20id/followers/{follower}", headers=headers)
     assert response.status_code == 400
     assert json.loads(response.body)["error"].startswith("user_id: ")
-    assert len(stream_records(STREAM)) == before
+    assert written.changed(before) == []
 
 
 def test_a_deleted_post_leaves_the_api_at_once_and_every_feed_row_within_the_flow(
@@ -244,7 +247,11 @@ def _stored_posts(author: str, count: int) -> list:
     return yubls
 
 
-def test_a_follow_backfills_exactly_the_newest_posts_once(client, unique, signed_in):
+def test_a_follow_backfills_exactly_the_newest_posts_and_a_repeat_overwrites_them(
+    client, unique, signed_in
+):
+    """Feed writes counted on the wire, per (follower, yubl), by a hook on the feed
+    store's own client: a repeat shows there, while the table's key keeps one row."""
     author, follower = f"{unique}-a", f"{unique}-f"
     flow = Flow(client, author, unique)
     yubls = _stored_posts(author, BACKFILL + 3)
@@ -253,15 +260,38 @@ def test_a_follow_backfills_exactly_the_newest_posts_once(client, unique, signed
         author, newest.yubl_id, newest.posted_at
     )
     expected = sorted(y.yubl_id for y in yubls[2:-1])  # the newest 20 not deleted
-    _follow(client, author, follower, signed_in(follower))
-    assert flow.dispatch(follower) == 1
+    with _feed_writes() as writes:
+        _follow(client, author, follower, signed_in(follower))
+        assert flow.dispatch(follower) == 1
+    assert writes == Counter({(follower, y): 1 for y in expected})
     assert sorted(r["yubl_id"] for r in _rows("FEEDS_TABLE", follower)) == expected
     # WHEN the follower follows again (the relationship is already there)
-    _follow(client, author, follower, signed_in(follower))
-    assert flow.dispatch(follower) == 1
-    # THEN the feed holds the same rows, each once
+    with _feed_writes() as writes:
+        _follow(client, author, follower, signed_in(follower))
+        assert flow.dispatch(follower) == 1
+    # THEN the same entries are written again, and the feed holds each once
+    assert writes == Counter({(follower, y): 1 for y in expected})
     assert sorted(r["yubl_id"] for r in _rows("FEEDS_TABLE", follower)) == expected
     assert _feed(client, follower, signed_in(follower)) == expected[::-1]
+
+
+@contextmanager
+def _feed_writes() -> Iterator[Counter[tuple[str, str]]]:
+    """Every feed entry the app's feed store puts inside the block, per (user, yubl)."""
+    writes: Counter[tuple[str, str]] = Counter()
+
+    def count(params: dict, **_: object) -> None:
+        for request in params.get("RequestItems", {}).get(os.environ["FEEDS_TABLE"], []):
+            if "PutRequest" in request:
+                item = request["PutRequest"]["Item"]
+                writes[(item["user_id"]["S"], item["yubl_id"]["S"])] += 1
+
+    client = wiring._feed_model()._get_connection().connection.client
+    client.meta.events.register("before-parameter-build.dynamodb.BatchWriteItem", count)
+    try:
+        yield writes
+    finally:
+        client.meta.events.unregister("before-parameter-build.dynamodb.BatchWriteItem", count)
 
 
 def test_an_unfollow_removes_exactly_that_authors_entries(client, unique, signed_in):

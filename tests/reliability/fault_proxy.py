@@ -11,10 +11,17 @@ connection for that long (the emulator "unreachable"). It counts what it injecte
 service and kind, and, for one table named with ``count_writes_to``, every item written
 to it that reached the emulator: the count of writes a table key would hide (an item
 written twice is stored once).
+
+It also counts what bounds those repeats (``RepeatSources``): the write calls to that
+table that met a fault or were an SDK retry (the header ``amz-sdk-request: attempt=N``),
+the feed-fanout messages published more than once (PublishBatch and Publish, by body),
+and, per SQS message id, the feed-fanout messages received and not yet deleted: the
+ones a killed runtime held.
 """
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import json
 import random
@@ -22,10 +29,11 @@ import re
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
-__all__ = ["FaultProxy"]
+__all__ = ["FaultProxy", "RepeatSources"]
 
 # X-Amz-Target prefix (JSON protocols) -> service
 _TARGETS = {
@@ -48,6 +56,25 @@ _THROTTLING = {
 _SERVER_ERRORS = ((500, "InternalFailure"), (503, "ServiceUnavailable"))
 _HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "proxy-connection"}
 _WRITES = ("DynamoDB_20120810.BatchWriteItem", "DynamoDB_20120810.PutItem")
+_ATTEMPT = re.compile(r"attempt=(\d+)")
+_GROUP_MESSAGE = "feed-fanout"  # the type of a follower group's message, which writes feeds
+_ENTRY_MESSAGE = re.compile(r"PublishBatchRequestEntries\.member\.\d+\.Message")
+
+
+@dataclass
+class RepeatSources:
+    """What may make a feed write repeat, as counted on the wire (see the module doc)."""
+
+    write_faults: int = 0  # write calls to the counted table answered with a fault
+    write_retries: int = 0  # write calls to it that were an SDK client's retry
+    published: Counter[str] = field(default_factory=Counter)  # group message digest -> times
+    largest_group: int = 0  # the most followers one published group message carried
+    received: dict[str, str] = field(default_factory=dict)  # receipt handle -> message id
+    in_hand: set[str] = field(default_factory=set)  # group messages received, not deleted
+
+    @property
+    def republished(self) -> int:
+        return sum(n - 1 for n in self.published.values())
 
 
 def _service(headers: http.client.HTTPMessage) -> tuple[str, bool]:
@@ -103,6 +130,8 @@ class FaultProxy:
         self.forwarded: Counter[str] = Counter()  # service -> calls passed through
         self.writes: Counter[tuple[str, ...]] = Counter()  # key of an item written -> times
         self._counted: tuple[str, tuple[str, ...]] | None = None  # table, key attributes
+        self.sources = RepeatSources()
+        self._active = 0  # requests being relayed now
         self._seed = seed
         self._draws: dict[tuple[str, str], random.Random] = {}  # one sequence per operation
         self._lock = threading.Lock()
@@ -146,6 +175,78 @@ class FaultProxy:
         with self._lock:
             self.writes.update(keys)
 
+    def _counted_write(self, target: str, request: bytes) -> bool:
+        """Whether a call is a write to the table ``count_writes_to`` names."""
+        if self._counted is None or target not in _WRITES:
+            return False
+        sent = json.loads(request)
+        table = self._counted[0]
+        return sent.get("TableName") == table or table in sent.get("RequestItems", {})
+
+    def _note_write_call(self, target: str, request: bytes, attempt: str, faulted: bool) -> None:
+        if not self._counted_write(target, request):
+            return
+        match = _ATTEMPT.search(attempt)
+        with self._lock:
+            self.sources.write_faults += faulted
+            self.sources.write_retries += bool(match and int(match.group(1)) > 1)
+
+    def _note_messages(self, operation: str, request: bytes, status: int, answer: bytes) -> None:
+        """Group messages published, received and deleted (``RepeatSources``)."""
+        if status != 200:
+            return
+        if operation in ("PublishBatch", "Publish"):
+            form = parse_qs(request.decode())
+            bodies = [
+                values[0]
+                for name, values in form.items()
+                if name == "Message" or _ENTRY_MESSAGE.fullmatch(name)
+            ]
+            self._note_published(bodies)
+        elif operation == "ReceiveMessage":
+            got = json.loads(answer).get("Messages", [])
+            with self._lock:
+                for message in got:
+                    if _GROUP_MESSAGE in message.get("Body", ""):
+                        self.sources.received[message["ReceiptHandle"]] = message["MessageId"]
+                        self.sources.in_hand.add(message["MessageId"])
+        elif operation in ("DeleteMessage", "DeleteMessageBatch"):
+            sent = json.loads(request)
+            handles = [sent.get("ReceiptHandle")] + [
+                e.get("ReceiptHandle") for e in sent.get("Entries", [])
+            ]
+            with self._lock:
+                for handle in handles:
+                    self.sources.in_hand.discard(self.sources.received.pop(handle, ""))
+
+    def _note_published(self, bodies: list[str]) -> None:
+        for body in bodies:
+            try:
+                message = json.loads(body)
+            except ValueError:
+                continue
+            if not isinstance(message, dict) or message.get("type") != _GROUP_MESSAGE:
+                continue
+            digest = hashlib.sha256(body.encode()).hexdigest()
+            with self._lock:
+                self.sources.published[digest] += 1
+                followers = len(message.get("followers") or ())
+                self.sources.largest_group = max(self.sources.largest_group, followers)
+
+    def take_in_hand(self, settle: float = 10.0) -> int:
+        """The group messages received and not deleted now (after a kill: the ones the
+        killed runtime held), each counted once: they are forgotten here, and their
+        redelivery to the next runtime counts as a new message in hand only if that one
+        is killed holding it too. Waits up to ``settle`` s for calls still being relayed."""
+        deadline = time.monotonic() + settle
+        while self._active and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with self._lock:
+            held = len(self.sources.in_hand)
+            self.sources.in_hand.clear()
+            self.sources.received.clear()
+        return held
+
     @property
     def injected_total(self) -> int:
         return sum(self.injected.values())
@@ -180,6 +281,15 @@ class FaultProxy:
                 pass  # quiet: the counters say what happened
 
             def _relay(self) -> None:
+                with proxy._lock:
+                    proxy._active += 1
+                try:
+                    self._relay_counted()
+                finally:
+                    with proxy._lock:
+                        proxy._active -= 1
+
+            def _relay_counted(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 if proxy._is_down():
@@ -190,6 +300,9 @@ class FaultProxy:
                 operation = _operation(self.headers, body)
                 moto_api = self.path.startswith("/moto-api")
                 fault = None if moto_api else proxy._draw(service, operation)
+                target = self.headers.get("X-Amz-Target", "")
+                attempt = self.headers.get("amz-sdk-request", "")
+                proxy._note_write_call(target, body, attempt, faulted=fault is not None)
                 if fault is not None:
                     status, code = fault
                     payload, headers = _error_body(service, json_protocol, code)
@@ -197,7 +310,8 @@ class FaultProxy:
                     return
                 status, headers, payload = self._forward(body)
                 # counted before answering: a client killed meanwhile still wrote
-                proxy._count_writes(self.headers.get("X-Amz-Target", ""), body, status, payload)
+                proxy._count_writes(target, body, status, payload)
+                proxy._note_messages(operation, body, status, payload)
                 self._answer(status, headers, payload)
 
             def _forward(self, body: bytes) -> tuple[int, dict[str, str], bytes]:

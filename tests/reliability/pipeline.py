@@ -52,6 +52,7 @@ class Pipeline:
     project_dir: Path = PROJECT_DIR
     runtime: Child | None = None
     restarts: int = 0
+    in_hand_at_kills: list[int] = field(default_factory=list)  # group messages held, per kill
     _log_offset: int = 0
     logged_writes: Counter[tuple[str, str]] = field(default_factory=Counter)
 
@@ -114,6 +115,7 @@ class Pipeline:
         assert self.runtime is not None
         self.runtime.process.kill()
         self.runtime.process.wait()
+        self.in_hand_at_kills.append(self.proxy.take_in_hand())
 
     def restart_runtime(self) -> None:
         self.kill_runtime()

@@ -1,9 +1,10 @@
 """Crashes: kill -9 of the event runtime mid fan-out, and the emulator unreachable for 10 s.
 
-Delivery is at least once, so a crash may repeat writes (counted by the fault proxy at the
-emulator and from the workers' logs, and reported); the feeds, read from the table, must
-not show it: every follower holds every post exactly once, and nothing is left in the
-dead-letter or retry queue.
+Delivery is at least once, so a crash may repeat writes: they are counted by the fault
+proxy at the emulator and from the workers' logs, and must stay within the bound the
+run's disturbances allow (``fanout_run.RepeatBound``: the group messages the killed
+runtime held, times the group size, and so on). The feeds, read from the table, hold
+every post for every follower, and nothing is left in the dead-letter or retry queue.
 """
 
 from __future__ import annotations
@@ -49,26 +50,34 @@ def report(name: str, outcome: Outcome, **extra: object) -> None:
     print(
         f"[reliability] {name}: {outcome.entries_checked} entries checked, "
         f"{outcome.writes} writes, {outcome.repeated_writes} repeated "
-        f"({outcome.repeated_logged} by the logs), {outcome.dead_letters} dead letters, "
+        f"({outcome.repeated_logged} by the logs; at most {outcome.bound}), "
+        f"{outcome.dead_letters} dead letters, "
         f"{outcome.parked} parked, {figures}, {outcome.seconds}s",
         flush=True,
     )
 
 
-def assert_exactly_once(outcome: Outcome, workload: Workload) -> None:
+def assert_stored_once_and_repeats_bounded(outcome: Outcome, workload: Workload) -> None:
+    """Every entry stored, no more than the disturbances allow written twice, nothing left
+    over. Fails when a write repeats without a cause the proxy counted: a message handed
+    out twice by a busy subscription, say (the hold that ran out, fixed in issue 17)."""
     assert outcome.entries_checked == workload.entries
+    assert outcome.repeated_writes <= outcome.bound.writes, str(outcome.bound)
+    assert outcome.repeated_logged <= outcome.bound.writes, str(outcome.bound)
     assert outcome.dead_letters == 0
     assert outcome.parked == 0
 
 
 @pytest.mark.reliability
-def test_one_crash_mid_fanout_loses_and_duplicates_nothing(start_pipeline, tmp_path):
+def test_one_crash_mid_fanout_loses_nothing_and_repeats_only_what_the_crash_held(
+    start_pipeline, tmp_path
+):
     project = quick_timeout_project(tmp_path / "project", timeout_seconds=5, margin_ms=1000)
     pipeline = start_pipeline(project_dir=project)
     outcome = run(pipeline, SMALL, crash_at([random.Random(17).uniform(0.1, 0.6)]))
     report("one crash (small)", outcome, crashes=pipeline.restarts)
     assert pipeline.restarts == 1
-    assert_exactly_once(outcome, SMALL)
+    assert_stored_once_and_repeats_bounded(outcome, SMALL)
 
 
 def three_crash_moments() -> list[float]:
@@ -93,4 +102,4 @@ def test_200_posts_to_1000_followers_survive(start_pipeline, name, disturbance, 
     outcome = run(pipeline, FULL, disturbance(), timeout=3600)
     report(name, outcome, crashes=pipeline.restarts)
     assert pipeline.restarts == crashes
-    assert_exactly_once(outcome, FULL)
+    assert_stored_once_and_repeats_bounded(outcome, FULL)

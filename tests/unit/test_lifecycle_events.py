@@ -4,7 +4,9 @@ relationship's state when it is handled; bad events refused before the first wri
 
 from __future__ import annotations
 
+import copy
 import json
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -242,7 +244,9 @@ def _posts_by(flow: Flow, author: str, count: int) -> list[Yubl]:
     return yubls
 
 
-def test_a_follow_backfills_exactly_the_newest_live_posts_once():
+def test_a_follow_backfills_exactly_the_newest_live_posts_and_a_repeat_overwrites_them():
+    """Counted in the twin's write counts, which a repeat shows: the first follow writes
+    each backfilled entry once, a repeated one writes each again (stored once)."""
     flow = Flow()
     yubls = _posts_by(flow, "alice", 6)
     flow.posts.tombstone("alice", yubls[-1].yubl_id, "2026-11-23T15:30:00.000Z")
@@ -251,9 +255,10 @@ def test_a_follow_backfills_exactly_the_newest_live_posts_once():
     # THEN the newest three live posts: the newest one is deleted, so posts 4, 3 and 2
     expected = [y.yubl_id for y in yubls[2:5]]
     assert handled.entries == 3
-    assert sorted(flow.feeds.entries) == [("zoe", y) for y in expected]
+    assert flow.feeds.write_counts == Counter({("zoe", y): 1 for y in expected})
     # WHEN the follow is repeated (a re-follow, or a replayed event)
     flow.changes.handle(_relationship("user-followed"))
+    assert flow.feeds.write_counts == Counter({("zoe", y): 2 for y in expected})
     assert sorted(flow.feeds.entries) == [("zoe", y) for y in expected]
     feed = FeedService(flow.feeds, flow.posts).read("zoe", 10, None)
     assert [e.yubl.yubl_id for e in feed.items] == expected[::-1]
@@ -326,7 +331,8 @@ def test_a_bad_relationship_event_writes_nothing_and_names_the_field(change, fie
     with pytest.raises(InvalidInput) as caught:
         flow.changes.handle({**_relationship("user-followed"), **change})
     assert caught.value.field == field
-    assert (flow.feeds.entries, flow.feeds.removals) == ({}, 0)
+    # no entry written, even one later removed, and nothing asked to be removed
+    assert (flow.feeds.write_counts, flow.feeds.removals) == (Counter(), 0)
 
 
 def test_a_bad_relationship_event_is_dead_lettered_at_once_with_its_correlation_ids():
@@ -366,8 +372,10 @@ def test_the_follow_routes_announce_each_change_keyed_by_the_follower():
     assert store.followers == {"alice": set()}
 
 
-def test_a_bad_follow_publishes_nothing():
-    events = InMemoryEventPublisher()
+def test_a_bad_follow_stores_and_publishes_nothing():
+    events, store = InMemoryEventPublisher(), InMemoryFollowerStore()
+    before = copy.deepcopy(vars(store))
     with pytest.raises(InvalidInput) as caught:
-        FollowingService(InMemoryFollowerStore(), events).follow("alice", "no one")
+        FollowingService(store, events).follow("alice", "no one")
     assert (caught.value.field, events.published) == ("follower_id", [])
+    assert vars(store) == before

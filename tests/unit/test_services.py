@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
@@ -127,7 +128,10 @@ def test_distribution_refuses_a_non_yubl_event():
     assert publisher.batches == []
 
 
-def test_adding_a_group_writes_one_entry_per_follower_and_replay_does_not_duplicate():
+def test_adding_a_group_writes_each_follower_once_and_a_replay_writes_again_and_stores_once():
+    """Counted in the twin's write counts, which a repeat shows (the entries, keyed by
+    follower and yubl, would not): a follower listed twice is written once, and a
+    replayed message (at-least-once delivery) writes each entry a second time."""
     store = InMemoryFeedStore()
     service = FeedService(store, InMemoryPostStore())
     yubl = new_yubl("author", "hi", now=NOW, suffix="0123456789ab")
@@ -135,12 +139,11 @@ def test_adding_a_group_writes_one_entry_per_follower_and_replay_does_not_duplic
     assert service.add_group(json.loads(message)) == FeedWrite(
         yubl.yubl_id, yubl.posted_at, 3, followers=("f1", "f2", "f3")
     )
+    keys = [("f1", yubl.yubl_id), ("f2", yubl.yubl_id), ("f3", yubl.yubl_id)]
+    assert store.write_counts == Counter(dict.fromkeys(keys, 1))
     service.add_group(json.loads(message))
-    assert sorted(store.entries) == [
-        ("f1", yubl.yubl_id),
-        ("f2", yubl.yubl_id),
-        ("f3", yubl.yubl_id),
-    ]
+    assert store.write_counts == Counter(dict.fromkeys(keys, 2))
+    assert sorted(store.entries) == keys
 
 
 def test_feed_reads_newest_first_with_cursor():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 
 import pytest
@@ -112,11 +113,14 @@ WRITER = ApiKey("writer", frozenset({"write"}), "fanout.")
         (WRITER, lambda s, c: s.put(c, "db.password", 1, False, None)),
     ],
 )
-def test_outside_scope_or_prefix_is_forbidden(service, caller, call):
+def test_outside_scope_or_prefix_is_forbidden_and_changes_nothing(service, store, caller, call):
+    """Fails if a refused write lands first: the store's versions are compared whole."""
     service.put(ADMIN, "fanout.x", 1, False, None)
     service.put(ADMIN, "db.password", "p", True, None)
+    before = copy.deepcopy(store.versions)
     with pytest.raises(Forbidden):
         call(service, caller)
+    assert store.versions == before
 
 
 def test_listing_returns_only_keys_under_the_callers_prefix_in_pages(service):
