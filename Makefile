@@ -12,10 +12,13 @@ PIP_VERSION := 26.2.1
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt
+# The producer package (producer/, its own pyproject.toml) is installed editable, so the
+# tests, the docs and loadtests use the code in the working tree.
+$(STAMP): requirements.txt requirements-dev.txt producer/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e ./producer
 	touch $(STAMP)
 
 ## make run: the whole local stack (emulator, infrastructure, event runtime, HTTP API).
