@@ -19,7 +19,7 @@ __all__ = ["SUPPORTED_MAJOR", "VERSION_FIELD", "check_version"]
 
 VERSION_FIELD = "schema_version"
 SUPPORTED_MAJOR = 1
-_VERSION = re.compile(r"(0|[1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,5})")
+_VERSION = re.compile(r"(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)")
 
 
 def check_version(record: dict[str, Any]) -> tuple[int, int]:
