@@ -307,3 +307,57 @@ def test_the_schema_and_the_domain_validators_accept_and_refuse_the_same_records
         assert schema_says == _static_verdict(copy.deepcopy(record)), record
 
     agree()
+
+
+def _refs(node, found):
+    if isinstance(node, dict):
+        if "$ref" in node:
+            found.append(node["$ref"])
+        for value in node.values():
+            _refs(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _refs(value, found)
+    return found
+
+
+def test_the_asyncapi_document_describes_every_event_and_group_topic_and_its_refs_resolve():
+    import yaml
+
+    from contract.copies import SOURCE
+    from devstack.stack import PROJECT_DIR
+
+    doc = yaml.safe_load((SOURCE / "asyncapi.yaml").read_text())
+    assert doc["asyncapi"] == "3.0.0"
+    files = {ref for ref in _refs(doc, []) if not ref.startswith("#")}
+    assert files == {f"./events/{event_type}.json" for event_type in SCHEMAS}
+    for ref in _refs(doc, []):
+        if ref.startswith("#"):
+            node = doc
+            for part in ref[2:].split("/"):
+                node = node[part]
+    config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
+    topics = json.loads(config["stages"]["dev"]["environment_variables"]["GROUP_TOPICS"])
+    addresses = {c["address"] for c in doc["channels"].values()}
+    assert {f"{group}-{{stage}}" for group in topics} | {"yubl-posted-{stage}"} == addresses
+
+
+def test_the_docs_hook_renders_each_schema_in_place_of_the_marker():
+    import importlib.util
+    from types import SimpleNamespace
+
+    from devstack.stack import PROJECT_DIR
+
+    spec = importlib.util.spec_from_file_location(
+        "event_schemas", PROJECT_DIR / "docs" / "hooks" / "event_schemas.py"
+    )
+    assert spec is not None and spec.loader is not None
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="event-schemas.md"))
+    source = (PROJECT_DIR / "docs" / "event-schemas.md").read_text()
+    rendered = hook.on_page_markdown(source, page, {"docs_dir": str(PROJECT_DIR / "docs")}, None)
+    assert hook.MARKER not in rendered
+    for event_type in SCHEMAS:
+        assert f"## `{event_type}` {{#{event_type}}}" in rendered
+    assert "| `yubl.posted_at` | string (date-time) | yes |" in rendered
