@@ -8,15 +8,24 @@ STAMP := $(VENV)/.installed
 # tests/unit/test_install_pins.py checks the pin against chalice's declared requirement.
 PIP_VERSION := 26.2.1
 
-.PHONY: docs docs-build install run test test-fuzz test-reliability test-scale scale unit lint check clean trace dlq api-key package deploy destroy user token bench bench-tradeoff bench-entries cost load reset
+.PHONY: contract docs docs-build install run test test-fuzz test-reliability test-scale scale unit lint check clean trace dlq api-key package deploy destroy user token bench bench-tradeoff bench-entries cost load reset
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt requirements-docs.txt
+# The producer package (producer/, its own pyproject.toml) is installed editable, so the
+# tests, the docs and loadtests use the code in the working tree.
+$(STAMP): requirements.txt requirements-dev.txt requirements-docs.txt producer/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e ./producer
 	touch $(STAMP)
+
+## make contract: write the copies of contract/ (schemas, validator, AsyncAPI document) into
+## chalicelib/contract/, the producer package and docs/contract/; tests fail while one differs.
+## .venv/bin/python -m contract release freezes the schemas' current versions.
+contract: $(STAMP)
+	$(BIN)/python -m contract
 
 ## make run: the whole local stack (emulator, infrastructure, event runtime, HTTP API).
 run: $(STAMP)
@@ -57,7 +66,7 @@ unit: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy app.py chalicelib local_runtime devstack ops deploy loadtests
+	$(BIN)/mypy app.py chalicelib local_runtime devstack ops deploy loadtests contract producer/src
 	$(BIN)/cfn-lint infra/resources.yaml
 	@for stage in dev prod; do \
 	  $(BIN)/python -m deploy package --stage $$stage --out build/lint/$$stage >/dev/null || exit 1; \

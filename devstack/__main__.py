@@ -23,6 +23,23 @@ from .persistence import snapshot_interval
 from .snapshot import data_dir, keeps_data
 from .stack import LocalStack
 
+PRODUCER_VARIABLES = (
+    "AWS_ENDPOINT_URL",
+    "AWS_DEFAULT_REGION",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+)
+
+
+def producer_lines(sdk: dict[str, str], stream: str = "yubl-posted-local") -> list[str]:
+    """What a producer (the AWS CLI, boto3, python -m yubl_producer) needs to reach the
+    stack: the endpoint, region and credentials (``sdk``: the stack's SDK variables), as
+    lines to paste into a shell."""
+    exports = " ".join(f"{name}={sdk[name]}" for name in PRODUCER_VARIABLES)
+    return [
+        f"[stack] producers: stream {stream}; in your shell: export {exports}",
+    ]
+
 
 def main() -> int:
     stack = LocalStack(
@@ -50,6 +67,8 @@ def main() -> int:
         f"logs in {stack.log_dir}/ (Ctrl-C stops)",
         flush=True,
     )
+    for line in producer_lines(stack.environment()):
+        print(line, flush=True)
     code = 0
     while not stopping.wait(0.5):
         failed = stack.failed_child()

@@ -1,20 +1,21 @@
 """The stream load generator: ``yubl-posted`` events straight onto the stream, at a fixed
 rate or as fast as it can, with PutRecords (up to 500 a call), optionally in the KPL
-aggregated format (``--aggregate``, the ``aws-kinesis-agg`` package: many user records
-in one Kinesis record). Reports records/s and PutRecords calls.
+aggregated format (``--aggregate N``: N user records in one Kinesis record, grouped by
+shard with the producer package's ``yubl_producer.aggregation``, so every user record
+lands on its key's shard; the dispatcher de-aggregates them). Reports records/s and
+PutRecords calls. ``--rate R --seconds S`` sends R * S Kinesis records, spread evenly.
 
 ``python -m loadtests.stream_load --stream yubl-posted-local --rate 200 --seconds 30``
-against the endpoint the standard AWS variables name (``make run`` prints it).
-Events are built with the posts API's own domain functions, so the dispatcher accepts
-them. The dispatcher does not de-aggregate yet: aggregated records are refused by it
-as invalid input (dead-lettered); ``--aggregate`` is for measuring the producer side
-and for consumers that de-aggregate.
+against the endpoint, region and credentials the standard AWS variables name (``make
+run`` prints them), or ``--endpoint-url`` and ``--region``. Events are built with the
+posts API's own domain functions, so the dispatcher accepts them.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+from yubl_producer.aggregation import Aggregate, ShardMap
 
 from chalicelib.domain.posts import new_yubl, yubl_posted_event
 
@@ -41,25 +43,28 @@ def records(authors: int, text: str) -> Iterator[tuple[str, bytes]]:
 
 
 def _aggregated(
-    source: Iterator[tuple[str, bytes]], per_record: int
+    source: Iterator[tuple[str, bytes]], per_record: int, shards: ShardMap
 ) -> Iterator[tuple[str, bytes]]:
-    from aws_kinesis_agg.aggregator import RecordAggregator
-
-    aggregator = RecordAggregator()
+    """Aggregates of ``per_record`` user records of one shard each (KPL format)."""
+    waiting: dict[str, Aggregate] = {}
+    position = 0
     while True:
-        for _ in range(per_record):
-            key, data = next(source)
-            full = aggregator.add_user_record(key, data)
-            if full is not None:
-                pk, _, blob = full.get_contents()
-                yield pk, blob
-        pk, _, blob = aggregator.clear_and_get().get_contents()
-        yield pk, blob
+        key, data = next(source)
+        shard = shards.shard_for(key)
+        current = waiting.setdefault(shard, Aggregate())
+        if not current.add(position, key, data):
+            raise ValueError("a stream-load record does not fit an aggregate")
+        position += 1
+        if len(current.members) == per_record:
+            del waiting[shard]
+            yield current.first_key, current.data()
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m loadtests.stream_load", description=__doc__)
     parser.add_argument("--stream", default="yubl-posted-local")
+    parser.add_argument("--endpoint-url", help="default: AWS_ENDPOINT_URL, else AWS's")
+    parser.add_argument("--region", help="default: AWS_DEFAULT_REGION / AWS_REGION")
     parser.add_argument(
         "--rate", type=float, default=0, help="Kinesis records/s; 0: as fast as it can"
     )
@@ -80,16 +85,33 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.batch <= PUT_RECORDS_MAX:
         print(f"--batch: {args.batch} is not within 1-{PUT_RECORDS_MAX}", file=sys.stderr)
         return 2
-    kinesis: Any = boto3.client("kinesis")
+    session = boto3.Session(region_name=args.region)
+    if session.region_name is None:
+        print(
+            "no AWS region: set AWS_DEFAULT_REGION or pass --region (make run prints the "
+            "local stack's endpoint, region and credentials)",
+            file=sys.stderr,
+        )
+        return 2
+    kinesis: Any = session.client("kinesis", endpoint_url=args.endpoint_url)
     source = records(args.authors, "x" * args.text_bytes)
-    stream = _aggregated(source, args.aggregate) if args.aggregate else source
+    if args.aggregate:
+        stream = _aggregated(source, args.aggregate, ShardMap.of_stream(kinesis, args.stream))
+    else:
+        stream = source
+    budget = int(args.rate * args.seconds) if args.rate else None
     calls = sent = failed = 0
     started = time.monotonic()
     while (elapsed := time.monotonic() - started) < args.seconds:
-        if args.rate and sent > elapsed * args.rate:
-            time.sleep(min(0.05, sent / args.rate - elapsed))
+        put = sent + failed
+        if budget is not None and put >= budget:
+            break
+        due = math.ceil(args.rate * elapsed) if args.rate else put + args.batch
+        if put >= due:
+            time.sleep(min(0.05, (put + 1) / args.rate - elapsed))
             continue
-        batch = [next(stream) for _ in range(args.batch)]
+        size = min(args.batch, due - put, budget - put if budget is not None else args.batch)
+        batch = [next(stream) for _ in range(size)]
         answer = kinesis.put_records(
             StreamName=args.stream, Records=[{"PartitionKey": k, "Data": d} for k, d in batch]
         )

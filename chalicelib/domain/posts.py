@@ -91,7 +91,9 @@ def check_yubl_id(field: str, value: Any) -> str:
 def check_posted_at(
     field: str, value: Any, now: datetime, max_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW
 ) -> str:
-    """An ISO 8601 UTC time that is not later than ``now`` plus the allowed clock skew."""
+    """An RFC 3339 time (``TIME_RULE``) not later than ``now`` plus the allowed clock
+    skew, in the stored form: UTC, milliseconds, ``Z`` (``iso_millis``), whatever offset
+    and precision it came with."""
     moment = check_utc_time(field, value)
     if moment > now + max_skew:
         raise InvalidInput(
@@ -99,7 +101,7 @@ def check_posted_at(
             f"is in the future ({value}; now {iso_millis(now)}, "
             f"allowed clock skew {max_skew.total_seconds():g} s)",
         )
-    return str(value)
+    return iso_millis(moment)
 
 
 def parse_yubl(

@@ -2,6 +2,10 @@
 topic of every subscriber group its type routes to (``ROUTING``, ``GROUP_TOPICS``);
 follows and unfollows change the follower's feed here (backfill, removal).
 
+Every record is checked against the stream's contract first (``chalicelib.contract``:
+its version and its type's JSON Schema), one user record at a time for a KPL aggregate
+(``chalicelib.streams.records``).
+
 The stream name is a decorator argument, read when this module is imported, so the
 stage's environment must be set first (``chalice`` and ``local_runtime`` do that).
 """
@@ -14,6 +18,7 @@ from chalice import Blueprint
 from chalice.app import KinesisEvent
 
 from .. import wiring
+from ..contract import check_event
 from ..domain.relationships_events import RELATIONSHIP_EVENTS
 from ..observability.logging import logger
 from ..observability.metrics import FOLLOWERS_FANNED_OUT, count
@@ -71,6 +76,7 @@ processor = StreamProcessor(
     policy=wiring.record_policy(),
     sink=wiring.failure_sink,
     attempts=wiring.record_attempts,
+    contract=check_event,
 )
 
 

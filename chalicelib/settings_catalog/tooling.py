@@ -323,6 +323,19 @@ TESTS = Section(
             kind="path",
         ),
         Setting("PYTEST_XDIST_WORKER", "set by pytest-xdist in its workers", "the tests"),
+        Setting(
+            "XDG_CACHE_HOME",
+            "where the AWS CLI v1 test keeps the CLI's own virtual environment; unset: "
+            "`~/.cache`",
+            "the tests",
+            kind="path",
+        ),
+        Setting(
+            "PATH",
+            "the system's; handed on to the CLIs the tests run (`yubl_producer`, "
+            "`loadtests.stream_load`)",
+            "the tests",
+        ),
     ),
 )
 

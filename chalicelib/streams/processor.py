@@ -3,6 +3,14 @@
 A handler declares ``StreamProcessor(name, handle, policy)`` next to its decorator and
 returns ``processor.process(event.to_dict())``; the policy decides what a failure does.
 Per record, that record's correlation ids are in force, and the loop guard runs first.
+A processor given a ``contract`` checks each payload with it before the handler sees
+it (the stream's event schemas, ``chalicelib.contract``); a re-run parked record goes
+through the same check (``run``).
+
+A KPL aggregate is processed one user record at a time: each is checked, retried,
+parked or dead-lettered on its own. Lambda's ``batchItemFailures`` can only name the
+Kinesis record, so under ``halt`` and ``report_item_failures`` one failed user record
+retries its whole aggregate (the handlers are idempotent: a repeat changes nothing).
 """
 
 from __future__ import annotations
@@ -50,9 +58,12 @@ class StreamProcessor:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         attempts: Callable[[], int] | None = None,
+        contract: Callable[[Any], Any] | None = None,
     ) -> None:
         """``attempts``, if given, is asked per record and overrides ``policy.attempts``:
-        a setting that may change while the container lives (the config service's)."""
+        a setting that may change while the container lives (the config service's).
+        ``contract``, if given, checks a payload and returns the event to handle; it
+        raises ``InvalidInput`` for a payload that breaks the contract."""
         if policy.name in (PolicyName.SKIP, PolicyName.RETRY_THEN_PARK) and sink is None:
             raise ValueError(f"policy {policy.name.value} needs a failure sink")
         self.name = name
@@ -62,7 +73,12 @@ class StreamProcessor:
         self._sleep = sleep
         self._clock = clock
         self._attempts = attempts
+        self._contract = contract
         processors[name] = self
+
+    def run(self, payload: Any) -> None:
+        """The handler on one payload, checked by the contract first (if any)."""
+        self.handle(payload if self._contract is None else self._contract(payload))
 
     def process(self, event: Mapping[str, Any], context: Any = None) -> dict[str, Any]:
         """Process a Lambda event; the return value is Lambda's partial batch response."""
@@ -92,15 +108,15 @@ class StreamProcessor:
         self, event: Mapping[str, Any], event_type: EventType, context: Any
     ) -> Mapping[str, Any]:
         def record_handler(record: Any) -> None:
-            [incoming] = event_records({"Records": [record.raw_event]})
-            self._run_or_raise(incoming)
+            for incoming in event_records({"Records": [record.raw_event]}):
+                self._run_or_raise(incoming)  # a failed user record fails its aggregate
 
         processor = BatchProcessor(event_type=event_type, raise_on_entire_batch_failure=False)
         return process_partial_response(dict(event), record_handler, processor, context)
 
     def _run_once(self, record: IncomingRecord) -> None:
         check_call_chain(record.correlation)
-        self.handle(record.payload())
+        self.run(record.payload())
 
     def _run_or_raise(self, record: IncomingRecord) -> None:
         with bind(record.correlation):
@@ -195,9 +211,12 @@ class StreamProcessor:
     def _log_failure(
         self, record: IncomingRecord, err: Exception, attempt: int, outcome: str
     ) -> None:
+        where: dict[str, Any] = {"record_id": record.identifier}
+        if record.sub_sequence is not None:
+            where["sub_sequence"] = record.sub_sequence
         logger.warning(
-            f"{self.name}: record {record.identifier} {outcome} after attempt {attempt}: {err}",
-            record_id=record.identifier,
+            f"{self.name}: record {record.label} {outcome} after attempt {attempt}: {err}",
+            **where,
             policy=self.policy.name.value,
             outcome=outcome,
             error_type=type(err).__name__,

@@ -6,6 +6,11 @@ the correlation ids in the place that source carries them (``__context__`` insid
 Kinesis payload, message attributes on SNS and SQS) -- so one record is followed
 through one function. What all sources share (completing and capping the ids) is
 ``observability.correlation.capture``.
+
+A Kinesis record in the KPL aggregated format becomes one record per user record
+(``kinesis_user_records``), each with its own data, partition key, correlation ids and
+sub-sequence number, so each is checked and handled on its own; they share the Kinesis
+record's sequence number, the only id ``batchItemFailures`` can name.
 """
 
 from __future__ import annotations
@@ -14,22 +19,25 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from ..domain.errors import InvalidInput
 from ..observability.correlation import CONTEXT_KEY, CorrelationIds, capture
+from .kpl import CorruptAggregate, UserRecord, is_aggregated, user_records
 
 __all__ = [
     "ADAPTERS",
     "IncomingRecord",
     "NotJson",
+    "UnreadableRecord",
     "event_records",
     "from_kinesis",
     "from_sns",
     "from_sqs",
     "iterator_age_ms",
+    "kinesis_user_records",
 ]
 
 
@@ -40,6 +48,14 @@ class NotJson(InvalidInput):
         super().__init__("data", f"record data is not JSON ({reason})")
 
 
+class UnreadableRecord(InvalidInput):
+    """The record could not be read at all (a corrupt KPL aggregate, a user record that
+    names a key its aggregate lacks): no retry can fix it."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("data", reason)
+
+
 @dataclass(frozen=True)
 class IncomingRecord:
     source: str  # aws:kinesis, aws:sns, aws:sqs
@@ -48,9 +64,21 @@ class IncomingRecord:
     correlation: CorrelationIds
     origin: dict[str, Any] = field(default_factory=dict)  # where it came from, for operators
     raw: Mapping[str, Any] = field(default_factory=dict)
+    sub_sequence: int | None = None  # a KPL user record's place in its aggregate
+    unreadable: str | None = None  # why the data could not be read (permanent)
+
+    @property
+    def label(self) -> str:
+        """The record's name in logs: its id, and its sub-sequence number if it has one."""
+        if self.sub_sequence is None:
+            return self.identifier
+        return f"{self.identifier} (user record {self.sub_sequence})"
 
     def payload(self) -> Any:
-        """The data as JSON, a fresh copy per call; ``NotJson`` (permanent) when it is not."""
+        """The data as JSON, a fresh copy per call; ``NotJson`` (permanent) when it is not,
+        ``UnreadableRecord`` when it could not be read."""
+        if self.unreadable is not None:
+            raise UnreadableRecord(self.unreadable)
         if self.text is None:
             raise NotJson("not UTF-8 text")
         try:
@@ -69,6 +97,20 @@ def _kinesis_context(text: str | None) -> Mapping[str, Any]:
     return context if isinstance(context, Mapping) else {}
 
 
+def _utf8(data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _kinesis_data(record: Mapping[str, Any]) -> bytes | None:
+    try:
+        return base64.b64decode(record["kinesis"]["data"], validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
 def from_kinesis(record: Mapping[str, Any]) -> IncomingRecord:
     """A Lambda Kinesis event record: base64 data; the ids in the payload's ``__context__``.
 
@@ -76,10 +118,8 @@ def from_kinesis(record: Mapping[str, Any]) -> IncomingRecord:
     failure can still be logged and traced.
     """
     kinesis = record["kinesis"]
-    try:
-        text: str | None = base64.b64decode(kinesis["data"], validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        text = None
+    data = _kinesis_data(record)
+    text = None if data is None else _utf8(data)
     return IncomingRecord(
         source="aws:kinesis",
         identifier=kinesis["sequenceNumber"],
@@ -134,6 +174,41 @@ def from_sqs(record: Mapping[str, Any]) -> IncomingRecord:
     )
 
 
+def kinesis_user_records(record: Mapping[str, Any]) -> list[IncomingRecord]:
+    """The records a Lambda Kinesis event record holds: itself, or, for a KPL aggregate,
+    each user record in order; a corrupt aggregate is one record that cannot be read."""
+    data = _kinesis_data(record)
+    if data is None or not is_aggregated(data):
+        return [from_kinesis(record)]
+    whole = from_kinesis(record)
+    try:
+        parts = user_records(data)
+    except CorruptAggregate as err:
+        return [replace(whole, origin={**whole.origin, "aggregated": True}, unreadable=str(err))]
+    return [_user_record(whole, part) for part in parts]
+
+
+def _user_record(whole: IncomingRecord, part: UserRecord) -> IncomingRecord:
+    text = _utf8(part.data)
+    origin = {
+        **whole.origin,
+        "partitionKey": part.partition_key,
+        "subSequenceNumber": part.sub_sequence_number,
+        "aggregated": True,
+        "data": base64.b64encode(part.data).decode("ascii"),
+    }
+    if part.explicit_hash_key is not None:
+        origin["explicitHashKey"] = part.explicit_hash_key
+    return replace(
+        whole,
+        text=text,
+        correlation=capture(_kinesis_context(text)),
+        origin=origin,
+        sub_sequence=part.sub_sequence_number,
+        unreadable=part.problem,
+    )
+
+
 ADAPTERS: dict[str, Callable[[Mapping[str, Any]], IncomingRecord]] = {
     "aws:kinesis": from_kinesis,
     "aws:sns": from_sns,
@@ -143,14 +218,18 @@ ADAPTERS: dict[str, Callable[[Mapping[str, Any]], IncomingRecord]] = {
 
 
 def event_records(event: Mapping[str, Any]) -> list[IncomingRecord]:
-    """The records of a Lambda event from Kinesis, SNS or SQS, in order."""
-    records = []
+    """The records of a Lambda event from Kinesis, SNS or SQS, in order; a KPL aggregate
+    gives its user records, in order."""
+    records: list[IncomingRecord] = []
     for record in event.get("Records", []):
         source = record.get("eventSource") or record.get("EventSource")
         adapter = ADAPTERS.get(source)
         if adapter is None:
             raise ValueError(f"unsupported event source {source!r}")
-        records.append(adapter(record))
+        if source == "aws:kinesis":
+            records.extend(kinesis_user_records(record))
+        else:
+            records.append(adapter(record))
     return records
 
 

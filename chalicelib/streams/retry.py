@@ -13,7 +13,8 @@ __all__ = ["rerun_parked"]
 
 
 def rerun_parked(failed: Any) -> None:
-    """Run a parked record's payload through its processor's handler, once.
+    """Run a parked record's payload through its processor's handler, once (checked by
+    the processor's contract first, as when it came from the stream).
 
     Raises on failure, so the retry queue keeps the message: SQS shows it again after
     the visibility timeout, and the redrive policy dead-letters it after maxReceiveCount.
@@ -26,6 +27,6 @@ def rerun_parked(failed: Any) -> None:
     if payload is None and failed.get("text") is not None:
         payload = json.loads(failed["text"])  # a re-driven record that was not JSON
     try:
-        processors[failed["handler"]].handle(payload)
+        processors[failed["handler"]].run(payload)
     except Unfinished as err:
         raise Unfinished(err.rest, str(err), handler=err.handler or failed["handler"]) from err

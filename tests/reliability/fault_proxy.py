@@ -17,6 +17,12 @@ table that met a fault or were an SDK retry (the header ``amz-sdk-request: attem
 the feed-fanout messages published more than once (PublishBatch and Publish, by body),
 and, per SQS message id, the feed-fanout messages received and not yet deleted: the
 ones a killed runtime held.
+
+``fail_put_records_entries(rate)`` makes PutRecords fail in part, as Kinesis does under
+a hot shard: the call succeeds, and a seeded draw of its entries answers
+``ProvisionedThroughputExceededException`` (``FailedRecordCount``, per-entry
+``ErrorCode``) without reaching the emulator; the other entries are forwarded and
+stored. ``failed_entries`` counts them.
 """
 
 from __future__ import annotations
@@ -136,6 +142,8 @@ class FaultProxy:
         self._draws: dict[tuple[str, str], random.Random] = {}  # one sequence per operation
         self._lock = threading.Lock()
         self._down_until = 0.0
+        self._entry_failure_rate = 0.0
+        self.failed_entries = 0
         self._server = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -154,6 +162,43 @@ class FaultProxy:
     def outage(self, seconds: float) -> None:
         """Drop every connection, new or kept alive, for ``seconds`` from now."""
         self._down_until = time.monotonic() + seconds
+
+    def fail_put_records_entries(self, rate: float) -> None:
+        """From now on, fail ``rate`` of every PutRecords call's entries (seeded)."""
+        self._entry_failure_rate = rate
+
+    def _split_put_records(self, body: bytes) -> tuple[bytes, list[bool]] | None:
+        """The request with the entries to fail taken out, and which entries fail; None
+        when this call is not a PutRecords to fail in part."""
+        if not self._entry_failure_rate:
+            return None
+        sent = json.loads(body)
+        with self._lock:
+            draws = self._draws.setdefault(
+                ("kinesis", "entries"), random.Random(f"{self._seed}:kinesis:entries")
+            )
+            failing = [draws.random() < self._entry_failure_rate for _ in sent["Records"]]
+        sent["Records"] = [r for r, fail in zip(sent["Records"], failing, strict=True) if not fail]
+        return json.dumps(sent).encode(), failing
+
+    def _merge_put_records(self, answer: bytes, failing: list[bool]) -> bytes:
+        """The emulator's answer for the forwarded entries, with the failed ones put back
+        in their places, as Kinesis answers a partly failed call."""
+        stored = iter(json.loads(answer)["Records"] if answer else [])
+        records = []
+        for fail in failing:
+            if fail:
+                records.append(
+                    {
+                        "ErrorCode": "ProvisionedThroughputExceededException",
+                        "ErrorMessage": "Rate exceeded for shard (injected by the fault proxy)",
+                    }
+                )
+            else:
+                records.append(next(stored))
+        with self._lock:
+            self.failed_entries += sum(failing)
+        return json.dumps({"FailedRecordCount": sum(failing), "Records": records}).encode()
 
     def count_writes_to(self, table: str, key: tuple[str, ...]) -> None:
         """Count, in ``writes``, each item of ``table`` the emulator accepted, by the string
@@ -308,7 +353,18 @@ class FaultProxy:
                     payload, headers = _error_body(service, json_protocol, code)
                     self._answer(status, headers, payload)
                     return
-                status, headers, payload = self._forward(body)
+                split = (
+                    proxy._split_put_records(body)
+                    if self.headers.get("X-Amz-Target") == "Kinesis_20131202.PutRecords"
+                    else None
+                )
+                if split is not None and not any(not fail for fail in split[1]):
+                    payload = proxy._merge_put_records(b"", split[1])
+                    self._answer(200, {"Content-Type": "application/x-amz-json-1.1"}, payload)
+                    return
+                status, headers, payload = self._forward(body if split is None else split[0])
+                if split is not None and status == 200:
+                    payload = proxy._merge_put_records(payload, split[1])
                 # counted before answering: a client killed meanwhile still wrote
                 proxy._count_writes(target, body, status, payload)
                 proxy._note_messages(operation, body, status, payload)
@@ -320,8 +376,10 @@ class FaultProxy:
                     upstream.hostname or "127.0.0.1", upstream.port, timeout=60
                 )
                 try:
-                    headers = {
-                        k: v for k, v in self.headers.items() if k.lower() not in _HOP_HEADERS
+                    headers = {  # the body may be shortened: http.client counts its length
+                        k: v
+                        for k, v in self.headers.items()
+                        if k.lower() not in _HOP_HEADERS and k.lower() != "content-length"
                     }
                     conn.request(self.command, self.path, body=body, headers=headers)
                     response = conn.getresponse()

@@ -199,3 +199,20 @@ def test_the_settings_list_is_pure_data(path):
         )
     }
     assert bad == set()
+
+
+@pytest.mark.parametrize("path", _files("chalicelib/contract"), ids=str)
+def test_the_contract_imports_no_sdk_and_only_the_domain(path):
+    bad = {
+        n
+        for n in _imports(path)
+        if _top(n) in SDKS
+        or (n.startswith("chalicelib.") and n.split(".")[1] not in {"domain", "contract"})
+    }
+    assert bad == set()
+
+
+@pytest.mark.parametrize("path", _files("producer/src"), ids=str)
+def test_the_producer_package_imports_neither_chalice_nor_chalicelib(path):
+    bad = {n for n in _imports(path) if _top(n) in {"chalice", "chalicelib"}}
+    assert bad == set()

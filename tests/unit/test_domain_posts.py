@@ -100,16 +100,26 @@ def test_malformed_events_are_refused(payload, message):
     assert str(caught.value) == message
 
 
-FORMAT = "must be an ISO 8601 UTC time like 2026-11-23T15:30:00.123Z, got"
+FORMAT = (
+    "must be an RFC 3339 time like 2026-11-23T15:30:00.123Z or "
+    "2026-11-23T16:30:00.123456+01:00, got"
+)
 
 
 @pytest.mark.parametrize(
     ("posted_at", "message"),
     [
         ("yesterday", f"yubl.posted_at: {FORMAT} 'yesterday'"),
+        ("2026-11-23t15:30:00z", f"yubl.posted_at: {FORMAT} '2026-11-23t15:30:00z'"),
+        ("1969-12-31T23:59:59Z", f"yubl.posted_at: {FORMAT} '1969-12-31T23:59:59Z'"),
+        ("2026-11-23T15:30:00Z\n", f"yubl.posted_at: {FORMAT} '2026-11-23T15:30:00Z\\n'"),
         (
-            "2026-11-23T17:30:00.123+02:00",
-            f"yubl.posted_at: {FORMAT} '2026-11-23T17:30:00.123+02:00'",
+            "2026-11-23T23:59:60Z",
+            "yubl.posted_at: is not a valid date and time: '2026-11-23T23:59:60Z'",
+        ),
+        (
+            "2026-11-23T15:30:00+24:00",
+            "yubl.posted_at: is not a valid date and time: '2026-11-23T15:30:00+24:00'",
         ),
         ("2026-11-23 15:30:00Z", f"yubl.posted_at: {FORMAT} '2026-11-23 15:30:00Z'"),
         ("2026-11-23T15:30:00.123", f"yubl.posted_at: {FORMAT} '2026-11-23T15:30:00.123'"),
@@ -121,7 +131,7 @@ FORMAT = "must be an ISO 8601 UTC time like 2026-11-23T15:30:00.123Z, got"
         (None, "yubl.posted_at: must be a string"),
     ],
 )
-def test_a_posted_at_that_is_not_an_iso_utc_time_is_refused(posted_at, message):
+def test_a_posted_at_that_is_not_an_rfc_3339_time_is_refused(posted_at, message):
     with pytest.raises(InvalidInput) as caught:
         parse_yubl({**WIRE, "posted_at": posted_at}, now=NOW)
     assert str(caught.value) == message
@@ -172,3 +182,18 @@ def test_without_a_clock_the_current_time_bounds_posted_at():
 def test_new_yubl_refuses_a_suffix_the_id_format_does_not_allow():
     with pytest.raises(ValueError, match="12 lowercase hex digits"):
         new_yubl("alice", "hello", now=NOW, suffix="abc")
+
+
+@pytest.mark.parametrize(
+    ("sent", "stored"),
+    [
+        ("2026-11-23T15:30:00.791339+00:00", "2026-11-23T15:30:00.791Z"),  # isoformat()
+        ("2026-11-23T16:30:00.123456789+01:00", "2026-11-23T15:30:00.123Z"),  # RFC3339Nano
+        ("2026-11-23T10:00:00.5-05:30", "2026-11-23T15:30:00.500Z"),
+        ("2026-11-23T15:30:00Z", "2026-11-23T15:30:00.000Z"),
+        ("2026-11-23T15:30:00.123Z", "2026-11-23T15:30:00.123Z"),  # the stored form as it is
+    ],
+)
+def test_a_posted_at_with_an_offset_or_microseconds_is_stored_in_utc_milliseconds(sent, stored):
+    # GIVEN a time as producers' libraries write it WHEN parsed THEN it is the stored form
+    assert parse_yubl({**WIRE, "posted_at": sent}, now=NOW).posted_at == stored

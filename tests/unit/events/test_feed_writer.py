@@ -117,7 +117,7 @@ def test_an_invalid_posted_at_is_dead_lettered_before_any_feed_write():
     assert sink.parked == []
     [(failed, _)] = sink.dead_letters
     assert failed["error"]["type"] == "InvalidInput"
-    assert failed["error"]["message"].startswith("yubl.posted_at: must be an ISO 8601 UTC time")
+    assert failed["error"]["message"].startswith("yubl.posted_at: must be an RFC 3339 time")
     assert failed["attempts"] == 1
 
 
