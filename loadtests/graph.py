@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from chalicelib.envvars import env_int
 
@@ -37,9 +37,26 @@ class BenchSettings:
     seed: int = 14  # BENCH_SEED
     timeout_s: int = 900  # BENCH_TIMEOUT_S: per variant, from the first post
     inactive_percent: int = 60  # BENCH_INACTIVE_PERCENT: followers with no read for long
+    one_post: int = 0  # BENCH_ONE_POST: the followers of a run's only post; 0: the mixed run
+
+    def with_one_post(self, followers: int) -> BenchSettings:
+        """One author with ``followers`` followers posting once, and nothing else: no
+        small authors, no naive variant (``make bench`` leaves out the trade-off and the
+        entry units too)."""
+        return replace(
+            self,
+            one_post=followers,
+            big_authors=1,
+            big_followers=followers,
+            small_authors=0,
+            posts_per_author=1,
+            naive=False,
+        )
 
     @classmethod
     def from_environ(cls) -> BenchSettings:
+        """The settings of ``BENCH_*``; with ``BENCH_ONE_POST``, the one-post run, where
+        every follower is active unless ``BENCH_INACTIVE_PERCENT`` says otherwise."""
         threads = os.environ.get("BENCH_RAW_THREADS", "").strip()
         try:
             raw_threads = tuple(int(t) for t in threads.split(",")) if threads else cls.raw_threads
@@ -47,7 +64,9 @@ class BenchSettings:
             raise ValueError(f"BENCH_RAW_THREADS: {threads!r} is not a list of integers") from None
         if any(t < 1 for t in raw_threads):
             raise ValueError(f"BENCH_RAW_THREADS: {threads!r} has a count below 1")
-        return cls(
+        one_post = _int("BENCH_ONE_POST", 0)
+        inactive = 0 if one_post else cls.inactive_percent  # one post: everyone reads
+        settings = cls(
             big_authors=_int("BENCH_BIG_AUTHORS", cls.big_authors),
             big_followers=_int("BENCH_BIG_FOLLOWERS", cls.big_followers),
             small_authors=_int("BENCH_SMALL_AUTHORS", cls.small_authors),
@@ -61,10 +80,9 @@ class BenchSettings:
             naive_max_entries=_int("BENCH_NAIVE_MAX_ENTRIES", cls.naive_max_entries, 1),
             seed=_int("BENCH_SEED", cls.seed),
             timeout_s=_int("BENCH_TIMEOUT_S", cls.timeout_s, 1),
-            inactive_percent=env_int(
-                os.environ, "BENCH_INACTIVE_PERCENT", cls.inactive_percent, 0, 100
-            ),
+            inactive_percent=env_int(os.environ, "BENCH_INACTIVE_PERCENT", inactive, 0, 100),
         )
+        return settings.with_one_post(one_post) if one_post else settings
 
 
 @dataclass(frozen=True)
