@@ -13,12 +13,16 @@ def _ms(found: Mapping[str, float]) -> str:
     return " ".join(f"{k} {v:,.0f}" for k, v in found.items()) if found else "none"
 
 
+def _tenths(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:,.1f}"
+
+
 def _seconds(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1f}"
 
 
 def _times(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f} x"
+    return "n/a" if value is None else f"{value:g} x"  # as in the JSON: to 0.001
 
 
 def _floor_sum(floor: Mapping[str, int], entries: int) -> str:
@@ -50,11 +54,12 @@ def _variant(name: str, found: Mapping[str, Any], floor: Mapping[str, int] | Non
         f"{name}: {found['posts']} posts, {found['feed_entries']:,} of "
         f"{found['expected_entries']:,} entries, {found['seconds']:.1f} s from the first 202 "
         f"to the last entry{'' if found['complete'] else ' (INCOMPLETE)'}",
-        f"  write-path calls per 1,000 entries: {found['requests_per_1000_entries']} against "
-        f"a floor of {found['floor_per_1000_entries']} ({_times(found['requests_to_floor'])})",
-        f"  floor {found['floor_formula']}",
+        f"  write-path calls per 1,000 entries: {_tenths(found['requests_per_1000_entries'])}"
+        f" against a floor of {_tenths(found['floor_per_1000_entries'])}"
+        f" ({_times(found['requests_to_floor'])})",
     ]
     if floor is not None:
+        lines.append(f"  floor {found['floor_formula']}")
         lines.append(f"  floor of this run: {_floor_sum(floor, found['expected_entries'])}")
     lines += [
         f"  entries/s: {found['entries_per_s']:,.0f} = {_times(found['ratio_to_raw'])} the raw "

@@ -181,19 +181,33 @@ def test_the_printed_report_gives_each_figure_its_line(observed: Observed):
         "optimised: 2 posts, 7 of 7 entries, 3.0 s from the first 202 to the last entry"
     )
     assert lines[1:2] + lines[3:] == [
-        "  write-path calls per 1,000 entries: 1142.9 against a floor of 1000.0 (1.14 x)",
+        "  write-path calls per 1,000 entries: 1,142.9 against a floor of 1,000.0 (1.143 x)",
         "  floor of this run: PutRecord 2 + Query 2 + PublishBatch 1 + BatchWriteItem 2"
         " = 7 calls for 7 entries",
-        "  entries/s: 2 = 0.33 x the raw BatchWriteItem rate (7/s)",
+        "  entries/s: 2 = 0.333 x the raw BatchWriteItem rate (7/s)",
         "  first entry after the 202, over posts (ms): p50 200 p95 1,000 p99 1,000 max 1,000",
         "  post of big-00 (2,000 followers, 4 entries): first entry 1,000 ms after its 202;"
-        " whole post 1/s = 0.19 x raw; first to last entry 1/s = 0.14 x raw"
+        " whole post 1/s = 0.19 x raw; first to last entry 1/s = 0.143 x raw"
         " (2 entries in 2.00 s)",
         "  post to feed, over entries (ms): all p50 1,000 p95 3,000 p99 3,000;"
         " small posts (<= 1,000 followers) p50 200 p95 400 p99 400",
         "  post to last entry, over posts (ms): all p50 400 p95 3,000 p99 3,000;"
         " small posts p50 400 p95 400 p99 400",
-        "  Query: 2 calls, 0.6 s = 0.20 x the run, 0.67 x the write path's call seconds",
+        "  Query: 2 calls, 0.6 s = 0.2 x the run, 0.667 x the write path's call seconds",
         "  CPU seconds in the 3.5 s window (psutil): emulator 2.5, runtime 1.2, api n/a",
     ]
     assert lines[2] == f"  floor {floor_formula()}"
+
+
+def test_the_naive_variants_block_follows_without_the_optimised_runs_floor(observed: Observed):
+    floor = {"PutRecord": 2, "Query": 2, "PublishBatch": 1, "BatchWriteItem": 2}
+    result = figures(observed, floor, 7.0, {}, small_max_followers=1000)
+    naive = figures(observed, floor, 7.0, {}, small_max_followers=1000)
+    result.update(floor=floor, raw_batch_write_entries_per_s=7.0, naive=naive)
+    lines = report_lines(result)
+    starts = [i for i, line in enumerate(lines) if not line.startswith(" ")]
+    assert [lines[i].split(":")[0] for i in starts] == ["optimised", "naive"]
+    naive_lines = lines[starts[1] :]
+    assert naive_lines[1].startswith("  write-path calls per 1,000 entries: 1,142.9")
+    assert not [line for line in naive_lines if line.startswith("  floor")]
+    assert naive_lines[2] == "  entries/s: 2 = 0.333 x the raw BatchWriteItem rate (7/s)"
