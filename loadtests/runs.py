@@ -117,14 +117,6 @@ def run_optimised(
     expected = expected_entries(graph, setup.inactive)
     complete = wait_for_entries("optimised", log, expected, settings.timeout_s, progress)
     seen = window.close()
-    shapes = []
-    for yubl_id, posted_at in answered.items():
-        author = log.author_of[yubl_id]
-        text = "x" * settings.text_bytes
-        yubl = {"yubl_id": yubl_id, "author_id": author, "text": text, "posted_at": posted_at}
-        followers = graph.followers[author]
-        active = sum(1 for f in followers if f not in setup.inactive)
-        shapes.append(PostShape(author, followers, _envelope_bytes(yubl), EVENT_GROUPS, active))
     observed = Observed(
         "optimised",
         expected,
@@ -135,7 +127,20 @@ def run_optimised(
         seen.cpu_seconds,
         seen.cpu_window_s,
     )
-    return observed, shapes
+    return observed, _shapes(setup, log, answered, "x" * settings.text_bytes)
+
+
+def _shapes(setup: Setup, log: FeedLog, answered: dict[str, str], text: str) -> list[PostShape]:
+    """Each post's shape for the floor: its followers, its group message's envelope,
+    the other subscriber groups it reaches, its active followers."""
+    shapes = []
+    for yubl_id, posted_at in answered.items():
+        author = log.author_of[yubl_id]
+        yubl = {"yubl_id": yubl_id, "author_id": author, "text": text, "posted_at": posted_at}
+        followers = setup.graph.followers[author]
+        active = sum(1 for f in followers if f not in setup.inactive)
+        shapes.append(PostShape(author, followers, _envelope_bytes(yubl), EVENT_GROUPS, active))
+    return shapes
 
 
 def _naive_names() -> dict[str, str]:
