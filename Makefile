@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # tests/unit/test_install_pins.py checks the pin against chalice's declared requirement.
 PIP_VERSION := 26.2.1
 
-.PHONY: contract docs docs-build install run test test-fuzz test-reliability test-scale scale unit lint check clean trace dlq api-key package deploy destroy user token bench bench-tradeoff bench-entries cost load reset
+.PHONY: contract docs docs-build install run test test-fuzz test-reliability test-scale scale unit lint check clean trace dlq api-key package deploy destroy user token bench bench-post bench-tradeoff bench-entries cost load reset
 
 install: $(STAMP)
 
@@ -146,6 +146,13 @@ user token: $(STAMP)
 ## Sizes from BENCH_* variables (loadtests/graph.py), e.g. BENCH_BIG_FOLLOWERS=2000.
 bench: $(STAMP)
 	$(BIN)/python -m loadtests.bench
+
+## make bench-post FOLLOWERS=20000: make bench's phases on one post to FOLLOWERS followers,
+## every one active: first entry, entries/s between first and last entry against the raw
+## rate, calls per 1,000 entries against the floor. No naive variant, trade-off or entry units.
+FOLLOWERS ?= 20000
+bench-post: $(STAMP)
+	BENCH_ONE_POST=$(FOLLOWERS) $(BIN)/python -m loadtests.bench
 
 ## make bench-tradeoff: only the celebrity threshold's trade-off (push vs pull cost), on a
 ## fresh emulator; BENCH_TRADEOFF_* variables (loadtests/tradeoff.py). Also part of bench.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-__all__ = ["POLLING", "WRITE_PATH", "merge", "split_calls"]
+__all__ = ["POLLING", "WRITE_PATH", "base_operation", "merge", "split_calls"]
 
 # calls made per post or per entry, bookkeeping (the dispatcher's progress item,
 # parking a record) included: what requests_per_1000_entries counts; and Feeds.Query,
@@ -46,6 +46,12 @@ def merge(tallies: Iterable[Mapping[str, int]]) -> dict[str, int]:
         for op, n in tally.items():
             total[op] = total.get(op, 0) + n
     return total
+
+
+def base_operation(name: str) -> str:
+    """The API operation of a counted name: ``Query`` for ``Query``, ``Feeds.Query`` and
+    ``Query@relationships-local`` alike (``loadtests.counting`` names them apart)."""
+    return name.split("@")[0].rsplit(".", 1)[-1]
 
 
 def split_calls(calls: Mapping[str, int]) -> dict[str, dict[str, int]]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-__all__ = ["FeedLog", "parse_time", "percentiles"]
+__all__ = ["FeedLog", "PostTiming", "parse_time", "percentiles"]
 
 WRITE_MESSAGES = ("feed entries written", "naive feed entry written")
 
@@ -33,6 +33,7 @@ class FeedLog:
     path: Path
     posted_at: dict[str, float]  # yubl id -> accepted at (epoch s), the run's posts only
     followers_of: dict[str, int] = field(default_factory=dict)  # yubl id -> its followers
+    author_of: dict[str, str] = field(default_factory=dict)  # yubl id -> its author
     written: dict[tuple[str, str], float] = field(default_factory=dict)
     duplicates: int = 0
     lines: int = 0  # write lines of the run's posts: one per invocation that wrote
@@ -72,16 +73,54 @@ class FeedLog:
             else:
                 self.written[key] = at
 
-    def latencies_ms(self, most_followers: int | None = None) -> list[float]:
-        """Per entry; with ``most_followers``, of posts to at most that many followers."""
-        return [
-            (at - self.posted_at[yubl]) * 1000
-            for (yubl, _), at in self.written.items()
-            if most_followers is None or self.followers_of.get(yubl, 0) <= most_followers
-        ]
-
     def write_times(self) -> list[float]:
         return sorted(self.written.values())
+
+    def posts(self) -> list[PostTiming]:
+        """Each post of the run with its entries' write times, in posting order."""
+        times: dict[str, list[float]] = {yubl: [] for yubl in self.posted_at}
+        for (yubl, _), at in self.written.items():
+            times[yubl].append(at)
+        return [
+            PostTiming(
+                yubl_id=yubl,
+                author_id=self.author_of.get(yubl, ""),
+                followers=self.followers_of.get(yubl, 0),
+                posted_at=posted_at,
+                times=tuple(sorted(times[yubl])),
+            )
+            for yubl, posted_at in sorted(self.posted_at.items(), key=lambda item: item[1])
+        ]
+
+
+@dataclass(frozen=True)
+class PostTiming:
+    """One post: when the API accepted it, and when each of its entries was logged."""
+
+    yubl_id: str
+    author_id: str
+    followers: int
+    posted_at: float  # epoch s
+    times: tuple[float, ...]  # epoch s of each entry's write line, sorted
+
+    @property
+    def first_entry_s(self) -> float | None:
+        """From the 202 to the first write line (an upper bound: that line follows its
+        group's last BatchWriteItem)."""
+        return self.times[0] - self.posted_at if self.times else None
+
+    @property
+    def last_entry_s(self) -> float | None:
+        return self.times[-1] - self.posted_at if self.times else None
+
+    def first_to_last(self) -> tuple[int, float]:
+        """Entries logged after the first write line, and the seconds from it to the
+        last: the first line's entries were written before its time, so they are left
+        out of the rate between first and last."""
+        if not self.times:
+            return 0, 0.0
+        first = self.times[0]
+        return sum(1 for t in self.times if t > first), self.times[-1] - first
 
 
 def percentiles(values: Sequence[float], points: Sequence[int] = (50, 95, 99)) -> dict[str, float]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -25,7 +25,10 @@ __all__ = [
     "PUBLISH_BATCH_BYTES",
     "PUBLISH_BATCH_ENTRIES",
     "QUERY_PAGE_BYTES",
+    "TERMS",
     "PostShape",
+    "Term",
+    "floor_formula",
     "post_floor",
     "run_floor",
 ]
@@ -57,30 +60,72 @@ def _relationship_item_bytes(author_id: str, follower_id: str) -> int:
     )
 
 
-def _publish_batches(followers: Sequence[str], envelope_bytes: int) -> int:
-    if not followers:
-        return 0
+def _query_pages(post: PostShape) -> int:
+    size = sum(_relationship_item_bytes(post.author_id, f) for f in post.followers)
+    return max(1, math.ceil(size / QUERY_PAGE_BYTES))
+
+
+def _publish_batches(post: PostShape) -> int:
+    if not post.followers:
+        return post.event_groups
     # each follower costs its JSON string and a comma in some message's list
-    follower_bytes = sum(len(json.dumps(f, ensure_ascii=False).encode()) + 1 for f in followers)
-    room = PUBLISH_BATCH_BYTES - envelope_bytes
-    return max(1, math.ceil(follower_bytes / room))
+    size = sum(len(json.dumps(f, ensure_ascii=False).encode()) + 1 for f in post.followers)
+    room = PUBLISH_BATCH_BYTES - post.envelope_bytes
+    return max(1, math.ceil(size / room)) + post.event_groups
+
+
+def _batch_writes(post: PostShape) -> int:
+    written = len(post.followers) if post.writes is None else post.writes
+    return math.ceil(written / BATCH_WRITE_ITEMS)
+
+
+def _batch_gets(post: PostShape) -> int:
+    # skipping inactive followers looks every follower up, 100 keys a BatchGetItem
+    return 0 if post.writes is None else math.ceil(len(post.followers) / BATCH_GET_KEYS)
+
+
+@dataclass(frozen=True)
+class Term:
+    """One operation's part of a post's floor: its count, and the same rule in words."""
+
+    operation: str
+    rule: str
+    count: Callable[[PostShape], int]
+
+
+TERMS: tuple[Term, ...] = (
+    Term("PutRecord", "1", lambda post: 1),
+    Term(
+        "Query",
+        f"max(1, ceil(relationship item bytes / {QUERY_PAGE_BYTES:,}))",
+        _query_pages,
+    ),
+    Term(
+        "PublishBatch",
+        f"ceil(follower id bytes / ({PUBLISH_BATCH_BYTES:,} - envelope bytes))"
+        " + one per other subscriber group",
+        _publish_batches,
+    ),
+    Term("BatchWriteItem", f"ceil(entries written / {BATCH_WRITE_ITEMS})", _batch_writes),
+    Term(
+        "BatchGetItem",
+        f"ceil(followers / {BATCH_GET_KEYS}) when inactive followers are skipped",
+        _batch_gets,
+    ),
+)
+"""The floor's terms: ``post_floor`` counts with them, ``floor_formula`` prints them."""
 
 
 def post_floor(post: PostShape) -> dict[str, int]:
     """Fewest calls per operation for one post (operations with none left out)."""
-    n = len(post.followers)
-    query_bytes = sum(_relationship_item_bytes(post.author_id, f) for f in post.followers)
-    calls = {
-        "PutRecord": 1,
-        "Query": max(1, math.ceil(query_bytes / QUERY_PAGE_BYTES)),
-        "PublishBatch": _publish_batches(post.followers, post.envelope_bytes) + post.event_groups,
-        "BatchWriteItem": math.ceil(
-            (n if post.writes is None else post.writes) / BATCH_WRITE_ITEMS
-        ),
-        # skipping inactive followers looks every follower up, 100 keys a BatchGetItem
-        "BatchGetItem": 0 if post.writes is None else math.ceil(n / BATCH_GET_KEYS),
-    }
+    calls = {term.operation: term.count(post) for term in TERMS}
     return {op: count for op, count in calls.items() if count}
+
+
+def floor_formula() -> str:
+    """The floor of one post in words, one term per operation (``TERMS``); a run's
+    floor is the sum over its posts."""
+    return "per post: " + "; ".join(f"{term.operation} = {term.rule}" for term in TERMS)
 
 
 def run_floor(posts: Iterable[PostShape]) -> dict[str, int]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from chalicelib.settings_catalog import read_int, read_text
 
@@ -42,9 +42,26 @@ class BenchSettings:
     seed: int = 14  # BENCH_SEED
     timeout_s: int = 900  # BENCH_TIMEOUT_S: per variant, from the first post
     inactive_percent: int = 60  # BENCH_INACTIVE_PERCENT: followers with no read for long
+    one_post: int = 0  # BENCH_ONE_POST: the followers of a run's only post; 0: the mixed run
+
+    def with_one_post(self, followers: int) -> BenchSettings:
+        """One author with ``followers`` followers posting once, and nothing else: no
+        small authors, no naive variant (``make bench`` leaves out the trade-off and the
+        entry units too)."""
+        return replace(
+            self,
+            one_post=followers,
+            big_authors=1,
+            big_followers=followers,
+            small_authors=0,
+            posts_per_author=1,
+            naive=False,
+        )
 
     @classmethod
     def from_environ(cls) -> BenchSettings:
+        """The settings of ``BENCH_*``; with ``BENCH_ONE_POST``, the one-post run, where
+        every follower is active unless ``BENCH_INACTIVE_PERCENT`` says otherwise."""
         threads = read_text(os.environ, "BENCH_RAW_THREADS")
         try:
             raw_threads = tuple(int(t) for t in threads.split(","))
@@ -52,7 +69,11 @@ class BenchSettings:
             raise ValueError(f"BENCH_RAW_THREADS: {threads!r} is not a list of integers") from None
         if any(t < 1 for t in raw_threads):
             raise ValueError(f"BENCH_RAW_THREADS: {threads!r} has a count below 1")
-        return cls(
+        one_post = _int("BENCH_ONE_POST")
+        # one post: everyone reads, unless BENCH_INACTIVE_PERCENT is set
+        given = "BENCH_INACTIVE_PERCENT" in os.environ
+        inactive = _int("BENCH_INACTIVE_PERCENT") if given or not one_post else 0
+        settings = cls(
             big_authors=_int("BENCH_BIG_AUTHORS"),
             big_followers=_int("BENCH_BIG_FOLLOWERS"),
             small_authors=_int("BENCH_SMALL_AUTHORS"),
@@ -66,8 +87,9 @@ class BenchSettings:
             naive_max_entries=_int("BENCH_NAIVE_MAX_ENTRIES"),
             seed=_int("BENCH_SEED"),
             timeout_s=_int("BENCH_TIMEOUT_S"),
-            inactive_percent=_int("BENCH_INACTIVE_PERCENT"),
+            inactive_percent=inactive,
         )
+        return settings.with_one_post(one_post) if one_post else settings
 
 
 @dataclass(frozen=True)

@@ -158,6 +158,14 @@ ROUTING = Section(
             kind="integer",
         ),
         Setting(
+            "FANOUT_PRIORITY_MAX_FOLLOWERS",
+            "the most followers of a small post: `make bench` reports these posts' "
+            "post-to-feed times apart",
+            "make bench",
+            default="1000",
+            kind="integer",
+        ),
+        Setting(
             "FANOUT_CELEBRITY_THRESHOLD",
             "followers above which an author's posts skip the feed fan-out and are merged into "
             "feeds at read time ([Celebrity authors](../celebrities.md))",

@@ -146,6 +146,12 @@ BENCH = Section(
         _bench("BENCH_SEED", "seed of the follower graph", "14"),
         _bench("BENCH_TIMEOUT_S", "per variant, from the first post", "900", low=1),
         _bench(
+            "BENCH_ONE_POST",
+            "followers of the one-post run's only post (`make bench-post`); 0: the mixed run. "
+            "Every follower is active in it unless `BENCH_INACTIVE_PERCENT` is set",
+            "0",
+        ),
+        _bench(
             "BENCH_INACTIVE_PERCENT",
             "share of followers seeded with a last read older than `FANOUT_ACTIVE_DAYS`",
             "60",

@@ -1,15 +1,19 @@
 """Smoke test of ``make bench`` and ``make cost`` at tiny sizes: the JSON's structure,
 and calls counted inside the stack's processes equal to what the posts must cost,
-worked out here by hand. No timing is asserted."""
+worked out here by hand. Timed figures are checked against the run's own samples (the
+log lines' times, ``samples.json``) and raw rate, worked out here. No timing is asserted."""
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import pytest
 
 from loadtests.bench import run
 from loadtests.cost import costs, load_pricing
+from loadtests.floor import floor_formula
 from loadtests.graph import BenchSettings, build_graph
 from loadtests.inactive import choose_inactive
 from loadtests.tradeoff import TradeoffSettings
@@ -32,11 +36,34 @@ TRADEOFF = TradeoffSettings(
 )
 
 
+# posts to at most this many followers are small: the 60-follower post is large, the
+# small authors' posts (0-30 followers) are small
+SMALL_MAX = 40
+
+
 @pytest.fixture(scope="module")
 def result(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    return run(
-        SETTINGS, tmp_path_factory.mktemp("bench"), lambda _: None, tradeoff_settings=TRADEOFF
-    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FANOUT_PRIORITY_MAX_FOLLOWERS", str(SMALL_MAX))
+        return run(
+            SETTINGS, tmp_path_factory.mktemp("bench"), lambda _: None, tradeoff_settings=TRADEOFF
+        )
+
+
+@pytest.fixture(scope="module")
+def samples(result: dict) -> dict:
+    """The optimised run's posts (yubl id -> accepted at) and entries' write times (yubl
+    id -> times), as the workers' log lines gave them."""
+    found = json.loads((Path(result["run_dir"]) / "samples.json").read_text())["optimised"]
+    times: dict[str, list[float]] = {y: [] for y in found["posted_at"]}
+    for yubl_id, _, at in found["written"]:
+        times[yubl_id].append(at)
+    return {"posted_at": found["posted_at"], "times": {y: sorted(t) for y, t in times.items()}}
+
+
+def _nearest_rank(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    return {f"p{p}": round(ordered[math.ceil(p / 100 * len(ordered)) - 1], 1) for p in (50, 95, 99)}
 
 
 def _active_sizes() -> list[int]:
@@ -76,11 +103,14 @@ def test_the_inactive_followers_savings_are_the_skipped_entries(result):
     assert lookups["batch_get_calls_measured"] == lookups["batch_get_calls"] == reached
 
 
-def test_the_optimised_write_path_makes_exactly_the_calls_its_posts_need(result):
+def _post_counts() -> tuple[int, int, int]:
+    """Posts, posts that reach a follower, BatchWriteItem calls of active followers."""
     graph = build_graph(SETTINGS)
     sizes = [len(graph.followers[a]) for a in graph.posts]
-    posts, reached = len(sizes), sum(1 for n in sizes if n)
-    writes = sum(math.ceil(n / 25) for n in _active_sizes())
+    return len(sizes), sum(1 for n in sizes if n), sum(math.ceil(n / 25) for n in _active_sizes())
+
+
+def _expected_write_path() -> dict[str, int]:
     # one PutRecord and one Query page each, and one counting Query each (no author here
     # has a follower range's worth of followers); one PublishBatch per post with followers
     # (every group fits one message) and one per post to each of the notifications and
@@ -93,9 +123,8 @@ def test_the_optimised_write_path_makes_exactly_the_calls_its_posts_need(result)
     # and asks the mutes table once (its muted_by index over the group's id range). A
     # capped feed's trims, drawn by a hash of the random yubl ids, are counted apart
     # (Feeds.Query; their share is pinned in tests/unit/test_feed_cap.py)
-    write_path = dict(result["aws_requests"]["write_path"])
-    write_path.pop("Feeds.Query", None)
-    assert write_path == {
+    posts, reached, writes = _post_counts()
+    return {
         "PutRecord": posts,
         "Query": 2 * posts + 2 * reached,
         "PublishBatch": reached + 2 * posts,
@@ -104,16 +133,40 @@ def test_the_optimised_write_path_makes_exactly_the_calls_its_posts_need(result)
         "GetItem": 2 * posts,
         "PutItem": reached + posts,  # progress items, and each post stored once
     }
-    assert result["floor"] == {
+
+
+def _expected_floor() -> dict[str, int]:
+    posts, reached, writes = _post_counts()
+    return {
         "PutRecord": posts,
         "Query": posts,
         "PublishBatch": reached + 2 * posts,
         "BatchGetItem": reached,
         "BatchWriteItem": writes,
     }
+
+
+def test_the_optimised_write_path_makes_exactly_the_calls_its_posts_need(result):
+    write_path = dict(result["aws_requests"]["write_path"])
+    write_path.pop("Feeds.Query", None)
+    assert write_path == _expected_write_path()
+    assert result["floor"] == _expected_floor()
+    posts, reached, writes = _post_counts()
     floor_calls = 2 * posts + reached + 2 * posts + reached + writes
     assert result["floor_per_1000_entries"] == round(floor_calls * 1000 / sum(_active_sizes()), 1)
     assert {"GetRecords", "ReceiveMessage"} <= set(result["aws_requests"]["polling"])
+
+
+def test_write_path_calls_per_1000_entries_are_reported_against_the_floor_and_its_formula(result):
+    # the calls pinned above, plus the capped feeds' trims as counted (random yubl ids)
+    trims = result["aws_requests"]["write_path"].get("Feeds.Query", 0)
+    calls = sum(_expected_write_path().values()) + trims
+    floor = sum(_expected_floor().values())
+    entries = sum(_active_sizes())
+    assert result["requests_per_1000_entries"] == round(calls * 1000 / entries, 1)
+    # every entry written: calls over floor calls, per the same entries
+    assert result["requests_to_floor"] == pytest.approx(calls / floor, abs=6e-4)
+    assert result["floor_formula"] == floor_formula()
 
 
 def test_the_naive_variant_publishes_and_writes_once_per_entry(result):
@@ -123,11 +176,78 @@ def test_the_naive_variant_publishes_and_writes_once_per_entry(result):
     assert write_path["PutRecord"] == write_path["Query"] == naive["posts"]
 
 
-def test_raw_rate_and_ratios_are_reported(result):
+def test_raw_rate_and_ratios_are_reported(result, samples):
     raw = result["raw_batch_write"]
     assert set(raw["by_threads"]) == {1, 2}
-    assert raw["entries_per_s"] == max(raw["by_threads"].values()) > 0
-    assert result["ratio_to_raw"] == round(result["entries_per_s"] / raw["entries_per_s"], 3)
+    best = max(raw["by_threads"].values())
+    assert raw["entries_per_s"] == best > 0
+    # worked out from the run's samples: every entry, from the first 202 to the last entry
+    times = [t for ts in samples["times"].values() for t in ts]
+    rate = len(times) / (max(times) - min(samples["posted_at"].values()))
+    assert result["ratio_to_raw"] == pytest.approx(rate / best, abs=6e-4)
+
+
+def _large_yubl(result: dict) -> str:
+    """The one large post's yubl id: the run's only post to more than SMALL_MAX followers."""
+    (large,) = result["large_posts"]
+    return large["yubl_id"]
+
+
+def test_the_large_post_reports_its_first_entry_and_both_rates_against_raw(result, samples):
+    graph = build_graph(SETTINGS)
+    (author,) = [a for a in graph.posts if len(graph.followers[a]) > SMALL_MAX]
+    quiet = choose_inactive(graph, SETTINGS.inactive_percent, SETTINGS.seed)
+    active = sum(1 for f in graph.followers[author] if f not in quiet)
+    (large,) = result["large_posts"]
+    assert (large["author_id"], large["followers"], large["entries"]) == (author, 60, active)
+    assert result["small_post_max_followers"] == SMALL_MAX
+    # worked out from its log lines' times and the best raw rate
+    times, posted = samples["times"][large["yubl_id"]], samples["posted_at"][large["yubl_id"]]
+    best = max(result["raw_batch_write"]["by_threads"].values())
+    assert large["first_entry_ms"] == round((times[0] - posted) * 1000, 1)
+    assert large["last_entry_ms"] == round((times[-1] - posted) * 1000, 1)
+    assert large["ratio_to_raw"] == pytest.approx(active / (times[-1] - posted) / best, abs=6e-4)
+    # between its first and last write lines: the entries logged after the first line
+    after_first = [t for t in times if t > times[0]]
+    between = large["first_to_last"]
+    assert between["entries"] == len(after_first)
+    if after_first:  # the workers may log all 60 in one line
+        expected = len(after_first) / (times[-1] - times[0]) / best
+        assert between["ratio_to_raw"] == pytest.approx(expected, abs=6e-4)
+    else:
+        assert between["ratio_to_raw"] is None
+
+
+def test_post_to_feed_and_first_entry_percentiles_for_all_and_small_posts(result, samples):
+    large = _large_yubl(result)
+    posted, times = samples["posted_at"], samples["times"]
+    per_entry = {y: [(t - posted[y]) * 1000 for t in ts] for y, ts in times.items()}
+    small = [y for y in times if y != large]
+    assert result["post_to_feed_ms"] == _nearest_rank([v for vs in per_entry.values() for v in vs])
+    assert result["post_to_feed_ms_small_posts"] == _nearest_rank(
+        [v for y in small for v in per_entry[y]]
+    )
+    last = {y: vs[-1] for y, vs in per_entry.items() if vs}
+    assert result["post_to_last_entry_ms"] == _nearest_rank(list(last.values()))
+    assert result["post_to_last_entry_ms_small_posts"] == _nearest_rank(
+        [last[y] for y in small if y in last]
+    )
+    first = [vs[0] for vs in per_entry.values() if vs]
+    assert result["first_entry_ms"] == {**_nearest_rank(first), "max": round(max(first), 1)}
+
+
+def test_the_share_of_query_and_the_cpu_seconds_of_each_process_are_reported(result):
+    # every counted Query: the write path's, pinned above, and the feeds' trims
+    trims = result["aws_requests"]["write_path"].get("Feeds.Query", 0)
+    query = result["query"]
+    assert query["calls"] == _expected_write_path()["Query"] + trims
+    assert query["share_of_run"] > 0
+    assert 0 < query["share_of_write_path_call_seconds"] < 1
+    cpu = result["cpu_seconds"]
+    assert set(cpu["by_process"]) == {"emulator", "runtime", "api"}
+    assert all(s is not None and s >= 0 for s in cpu["by_process"].values())
+    assert cpu["by_process"]["emulator"] > 0  # it answered every call of the run
+    assert set(result["naive"]["cpu_seconds"]["by_process"]) == {"emulator", "runtime"}
 
 
 def test_cost_has_every_line_item_for_both_variants(result):

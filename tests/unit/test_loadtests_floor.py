@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loadtests.floor import PostShape, post_floor, run_floor
+from loadtests.floor import PostShape, floor_formula, post_floor, run_floor
 
 
 def test_a_post_to_26_followers_needs_two_batch_writes_and_one_of_everything_else():
@@ -40,3 +40,32 @@ def test_run_floor_adds_the_posts_up():
         PostShape("b", [f"f{i}" for i in range(51)], 300),
     ]
     assert run_floor(posts) == {"PutRecord": 2, "Query": 2, "PublishBatch": 2, "BatchWriteItem": 5}
+
+
+def test_the_formula_reads_each_term_with_the_limits_it_counts_by():
+    assert floor_formula() == (
+        "per post: PutRecord = 1; "
+        "Query = max(1, ceil(relationship item bytes / 1,048,576)); "
+        "PublishBatch = ceil(follower id bytes / (262,144 - envelope bytes))"
+        " + one per other subscriber group; "
+        "BatchWriteItem = ceil(entries written / 25); "
+        "BatchGetItem = ceil(followers / 100) when inactive followers are skipped"
+    )
+
+
+def test_every_operation_the_floor_counts_has_its_term_in_the_formula():
+    # GIVEN a post with a call of every kind: followers, other groups, skipped followers
+    post = PostShape("alice", [f"f{i}" for i in range(30)], 300, event_groups=2, writes=12)
+    # WHEN
+    counted = post_floor(post)
+    # THEN 1 + 1 + (1 + 2) + ceil(12 / 25) + ceil(30 / 100), each named in the formula
+    assert counted == {
+        "PutRecord": 1,
+        "Query": 1,
+        "PublishBatch": 3,
+        "BatchWriteItem": 1,
+        "BatchGetItem": 1,
+    }
+    terms = floor_formula().removeprefix("per post: ").split("; ")
+    named = {term.split(" = ")[0] for term in terms}
+    assert named == set(counted)
