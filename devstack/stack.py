@@ -171,19 +171,20 @@ class LocalStack:
         self.children.append(runtime)
         runtime.wait_for_line("ready", timeout=60)
         self.log(f"starting the HTTP API on 127.0.0.1:{self.api_port}")
-        chalice = str(Path(python).parent / "chalice")
         api = start_child(
             "api",
             [
-                chalice,
-                "local",
+                python,
+                "-m",
+                "devstack.api_server",
+                "--project-dir",
+                str(self.project_dir),
                 "--host",
                 "127.0.0.1",
                 "--port",
                 str(self.api_port),
                 "--stage",
                 self.stage,
-                "--no-autoreload",
             ],
             env,
             self.log_dir,
