@@ -8,6 +8,12 @@ restored at start from the snapshot a clean stop saved in ``LOCAL_DATA_DIR`` (de
 ``LOCAL_SNAPSHOT_SECONDS`` (default 300) while running; ``LOCAL_KEEP_DATA=0`` keeps
 nothing. The children end with this process, even when it is killed with SIGKILL
 (``devstack.lifeline``).
+
+Stopping: the first Ctrl-C (or SIGTERM) stops the runtime and the API, saves the data,
+then stops the emulator; a Ctrl-C during that quits without saving. Exit codes: 0
+stopped and saved; 1 a part of the stack exited on its own, or the data could not be
+saved (the output says what is lost and what the next start restores); 130 interrupted
+while starting, or quit without saving.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from .logs import log_dir
 from .persistence import snapshot_interval
 from .snapshot import data_dir, keeps_data
 from .stack import LocalStack
+
+INTERRUPTED = 128 + signal.SIGINT  # a shell's code for "ended by Ctrl-C"
 
 PRODUCER_VARIABLES = (
     "AWS_ENDPOINT_URL",
@@ -55,12 +63,15 @@ def main() -> int:
         stopping.set()
 
     signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    try:
+    try:  # a Ctrl-C while starting is a KeyboardInterrupt: start() stops what it started
         stack.start()
+    except KeyboardInterrupt:
+        print("[stack] interrupted while starting", flush=True)
+        return INTERRUPTED
     except Exception as err:
         print(f"[stack] failed to start: {err}", file=sys.stderr, flush=True)
         return 1
+    signal.signal(signal.SIGINT, on_signal)
     assert stack.emulator is not None
     print(
         f"ready: API {stack.api_url}, AWS emulator {stack.emulator.endpoint_url}, "
@@ -69,18 +80,26 @@ def main() -> int:
     )
     for line in producer_lines(stack.environment()):
         print(line, flush=True)
-    code = 0
+    code = _serve(stack, stopping)
+    print("[stack] stopping", flush=True)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C again: quit now
+    try:
+        saved = stack.stop()
+    except KeyboardInterrupt:
+        return INTERRUPTED
+    return code if saved else 1
+
+
+def _serve(stack: LocalStack, stopping: threading.Event) -> int:
+    """Run until a stop is asked for (0) or a part of the stack exits on its own (1)."""
     while not stopping.wait(0.5):
-        failed = stack.failed_child()
+        failed = stack.failed_part()
         if failed is not None:
-            print(f"[stack] {failed.name} exited with code {failed.process.returncode}", flush=True)
-            code = 1
-            break
+            print(f"[stack] {failed}", flush=True)
+            return 1
         if stack.data is not None:
             stack.data.take_if_due()
-    print("[stack] stopping", flush=True)
-    stack.stop()
-    return code
+    return 0
 
 
 if __name__ == "__main__":

@@ -115,7 +115,11 @@ def start_emulator(
     port: int | None = None, log: IO[bytes] | Path | None = None, request_log: bool = True
 ) -> Emulator:
     """Start ``moto.server`` on 127.0.0.1 and wait until it answers; ``request_log=False``
-    drops its line per request (errors are still logged); it ends with this process."""
+    drops its line per request (errors are still logged).
+
+    In a session of its own: a Ctrl-C in the terminal does not reach it, so the stack can
+    still save its data after a Ctrl-C and stop it then; it ends with this process
+    all the same (``devstack.lifeline``)."""
     port = port or free_port()
     if isinstance(log, Path):
         log.parent.mkdir(parents=True, exist_ok=True)
@@ -134,9 +138,11 @@ def start_emulator(
     server = ["-m", "moto.server"] if request_log else ["-c", _QUIET_SERVER]
     process = subprocess.Popen(
         command([sys.executable, *server, "-H", "127.0.0.1", "-p", str(port)]),
+        stdin=subprocess.DEVNULL,
         stdout=out,
         stderr=subprocess.STDOUT,
         env=env,
+        start_new_session=True,
     )
     emulator = Emulator(port=port, process=process)
     try:

@@ -1,8 +1,10 @@
 """``python -m devstack.lifeline PID -- COMMAND ...``: run COMMAND, and end it when PID dies.
 
 Why: ``make run`` stops its children on Ctrl-C or SIGTERM, but a SIGKILL (or a crash)
-gives it no chance, and orphaned children would keep holding the stack's ports. Every
-child of the stack is started through this module:
+gives it no chance, and orphaned children would keep holding the stack's ports. The
+children run in sessions of their own (so that a terminal's Ctrl-C reaches only the
+stack, which saves the local data before it stops them), so no terminal signal ends
+them either: this module does. Every child of the stack is started through it:
 
 - on Linux the kernel sends SIGTERM to COMMAND when its parent dies (``prctl`` with
   ``PR_SET_PDEATHSIG``, which survives ``exec``), so this process simply becomes

@@ -18,13 +18,22 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
 
-from .snapshot import SNAPSHOT_FILE, SnapshotError, StackData, restore, stack_data, take
+from .snapshot import (
+    SNAPSHOT_FILE,
+    SnapshotError,
+    StackData,
+    restore,
+    stack_data,
+    take,
+    taken_at,
+)
 
 __all__ = ["LocalData", "snapshot_interval", "unreadable_secrets"]
 
@@ -69,6 +78,14 @@ def unreadable_secrets(dynamodb: Any, kms: Any, config_table: str) -> list[str]:
             except ClientError:
                 unreadable.append(key)
     return sorted(unreadable)
+
+
+def _readable(timestamp: str) -> str:
+    """An ISO timestamp as ``2026-01-02 03:04:05 UTC``."""
+    try:
+        return datetime.fromisoformat(timestamp).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except ValueError:
+        return timestamp
 
 
 @dataclass
@@ -134,13 +151,37 @@ class LocalData:
         if not self.restored:
             return
         if not quiet:
-            self.log(f"saving local data to {self.path}")
+            self.log(f"saving local data to {self.path} (Ctrl-C again: quit without saving)")
         counts = take(self._clients(), self.resources, self.stack_name, self.path)
         self._due = time.monotonic() + self.every
         if not quiet:
             rows = sum(counts["tables"].values())
             objects = sum(counts["buckets"].values())
             self.log(f"saved {rows} items and {objects} archive objects to {self.path}")
+
+    def report_lost(self, reason: str) -> None:
+        """Say that this stop saves nothing, why, what is lost, and what the next start
+        restores instead (a stack stopped before its restore has nothing to lose)."""
+        if not self.restored:
+            return
+        self.log(f"local data NOT saved to {self.path}: {reason}")
+        held = f"the tables {', '.join(sorted(self.resources.tables))}" + "".join(
+            f" and the bucket {name}" for name in sorted(self.resources.buckets)
+        )
+        try:
+            kept = taken_at(self.path)
+        except (SnapshotError, OSError) as err:
+            self.log(f"lost: every change this run made to {held}")
+            self.log(f"{err}: the next make run refuses it (`make reset` starts empty)")
+            return
+        if kept is None:
+            self.log(f"lost: every change this run made to {held}")
+            self.log(
+                f"there is no earlier snapshot in {self.directory}: the next make run is empty"
+            )
+        else:
+            self.log(f"lost: every change made since {_readable(kept)} to {held}")
+            self.log(f"the next make run restores the last good snapshot, {self.path}")
 
     def take_if_due(self) -> None:
         """The periodic snapshot, quietly; a failure is said and the previous file stays."""

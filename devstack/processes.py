@@ -1,6 +1,8 @@
 """Child processes of the stack: started with their output echoed, stopped in order.
 
-Each child ends with this process, even a SIGKILLed one (see ``devstack.lifeline``).
+Each child runs in a session of its own, so a terminal's Ctrl-C (SIGINT to the whole
+foreground process group) reaches only the stack, which then stops its children in
+order; and each ends with this process, even a SIGKILLed one (``devstack.lifeline``).
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ def start_child(
         stdin=subprocess.DEVNULL,
         text=True,
         bufsize=1,
+        start_new_session=True,
     )
     child = Child(name=name, process=process)
 

@@ -47,6 +47,7 @@ __all__ = [
     "restore",
     "stack_data",
     "take",
+    "taken_at",
     "write_snapshot",
 ]
 
@@ -170,6 +171,23 @@ def write_snapshot(path: Path, stack: str, contents: Contents) -> Counts:
 
 def _nonzero(counts: Counts) -> Counts:
     return {kind: {name: n for name, n in of.items() if n} for kind, of in counts.items()}
+
+
+def taken_at(path: Path) -> str | None:
+    """When the snapshot at ``path`` was taken (from its header alone), None if there is
+    no file; ``SnapshotError`` if the file is not a snapshot."""
+    try:
+        with path.open(encoding="utf-8") as snapshot:
+            first = snapshot.readline()
+    except FileNotFoundError:
+        return None
+    try:
+        header = json.loads(first)
+    except ValueError:
+        header = None
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise SnapshotError(f"{path}: not a {FORMAT} file")
+    return str(header.get("taken_at"))
 
 
 def read_snapshot(path: Path) -> tuple[dict[str, Any], Contents]:

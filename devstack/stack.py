@@ -171,19 +171,20 @@ class LocalStack:
         self.children.append(runtime)
         runtime.wait_for_line("ready", timeout=60)
         self.log(f"starting the HTTP API on 127.0.0.1:{self.api_port}")
-        chalice = str(Path(python).parent / "chalice")
         api = start_child(
             "api",
             [
-                chalice,
-                "local",
+                python,
+                "-m",
+                "devstack.api_server",
+                "--project-dir",
+                str(self.project_dir),
                 "--host",
                 "127.0.0.1",
                 "--port",
                 str(self.api_port),
                 "--stage",
                 self.stage,
-                "--no-autoreload",
             ],
             env,
             self.log_dir,
@@ -193,22 +194,51 @@ class LocalStack:
         self.children.append(api)
         wait_for_http(f"{self.api_url}/health", timeout=60, process=api.process)
 
-    def failed_child(self) -> Child | None:
-        return next((c for c in self.children if c.process.poll() is not None), None)
-
-    def stop(self) -> None:
-        for child in reversed(self.children):
-            child.stop()
-        self.children.clear()
-        if self.data is not None and self.emulator is not None:
-            try:
-                self.data.take()
-            except Exception as err:  # the previous snapshot stays; say why this one failed
-                self.log(f"could not save local data: {err}")
-            self.data = None
+    def failed_part(self) -> str | None:
+        """What ended on its own, said as ``<name> exited with code <n>``; None if all run."""
+        codes = [(child.name, child.process.poll()) for child in self.children]
         if self.emulator is not None:
-            self.emulator.stop()
-            self.emulator = None
+            codes.append(("the AWS emulator", self.emulator.process.poll()))
+        return next(
+            (f"{name} exited with code {code}" for name, code in codes if code is not None), None
+        )
+
+    def stop(self) -> bool:
+        """Stop the children, save the local data, then stop the emulator; False when data
+        was due and not saved (what is lost is said). A ``KeyboardInterrupt`` (a second
+        Ctrl-C) quits without saving: said too, then raised once every part is stopped."""
+        try:
+            self._stop_children()
+            return self._save()
+        except KeyboardInterrupt:
+            if self.data is not None:
+                self.data.report_lost("a second Ctrl-C quit without saving")
+            raise
+        finally:
+            self.data = None
+            self._stop_children()  # again: a Ctrl-C may have cut the first round short
+            if self.emulator is not None:
+                self.emulator.stop()
+                self.emulator = None
+
+    def _stop_children(self) -> None:
+        while self.children:
+            self.children[-1].stop()
+            self.children.pop()
+
+    def _save(self) -> bool:
+        if self.data is None or self.emulator is None:
+            return True
+        if self.emulator.process.poll() is not None:
+            code = self.emulator.process.returncode
+            self.data.report_lost(f"the AWS emulator exited with code {code}, its data with it")
+            return False
+        try:
+            self.data.take()
+        except Exception as err:  # the previous snapshot stays; say what this stop loses
+            self.data.report_lost(str(err))
+            return False
+        return True
 
     def log(self, message: str) -> None:
         if self.echo:

@@ -30,6 +30,7 @@ __all__ = [
     "find_user_pool",
     "identity_environment",
     "sign_in",
+    "user_exists",
 ]
 
 # every local user's password: the local pool holds only throwaway users
@@ -136,12 +137,16 @@ def identity_environment(pool: UserPool, endpoint_url: str) -> dict[str, str]:
     }
 
 
+def _check_username(username: str) -> None:
+    if not _USER_ID.fullmatch(username):
+        raise ValueError(f"username {username!r} must be 1-64 of A-Z, a-z, 0-9, '_' or '-'")
+
+
 def create_user(
     cognito: Any, pool: UserPool, username: str, password: str = LOCAL_PASSWORD
 ) -> None:
     """A confirmed user with a permanent password (idempotent). Refuses other usernames."""
-    if not _USER_ID.fullmatch(username):
-        raise ValueError(f"username {username!r} must be 1-64 of A-Z, a-z, 0-9, '_' or '-'")
+    _check_username(username)
     try:
         cognito.admin_create_user(
             UserPoolId=pool.pool_id, Username=username, MessageAction="SUPPRESS"
@@ -152,6 +157,18 @@ def create_user(
     cognito.admin_set_user_password(
         UserPoolId=pool.pool_id, Username=username, Password=password, Permanent=True
     )
+
+
+def user_exists(cognito: Any, pool: UserPool, username: str) -> bool:
+    """Whether the pool holds ``username`` (asked through the admin API: the app client
+    hides it, PreventUserExistenceErrors)."""
+    try:
+        cognito.admin_get_user(UserPoolId=pool.pool_id, Username=username)
+    except ClientError as err:
+        if err.response["Error"]["Code"] == "UserNotFoundException":
+            return False
+        raise
+    return True
 
 
 def sign_in(cognito: Any, pool: UserPool, username: str, password: str = LOCAL_PASSWORD) -> dict:
@@ -183,6 +200,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "create":
             create_user(cognito, pool, args.name)
             print(f"user {args.name} is in pool {pool.pool_id} (password {LOCAL_PASSWORD})")
+        else:
+            _check_username(args.name)
+            if not user_exists(cognito, pool, args.name):
+                print(
+                    f"error: no user {args.name} in the local user pool (it keeps no users "
+                    f"across a restart of make run): run `make user NAME={args.name}` first",
+                    file=sys.stderr,
+                )
+                return 2
         tokens = sign_in(cognito, pool, args.name)
     except (ValueError, ClientError) as err:
         print(f"error: {err}", file=sys.stderr)

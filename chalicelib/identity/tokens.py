@@ -7,6 +7,10 @@ stream of forged key ids cannot turn every request into a fetch. What Cognito ad
 is checked here: an id token carries the app client in ``aud``, an access token in
 ``client_id``; ``token_use`` says which it is; the username is ``cognito:username``
 in an id token and ``username`` in an access token.
+
+A refusal names the problem in our words (malformed, expired, another pool, another
+app client, a bad signature, an unknown key, a missing claim), never PyJWT's message:
+that one can echo decoder internals of the caller's bytes.
 """
 
 from __future__ import annotations
@@ -35,6 +39,35 @@ class KeysUnavailable(Exception):
 
 class BadUsername(Exception):
     """A valid token whose username is outside the user id format (HTTP 403)."""
+
+
+MALFORMED = "the token is malformed: not a JWT"
+
+
+class _UnknownKey(jwt.InvalidTokenError):
+    """The token names a key id the pool's key set does not hold, even after a refetch."""
+
+
+# the first matching class names the problem (InvalidSignatureError is a DecodeError)
+_PROBLEMS: tuple[tuple[type[jwt.InvalidTokenError], str], ...] = (
+    (jwt.ExpiredSignatureError, "the token has expired"),
+    (jwt.ImmatureSignatureError, "the token is not valid yet"),
+    (jwt.InvalidSignatureError, "the token's signature does not match the user pool's key"),
+    (_UnknownKey, "the token is signed by a key this user pool does not have"),
+    (jwt.InvalidAlgorithmError, "the token is not signed with RS256"),
+    (jwt.InvalidIssuerError, "the token was issued by another user pool"),
+    (jwt.InvalidIssuedAtError, "the token's iat claim is not a time"),
+    (jwt.DecodeError, MALFORMED),
+)
+
+
+def _problem(err: jwt.InvalidTokenError) -> str:
+    """What is wrong with a token, in our words: PyJWT's may quote the token's bytes."""
+    if isinstance(err, jwt.MissingRequiredClaimError):
+        return f"the token has no {err.claim} claim"
+    return next(
+        (text for kind, text in _PROBLEMS if isinstance(err, kind)), "the token is not valid"
+    )
 
 
 class TokenVerifier:
@@ -69,16 +102,14 @@ class TokenVerifier:
                 issuer=self._issuer,
                 options={"require": ["exp", "iss", "token_use"], "verify_aud": False},
             )
-        except jwt.PyJWKClientConnectionError as err:
+        except (jwt.PyJWKClientError, jwt.PyJWKSetError) as err:  # the pool's side, not the token
             raise KeysUnavailable(
                 f"the user pool's signing keys could not be fetched: {err}"
             ) from None
-        except jwt.PyJWKClientError as err:
-            raise InvalidToken(f"the token is not valid: {err}") from None
-        except jwt.ExpiredSignatureError:
-            raise InvalidToken("the token has expired") from None
         except jwt.InvalidTokenError as err:
-            raise InvalidToken(f"the token is not valid: {err}") from None
+            raise InvalidToken(_problem(err)) from None
+        except UnicodeError:  # a str PyJWT cannot encode to bytes
+            raise InvalidToken(MALFORMED) from None
         token_use = claims["token_use"]
         if token_use not in _USERNAME_CLAIM:
             raise InvalidToken("the token is neither an id token nor an access token")
@@ -101,7 +132,7 @@ class TokenVerifier:
                 self._fetch(refresh=True)
                 key = self._find(kid)
         if key is None:
-            raise jwt.InvalidTokenError("it is not signed by a key of this user pool")
+            raise _UnknownKey()
         return key
 
     def _fetch(self, refresh: bool = False) -> None:

@@ -1,12 +1,15 @@
-"""Every error of the API under ``chalice local``, as a client sees it over HTTP.
+"""Every error of the API under the local server, as a client sees it over HTTP.
 
 Chalice's local server answers some requests before any view runs (415, 405, unknown
-path); each must still be the API's one error shape with the right status.
+path), and Python's ``http.server`` under it some before chalice sees them (414, 431,
+...); each must still be the API's one error shape with the right status.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
+import socket
 import urllib.error
 import urllib.request
 import uuid
@@ -86,6 +89,82 @@ def test_every_error_is_one_json_error_body(
 ):
     headers = {**signed_in, **headers}
     assert _send(local_stack.api_url, method, path, body, headers) == (
+        status,
+        "application/json",
+        {"error": error},
+    )
+
+
+def _send_raw(api_url: str, request: bytes) -> tuple[int, str, dict]:
+    """``request`` as bytes on a fresh connection (no client library would send these)."""
+    host, port = api_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(request)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        return response.status, response.getheader("Content-Type", ""), json.loads(response.read())
+
+
+def _request(line: bytes, *headers: bytes, body: bytes = b"") -> bytes:
+    return b"\r\n".join([line, b"Host: 127.0.0.1", *headers, b"", body])
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "error"),
+    [
+        (
+            _request(b"GET /health?q=" + b"a" * 100_000 + b" HTTP/1.1"),
+            414,
+            "url: the request line is longer than 65536 bytes",
+        ),
+        (
+            _request(b"GET /health HTTP/1.1", b"X-Big: " + b"a" * 70_000),
+            431,
+            "headers: a header line is longer than 65536 bytes",
+        ),
+        (
+            _request(b"GET /health HTTP/1.1", *(b"X-H%d: 1" % n for n in range(101))),
+            431,
+            "headers: more than 100 header lines",
+        ),
+        (_request(b"GET"), 400, "request line: must be <method> <path> HTTP/1.1"),
+        (
+            _request(b"GET /health HTTP/2.0"),
+            505,
+            "request line: the HTTP version must be HTTP/1.0 or HTTP/1.1",
+        ),
+        (_request(b"BREW /health HTTP/1.1"), 501, "method: BREW is not supported"),
+        (
+            _request(b"POST /yubls HTTP/1.1", b"Content-Length: ten"),
+            400,
+            "Content-Length: must be one whole number of bytes",
+        ),
+        (
+            _request(
+                b"POST / HTTP/1.1",
+                b"Content-Type: application/json",
+                b"Transfer-Encoding: chunked",
+                body=b'9\r\n{"url": 1}\r\n0\r\n\r\n',
+            ),
+            411,
+            "Transfer-Encoding: not supported by the local server; send Content-Length",
+        ),
+    ],
+    ids=[
+        "url-100000",
+        "header-70000",
+        "101-headers",
+        "no-path",
+        "http-2",
+        "unknown-method",
+        "length-not-a-number",
+        "chunked-body",
+    ],
+)
+def test_what_the_http_server_refuses_before_the_app_is_one_json_error_body(
+    local_stack, request_bytes, status, error
+):
+    assert _send_raw(local_stack.api_url, request_bytes) == (
         status,
         "application/json",
         {"error": error},

@@ -1,11 +1,14 @@
 """``make run`` stopped and started again: the data users made is still there.
 
-Its own stack (not the session's), so the restart is this test's alone; its snapshot
-lands in the test's LOCAL_LOG_DIR/data, never in the project's ``.local``.
+Stopped as users stop it: Ctrl-C in its terminal, which sends SIGINT to every process
+of the terminal's foreground process group at once (``StackProcess(terminal=True)``).
+Each test has its own stack (not the session's), so the restart is its alone; its
+snapshot lands in the test's LOCAL_LOG_DIR/data, never in the project's ``.local``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -14,8 +17,10 @@ import uuid
 import boto3
 import pytest
 import requests
+from cfnlint.decode import decode_str
 
 from devstack.emulator import aws_environment, free_port
+from devstack.infra import TEMPLATE_PATH
 
 from .conftest import RunningStack, sign_in_users, wait_for
 from .stack_process import StackProcess
@@ -61,9 +66,9 @@ def _as_running(stack: StackProcess) -> RunningStack:
     )
 
 
-def test_follows_feeds_links_and_config_survive_a_restart(tmp_path):
+def test_follows_feeds_links_and_config_survive_a_ctrl_c_and_a_restart(tmp_path):
     aws_port, api_port = free_port(), free_port()
-    first = StackProcess(aws_port, api_port, tmp_path)
+    first = StackProcess(aws_port, api_port, tmp_path, terminal=True)
     run = uuid.uuid4().hex[:8]
     author, follower = f"author-{run}", f"follower-{run}"
     try:
@@ -110,8 +115,8 @@ def test_follows_feeds_links_and_config_survive_a_restart(tmp_path):
             timeout=10,
         ).ok
         archived = wait_for(lambda: _archive(first.aws_endpoint), timeout=60, what="the archive")
-        # WHEN the stack is stopped like Ctrl-C
-        assert first.stop() == 0
+        # WHEN Ctrl-C is typed in the stack's terminal (SIGINT to its whole process group)
+        assert first.interrupt() == 0, first.output[-10:]
     finally:
         first.stop()
     assert any(line.startswith("[stack] saved ") for line in first.output), first.output[-10:]
@@ -138,7 +143,9 @@ def test_follows_feeds_links_and_config_survive_a_restart(tmp_path):
             f"material is new): {secret_key}; PUT them again"
         ), second.output[-20:]
     finally:
+        # AND a SIGTERM (a service manager's stop) saves as well
         assert second.stop() == 0
+    assert any(line.startswith("[stack] saved ") for line in second.output), second.output[-10:]
 
 
 def _free(port: int) -> bool:
@@ -182,3 +189,48 @@ def test_a_killed_stack_comes_back_with_its_last_periodic_snapshot(tmp_path):
         assert followers.json()["followers"] == [follower]
     finally:
         assert second.stop() == 0
+
+
+def _template_ids(kind: str) -> list[str]:
+    """The logical ids of the template's resources of ``kind``, sorted."""
+    template, _ = decode_str(TEMPLATE_PATH.read_text())
+    return sorted(k for k, v in template["Resources"].items() if v["Type"] == kind)
+
+
+def test_a_save_that_fails_exits_1_saying_what_is_lost_and_what_comes_back(tmp_path):
+    # GIVEN a good snapshot of an earlier run (one follow), taken at a known time
+    data = tmp_path / "data"
+    data.mkdir()
+    snapshot = data / "snapshot.jsonl"
+    rows = [
+        {"format": "yubl-local-snapshot/1", "taken_at": "2026-01-02T03:04:05+00:00"},
+        {"table": "RelationshipsTable", "Item": {"user_id": {"S": "a"}, "follower_id": {"S": "b"}}},
+        {"end": {"tables": {"RelationshipsTable": 1}, "buckets": {}}},
+    ]
+    snapshot.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    good = snapshot.read_bytes()
+    # AND a directory where a save writes its file first, so that this run's save fails
+    (data / "snapshot.jsonl.partial").mkdir()
+    stack = StackProcess(free_port(), free_port(), tmp_path, terminal=True)
+    try:
+        stack.wait_ready()
+        followers = requests.get(f"{stack.api_url}/users/a/followers", timeout=10)
+        assert followers.json()["followers"] == ["b"]
+        # WHEN Ctrl-C stops it
+        code = stack.interrupt()
+    finally:
+        stack.stop()
+    # THEN it exits 1, saying why, what is lost and which snapshot the next start restores
+    assert code == 1, stack.output[-10:]
+    said = [line.rstrip("\n") for line in stack.output if line.startswith("[stack] ")][-3:]
+    assert said[0].startswith(f"[stack] local data NOT saved to {snapshot}: "), said
+    assert "Is a directory" in said[0]
+    tables = ", ".join(_template_ids("AWS::DynamoDB::Table"))
+    assert _template_ids("AWS::S3::Bucket") == ["ArchiveBucket"]
+    assert said[1:] == [
+        "[stack] lost: every change made since 2026-01-02 03:04:05 UTC to the tables "
+        f"{tables} and the bucket ArchiveBucket",
+        f"[stack] the next make run restores the last good snapshot, {snapshot}",
+    ]
+    # AND that snapshot is as it was
+    assert snapshot.read_bytes() == good

@@ -123,10 +123,11 @@ REFUSALS = {
     "no-token": NO_TOKEN,
     "not-a-bearer-token": NO_TOKEN,
     "expired": (401, INVALID, "Authorization: the token has expired"),
-    "other-pool": (401, INVALID, "Authorization: the token is not valid: Invalid issuer"),
+    "other-pool": (401, INVALID, "Authorization: the token was issued by another user pool"),
     "other-key": (
-        401, INVALID, "Authorization: the token is not valid: Signature verification failed",
+        401, INVALID, "Authorization: the token's signature does not match the user pool's key",
     ),
+    "malformed": (401, INVALID, "Authorization: the token is malformed: not a JWT"),
     "other-client": (401, INVALID, "Authorization: the token was issued to another app client"),
 }  # fmt: skip
 
@@ -148,6 +149,8 @@ class Caller:
             "other-pool": {"Authorization": f"Bearer {other_pool_token}"},
             "other-key": _signed(_pool_claims(user_pool, me), forged_key),
             "other-client": _signed(_pool_claims(user_pool, me, aud="another-client"), pool_key),
+            # a header segment that is not UTF-8 (PyJWT's message would quote the decoder)
+            "malformed": {"Authorization": "Bearer t7f_.e30.c2ln"},
             "bad-username": _signed(_pool_claims(user_pool, "has space"), pool_key),
         }
 

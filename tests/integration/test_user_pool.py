@@ -6,7 +6,7 @@ import boto3
 import jwt
 import pytest
 
-from devstack.user_pool import create_user, ensure_user_pool, find_user_pool, sign_in
+from devstack.user_pool import create_user, ensure_user_pool, find_user_pool, main, sign_in
 
 pytestmark = pytest.mark.emulator
 
@@ -55,3 +55,18 @@ def test_a_user_signs_in_with_the_pool_username_in_both_tokens(user_pool, unique
         "id",
     )
     assert (access_claims["username"], access_claims["client_id"]) == (unique, user_pool.client_id)
+
+
+def test_make_token_for_a_user_the_pool_lacks_says_to_run_make_user_first(
+    user_pool, unique, capsys
+):
+    # GIVEN a name the pool does not hold (as after a restart: the pool keeps no users)
+    name = f"carol-{unique}"
+    # WHEN `make token NAME=<name>` runs THEN it fails with one line that names the fix
+    assert main(["token", name]) == 2
+    out, err = capsys.readouterr()
+    assert (out, err) == (
+        "",
+        f"error: no user {name} in the local user pool (it keeps no users across a restart "
+        f"of make run): run `make user NAME={name}` first\n",
+    )
