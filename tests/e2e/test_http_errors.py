@@ -6,6 +6,7 @@ path); each must still be the API's one error shape with the right status.
 
 from __future__ import annotations
 
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -68,6 +69,18 @@ def signed_in(local_stack) -> dict[str, str]:
             "method: GET is not allowed on /yubls (allowed: POST, OPTIONS)",
         ),
         ("GET", "/no/such/path", None, {}, 404, "path: no route for GET /no/such/path"),
+        # one-segment paths: a mistyped route is not taken for a short link's code
+        ("POST", "/yubl", b'{"text": "hi"}', JSON, 405, "method: POST is not allowed on /yubl"),
+        (
+            "PUT",
+            "/posts",
+            b"x",
+            {"Content-Type": FORM},
+            405,
+            "method: PUT is not allowed on /posts",
+        ),
+        ("GET", "/posts", None, {}, 404, "path: no route or short link for /posts"),
+        ("GET", "/a.b", None, {}, 404, "path: no route or short link for /a.b"),  # never a code
         ("POST", "/yubls", b"{not json", JSON, 400, "body: must be valid JSON"),
         ("POST", "/yubls", b"[1, 2]", JSON, 400, "body: must be a JSON object"),
         ("POST", "/yubls", b"", JSON, 400, "body: must be a JSON object"),
@@ -90,3 +103,23 @@ def test_every_error_is_one_json_error_body(
         "application/json",
         {"error": error},
     )
+
+
+def test_a_head_of_a_one_segment_path_answers_without_a_body(local_stack):
+    # over one kept-alive connection: a body sent after a HEAD's answer would be read as
+    # the start of the next answer
+    host, port = local_stack.api_url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        connection.request("HEAD", "/posts")
+        head = connection.getresponse()
+        answered = (head.status, head.getheader("Content-Type"), head.read())
+        connection.request("GET", "/health")
+        after = connection.getresponse()
+        assert (answered, after.status, json.loads(after.read())) == (
+            (404, "application/json", b""),
+            200,
+            {"status": "ok"},
+        )
+    finally:
+        connection.close()
