@@ -6,8 +6,8 @@ path); each must still be the API's one error shape with the right status.
 
 from __future__ import annotations
 
-import http.client
 import json
+import socket
 import urllib.error
 import urllib.request
 import uuid
@@ -106,20 +106,20 @@ def test_every_error_is_one_json_error_body(
 
 
 def test_a_head_of_a_one_segment_path_answers_without_a_body(local_stack):
-    # over one kept-alive connection: a body sent after a HEAD's answer would be read as
-    # the start of the next answer
+    # two requests on one connection, read raw: a body sent after the HEAD's headers
+    # would sit where the next answer starts (http.client would drop it unseen)
     host, port = local_stack.api_url.removeprefix("http://").split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=30)
-    try:
-        connection.request("HEAD", "/posts")
-        head = connection.getresponse()
-        answered = (head.status, head.getheader("Content-Type"), head.read())
-        connection.request("GET", "/health")
-        after = connection.getresponse()
-        assert (answered, after.status, json.loads(after.read())) == (
-            (404, "application/json", b""),
-            200,
-            {"status": "ok"},
+    with socket.create_connection((host, int(port)), timeout=30) as connection:
+        connection.sendall(
+            b"HEAD /posts HTTP/1.1\r\nHost: api\r\n\r\n"
+            b"GET /health HTTP/1.1\r\nHost: api\r\nConnection: close\r\n\r\n"
         )
-    finally:
-        connection.close()
+        raw = b"".join(iter(lambda: connection.recv(65536), b""))
+    head, _, rest = raw.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    assert (lines[0], b"Content-Type: application/json" in lines) == (
+        b"HTTP/1.1 404 Not Found",
+        True,
+    )
+    assert rest.startswith(b"HTTP/1.1 200 OK\r\n"), rest[:200]
+    assert rest.endswith(b"\r\n\r\n" + b'{"status":"ok"}')
