@@ -220,7 +220,7 @@ def _event_publisher() -> KinesisEventPublisher:
 
 @cache
 def posting_service() -> PostingService:
-    return PostingService(_event_publisher(), clock=_utc_now)
+    return PostingService(_event_publisher(), _post_store(), clock=_utc_now)
 
 
 @cache

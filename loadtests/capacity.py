@@ -6,7 +6,8 @@ by DynamoDB's published rules: an item's size is its attribute names plus values
 string's UTF-8 bytes, a number's digits / 2 + 1); a write costs one unit per started KB
 of the item; a read one unit per started 4 KB, half that when
 eventually consistent; a Query is billed on the summed size of what it returns, at
-least one half unit; a BatchGetItem key that finds nothing still costs a half unit.
+least one half unit; a BatchGetItem key that finds nothing still costs a half unit (a
+whole one when its table is read consistently: BatchGetItem asks that per table).
 Update expressions are billed at one unit (every item here is under 1 KB). Items a
 Query's filter drops are not in the response, so their reads are not counted.
 """
@@ -77,10 +78,11 @@ class CapacityMeter:
     ) -> None:
         name = model.name
         context["capacity_consistent"] = bool(params.get("ConsistentRead"))
-        if name == "BatchGetItem":
-            context["capacity_keys"] = sum(
-                len(table["Keys"]) for table in params.get("RequestItems", {}).values()
-            )
+        if name == "BatchGetItem":  # ConsistentRead is asked per table there
+            context["capacity_keys"] = {
+                table: (len(asked["Keys"]), bool(asked.get("ConsistentRead")))
+                for table, asked in params.get("RequestItems", {}).items()
+            }
         if name == "BatchWriteItem":
             units = sum(
                 write_units(request["PutRequest"]["Item"]) if "PutRequest" in request else 1
@@ -104,10 +106,12 @@ class CapacityMeter:
         elif name == "GetItem":
             self._add(reads=_read_units(item_bytes(parsed.get("Item", {})), consistent))
         elif name == "BatchGetItem":
-            found = [item for items in parsed.get("Responses", {}).values() for item in items]
-            unprocessed = sum(
-                len(table["Keys"]) for table in parsed.get("UnprocessedKeys", {}).values()
-            )
-            missing = context.get("capacity_keys", len(found)) - unprocessed - len(found)
-            units = sum(_read_units(item_bytes(item), False) for item in found)
-            self._add(reads=units + 0.5 * max(0, missing))
+            asked = context.get("capacity_keys", {})
+            unprocessed = parsed.get("UnprocessedKeys", {})
+            units = 0.0
+            for table, items in parsed.get("Responses", {}).items():
+                keys, consistent = asked.get(table, (len(items), False))
+                units += sum(_read_units(item_bytes(item), consistent) for item in items)
+                missing = keys - len(unprocessed.get(table, {}).get("Keys", [])) - len(items)
+                units += max(0, missing) * _read_units(0, consistent)
+            self._add(reads=units)

@@ -145,6 +145,7 @@ class DynamoPostStore:
             self._model.query(
                 author_id,
                 filter_condition=self._model.deleted_at.does_not_exist(),
+                consistent_read=True,  # a post deleted a moment ago is already left out
                 scan_index_forward=False,
                 limit=limit + 1,
                 page_size=limit + 1,
@@ -169,6 +170,21 @@ class DynamoPostStore:
         )
         return any(True for _ in rows)
 
+    def mark_deleted(self, author_id: str, yubl_id: str, deleted_at: str) -> str:
+        # one UpdateItem, if_not_exists: a repeat keeps the first time, and the item is
+        # created when the post has not arrived (its put then fails); ALL_NEW answers it
+        model = self._model
+        row = model(author_id, yubl_id)
+        row.update(actions=[model.deleted_at.set(model.deleted_at | deleted_at)])
+        return str(row.deleted_at)
+
+    def stored(self, author_id: str, yubl_id: str) -> Yubl | None:
+        try:
+            row = self._model.get(author_id, yubl_id, consistent_read=True)
+        except self._model.DoesNotExist:
+            return None
+        return None if row.text is None or row.posted_at is None else self._to_yubl(row)
+
     def tombstone(
         self, author_id: str, yubl_id: str, deleted_at: str, mentions: Sequence[str] = ()
     ) -> list[str]:
@@ -177,7 +193,7 @@ class DynamoPostStore:
         row = model(author_id, yubl_id)
         row.update(
             actions=[
-                model.deleted_at.set(deleted_at),
+                model.deleted_at.set(model.deleted_at | deleted_at),  # the API's stays
                 model.text.remove(),
                 # if_not_exists: a repeated tombstone (the text gone) keeps the first's
                 model.mentions.set(model.mentions | list(mentions)),
@@ -186,8 +202,10 @@ class DynamoPostStore:
         return list(row.mentions or ())
 
     def live(self, keys: Sequence[tuple[str, str]]) -> dict[str, Yubl]:
-        # Model.batch_get sends 100 keys a call and asks again for UnprocessedKeys
-        rows = self._model.batch_get(list(dict.fromkeys(keys))) if keys else []
+        # Model.batch_get sends 100 keys a call and asks again for UnprocessedKeys;
+        # consistent, so that a read right after a delete's 202 sees its mark
+        unique = list(dict.fromkeys(keys))
+        rows = self._model.batch_get(unique, consistent_read=True) if unique else []
         return {
             row.yubl_id: Yubl(row.yubl_id, row.author_id, row.text, row.posted_at)
             for row in rows

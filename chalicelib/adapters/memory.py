@@ -140,11 +140,15 @@ class InMemoryFeedStore:
 
 
 class InMemoryPostStore:
-    """Posts by (author, yubl id); ``deleted`` holds the tombstoned keys."""
+    """Posts by (author, yubl id): ``posts`` the live ones, ``deleted`` the keys marked
+    deleted, ``withheld`` the posts marked by the API whose text the dispatcher's
+    tombstone has not dropped yet."""
 
     def __init__(self) -> None:
         self.posts: dict[tuple[str, str], Yubl] = {}
         self.deleted: set[tuple[str, str]] = set()
+        self.deleted_at: dict[tuple[str, str], str] = {}  # the first delete's time
+        self.withheld: dict[tuple[str, str], Yubl] = {}
         self.mentions: dict[tuple[str, str], tuple[str, ...]] = {}  # kept by the tombstones
         self.lookups = 0  # keys asked for, as BatchGetItem would be
 
@@ -169,12 +173,26 @@ class InMemoryPostStore:
     def is_deleted(self, author_id: str, yubl_id: str) -> bool:
         return (author_id, yubl_id) in self.deleted
 
+    def mark_deleted(self, author_id: str, yubl_id: str, deleted_at: str) -> str:
+        key = (author_id, yubl_id)
+        self.deleted.add(key)
+        post = self.posts.pop(key, None)
+        if post is not None:
+            self.withheld[key] = post
+        return self.deleted_at.setdefault(key, deleted_at)
+
+    def stored(self, author_id: str, yubl_id: str) -> Yubl | None:
+        key = (author_id, yubl_id)
+        return self.posts.get(key) or self.withheld.get(key)
+
     def tombstone(
         self, author_id: str, yubl_id: str, deleted_at: str, mentions: Sequence[str] = ()
     ) -> list[str]:
         key = (author_id, yubl_id)
         self.deleted.add(key)
+        self.deleted_at.setdefault(key, deleted_at)
         self.posts.pop(key, None)
+        self.withheld.pop(key, None)
         return list(self.mentions.setdefault(key, tuple(mentions)))
 
     def live(self, keys: Sequence[tuple[str, str]]) -> dict[str, Yubl]:

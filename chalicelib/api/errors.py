@@ -7,14 +7,17 @@ for an exception that escapes a view. Each comes as ``{"Code", "Message"}``;
 matches never reaches the app at all (API Gateway, and Chalice's local gateway, answer
 403 "Missing Authentication Token"): ``unknown_paths`` routes catch every unknown path
 of up to ``MAX_SEGMENTS`` segments and answer 404. Chalice routes have no greedy
-``{proxy+}`` parameter locally, hence one route per depth. Deployed, API Gateway does
+``{proxy+}`` parameter locally, hence one route per depth. Where the app has such a
+path itself (the shortener's ``/{code}``: every one-segment path that is no literal
+route), the methods its route lacks answer 405 naming the path as sent, not the
+template (``POST /yubl``, a typo, is not "POST on /{code}"). Deployed, API Gateway does
 not backtrack: a path that leaves a concrete route part-way (``/users/u/nope``) still
 gets its 403 there; a gateway response would be the place to reshape that one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from chalice import Blueprint, Response
@@ -60,26 +63,34 @@ def json_errors(event: Request | None, get_response: Callable[[Any], Any]) -> Re
     return response
 
 
-def unknown_paths(routes: Iterable[str], max_segments: int = MAX_SEGMENTS) -> Blueprint:
-    """Routes answering 404 for every path of up to ``max_segments`` segments ``routes`` lack.
+def unknown_paths(
+    routes: Mapping[str, Iterable[str]], max_segments: int = MAX_SEGMENTS
+) -> Blueprint:
+    """Routes answering 404 for every path of up to ``max_segments`` segments ``routes``
+    (the app's, path -> methods) lack, and 405 for the methods they lack on such a path.
 
     Register it after every other blueprint, with the app's routes. Concrete routes
     match first (Chalice locally, API Gateway deployed). Each catch-all reuses the
     variable name an existing route already gives the same position under the same
     parent (``/{code}`` of the shortener, say): API Gateway refuses two sibling
-    variables with different names. A path the app already has is left to it (Chalice
-    answers 405 for its other methods).
+    variables with different names. A catch-all path the app already has keeps its
+    methods, and the others answer 405 here: ``POST /yubl`` (a typo of ``/yubls``)
+    names ``/yubl``. A literal path the app has is left to it (Chalice answers 405 for
+    its other methods, naming the path).
     """
-    existing = set(routes)
-    variables = _variable_children(existing)
+    existing = {path: list(methods) for path, methods in routes.items()}
+    variables = _variable_children(set(existing))
     blueprint = Blueprint(__name__)
 
     def unknown(**_params: str) -> Response:
         request = blueprint.current_request
-        path = request.path
-        for name, value in (request.uri_params or {}).items():
-            path = path.replace("{" + name + "}", value)
-        return error_response(f"path: no route for {request.method} {path}", 404)
+        return error_response(f"path: no route for {request.method} {_sent(request)}", 404)
+
+    def not_allowed(**_params: str) -> Response:
+        request = blueprint.current_request
+        allowed = ", ".join(dict.fromkeys([*existing[request.path], "OPTIONS"]))
+        message = f"method: {request.method} is not allowed on {_sent(request)}"
+        return error_response(message, 405, {"Allow": allowed})
 
     parts: list[str] = []
     for depth in range(max_segments + 1):
@@ -93,7 +104,19 @@ def unknown_paths(routes: Iterable[str], max_segments: int = MAX_SEGMENTS) -> Bl
             blueprint.route(
                 path, methods=ALL_METHODS, content_types=["*/*"], name=f"unknown_path_{depth}"
             )(unknown)
+        elif depth and (lacking := [m for m in ALL_METHODS if m not in existing[path]]):
+            blueprint.route(
+                path, methods=lacking, content_types=["*/*"], name=f"unknown_path_{depth}_methods"
+            )(not_allowed)
     return blueprint
+
+
+def _sent(request: Request) -> str:
+    """The path as the client sent it: the route's template with its values put back."""
+    path = request.path
+    for name, value in (request.uri_params or {}).items():
+        path = path.replace("{" + name + "}", value)
+    return path
 
 
 def _variable_children(routes: set[str]) -> dict[str, str]:

@@ -97,7 +97,8 @@ class MergedFeedReader:
 
     The cursor is the feed's own cursor format (the last yubl id returned), so cursors
     issued before the merge existed keep working. ``visible`` is where mutes filter the
-    merged references; deleted posts drop out at hydration, as on the plain read.
+    merged references; deleted posts drop out at hydration, as on the plain read (one
+    consistent BatchGetItem of the page's posts, pulled ones included).
     With ``past_end``, a read past the oldest entry of a feed cut to the cap goes on with
     the followed authors' older posts, one more source each: a capped feed never just
     ends while they have older posts. That costs a Query per followed author on those
@@ -144,17 +145,16 @@ class MergedFeedReader:
             # older than its oldest entry carry on from there
             edge = feed.items[-1].yubl_id if feed.items else before
             posts += [past_end.posts.before(a, limit, edge) for a in sorted(followed())]
-        known = {yubl.yubl_id: yubl for page in posts for yubl in page.items}
         sources = [
             feed,
             *(SourcePage([_ref(user, y) for y in page.items], page.more) for page in posts),
         ]
         merged = merge_newest_first(sources, limit, key=lambda ref: ref.yubl_id)
         shown = self._visible(user, merged.items)  # HOOK (mutes): filters the merged refs
-        missing = [(r.author_id, r.yubl_id) for r in shown if r.yubl_id not in known]
-        if missing:
-            known.update(self._posts.live(missing))
-        items = [FeedEntry(user, known[r.yubl_id]) for r in shown if r.yubl_id in known]
+        # every shown post is read from the posts table, pulled ones too: the pulled index
+        # is eventually consistent, and a post deleted a moment ago must not show
+        live = self._posts.live([(r.author_id, r.yubl_id) for r in shown]) if shown else {}
+        items = [FeedEntry(user, live[r.yubl_id]) for r in shown if r.yubl_id in live]
         next_cursor = None if merged.before is None else self._encode(merged.before)
         return Page(items=items, next_cursor=next_cursor)
 

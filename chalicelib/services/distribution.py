@@ -174,16 +174,18 @@ class DistributionService:
         return Distribution(yubl_id, event_type, tuple(done))
 
     def _delete(self, event: Any) -> Distribution:
-        """Tombstone the post: every read skips it from now on, and a post event read
-        later (a replay) is not fanned out. Then the delete goes to its groups: the feed
-        group per group of followers (``feed-remove``; through range workers for a large
-        author, as a post), the others once with the users the text mentioned (kept by
-        the tombstone, so a retry still knows them)."""
+        """Tombstone the post: every read skips it from now on (from the API's answer
+        on, when the delete came through the API: its mark kept the text, read here for
+        the mentions), and a post event read later (a replay) is not fanned out. Then the
+        delete goes to its groups: the feed group per group of followers
+        (``feed-remove``; through range workers for a large author, as a post), the
+        others once with the users the text mentioned (kept by the tombstone, so a
+        retry still knows them)."""
         deleted = parse_yubl_deleted(event, now=self._clock(), max_skew=self._max_skew)
         author, yubl_id = deleted.author_id, deleted.yubl_id
         routed = YUBL_DELETED in self._routing.routes
         groups = self._routing.groups_for(YUBL_DELETED) if routed else ()
-        post = self._posts.live([(author, yubl_id)]).get(yubl_id)
+        post = self._posts.stored(author, yubl_id)
         mentions = self._posts.tombstone(
             author, yubl_id, deleted.deleted_at, mentioned(post) if post else ()
         )

@@ -101,12 +101,13 @@ class PostStore(Protocol):
         ...
 
     def live(self, keys: Sequence[tuple[str, str]]) -> dict[str, Yubl]:
-        """The stored, not deleted posts among ``(author_id, yubl_id)`` keys, by yubl id."""
+        """The stored, not deleted posts among ``(author_id, yubl_id)`` keys, by yubl id
+        (a strongly consistent read: a delete's 202 is never followed by its post)."""
         ...
 
     def page(self, author_id: str, limit: int, cursor: str | None) -> Page[Yubl]:
-        """One page of an author's posts not deleted, newest first; raises InvalidInput
-        for a bad cursor."""
+        """One page of an author's posts not deleted, newest first (a strongly consistent
+        read); raises InvalidInput for a bad cursor."""
         ...
 
     def is_deleted(self, author_id: str, yubl_id: str) -> bool:
@@ -114,13 +115,25 @@ class PostStore(Protocol):
         stored is not deleted."""
         ...
 
+    def mark_deleted(self, author_id: str, yubl_id: str, deleted_at: str) -> str:
+        """Mark the post deleted unless it already is, and return the ``deleted_at`` it
+        holds (the first delete's): every read skips it from then on. Written even if the
+        post has not arrived yet, so its later ``put`` is refused. The text stays for the
+        dispatcher's clean-up (``stored``, then ``tombstone``)."""
+        ...
+
+    def stored(self, author_id: str, yubl_id: str) -> Yubl | None:
+        """The post with its text, deleted or not (a strongly consistent read); None if it
+        was never stored or a tombstone dropped its text."""
+        ...
+
     def tombstone(
         self, author_id: str, yubl_id: str, deleted_at: str, mentions: Sequence[str] = ()
     ) -> list[str]:
-        """Mark the post deleted and drop its text; written even if the post has not
-        arrived yet, so a delete that overtakes its post still wins. The first tombstone
-        keeps ``mentions`` (who the text named, for the clean-up) and a repeated one keeps
-        them; returns the mentions kept."""
+        """Mark the post deleted (``deleted_at`` kept if there is one) and drop its text;
+        written even if the post has not arrived yet, so a delete that overtakes its post
+        still wins. The first tombstone keeps ``mentions`` (who the text named, for the
+        clean-up) and a repeated one keeps them; returns the mentions kept."""
         ...
 
 

@@ -3,6 +3,10 @@
 Literal routes of the app (``/health``, ``/links/...``, ...) win over ``/{code}`` in
 API Gateway and in Chalice's local router alike (it tries routes in sorted order, and
 ``{`` sorts after every character of a literal path); no slug may take a reserved path.
+So every other one-segment path lands on ``/{code}``: it answers GET and HEAD (and the
+CORS preflight's OPTIONS), and a GET of a path that is no link says so for the path
+(``path: no route or short link for /posts``); the other methods are 405 naming the
+path (``api.errors.unknown_paths``).
 """
 
 from __future__ import annotations
@@ -122,20 +126,21 @@ def shortener_create() -> Response:
     return json_response({"code": link.code, "short_url": short_url, "url": link.url}, 201)
 
 
-def _not_followed(err: ShortenerError) -> Response:
-    status = _status(err)
+def _not_followed(status: int, message: str) -> Response:
     if _wants_html(bp.current_request):
-        return _html(error_page(status, str(err)), status)
-    return json_response({"error": str(err)}, status)
+        return _html(error_page(status, message), status)
+    return json_response({"error": message}, status)
 
 
-@bp.route("/{code}", methods=["GET"])
-def shortener_redirect(code: str) -> Response:
+def _follow(code: str, count: bool) -> Response:
+    """The redirect of ``code``'s link (a visit counted if ``count``), or why there is none."""
     service = shortener_service()
     try:
-        link = service.follow(code)
+        link = service.follow(code, count=count)
+    except LinkNotFound:  # also a path that cannot be a code: it is no route either
+        return _not_followed(404, f"path: no route or short link for /{code}")
     except ShortenerError as err:
-        return _not_followed(err)
+        return _not_followed(_status(err), str(err))
     settings = shortener_settings()
     max_age = settings.redirect_max_age
     left = link.seconds_left(service.now())
@@ -146,6 +151,19 @@ def shortener_redirect(code: str) -> Response:
         status_code=settings.redirect_status,
         headers={"Location": link.url, "Cache-Control": f"private, max-age={max_age}"},
     )
+
+
+@bp.route("/{code}", methods=["GET"])
+def shortener_redirect(code: str) -> Response:
+    return _follow(code, count=True)
+
+
+@bp.route("/{code}", methods=["HEAD"])
+def shortener_redirect_head(code: str) -> Response:
+    """What GET answers, without the body, and no visit counted (link checkers, previews)."""
+    response = _follow(code, count=False)
+    response.body = ""
+    return response
 
 
 def _described(link: Link) -> dict[str, object]:

@@ -130,14 +130,16 @@ class ShortenerService:
             if self._store.create(link):  # False: a custom slug took this code first
                 return link
 
-    def follow(self, code: str) -> Link:
-        """The live link of ``code``, its visit counted; LinkNotFound or LinkExpired."""
+    def follow(self, code: str, count: bool = True) -> Link:
+        """The live link of ``code``, its visit counted if ``count``; LinkNotFound or
+        LinkExpired."""
         if not is_code(code):
             raise LinkNotFound(f"code: no link {code}")
         now = self._clock()
-        link = self._store.record_visit(code, format_time(now))
-        if link is not None:
-            return link
+        if count:
+            link = self._store.record_visit(code, format_time(now))
+            if link is not None:
+                return link
         found = self._store.get(code)
         if found is None:
             raise LinkNotFound(f"code: no link {code}")

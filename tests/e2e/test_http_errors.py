@@ -71,6 +71,18 @@ def signed_in(local_stack) -> dict[str, str]:
             "method: GET is not allowed on /yubls (allowed: POST, OPTIONS)",
         ),
         ("GET", "/no/such/path", None, {}, 404, "path: no route for GET /no/such/path"),
+        # one-segment paths: a mistyped route is not taken for a short link's code
+        ("POST", "/yubl", b'{"text": "hi"}', JSON, 405, "method: POST is not allowed on /yubl"),
+        (
+            "PUT",
+            "/posts",
+            b"x",
+            {"Content-Type": FORM},
+            405,
+            "method: PUT is not allowed on /posts",
+        ),
+        ("GET", "/posts", None, {}, 404, "path: no route or short link for /posts"),
+        ("GET", "/a.b", None, {}, 404, "path: no route or short link for /a.b"),  # never a code
         ("POST", "/yubls", b"{not json", JSON, 400, "body: must be valid JSON"),
         ("POST", "/yubls", b"[1, 2]", JSON, 400, "body: must be a JSON object"),
         ("POST", "/yubls", b"", JSON, 400, "body: must be a JSON object"),
@@ -169,3 +181,23 @@ def test_what_the_http_server_refuses_before_the_app_is_one_json_error_body(
         "application/json",
         {"error": error},
     )
+
+
+def test_a_head_of_a_one_segment_path_answers_without_a_body(local_stack):
+    # two requests on one connection, read raw: a body sent after the HEAD's headers
+    # would sit where the next answer starts (http.client would drop it unseen)
+    host, port = local_stack.api_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as connection:
+        connection.sendall(
+            b"HEAD /posts HTTP/1.1\r\nHost: api\r\n\r\n"
+            b"GET /health HTTP/1.1\r\nHost: api\r\nConnection: close\r\n\r\n"
+        )
+        raw = b"".join(iter(lambda: connection.recv(65536), b""))
+    head, _, rest = raw.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    assert (lines[0], b"Content-Type: application/json" in lines) == (
+        b"HTTP/1.1 404 Not Found",
+        True,
+    )
+    assert rest.startswith(b"HTTP/1.1 200 OK\r\n"), rest[:200]
+    assert rest.endswith(b"\r\n\r\n" + b'{"status":"ok"}')

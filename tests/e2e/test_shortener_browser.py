@@ -132,7 +132,7 @@ def test_the_form_works_without_javascript(browser, target_site, local_stack):
         ("/health", 200, {"status": "ok"}),
         ("/apple-app-site-association", 200, {"applinks": {"details": []}}),
         ("/.well-known/apple-app-site-association", 200, {"applinks": {"details": []}}),
-        ("/nothere", 404, {"error": "code: no link nothere"}),
+        ("/nothere", 404, {"error": "path: no route or short link for /nothere"}),
     ],
 )
 def test_chalice_local_routes_literal_paths_before_codes(local_stack, path, status, body):

@@ -259,7 +259,9 @@ def test_framework_errors_are_one_json_error_body(
 
 def _posting_to(kinesis_client, stream: str) -> PostingService:
     return PostingService(
-        KinesisEventPublisher(kinesis_client, stream), clock=lambda: datetime.now(UTC)
+        KinesisEventPublisher(kinesis_client, stream),
+        DynamoPostStore(bind_post_model(os.environ["POSTS_TABLE"])),
+        clock=lambda: datetime.now(UTC),
     )
 
 

@@ -140,6 +140,12 @@ def _feed(client: Client, user: str, headers: dict) -> list[str]:
     return [item["yubl_id"] for item in json.loads(response.body)["items"]]
 
 
+def _ids(client: Client, path: str, headers: dict) -> list[str]:
+    response = client.http.get(path, headers=headers)
+    assert response.status_code == 200
+    return [item["yubl_id"] for item in json.loads(response.body)["items"]]
+
+
 def _follow(client: Client, author: str, follower: str, headers: dict, method: str = "put"):
     response = getattr(client.http, method)(
         f"/users/{author}/followers/{follower}", headers=headers
@@ -198,17 +204,21 @@ def test_a_deleted_post_leaves_the_api_at_once_and_every_feed_row_within_the_flo
     assert [r["yubl_id"] for r in _rows("NOTIFICATIONS_TABLE", mentioned)] == [yubl_id]
     assert _feed(client, followers[0], signed_in(followers[0])) == [yubl_id]
 
-    # WHEN the author deletes it and the dispatcher reads the delete
+    # WHEN the author deletes it
     deleted = client.http.delete(
         f"/users/{author}/yubls/{yubl_id}",
         headers={**signed_in(author), "x-correlation-id": f"delete-{unique}"},
     )
     assert deleted.status_code == 202
-    assert flow.dispatch(author) == 1
-    # THEN no read shows it at once, though every row is still there
+    # THEN no read shows it from the answer on, before the dispatcher has read the
+    # delete, though every row is still there
     assert [_feed(client, f, signed_in(f)) for f in followers] == [[], [], []]
+    assert _ids(client, f"/users/{mentioned}/notifications", signed_in(mentioned)) == []
+    assert _ids(client, f"/users/{author}/yubls", {}) == []
     assert [len(_rows("FEEDS_TABLE", f)) for f in followers] == [1, 1, 1]
-    # AND once the groups' workers have run, no row is left
+    assert len(_rows("NOTIFICATIONS_TABLE", mentioned)) == 1
+    # AND once the dispatcher and the groups' workers have run, no row is left
+    assert flow.dispatch(author) == 1
     assert flow.deliver() == {"add_to_feed": 1, "notify_mentioned": 1}
     assert flow.correlation_ids == {
         "add_to_feed": [f"delete-{unique}"],
@@ -232,6 +242,59 @@ def test_a_delete_read_before_its_post_never_shows_it_nor_leaves_a_row(client, u
     assert flow.deliver() == {"add_to_feed": 1, "notify_mentioned": 1}  # the delete's only
     assert _rows("FEEDS_TABLE", follower) == []
     assert _feed(client, follower, signed_in(follower)) == []
+
+
+def test_a_second_delete_answers_the_same_and_changes_nothing(client, unique, signed_in):
+    author = f"{unique}-a"
+    yubl = _stored_posts(author, 1)[0]
+    path, headers = f"/users/{author}/yubls/{yubl.yubl_id}", signed_in(author)
+    first = client.http.delete(path, headers=headers)
+    stored = _post_row(author, yubl.yubl_id)
+    # WHEN the author sends the delete again (a retry, a double click)
+    again = client.http.delete(path, headers=headers)
+    # THEN the same answer, the post's row untouched, and the same event on the stream
+    assert (again.status_code, json.loads(again.body)) == (202, json.loads(first.body))
+    assert json.loads(first.body)["deleted_at"] == stored["deleted_at"]
+    assert _post_row(author, yubl.yubl_id) == stored
+    events = [json.loads(r["Data"]) for r in stream_records(STREAM) if r["PartitionKey"] == author]
+    assert [{k: v for k, v in e.items() if k != "__context__"} for e in events] == [
+        {"type": "yubl-deleted", "yubl": {**json.loads(first.body), "author_id": author}}
+    ] * 2
+
+
+def test_an_api_delete_before_the_dispatcher_stored_the_post_keeps_it_out(
+    client, unique, signed_in
+):
+    author, follower = f"{unique}-a", f"{unique}-f"
+    flow = Flow(client, author, unique)
+    _follow(client, author, follower, signed_in(follower))
+    # GIVEN a post on the stream, not yet read by the dispatcher
+    posted = client.http.post(
+        "/yubls",
+        headers={**signed_in(author), "Content-Type": "application/json"},
+        body=json.dumps({"text": "gone before it arrived"}),
+    )
+    yubl_id = json.loads(posted.body)["yubl_id"]
+    # WHEN the author deletes it, then the dispatcher reads the follow, the post, the delete
+    deleted = client.http.delete(f"/users/{author}/yubls/{yubl_id}", headers=signed_in(author))
+    assert deleted.status_code == 202
+    assert flow.dispatch(author, follower) == 3
+    # THEN only the delete reached the groups: the post was neither stored nor fanned out
+    assert flow.deliver() == {"add_to_feed": 1, "notify_mentioned": 1}
+    assert _rows("FEEDS_TABLE", follower) == []
+    assert _feed(client, follower, signed_in(follower)) == []
+    assert _post_row(author, yubl_id) == {
+        "author_id": author,
+        "yubl_id": yubl_id,
+        "deleted_at": json.loads(deleted.body)["deleted_at"],
+        "mentions": [],
+    }
+
+
+def _post_row(author: str, yubl_id: str) -> dict:
+    table = boto3.resource("dynamodb").Table(os.environ["POSTS_TABLE"])
+    key = {"author_id": author, "yubl_id": yubl_id}
+    return dict(table.get_item(Key=key, ConsistentRead=True)["Item"])
 
 
 def _stored_posts(author: str, count: int) -> list:

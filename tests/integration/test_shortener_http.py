@@ -138,11 +138,59 @@ def test_cache_lifetime_never_passes_the_links_expiry(client, unique):
 
 def test_unknown_code_is_404_json_or_html_by_accept(client):
     as_json = client.http.get("/nothere")
-    assert (as_json.status_code, _json(as_json)) == (404, {"error": "code: no link nothere"})
+    assert (as_json.status_code, _json(as_json)) == (
+        404,
+        {"error": "path: no route or short link for /nothere"},
+    )
     as_html = client.http.get("/nothere", headers={"Accept": "text/html,*/*;q=0.8"})
     assert as_html.status_code == 404
     assert as_html.headers["Content-Type"] == "text/html; charset=utf-8"
     assert "<h1>Link not found</h1>" in as_html.body.decode()
+    assert "path: no route or short link for /nothere" in as_html.body.decode()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "error"),
+    [
+        ("POST", "/yubl", 405, "method: POST is not allowed on /yubl"),  # a typo of /yubls
+        ("DELETE", "/nothere", 405, "method: DELETE is not allowed on /nothere"),
+        (
+            "PATCH",
+            "/health",
+            405,
+            "method: PATCH is not allowed on /health (allowed: GET, OPTIONS)",
+        ),
+        ("GET", "/posts", 404, "path: no route or short link for /posts"),
+        ("GET", "/x", 404, "path: no route or short link for /x"),  # too short to be a code
+        ("GET", "/a.b", 404, "path: no route or short link for /a.b"),  # never a code
+        ("GET", "/users", 404, "path: no route or short link for /users"),  # reserved
+    ],
+)
+def test_a_one_segment_path_that_is_no_route_is_not_taken_for_a_link(
+    client, method, path, status, error
+):
+    response = client.http.request(method, path, body=b'{"text": "hi"}', headers=JSON)
+    assert (response.status_code, _json(response)) == (status, {"error": error})
+    assert response.headers["Content-Type"] == "application/json"
+    if status == 405 and "(allowed" not in error:
+        assert response.headers["Allow"] == "GET, HEAD, OPTIONS"
+
+
+def test_head_answers_as_get_without_a_body_or_a_visit(client, unique):
+    code = _json(_shorten(client, {"url": f"https://example.com/{unique}"}))["code"]
+    head = client.http.request("HEAD", f"/{code}")
+    assert (head.status_code, head.headers["Location"], head.body) == (
+        308,
+        f"https://example.com/{unique}",
+        b"",
+    )
+    missing = client.http.request("HEAD", "/nothere")
+    assert (missing.status_code, missing.headers["Content-Type"], missing.body) == (
+        404,
+        "application/json",
+        b"",
+    )
+    assert _json(client.http.get(f"/links/{code}"))["visits"] == 0
 
 
 def test_visits_are_counted_and_described(client, unique):

@@ -89,17 +89,24 @@ def html_allowed(method: str, path: str, headers: dict[str, Any]) -> bool:
     accept = str(headers.get("Accept") or headers.get("accept") or "")
     if method == "POST" and path == "/":
         return not content_type.startswith("application/json")
-    return method == "GET" and "text/html" in accept
+    return method in ("GET", "HEAD") and "text/html" in accept
 
 
-def error_body_problem(response: schemathesis.Response, html_ok: bool) -> str | None:
-    """Why a 4xx is not the API's error body, or None when it is."""
+def error_body_problem(
+    response: schemathesis.Response, html_ok: bool, head: bool = False
+) -> str | None:
+    """Why a 4xx is not the API's error body (for a HEAD: its headers, and no body at
+    all), or None when it is."""
     headers = {name.lower(): values for name, values in response.headers.items()}
     content_type = (headers.get("content-type") or [""])[0]
+    if head and response.content:
+        return f"a HEAD answer has a body: {response.content[:200]!r}"
     if html_ok and content_type.startswith("text/html"):
         return None
     if not content_type.startswith("application/json"):
         return f"Content-Type {content_type!r} is not application/json"
+    if head:
+        return None
     try:
         body = response.json()
     except ValueError:
@@ -180,8 +187,9 @@ class Fuzzer:
         case.validate_response(response, checks=CHECKS, headers=headers)
         if 400 <= response.status_code < 500:
             sent = {**response.request.headers}
-            html_ok = html_allowed(case.method.upper(), case.operation.path, sent)
-            problem = error_body_problem(response, html_ok)
+            method = case.method.upper()
+            html_ok = html_allowed(method, case.operation.path, sent)
+            problem = error_body_problem(response, html_ok, head=method == "HEAD")
             assert problem is None, f"{_sent(response)} -> {response.status_code}: {problem}"
             after = self.state.snapshot()
             wrote = sorted(name for name in before if before[name] != after.get(name))

@@ -28,7 +28,7 @@ from .fuzzing import Fuzzer, PoolTokens, api_written_state
 pytestmark = pytest.mark.e2e
 
 SHORT_EXAMPLES = 8
-"""Per operation and generation mode: 21 operations x 2 modes x 8 = a few hundred cases."""
+"""Per operation and generation mode: 22 operations x 2 modes x 8 = a few hundred cases."""
 LONG_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))
 
 
@@ -58,7 +58,7 @@ def _report(fuzzer: Fuzzer) -> None:
 def test_short_fuzz_run_keeps_the_error_contract(fuzzer: Fuzzer) -> None:
     fuzzer.run(SHORT_EXAMPLES)
     _report(fuzzer)
-    assert fuzzer.cases >= 21 * 2
+    assert fuzzer.cases >= 22 * 2
 
 
 @pytest.mark.fuzz
@@ -66,7 +66,7 @@ def test_short_fuzz_run_keeps_the_error_contract(fuzzer: Fuzzer) -> None:
 def test_long_fuzz_run_keeps_the_error_contract(fuzzer: Fuzzer) -> None:
     fuzzer.run(LONG_EXAMPLES)
     _report(fuzzer)
-    assert fuzzer.cases >= 21 * 2
+    assert fuzzer.cases >= 22 * 2
 
 
 def _deep(levels: int) -> bytes:

@@ -24,7 +24,8 @@ from chalicelib.adapters.memory import (
 )
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.feed import FeedRef
-from chalicelib.domain.posts import new_yubl, yubl_posted_event
+from chalicelib.domain.feed_merge import SourcePage
+from chalicelib.domain.posts import Yubl, new_yubl, yubl_posted_event
 from chalicelib.domain.routing import RoutingTable
 from chalicelib.services.celebrities import CelebrityPolicy, MergedFeedReader, PastEnd
 from chalicelib.services.distribution import DistributionService, GroupDelivery
@@ -356,3 +357,31 @@ def test_an_event_that_does_not_route_to_the_feed_asks_nothing_about_celebrities
     yubl = new_yubl("star", "hi", now=START, suffix="0" * 12)
     dispatcher.distribute(yubl_posted_event(yubl))
     assert (world.authors.pulling(), world.pulled.flagged) == (set(), set())
+
+
+def test_a_pulled_post_deleted_a_moment_ago_is_not_shown_though_the_index_still_lists_it():
+    class LaggingPulled(InMemoryPulledPosts):
+        """The pulled index a moment behind the table (a GSI is eventually consistent):
+        it still lists the posts as they were when marked."""
+
+        def __init__(self, posts: InMemoryPostStore) -> None:
+            super().__init__(posts)
+            self.copies: dict[tuple[str, str], Yubl] = {}
+
+        def before(self, author_id: str, limit: int, before: str | None) -> SourcePage[Yubl]:
+            keys = sorted((y for a, y in self.flagged if a == author_id), reverse=True)
+            return SourcePage([self.copies[(author_id, y)] for y in keys[:limit]], False)
+
+        def mark(self, author_id: str, yubl_id: str) -> None:
+            super().mark(author_id, yubl_id)
+            self.copies[(author_id, yubl_id)] = self._posts.posts[(author_id, yubl_id)]
+
+    # GIVEN a celebrity's pulled post in a fan's merged feed
+    world = World(pulled=LaggingPulled)
+    world.follow("star", *FANS)
+    yubl_id, _ = world.post("star")
+    assert world.read_all("fan-1", 10) == [[yubl_id]]
+    # WHEN the API marks it deleted, the index not caught up yet
+    world.posts.mark_deleted("star", yubl_id, "2026-11-23T13:00:00.000Z")
+    # THEN the read leaves it out: the posts table, not the index, decides
+    assert world.read_all("fan-1", 10) == [[]]

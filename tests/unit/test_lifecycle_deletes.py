@@ -12,6 +12,7 @@ from chalicelib.adapters.memory import (
     InMemoryFollowerStore,
     InMemoryGroupPublisher,
     InMemoryPostStore,
+    InMemoryUserDirectory,
 )
 from chalicelib.domain.deletes import yubl_deleted, yubl_deleted_event
 from chalicelib.domain.errors import InvalidInput
@@ -19,7 +20,9 @@ from chalicelib.domain.posts import Yubl, new_yubl, yubl_posted_event
 from chalicelib.domain.routing import RoutingTable
 from chalicelib.services.distribution import DistributionService
 from chalicelib.services.feeds import FeedService
+from chalicelib.services.notifications import NotificationService
 from chalicelib.services.posting import PostingService
+from chalicelib.services.removals import RemovalService
 
 NOW = datetime(2026, 11, 23, 15, 30, tzinfo=UTC)
 FOLLOWERS = ["bob", "carol", "dave"]
@@ -150,27 +153,108 @@ def test_an_invalid_delete_event_writes_nothing_and_names_the_field(change, fiel
     assert flow.written() == before
 
 
-def test_the_api_publishes_the_delete_keyed_by_author():
+def _api(flow: Flow | None = None, clock: datetime = NOW) -> tuple[PostingService, list]:
+    """The posts API's service over the flow's posts table; the events it publishes."""
     events = InMemoryEventPublisher()
-    deleted = PostingService(events, clock=lambda: NOW).delete("alice", _post().yubl_id)
-    assert events.published == [
-        (
-            "alice",
-            {
-                "type": "yubl-deleted",
-                "yubl": {
-                    "yubl_id": _post().yubl_id,
-                    "author_id": "alice",
-                    "deleted_at": "2026-11-23T15:30:00.000Z",
-                },
-            },
-        )
-    ]
+    posts = flow.posts if flow is not None else InMemoryPostStore()
+    return PostingService(events, posts, clock=lambda: clock), events.published
+
+
+def _deleted_event(yubl_id: str, deleted_at: str) -> tuple[str, dict]:
+    wire = {"yubl_id": yubl_id, "author_id": "alice", "deleted_at": deleted_at}
+    return ("alice", {"type": "yubl-deleted", "yubl": wire})
+
+
+def test_the_api_publishes_the_delete_keyed_by_author():
+    api, published = _api()
+    deleted = api.delete("alice", _post().yubl_id)
+    assert published == [_deleted_event(_post().yubl_id, "2026-11-23T15:30:00.000Z")]
     assert deleted.deleted_at == "2026-11-23T15:30:00.000Z"
 
 
-def test_a_bad_yubl_id_is_refused_before_anything_is_published():
-    events = InMemoryEventPublisher()
+def test_a_bad_yubl_id_is_refused_before_anything_is_written_or_published():
+    flow = Flow()
+    api, published = _api(flow)
     with pytest.raises(InvalidInput) as caught:
-        PostingService(events, clock=lambda: NOW).delete("alice", "42")
-    assert (caught.value.field, events.published) == ("yubl_id", [])
+        api.delete("alice", "42")
+    assert (caught.value.field, published) == ("yubl_id", [])
+    assert flow.posts.deleted == set()
+
+
+def test_the_api_delete_hides_the_post_before_the_dispatcher_reads_the_delete():
+    # GIVEN a post in three feeds
+    flow, yubl = Flow(), _post()
+    flow.dispatcher.distribute(yubl_posted_event(yubl))
+    flow.deliver()
+    assert [flow.read(f) for f in FOLLOWERS] == [[yubl.yubl_id]] * 3
+    # WHEN the author deletes it through the API, and the dispatcher has not read it yet
+    api, published = _api(flow, NOW + timedelta(seconds=1))
+    api.delete("alice", yubl.yubl_id)
+    # THEN no read shows it, though its entries and its text are still stored
+    assert [flow.read(f) for f in FOLLOWERS] == [[], [], []]
+    assert len(flow.feeds.entries) == 3
+    assert flow.posts.stored("alice", yubl.yubl_id) == yubl
+    assert published == [_deleted_event(yubl.yubl_id, "2026-11-23T15:30:01.000Z")]
+
+
+def test_a_second_delete_keeps_the_first_time_and_publishes_the_same_event():
+    flow, yubl = Flow(), _post()
+    flow.dispatcher.distribute(yubl_posted_event(yubl))
+    first = _api(flow, NOW + timedelta(seconds=1))[0].delete("alice", yubl.yubl_id)
+    # WHEN the delete is sent again a minute later (a client's retry)
+    api, published = _api(flow, NOW + timedelta(minutes=1))
+    again = api.delete("alice", yubl.yubl_id)
+    # THEN it answers the first one's time, and its event is the first one's
+    assert again == first
+    assert flow.posts.deleted_at == {("alice", yubl.yubl_id): "2026-11-23T15:30:01.000Z"}
+    assert published == [_deleted_event(yubl.yubl_id, "2026-11-23T15:30:01.000Z")]
+
+
+def test_an_api_delete_before_the_dispatcher_stored_the_post_keeps_it_out():
+    # GIVEN a delete through the API of a post the dispatcher has not read yet
+    flow, yubl = Flow(), _post()
+    api, published = _api(flow)
+    api.delete("alice", yubl.yubl_id)
+    # WHEN the dispatcher reads the post, then the delete
+    result = flow.dispatcher.distribute(yubl_posted_event(yubl))
+    flow.dispatcher.distribute(published[0][1])
+    flow.deliver()
+    # THEN the post was neither stored nor fanned out, and no read shows it
+    assert result.groups == ()
+    assert flow.posts.stored("alice", yubl.yubl_id) is None
+    assert flow.feeds.entries == {}
+    assert [flow.read(f) for f in FOLLOWERS] == [[], [], []]
+
+
+def test_the_mentions_are_still_removed_after_an_api_delete():
+    # GIVEN a post that notified the two users it mentions
+    posts, groups, notifications = (
+        InMemoryPostStore(),
+        InMemoryGroupPublisher(),
+        InMemoryFeedStore(),
+    )
+    routes = {"yubl-posted": ["notifications"], "yubl-deleted": ["notifications"]}
+    dispatcher = DistributionService(
+        InMemoryFollowerStore(),
+        groups,
+        RoutingTable.declare(routes, {"notifications": "notifications-test"}),
+        group_size=100,
+        clock=lambda: NOW,
+        posts=posts,
+    )
+    notifier = NotificationService(notifications, posts, InMemoryUserDirectory(), clock=lambda: NOW)
+    yubl = new_yubl("alice", "hi @bob and @carol", now=NOW, suffix="0123456789ab")
+    dispatcher.distribute(yubl_posted_event(yubl))
+    notifier.notify(groups.group("notifications").messages[0])
+    assert [e.yubl.yubl_id for e in notifier.read("bob", 10, None).items] == [yubl.yubl_id]
+    # WHEN the author deletes it through the API
+    PostingService(InMemoryEventPublisher(), posts, clock=lambda: NOW).delete("alice", yubl.yubl_id)
+    # THEN the notifications no longer show it at once
+    assert notifier.read("bob", 10, None).items == []
+    # AND the dispatcher's delete still names both users, whose notifications then go
+    dispatcher.distribute(yubl_deleted_event(yubl_deleted("alice", yubl.yubl_id, now=NOW)))
+    message = groups.group("notifications").messages[-1]
+    assert message["mentions"] == ["bob", "carol"]
+    RemovalService(notifications, clock=lambda: NOW).remove_mentions(message)
+    assert notifications.entries == {}
+    assert posts.stored("alice", yubl.yubl_id) is None  # the text went with the tombstone

@@ -66,3 +66,14 @@ def test_a_batch_get_charges_keys_that_found_nothing_and_a_consistent_get_in_ful
     client.batch_get_item(RequestItems=request)
     client.get_item(TableName="t", Key=key, ConsistentRead=True)
     assert meter.snapshot() == (0.5 + 2 * 0.5 + 1.0, 0.0)
+
+
+def test_a_consistent_batch_get_charges_its_tables_keys_in_full(metered):
+    client, stubber, meter = metered
+    keys = [{"user_id": {"S": f"u{n}"}} for n in range(3)]
+    request = {"t": {"Keys": keys, "ConsistentRead": True}, "e": {"Keys": keys[:2]}}
+    found = {"t": [_item("a")], "e": [_item("b"), _item("c")]}
+    stubber.add_response("batch_get_item", {"Responses": found}, {"RequestItems": request})
+    client.batch_get_item(RequestItems=request)
+    # t: one found and two missing keys, a unit each; e: two found, half a unit each
+    assert meter.snapshot() == (3 * 1.0 + 2 * 0.5, 0.0)

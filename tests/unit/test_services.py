@@ -36,14 +36,14 @@ def _feed_distribution(yubl_id: str, **delivery) -> Distribution:
 
 def test_posting_publishes_yubl_posted_keyed_by_author():
     events = InMemoryEventPublisher()
-    yubl = PostingService(events, clock=lambda: NOW).post("alice", "hi")
+    yubl = PostingService(events, InMemoryPostStore(), clock=lambda: NOW).post("alice", "hi")
     assert events.published == [("alice", {"type": "yubl-posted", "yubl": yubl.to_wire()})]
 
 
 def test_invalid_post_publishes_nothing():
     events = InMemoryEventPublisher()
     with pytest.raises(InvalidInput):
-        PostingService(events, clock=lambda: NOW).post("alice", "")
+        PostingService(events, InMemoryPostStore(), clock=lambda: NOW).post("alice", "")
     assert events.published == []
 
 

@@ -36,8 +36,8 @@ def test_catch_alls_reuse_the_apps_variable_names_and_skip_its_paths() -> None:
     # GIVEN an app with '/', '/{code}' and '/links/{code}'
     # WHEN the unknown-path routes are added
     app = _app_with_a_root_variable()
-    # THEN no sibling variables differ in name (API Gateway refuses that), and the
-    # app's own '/' and '/{code}' are left alone
+    # THEN no sibling variables differ in name (API Gateway refuses that), the app's own
+    # '/' is left alone, and its '/{code}' keeps its view for GET and gains the others
     assert sorted(app.routes) == [
         "/",
         "/links/{code}",
@@ -46,7 +46,11 @@ def test_catch_alls_reuse_the_apps_variable_names_and_skip_its_paths() -> None:
         "/{code}/{segment2}/{segment3}",
     ]
     assert list(app.routes["/"]) == ["GET"]
-    assert list(app.routes["/{code}"]) == ["GET"]
+    views = {method: entry.view_name for method, entry in app.routes["/{code}"].items()}
+    assert views == {
+        "GET": "follow",
+        **{m: "unknown_path_1_methods" for m in ["POST", "PUT", "DELETE", "PATCH", "HEAD"]},
+    }
 
 
 def test_unknown_paths_are_404_and_known_ones_reach_their_view(tmp_path: Path) -> None:
@@ -59,6 +63,8 @@ def test_unknown_paths_are_404_and_known_ones_reach_their_view(tmp_path: Path) -
             for response in [client.http.get(path)]
         }
         deleted = client.http.delete("/abc")
+        mistyped = client.http.post("/yubl", body=b"a=1", headers={"Content-Type": "text/plain"})
+        wrong = client.http.put("/")
     # THEN each known path reaches its view, each unknown one is 404 naming the path
     assert answers == {
         "/": (200, {"page": "index"}),
@@ -67,8 +73,17 @@ def test_unknown_paths_are_404_and_known_ones_reach_their_view(tmp_path: Path) -
         "/links/x/y": (404, {"error": "path: no route for GET /links/x/y"}),
         "/a/b": (404, {"error": "path: no route for GET /a/b"}),
     }
-    # AND a method the app's own route lacks is 405, not a 404 or a view of its own
-    assert (deleted.status_code, json.loads(deleted.body)) == (
+    # AND a method the app's own '/{code}' lacks is 405 naming the path as sent, whatever
+    # the body, with the methods it has
+    answers = [
+        (r.status_code, json.loads(r.body), r.headers.get("Allow")) for r in (deleted, mistyped)
+    ]
+    assert answers == [
+        (405, {"error": "method: DELETE is not allowed on /abc"}, "GET, OPTIONS"),
+        (405, {"error": "method: POST is not allowed on /yubl"}, "GET, OPTIONS"),
+    ]
+    # AND a literal path's missing method stays the framework's 405, which names it
+    assert (wrong.status_code, json.loads(wrong.body)) == (
         405,
-        {"error": "method: DELETE is not allowed on /{code} (allowed: GET)"},
+        {"error": "method: PUT is not allowed on / (allowed: GET)"},
     )

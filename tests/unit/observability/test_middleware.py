@@ -13,7 +13,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib import settings, wiring
-from chalicelib.adapters.memory import InMemoryEventPublisher
+from chalicelib.adapters.memory import InMemoryEventPublisher, InMemoryPostStore
 from chalicelib.identity import middleware as identity_middleware
 from chalicelib.identity.settings import identity_settings
 from chalicelib.observability.correlation import kinesis_payload
@@ -48,7 +48,7 @@ class StreamTwin(InMemoryEventPublisher):
 def published(monkeypatch: pytest.MonkeyPatch) -> InMemoryEventPublisher:
     """POST /yubls publishes into this in-memory stream."""
     publisher = StreamTwin()
-    service = PostingService(publisher, clock=lambda: NOW)
+    service = PostingService(publisher, InMemoryPostStore(), clock=lambda: NOW)
     monkeypatch.setattr(wiring, "posting_service", lambda: service)
     return publisher
 
