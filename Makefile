@@ -62,7 +62,8 @@ lint: $(STAMP)
 	@for stage in dev prod; do \
 	  $(BIN)/python -m deploy package --stage $$stage --out build/lint/$$stage >/dev/null || exit 1; \
 	done
-	$(BIN)/cfn-lint build/lint/dev/sam.json build/lint/prod/sam.json
+	$(BIN)/cfn-lint build/lint/dev/sam.json build/lint/dev/resources.yaml \
+	  build/lint/prod/sam.json build/lint/prod/resources.yaml
 
 ## make check: what to run before a pull request.
 check: lint test
