@@ -77,14 +77,13 @@ trace: $(STAMP)
 	@test -n "$(ID)" || { echo "usage: make trace ID=<correlation id>"; exit 2; }
 	$(BIN)/python -m devstack.trace $(ID)
 
-## make dlq: what waits in the retry and dead-letter queues of the running local stack.
-## make dlq ARGS="redrive --all" re-drives every dead letter.
+## make dlq: what waits in the retry and dead-letter queues of the running local stack,
+## or of STAGE=<stage> on AWS. make dlq ARGS="redrive --all" re-drives every dead letter.
 LOCAL_AWS_PORT ?= 4566
 ARGS ?= list
+dlq: STAGE ?= local
 dlq: $(STAMP)
-	@AWS_ENDPOINT_URL=http://127.0.0.1:$(LOCAL_AWS_PORT) AWS_DEFAULT_REGION=us-east-1 \
-	AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
-	$(BIN)/python -m ops.dlq --stage local $(ARGS)
+	@$(if $(filter local,$(STAGE)),$(LOCAL_AWS_ENV)) $(BIN)/python -m ops.dlq --stage $(STAGE) $(ARGS)
 
 ## make api-key SCOPES=read,write PREFIX=fanout. : a config service API key, printed as the
 ## last line, for the running local stack (LOCAL_AWS_PORT) or STAGE=<stage> on AWS (also an

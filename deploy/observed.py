@@ -31,7 +31,7 @@ __all__ = [
 
 API_HANDLER = "api_handler"  # Chalice's name for the function behind the REST API
 # the defaults of chalicelib/observability/settings.py (deploy/ never imports chalicelib;
-# tests/deploy/test_monitoring_sources.py holds the two together)
+# tests/unit/test_monitoring_settings.py holds the two together)
 DEFAULT_METRICS_NAMESPACE = "YublFanout"
 DEFAULT_SERVICE = "yubl-fanout"
 
