@@ -72,10 +72,13 @@ clean:
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache
 
 ## make trace ID=<correlation id>: every log line of one request, in time order, from
-## stack.log in LOCAL_LOG_DIR (default .local), the current run of make run.
+## stack.log in LOCAL_LOG_DIR (default .local), the current run of make run; with
+## STAGE=<stage>, from the stage's logs on AWS (Logs Insights, the last HOURS=24 hours).
+HOURS ?= 24
+trace: STAGE ?= local
 trace: $(STAMP)
-	@test -n "$(ID)" || { echo "usage: make trace ID=<correlation id>"; exit 2; }
-	$(BIN)/python -m devstack.trace $(ID)
+	@test -n "$(ID)" || { echo "usage: make trace ID=<correlation id> [STAGE=<stage>]"; exit 2; }
+	@$(if $(filter local,$(STAGE)),$(BIN)/python -m devstack.trace "$(ID)",$(BIN)/python -m ops.trace --stage $(STAGE) --hours $(HOURS) "$(ID)")
 
 ## make dlq: what waits in the retry and dead-letter queues of the running local stack,
 ## or of STAGE=<stage> on AWS. make dlq ARGS="redrive --all" re-drives every dead letter.
