@@ -1,6 +1,7 @@
 """``python -m devstack`` (``make run``): bring the local stack up, stop it on Ctrl-C or SIGTERM.
 
-``LOCAL_AWS_PORT`` (default 4566) and ``API_PORT`` (default 8000) choose the ports,
+``LOCAL_AWS_PORT`` (default 4566), ``API_PORT`` (default 8000) and ``MONITOR_PORT``
+(default the API's + 1: the operations page, ``devstack.monitor``) choose the ports,
 ``LOCAL_LOG_DIR`` (default ``.local``) where the logs go; each run starts fresh logs
 there and keeps the previous run's as ``*.log.1``. The tables and archive objects are
 restored at start from the snapshot a clean stop saved in ``LOCAL_DATA_DIR`` (default
@@ -18,16 +19,20 @@ import sys
 import threading
 from types import FrameType
 
+from .emulator import check_port_free
 from .logs import log_dir
+from .monitor import monitor_page
 from .persistence import snapshot_interval
 from .snapshot import data_dir, keeps_data
 from .stack import LocalStack
 
 
 def main() -> int:
+    api_port = int(os.environ.get("API_PORT", "8000"))
+    monitor_port = int(os.environ.get("MONITOR_PORT") or api_port + 1)
     stack = LocalStack(
         aws_port=int(os.environ.get("LOCAL_AWS_PORT", "4566")),
-        api_port=int(os.environ.get("API_PORT", "8000")),
+        api_port=api_port,
         log_dir=log_dir(),
         data_dir=data_dir() if keeps_data() else None,
         snapshot_every=snapshot_interval(),
@@ -40,14 +45,18 @@ def main() -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
+        check_port_free(monitor_port, "MONITOR_PORT")
         stack.start()
+        page = monitor_page(stack, monitor_port)
     except Exception as err:
         print(f"[stack] failed to start: {err}", file=sys.stderr, flush=True)
+        stack.stop()
         return 1
+    page.start()
     assert stack.emulator is not None
     print(
-        f"ready: API {stack.api_url}, AWS emulator {stack.emulator.endpoint_url}, "
-        f"logs in {stack.log_dir}/ (Ctrl-C stops)",
+        f"ready: API {stack.api_url}, operations page {page.url}, "
+        f"AWS emulator {stack.emulator.endpoint_url}, logs in {stack.log_dir}/ (Ctrl-C stops)",
         flush=True,
     )
     code = 0
@@ -60,6 +69,7 @@ def main() -> int:
         if stack.data is not None:
             stack.data.take_if_due()
     print("[stack] stopping", flush=True)
+    page.stop()
     stack.stop()
     return code
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +26,7 @@ class RunningStack:
     aws_endpoint: str
     log_file: Path
     output: list[str]
+    monitor_url: str  # the operations page that make run serves
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +41,50 @@ def local_stack(stack_process: StackProcess) -> Iterator[RunningStack]:
             aws_endpoint=stack_process.aws_endpoint,
             log_file=stack_process.log_dir / "stack.log",
             output=stack_process.output,
+            monitor_url=stack_process.monitor_url,
         )
+
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+INSTALL_HINT = (
+    "needs a system Chromium and Playwright: apt-get install -y chromium chromium-driver "
+    "(Debian; .ci/run does this) and pip install -r requirements-dev.txt; "
+    "or set CHROMIUM_PATH to a Chromium binary"
+)
+
+
+def _chromium_path() -> str | None:
+    given = os.environ.get("CHROMIUM_PATH")
+    if given:
+        return given if os.access(given, os.X_OK) else None
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Headless Chromium from the system (Debian's ``chromium``), driven by Playwright;
+    the test is skipped, saying how to install one, when there is none."""
+    path = _chromium_path()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip(f"Playwright is not installed: {INSTALL_HINT}")
+    if path is None:
+        pytest.skip(f"no Chromium found: {INSTALL_HINT}")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
 
 
 def wait_for(condition, timeout: float, what: str, interval: float = 0.25):
