@@ -154,8 +154,7 @@ class LiveMetrics:
                 function: _series(by_second, now) for function, by_second in sorted(ages.items())
             },
             "failures": [
-                {"function": f, "policy": p, "outcome": o, "count": n}
-                for (f, p, o), n in failures
+                {"function": f, "policy": p, "outcome": o, "count": n} for (f, p, o), n in failures
             ],
         }
 
