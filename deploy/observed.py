@@ -17,6 +17,7 @@ from chalice.config import Config
 from chalice.constants import DEFAULT_LAMBDA_TIMEOUT
 from chalice.utils import to_cfn_resource_name
 
+from deploy.names import resolved_name
 from local_runtime.config import ConfigError
 
 __all__ = [
@@ -79,21 +80,13 @@ class Observed:
         return (self.retry_queue, self.dead_letter_queue, *self.other_queues)
 
 
-def _resolved(value: Any, stage: str) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, Mapping) and isinstance(value.get("Fn::Sub"), str):
-        return str(value["Fn::Sub"]).replace("${Stage}", stage)
-    return None
-
-
 def _named(template: Mapping[str, Any], kind: str, prop: str, stage: str) -> dict[str, str]:
     """Logical id -> resolved name of every unconditional resource of ``kind``."""
     found = {}
     for logical_id, resource in template.get("Resources", {}).items():
         if resource.get("Type") != kind or "Condition" in resource:
             continue
-        name = _resolved(resource.get("Properties", {}).get(prop), stage)
+        name = resolved_name(resource.get("Properties", {}).get(prop), stage)
         if name is None:
             raise ConfigError(f"{logical_id}: {prop} must be a name or !Sub of the stage")
         found[logical_id] = name

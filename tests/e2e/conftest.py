@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from typing import Any
 
 import boto3
 import pytest
+import requests
 
 from devstack.emulator import aws_environment
 from devstack.user_pool import UserPool, create_user, find_user_pool, sign_in
@@ -130,3 +132,17 @@ def sign_in_users(
 
     with ThreadPoolExecutor(max_workers=workers) as threads:
         return dict(threads.map(one, names))
+
+
+def author_with_followers(api_url: str, count: int) -> tuple[str, list[str], dict]:
+    """A new author and ``count`` new followers, signed in, each following over HTTP:
+    (author, followers, their ``Authorization`` headers by name)."""
+    author = f"author-{uuid.uuid4().hex[:8]}"
+    followers = [f"{author}-f{n}" for n in range(count)]
+    tokens = sign_in_users([author, *followers])
+    for follower in followers:
+        follow = requests.put(
+            f"{api_url}/users/{author}/followers/{follower}", headers=tokens[follower], timeout=30
+        )
+        assert follow.status_code == 204
+    return author, followers, tokens

@@ -8,13 +8,12 @@ saying how to install one, when no browser is on the machine.
 from __future__ import annotations
 
 import re
-import uuid
 from importlib.resources import files
 
 import pytest
 import requests
 
-from .conftest import sign_in_users
+from .conftest import author_with_followers
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -36,16 +35,7 @@ def test_a_post_shows_on_the_operations_page(browser, local_stack):
     page.wait_for_function("document.getElementById('stage').textContent === 'local'")
     messages, entries = _number(page, "latency-count"), _number(page, "entries-total")
     # WHEN an author with three followers posts
-    author = f"author-{uuid.uuid4().hex[:8]}"
-    followers = [f"fan-{i}-{author}" for i in range(FOLLOWERS)]
-    tokens = sign_in_users([author, *followers])
-    for follower in followers:
-        response = requests.put(
-            f"{local_stack.api_url}/users/{author}/followers/{follower}",
-            headers=tokens[follower],
-            timeout=30,
-        )
-        assert response.status_code == 204
+    author, _, tokens = author_with_followers(local_stack.api_url, FOLLOWERS)
     response = requests.post(
         f"{local_stack.api_url}/yubls",
         json={"author_id": author, "text": "watched"},

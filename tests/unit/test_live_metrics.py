@@ -93,22 +93,17 @@ def test_the_snapshot_sums_up_the_last_five_minutes():
         _emf(int((now - 1) * 1000), "FeedEntriesWritten", 25),
         _emf(int((now - 2) * 1000), "IteratorAge", 40, function="distribute_yubl"),
         _emf(int((now - 2) * 1000 + 100), "IteratorAge", 70, function="distribute_yubl"),
-        _emf(
-            int((now - 1) * 1000),
-            "FailuresByPolicy",
-            1,
-            function="f",
-            policy="skip",
-            outcome="dead_lettered",
-        ),
-        _emf(
-            int((now - 1) * 1000),
-            "FailuresByPolicy",
-            1,
-            function="f",
-            policy="skip",
-            outcome="dead_lettered",
-        ),
+        *[
+            _emf(
+                int((now - 1) * 1000),
+                "FailuresByPolicy",
+                1,
+                function="f",
+                policy="skip",
+                outcome="dead_lettered",
+            )
+        ]
+        * 2,
     ]
     for line in lines:
         metrics.add(emf_samples(line))
