@@ -23,6 +23,7 @@ from deploy.rendering import ApiRender
 
 __all__ = [
     "DEFAULT_LOG_RETENTION_DAYS",
+    "ensure_log_shipping",
     "ensure_stage_monitoring",
     "remove_stage_monitoring",
 ]
@@ -122,7 +123,9 @@ def _ensure_queries(logs: Any, watched: Observed) -> list[str]:
     return changes
 
 
-def _ensure_shipping(logs: Any, watched: Observed, settings: MonitoringSettings) -> list[str]:
+def ensure_log_shipping(logs: Any, watched: Observed, settings: MonitoringSettings) -> list[str]:
+    """One subscription filter per function log group to the declared destination; none
+    (removed) when the stage declares none."""
     name = subscription_filter_name(watched)
     changes = []
     for function in watched.functions:
@@ -165,7 +168,7 @@ def ensure_stage_monitoring(
         changes += _ensure_alarms(cloudwatch, watched, settings, render, alarm_topic_arn)
     changes += _ensure_dashboard(cloudwatch, watched, settings, render)
     changes += _ensure_queries(logs, watched)
-    changes += _ensure_shipping(logs, watched, settings)
+    changes += ensure_log_shipping(logs, watched, settings)
     return changes
 
 
