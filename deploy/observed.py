@@ -2,9 +2,9 @@
 
 Read from the two sources that already say so, never from a list kept here: the
 resources template (every table with its indexes, queue, topic and the stream, names
-resolved for the stage) and Chalice's view of the app (every function with its timeout,
-through ``chalice.config.Config``, and the kind of its event source). A new table or
-handler is watched with no change here.
+resolved for the stage) and what Chalice made of the app (every function, packaged or
+deployed, with the kind of its event source; its timeout through ``chalice.config.Config``).
+A new table or handler is watched with no change here.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ __all__ = [
     "Function",
     "Observed",
     "Table",
+    "configured_functions",
     "observed_stage",
 ]
 
@@ -125,15 +126,11 @@ def _environment(config: Mapping[str, Any], stage: str) -> dict[str, str]:
 
 
 def _functions(
-    config: Mapping[str, Any], stage: str, kinds: Mapping[str, str], has_api: bool
+    config: Mapping[str, Any], stage: str, kinds: Mapping[str, str]
 ) -> tuple[Function, ...]:
-    names = sorted(
-        set(config.get("lambda_functions", {}))
-        | set(config["stages"][stage].get("lambda_functions", {}))
-    )
     prefix = f"{config['app_name']}-{stage}"
     found = []
-    for name in [*names, *([API_HANDLER] if has_api else [])]:
+    for name in sorted(kinds):
         chalice = Config(chalice_stage=stage, function_name=name, config_from_disk=dict(config))
         api = name == API_HANDLER
         found.append(
@@ -142,24 +139,34 @@ def _functions(
                 logical_id="APIHandler" if api else to_cfn_resource_name(name),
                 deployed_name=prefix if api else f"{prefix}-{name}",
                 timeout_seconds=int(chalice.lambda_timeout or DEFAULT_LAMBDA_TIMEOUT),
-                stream_fed=kinds.get(name) == "kinesis",
+                stream_fed=kinds[name] == "kinesis",
             )
         )
     return tuple(found)
+
+
+def configured_functions(config: Mapping[str, Any], stage: str) -> dict[str, str]:
+    """Every function ``.chalice/config.json`` names for the stage, kinds unknown (""), and
+    the API's: for a stage of which nothing is known to be deployed."""
+    names = set(config.get("lambda_functions", {}))
+    names |= set(config.get("stages", {}).get(stage, {}).get("lambda_functions", {}))
+    return {name: "" for name in [*names, API_HANDLER]}
 
 
 def observed_stage(
     config: Mapping[str, Any],
     stage: str,
     resources: Mapping[str, Any],
-    kinds: Mapping[str, str],
+    functions: Mapping[str, str],
     api_name: str | None,
     consumer: str | None = None,
 ) -> Observed:
     """The stage's watched parts.
 
-    ``resources``: the resources template as data; ``kinds``: function -> event source
-    kind ("kinesis", "sns", "sqs"); ``api_name``: the REST API's name, None without routes.
+    ``resources``: the resources template as data; ``functions``: every function Chalice
+    made, by its name (``api_handler`` for the API's), with the kind of its event source
+    ("kinesis", "sns", "sqs", or "" for none); ``api_name``: the REST API's name, None
+    without routes.
     """
     if stage not in config.get("stages", {}):
         raise ConfigError(f".chalice/config.json has no stage {stage!r}")
@@ -184,6 +191,6 @@ def observed_stage(
         retry_queue=retry,
         dead_letter_queue=dead[0],
         other_queues=tuple(q for q in queues.values() if q not in (retry, dead[0])),
-        functions=_functions(config, stage, kinds, api_name is not None),
+        functions=_functions(config, stage, functions),
         api_name=api_name,
     )

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from chalice.utils import to_cfn_resource_name
 
 from deploy.consumer import read_through_consumer
 from deploy.custom_domain import domain_merge
-from deploy.declared import declared_settings, read_config
+from deploy.declared import ConfigError, declared_settings, read_config
 from deploy.gateway_responses import gateway_response_resources
 from deploy.merge import event_kinds, merge_template
 from deploy.monitoring_settings import monitoring_settings
@@ -87,16 +88,25 @@ def build_merge_template(project_dir: Path, stage: str, sam: dict[str, Any]) -> 
 
 
 def packaged_observed(project_dir: Path, stage: str, sam: Mapping[str, Any]) -> Observed:
-    """What the stage packaged from ``sam`` (Chalice's template) has to watch."""
+    """What the stage packaged from ``sam`` (Chalice's template) has to watch: each of its
+    functions, by the name Chalice gave it (the last part of its handler)."""
     config = read_config(project_dir)
-    functions = list(config.get("lambda_functions", {}))
-    functions += list(config.get("stages", {}).get(stage, {}).get("lambda_functions", {}))
+    functions: dict[str, str] = {}
+    for logical_id, resource in sam.get("Resources", {}).items():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        name = "api_handler" if logical_id == "APIHandler" else resource["Properties"]["Handler"]
+        name = name.rsplit(".", 1)[-1]
+        if logical_id != "APIHandler" and to_cfn_resource_name(name) != logical_id:
+            raise ConfigError(f"{logical_id}: cannot tell its Chalice name from its handler")
+        functions[name] = ""
+    functions.update(event_kinds(sam, sorted(functions)))
     has_api = "RestAPI" in sam.get("Resources", {})
     return observed_stage(
         config,
         stage,
         load_cfn_yaml(project_dir / RESOURCES_TEMPLATE),
-        event_kinds(sam, sorted(set(functions))),
+        functions,
         f"{config['app_name']}-{stage}" if has_api else None,
         stream_consumer_name(config, stage),
     )

@@ -37,7 +37,7 @@ from deploy.monitoring import (
 )
 from deploy.monitoring_settings import monitoring_settings
 from deploy.names import load_cfn_yaml
-from deploy.observed import Observed, observed_stage
+from deploy.observed import Observed, configured_functions, observed_stage
 from deploy.package import chalice_command
 from deploy.stack_parameters import declared_parameters, stack_parameters, stream_consumer_name
 from deploy.throttling import apply_throttling, stage_throttling
@@ -111,7 +111,10 @@ def deployed_observed(project_dir: Path, stage: str, apigateway: Any) -> Observe
         resources = deployed_resources(project_dir, stage)
     except FileNotFoundError:
         resources = []
-    kinds = {function: kind for function, (kind, _) in deployed_kinds(resources).items()}
+    functions = {
+        r["name"]: "" for r in resources if r["resource_type"] == "lambda_function"
+    } or configured_functions(config, stage)
+    functions.update({name: kind for name, (kind, _) in deployed_kinds(resources).items()})
     rest_api_id = next(
         (str(r["rest_api_id"]) for r in resources if r["resource_type"] == "rest_api"), None
     )
@@ -122,7 +125,7 @@ def deployed_observed(project_dir: Path, stage: str, apigateway: Any) -> Observe
         config,
         stage,
         load_cfn_yaml(TEMPLATE_PATH),
-        kinds,
+        functions,
         api_name,
         stream_consumer_name(config, stage),
     )
