@@ -13,7 +13,7 @@ from deploy.log_queries import log_group
 from deploy.monitoring import ensure_log_shipping
 from deploy.monitoring_settings import MonitoringSettings
 from deploy.names import load_cfn_yaml
-from deploy.observed import observed_stage
+from deploy.observed import configured_functions, observed_stage
 from devstack.infra import TEMPLATE_PATH
 from devstack.stack import PROJECT_DIR
 
@@ -26,8 +26,10 @@ def test_every_function_log_group_is_shipped_once_and_unshipped_on_request(stack
     logs = boto3.client("logs")
     stream_arn = stack_outputs["YublPostedStreamArn"]  # any Kinesis stream will do
     config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
-    watched = observed_stage(config, "local", load_cfn_yaml(TEMPLATE_PATH), {}, "yubl-fanout")
+    functions = configured_functions(config, "local")
+    watched = observed_stage(config, "local", load_cfn_yaml(TEMPLATE_PATH), functions, None)
     groups = sorted(log_group(f.deployed_name) for f in watched.functions)
+    assert len(groups) == 8  # the seven handlers and the API's
     for group in groups:
         if not logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]:
             logs.create_log_group(logGroupName=group)
