@@ -66,11 +66,13 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 class LogFollower:
-    """Reads the whole lines appended to a file since the last read (a new, shorter file
-    is read from its start: ``make run`` moves the previous run's log aside)."""
+    """Reads the whole lines appended to a file since the last read, at most ``chunk``
+    bytes a time (a long run's log is caught up over a few reads, never held whole); a
+    new, shorter file is read from its start (``make run`` moves the previous log aside)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, chunk: int = 8 * 1024 * 1024) -> None:
         self.path = path
+        self.chunk = chunk
         self._offset = 0
         self._partial = b""
 
@@ -83,7 +85,7 @@ class LogFollower:
             self._offset, self._partial = 0, b""
         with self.path.open("rb") as log:
             log.seek(self._offset)
-            chunk = log.read()
+            chunk = log.read(self.chunk)
         self._offset += len(chunk)
         *lines, self._partial = (self._partial + chunk).split(b"\n")
         return [line.decode("utf-8", "replace") for line in lines if line.strip()]

@@ -138,3 +138,13 @@ def test_the_follower_reads_whole_lines_once_and_starts_over_on_a_new_file(tmp_p
     assert follower.new_lines() == []
     path.write_text('{"c":3}\n')  # make run moved the old log aside: a shorter file
     assert follower.new_lines() == ['{"c":3}']
+
+
+def test_a_long_log_is_caught_up_a_chunk_at_a_time(tmp_path):
+    path = tmp_path / "stack.log"
+    path.write_text("".join(f'{{"n":{n}}}\n' for n in range(10)))  # 8 bytes a line
+    follower = LogFollower(path, chunk=20)
+    reads = [follower.new_lines() for _ in range(5)]  # 80 bytes, 20 a read: 4 reads
+    assert reads[4] == []
+    assert [line for lines in reads for line in lines] == [f'{{"n":{n}}}' for n in range(10)]
+    assert [len(lines) for lines in reads] == [2, 3, 2, 3, 0]  # 20 bytes: whole lines only
