@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
 from deploy.apply import (
@@ -101,6 +102,14 @@ def _gateway_responses(
     for line in changes:
         say(line)
     return changes
+
+
+def _cloudwatch(session: Any) -> Any:
+    """CloudWatch's client for a stage's ~90 alarms: PutMetricAlarm is limited to a few
+    calls a second per account, so the SDK paces itself (adaptive) and retries more."""
+    return session.client(
+        "cloudwatch", config=BotoConfig(retries={"mode": "adaptive", "max_attempts": 10})
+    )
 
 
 def deployed_observed(project_dir: Path, stage: str, apigateway: Any) -> Observed:
@@ -201,7 +210,7 @@ def deploy_stage(
     changes += _gateway_responses(project_dir, stage, session.client("apigateway"), say)
     say("[5/5] monitoring: log groups, alarms, dashboard, saved queries, log shipping")
     monitoring = ensure_stage_monitoring(
-        session.client("cloudwatch"),
+        _cloudwatch(session),
         session.client("logs"),
         deployed_observed(project_dir, stage, session.client("apigateway")),
         monitoring_settings(config, stage),
@@ -257,7 +266,7 @@ def destroy_stage(
         names = sorted(set(names) | _logged_functions(session.client("logs"), project_dir, stage))
     config = read_config(project_dir)
     for line in remove_stage_monitoring(
-        session.client("cloudwatch"),
+        _cloudwatch(session),
         session.client("logs"),
         watched,
         monitoring_settings(config, stage),
