@@ -71,13 +71,14 @@ lint: $(STAMP)
 	@for stage in dev prod; do \
 	  $(BIN)/python -m deploy package --stage $$stage --out build/lint/$$stage >/dev/null || exit 1; \
 	done
-	$(BIN)/cfn-lint build/lint/dev/sam.json build/lint/prod/sam.json
+	$(BIN)/cfn-lint build/lint/dev/sam.json build/lint/dev/resources.yaml \
+	  build/lint/prod/sam.json build/lint/prod/resources.yaml
 	$(MAKE) --no-print-directory docs-build
 
 ## make docs: the docs site on 127.0.0.1:$(DOCS_PORT), rebuilt as you edit (DOCS_PORT overrides).
 ## make docs-build: the site into build/site, --strict: a broken link or anchor fails.
 ## NO_MKDOCS_2_WARNING: Material's banner about its successor, printed on every build.
-DOCS_PORT ?= 8001
+DOCS_PORT ?= 8002
 MKDOCS = NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs
 docs: $(STAMP)
 	$(MKDOCS) serve --dev-addr 127.0.0.1:$(DOCS_PORT)
@@ -92,19 +93,21 @@ clean:
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache
 
 ## make trace ID=<correlation id>: every log line of one request, in time order, from
-## stack.log in LOCAL_LOG_DIR (default .local), the current run of make run.
+## stack.log in LOCAL_LOG_DIR (default .local), the current run of make run; with
+## STAGE=<stage>, from the stage's logs on AWS (Logs Insights, the last HOURS=24 hours).
+HOURS ?= 24
+trace: STAGE ?= local
 trace: $(STAMP)
-	@test -n "$(ID)" || { echo "usage: make trace ID=<correlation id>"; exit 2; }
-	$(BIN)/python -m devstack.trace $(ID)
+	@test -n "$(ID)" || { echo "usage: make trace ID=<correlation id> [STAGE=<stage>]"; exit 2; }
+	@$(if $(filter local,$(STAGE)),$(BIN)/python -m devstack.trace "$(ID)",$(BIN)/python -m ops.trace --stage $(STAGE) --hours $(HOURS) "$(ID)")
 
-## make dlq: what waits in the retry and dead-letter queues of the running local stack.
-## make dlq ARGS="redrive --all" re-drives every dead letter.
+## make dlq: what waits in the retry and dead-letter queues of the running local stack,
+## or of STAGE=<stage> on AWS. make dlq ARGS="redrive --all" re-drives every dead letter.
 LOCAL_AWS_PORT ?= 4566
 ARGS ?= list
+dlq: STAGE ?= local
 dlq: $(STAMP)
-	@AWS_ENDPOINT_URL=http://127.0.0.1:$(LOCAL_AWS_PORT) AWS_DEFAULT_REGION=us-east-1 \
-	AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
-	$(BIN)/python -m ops.dlq --stage local $(ARGS)
+	@$(if $(filter local,$(STAGE)),$(LOCAL_AWS_ENV)) $(BIN)/python -m ops.dlq --stage $(STAGE) $(ARGS)
 
 ## make api-key SCOPES=read,write PREFIX=fanout. : a config service API key, printed as the
 ## last line, for the running local stack (LOCAL_AWS_PORT) or STAGE=<stage> on AWS (also an

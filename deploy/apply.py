@@ -25,6 +25,7 @@ __all__ = [
     "apply_declared",
     "deployed_functions",
     "deployed_kinds",
+    "deployed_resources",
     "deployed_rest_api",
     "remove_consumer_mappings",
 ]
@@ -44,7 +45,7 @@ class Clients:
         self.account_id = session.client("sts").get_caller_identity()["Account"]
 
 
-def _deployed(project_dir: Path, stage: str) -> list[dict[str, Any]]:
+def deployed_resources(project_dir: Path, stage: str) -> list[dict[str, Any]]:
     path = project_dir / ".chalice" / "deployed" / f"{stage}.json"
     return list(json.loads(path.read_text()).get("resources", []))
 
@@ -53,14 +54,14 @@ def deployed_functions(project_dir: Path, stage: str) -> dict[str, str]:
     """Function name in the app -> deployed Lambda ARN, from Chalice's record of the stage."""
     return {
         r["name"]: r["lambda_arn"]
-        for r in _deployed(project_dir, stage)
+        for r in deployed_resources(project_dir, stage)
         if r["resource_type"] == "lambda_function"
     }
 
 
 def deployed_rest_api(project_dir: Path, stage: str) -> str | None:
     """The REST API id Chalice deployed for ``stage``, if the app has routes."""
-    for resource in _deployed(project_dir, stage):
+    for resource in deployed_resources(project_dir, stage):
         if resource["resource_type"] == "rest_api":
             return str(resource["rest_api_id"])
     return None
@@ -204,7 +205,7 @@ def apply_declared(
 ) -> list[str]:
     """Bring every deployed mapping, event-invoke config and subscription to the declaration;
     the stream's reader reads through ``consumer_arn`` if given (``deploy/consumer.py``)."""
-    resources = _deployed(project_dir, stage)
+    resources = deployed_resources(project_dir, stage)
     kinds = deployed_kinds(resources)
     arns = deployed_functions(project_dir, stage)
     declared = declared_settings(

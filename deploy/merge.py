@@ -1,8 +1,9 @@
-"""The ``--merge-template`` for ``chalice package``: declared settings, alarms, log groups.
+"""The ``--merge-template`` for ``chalice package``: declared settings and log groups.
 
 Built from the SAM template Chalice made without it, so every function and event source
 Chalice packages is covered with no list kept here: a new handler gets its alarms and
-log group, a new ``event_source`` block its settings.
+log group, a new ``event_source`` block its settings. The alarms, dashboard and saved
+queries come from ``deploy.monitoring_template``.
 """
 
 from __future__ import annotations
@@ -92,26 +93,6 @@ def _settings_resources(
     return resources
 
 
-def _alarm(function_id: str, metric: str, what: str) -> dict[str, Any]:
-    return {
-        "Type": "AWS::CloudWatch::Alarm",
-        "Condition": "HasAlarmTopic",
-        "Properties": {
-            "AlarmDescription": {"Fn::Sub": f"${{{function_id}}} {what}"},
-            "Namespace": "AWS/Lambda",
-            "MetricName": metric,
-            "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": function_id}}],
-            "Statistic": "Sum",
-            "Period": 60,
-            "EvaluationPeriods": 1,
-            "Threshold": 0,
-            "ComparisonOperator": "GreaterThanThreshold",
-            "TreatMissingData": "notBreaching",
-            "AlarmActions": [{"Ref": "AlarmTopicArn"}],
-        },
-    }
-
-
 def _per_function_resources(sam: Mapping[str, Any]) -> dict[str, Any]:
     resources: dict[str, Any] = {}
     for function_id in _functions(sam):
@@ -122,8 +103,6 @@ def _per_function_resources(sam: Mapping[str, Any]) -> dict[str, Any]:
                 "RetentionInDays": {"Ref": "LogRetentionInDays"},
             },
         }
-        resources[f"{function_id}ErrorsAlarm"] = _alarm(function_id, "Errors", "raised errors")
-        resources[f"{function_id}ThrottlesAlarm"] = _alarm(function_id, "Throttles", "throttled")
     return resources
 
 
@@ -132,7 +111,7 @@ _PARAMETERS = {
         "Type": "String",
         "Default": "",
         "Description": "SNS topic of the stage's alarms (the AlarmTopicArn output of the "
-        "resources stack); empty: no function alarms",
+        "resources stack); empty: no alarms",
     },
     "LogRetentionInDays": {
         "Type": "Number",

@@ -15,7 +15,7 @@ import yaml
 
 from local_runtime.config import ConfigError
 
-__all__ = ["arn_template", "load_cfn_yaml", "named_resources"]
+__all__ = ["arn_template", "load_cfn_yaml", "named_resources", "resolved_name"]
 
 _NAME_PROPERTY = {"AWS::SQS::Queue": ("sqs", "QueueName"), "AWS::SNS::Topic": ("sns", "TopicName")}
 
@@ -49,7 +49,9 @@ def load_cfn_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def _resolved_name(value: Any, stage: str) -> str | None:
+def resolved_name(value: Any, stage: str) -> str | None:
+    """A resource name as the template writes it (a string or ``!Sub`` of ``${Stage}``),
+    for ``stage``; None for any other form."""
     if isinstance(value, str):
         return value
     if isinstance(value, Mapping) and isinstance(value.get("Fn::Sub"), str):
@@ -64,7 +66,7 @@ def named_resources(template: Mapping[str, Any], stage: str) -> dict[str, str]:
         service, prop = _NAME_PROPERTY.get(resource.get("Type"), (None, None))
         if service is None or prop is None:
             continue
-        name = _resolved_name(resource.get("Properties", {}).get(prop), stage)
+        name = resolved_name(resource.get("Properties", {}).get(prop), stage)
         if name:
             found[name] = service
     return found

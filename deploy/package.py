@@ -19,13 +19,17 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from chalice.utils import to_cfn_resource_name
 
 from deploy.consumer import read_through_consumer
 from deploy.custom_domain import domain_merge
-from deploy.declared import declared_settings, read_config
+from deploy.declared import ConfigError, declared_settings, read_config
 from deploy.gateway_responses import gateway_response_resources
 from deploy.merge import event_kinds, merge_template
+from deploy.monitoring_settings import monitoring_settings
+from deploy.monitoring_template import monitoring_merge
 from deploy.names import arn_template, load_cfn_yaml, named_resources
+from deploy.observed import Observed, observed_stage
 from deploy.stack_parameters import declared_parameters, stage_template, stream_consumer_name
 from deploy.throttling import method_settings, stage_throttling
 
@@ -78,7 +82,34 @@ def build_merge_template(project_dir: Path, stage: str, sam: dict[str, Any]) -> 
     if "RestAPI" in sam.get("Resources", {}):
         merge["Resources"].update(gateway_response_resources())
     _deep_update(merge, domain_merge(config, stage, sam))
+    watched = packaged_observed(project_dir, stage, sam)
+    _deep_update(merge, monitoring_merge(watched, monitoring_settings(config, stage)))
     return merge
+
+
+def packaged_observed(project_dir: Path, stage: str, sam: Mapping[str, Any]) -> Observed:
+    """What the stage packaged from ``sam`` (Chalice's template) has to watch: each of its
+    functions, by the name Chalice gave it (the last part of its handler)."""
+    config = read_config(project_dir)
+    functions: dict[str, str] = {}
+    for logical_id, resource in sam.get("Resources", {}).items():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        name = "api_handler" if logical_id == "APIHandler" else resource["Properties"]["Handler"]
+        name = name.rsplit(".", 1)[-1]
+        if logical_id != "APIHandler" and to_cfn_resource_name(name) != logical_id:
+            raise ConfigError(f"{logical_id}: cannot tell its Chalice name from its handler")
+        functions[name] = ""
+    functions.update(event_kinds(sam, sorted(functions)))
+    has_api = "RestAPI" in sam.get("Resources", {})
+    return observed_stage(
+        config,
+        stage,
+        load_cfn_yaml(project_dir / RESOURCES_TEMPLATE),
+        functions,
+        f"{config['app_name']}-{stage}" if has_api else None,
+        stream_consumer_name(config, stage),
+    )
 
 
 def _deep_update(target: dict[str, Any], extra: Mapping[str, Any]) -> None:

@@ -16,12 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 
 from deploy.apply import (
     Clients,
     apply_declared,
     deployed_functions,
+    deployed_kinds,
+    deployed_resources,
     deployed_rest_api,
     remove_consumer_mappings,
 )
@@ -30,12 +33,14 @@ from deploy.declared import read_config
 from deploy.gateway_responses import apply_gateway_responses
 from deploy.monitoring import (
     DEFAULT_LOG_RETENTION_DAYS,
-    ensure_function_monitoring,
-    remove_function_monitoring,
+    ensure_stage_monitoring,
+    remove_stage_monitoring,
 )
+from deploy.monitoring_settings import monitoring_settings
 from deploy.names import load_cfn_yaml
+from deploy.observed import Observed, configured_functions, observed_stage
 from deploy.package import chalice_command
-from deploy.stack_parameters import declared_parameters, stack_parameters
+from deploy.stack_parameters import declared_parameters, stack_parameters, stream_consumer_name
 from deploy.throttling import apply_throttling, stage_throttling
 from devstack.infra import TEMPLATE_PATH, deploy_stack, stack_name
 from devstack.stack import GENERATED_ID_SETTINGS, OUTPUT_SETTINGS
@@ -97,6 +102,42 @@ def _gateway_responses(
     for line in changes:
         say(line)
     return changes
+
+
+def _cloudwatch(session: Any) -> Any:
+    """CloudWatch's client for a stage's ~90 alarms: PutMetricAlarm is limited to a few
+    calls a second per account, so the SDK paces itself (adaptive) and retries more."""
+    return session.client(
+        "cloudwatch", config=BotoConfig(retries={"mode": "adaptive", "max_attempts": 10})
+    )
+
+
+def deployed_observed(project_dir: Path, stage: str, apigateway: Any) -> Observed:
+    """What the stage deployed from this checkout has to watch (with nothing deployed:
+    the configured functions, none of them known as a stream reader)."""
+    config = read_config(project_dir)
+    try:
+        resources = deployed_resources(project_dir, stage)
+    except FileNotFoundError:
+        resources = []
+    functions = {
+        r["name"]: "" for r in resources if r["resource_type"] == "lambda_function"
+    } or configured_functions(config, stage)
+    functions.update({name: kind for name, (kind, _) in deployed_kinds(resources).items()})
+    rest_api_id = next(
+        (str(r["rest_api_id"]) for r in resources if r["resource_type"] == "rest_api"), None
+    )
+    api_name = None
+    if rest_api_id is not None:
+        api_name = str(apigateway.get_rest_api(restApiId=rest_api_id)["name"])
+    return observed_stage(
+        config,
+        stage,
+        load_cfn_yaml(TEMPLATE_PATH),
+        functions,
+        api_name,
+        stream_consumer_name(config, stage),
+    )
 
 
 def _previous_parameters(cloudformation: Any, stage: str) -> dict[str, str]:
@@ -167,16 +208,17 @@ def deploy_stage(
     changes = apply_declared(project_dir, stage, Clients(session), say, consumer_arn)
     changes += _throttle(project_dir, stage, session.client("apigateway"), say)
     changes += _gateway_responses(project_dir, stage, session.client("apigateway"), say)
-    say("[5/5] log retention and alarms of every function")
-    names = [arn.split(":")[-1] for arn in deployed_functions(project_dir, stage).values()]
-    monitoring = ensure_function_monitoring(
-        session.client("cloudwatch"),
+    say("[5/5] monitoring: log groups, alarms, dashboard, saved queries, log shipping")
+    monitoring = ensure_stage_monitoring(
+        _cloudwatch(session),
         session.client("logs"),
-        names,
+        deployed_observed(project_dir, stage, session.client("apigateway")),
+        monitoring_settings(config, stage),
         outputs.get("AlarmTopicArn"),
+        session.region_name,
         log_retention_days,
     )
-    for line in monitoring or ["every function's log retention and alarms already in place"]:
+    for line in monitoring or ["the stage's monitoring is already in place"]:
         say(line)
     return changes + monitoring
 
@@ -215,14 +257,21 @@ def destroy_stage(
     except FileNotFoundError:
         names = []  # nothing deployed from this checkout; chalice delete says so
     session = boto3.session.Session()
+    watched = deployed_observed(project_dir, stage, session.client("apigateway"))  # before delete
     for line in remove_consumer_mappings(session.client("lambda"), names):
         say(line)
     say(f"chalice delete --stage {stage}")
     subprocess.run([*chalice_command(), "delete", "--stage", stage], cwd=project_dir, check=True)
     if confirm:  # also the logs of functions an earlier destroy (without CONFIRM) deleted
         names = sorted(set(names) | _logged_functions(session.client("logs"), project_dir, stage))
-    for line in remove_function_monitoring(
-        session.client("cloudwatch"), session.client("logs"), names, log_groups=confirm
+    config = read_config(project_dir)
+    for line in remove_stage_monitoring(
+        _cloudwatch(session),
+        session.client("logs"),
+        watched,
+        monitoring_settings(config, stage),
+        names,
+        log_groups=confirm,
     ):
         say(line)
     if not confirm:

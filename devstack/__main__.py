@@ -1,6 +1,7 @@
 """``python -m devstack`` (``make run``): bring the local stack up, stop it on Ctrl-C or SIGTERM.
 
-``LOCAL_AWS_PORT`` (default 4566) and ``API_PORT`` (default 8000) choose the ports,
+``LOCAL_AWS_PORT`` (default 4566), ``API_PORT`` (default 8000) and ``MONITOR_PORT``
+(default the API's + 1: the operations page, ``devstack.monitor``) choose the ports,
 ``LOCAL_LOG_DIR`` (default ``.local``) where the logs go; each run starts fresh logs
 there and keeps the previous run's as ``*.log.1``. The tables and archive objects are
 restored at start from the snapshot a clean stop saved in ``LOCAL_DATA_DIR`` (default
@@ -24,7 +25,9 @@ import sys
 import threading
 from types import FrameType
 
+from .emulator import check_port_free
 from .logs import log_dir
+from .monitor import monitor_page
 from .persistence import snapshot_interval
 from .snapshot import data_dir, keeps_data
 from .stack import LocalStack
@@ -50,9 +53,11 @@ def producer_lines(sdk: dict[str, str], stream: str = "yubl-posted-local") -> li
 
 
 def main() -> int:
+    api_port = int(os.environ.get("API_PORT", "8000"))
+    monitor_port = int(os.environ.get("MONITOR_PORT") or api_port + 1)
     stack = LocalStack(
         aws_port=int(os.environ.get("LOCAL_AWS_PORT", "4566")),
-        api_port=int(os.environ.get("API_PORT", "8000")),
+        api_port=api_port,
         log_dir=log_dir(),
         data_dir=data_dir() if keeps_data() else None,
         snapshot_every=snapshot_interval(),
@@ -64,6 +69,7 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     try:  # a Ctrl-C while starting is a KeyboardInterrupt: start() stops what it started
+        check_port_free(monitor_port, "MONITOR_PORT")
         stack.start()
     except KeyboardInterrupt:
         print("[stack] interrupted while starting", flush=True)
@@ -71,17 +77,25 @@ def main() -> int:
     except Exception as err:
         print(f"[stack] failed to start: {err}", file=sys.stderr, flush=True)
         return 1
+    try:
+        page = monitor_page(stack, monitor_port)
+    except Exception as err:
+        print(f"[stack] failed to start the operations page: {err}", file=sys.stderr, flush=True)
+        stack.stop()
+        return 1
     signal.signal(signal.SIGINT, on_signal)
+    page.start()
     assert stack.emulator is not None
     print(
-        f"ready: API {stack.api_url}, AWS emulator {stack.emulator.endpoint_url}, "
-        f"logs in {stack.log_dir}/ (Ctrl-C stops)",
+        f"ready: API {stack.api_url}, operations page {page.url}, "
+        f"AWS emulator {stack.emulator.endpoint_url}, logs in {stack.log_dir}/ (Ctrl-C stops)",
         flush=True,
     )
     for line in producer_lines(stack.environment()):
         print(line, flush=True)
     code = _serve(stack, stopping)
     print("[stack] stopping", flush=True)
+    page.stop()
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C again: quit now
     try:
         saved = stack.stop()

@@ -20,7 +20,7 @@ from typing import Any
 
 from .logs import stack_log
 
-__all__ = ["TraceLine", "main", "parse_timestamp", "render", "trace"]
+__all__ = ["TraceLine", "main", "parse_timestamp", "print_lines", "render", "trace"]
 
 CORRELATION_PREFIX = "x-correlation-"
 
@@ -127,6 +127,15 @@ def render(line: TraceLine) -> str:
     return f"{when}  {function:<20} {level:<8} {message}{hop}"
 
 
+def print_lines(lines: Iterable[TraceLine], as_json: bool) -> None:
+    """Each line rendered, or as its raw JSON (``--json``)."""
+    for line in lines:
+        if as_json:
+            print(json.dumps(line.fields, separators=(",", ":"), ensure_ascii=False))
+        else:
+            print(render(line))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m devstack.trace",
@@ -150,11 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not lines:
         print(f"no lines for {args.correlation_id} in {args.log}", file=sys.stderr)
         return 1
-    for line in lines:
-        if args.json:
-            print(json.dumps(line.fields, separators=(",", ":"), ensure_ascii=False))
-        else:
-            print(render(line))
+    print_lines(lines, args.json)
     return 0
 
 

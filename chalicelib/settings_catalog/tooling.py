@@ -54,7 +54,14 @@ LOCAL_STACK = Section(
             default="1",
             kind="flag",
         ),
-        Setting("DOCS_PORT", "port of `make docs`", "make docs", default="8001", kind="port"),
+        Setting(
+            "MONITOR_PORT",
+            "port of the local operations page ([Monitoring](../monitoring.md)); unset: the "
+            "API's port + 1",
+            _STACK,
+            kind="port",
+        ),
+        Setting("DOCS_PORT", "port of `make docs`", "make docs", default="8002", kind="port"),
     ),
 )
 
@@ -330,9 +337,14 @@ TESTS = Section(
         ),
         Setting("PYTEST_XDIST_WORKER", "set by pytest-xdist in its workers", "the tests"),
         Setting(
+            "QUERY_DEFINITIONS_FILE",
+            "where the smoke deploy's stand-in for moto's missing saved-query API keeps them",
+            "the tests",
+            kind="path",
+        ),
+        Setting(
             "XDG_CACHE_HOME",
-            "where the AWS CLI v1 test keeps the CLI's own virtual environment; unset: "
-            "`~/.cache`",
+            "where the AWS CLI v1 test keeps the CLI's own virtual environment; unset: `~/.cache`",
             "the tests",
             kind="path",
         ),

@@ -101,7 +101,7 @@ def test_sns_functions_get_their_event_invoke_config(packaged, config, stage):
 
 
 @pytest.mark.parametrize("stage", PACKAGED_STAGES)
-def test_every_packaged_function_gets_a_log_group_and_two_alarms(packaged, stage):
+def test_every_packaged_function_gets_a_log_group_and_its_alarms(packaged, stage):
     resources = _template(packaged, stage)["Resources"]
     functions = [k for k, v in resources.items() if v["Type"] == "AWS::Serverless::Function"]
     assert len(functions) == len([f for f in functions if f"{f}LogGroup" in resources]), (
@@ -111,11 +111,21 @@ def test_every_packaged_function_gets_a_log_group_and_two_alarms(packaged, stage
         group = resources[f"{function}LogGroup"]["Properties"]
         assert group["LogGroupName"] == {"Fn::Sub": f"/aws/lambda/${{{function}}}"}
         assert group["RetentionInDays"] == {"Ref": "LogRetentionInDays"}
-        for metric in ("Errors", "Throttles"):
+        for metric in ("Errors", "Duration"):
             alarm = resources[f"{function}{metric}Alarm"]["Properties"]
             assert alarm["MetricName"] == metric
             assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function}}]
             assert alarm["AlarmActions"] == [{"Ref": "AlarmTopicArn"}]
+        throttles = resources[f"{function}ThrottlesAlarm"]["Properties"]  # a share: metric math
+        assert {
+            m["MetricStat"]["Metric"]["MetricName"]: m["MetricStat"]["Metric"]["Dimensions"]
+            for m in throttles["Metrics"]
+            if "MetricStat" in m
+        } == {
+            name: [{"Name": "FunctionName", "Value": {"Ref": function}}]
+            for name in ("Throttles", "Invocations")
+        }
+        assert throttles["AlarmActions"] == [{"Ref": "AlarmTopicArn"}]
 
 
 def test_the_template_names_no_region_or_account(packaged):

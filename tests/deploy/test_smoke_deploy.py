@@ -34,7 +34,16 @@ ALARM_EMAIL = "ops@example.com"
 def _deploy(project: Path, environ: dict[str, str], *extra: str) -> str:
     command = extra or ("deploy",)
     result = subprocess.run(
-        [sys.executable, "-m", "deploy", *command, "--stage", STAGE, "--project-dir", str(project)],
+        [
+            sys.executable,
+            "-m",
+            "tests.deploy.deploy_for_moto",
+            *command,
+            "--stage",
+            STAGE,
+            "--project-dir",
+            str(project),
+        ],
         cwd=PROJECT_DIR,
         env=environ,
         capture_output=True,
@@ -50,10 +59,12 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     emulator = start_emulator()
     project = copy_project(tmp_path_factory.mktemp("project"))
     aws = aws_environment(emulator.endpoint_url, REGION)
+    queries = tmp_path_factory.mktemp("queries") / "query-definitions.json"
     environ = {
         **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
         **aws,
         "CHALICE": f"{sys.executable} {Path(__file__).with_name('chalice_for_moto.py')}",
+        "QUERY_DEFINITIONS_FILE": str(queries),
     }
     saved = dict(os.environ)
     try:
@@ -71,6 +82,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
             "project": project,
             "clients": Clients(boto3.session.Session(region_name=REGION)),
             "environ": environ,
+            "queries": queries,
             **clients,
         }
     finally:
@@ -172,20 +184,94 @@ def test_every_function_log_group_keeps_logs_30_days(deployed):
     assert retention == {f"/aws/lambda/{name}": 30 for name in _deployed_names()}
 
 
-def test_every_function_alarms_on_errors_and_throttles_to_the_alarm_topic(deployed):
+def _alarms(deployed) -> dict[str, dict[str, Any]]:
+    pages = (
+        deployed["cloudwatch"]
+        .get_paginator("describe_alarms")
+        .paginate(AlarmNamePrefix=f"yubl-fanout-{STAGE}-")
+    )
+    return {a["AlarmName"]: a for page in pages for a in page["MetricAlarms"]}
+
+
+def test_every_function_alarms_on_errors_throttles_and_duration_to_the_alarm_topic(deployed):
     stack = deployed["cloudformation"].describe_stacks(StackName=f"yubl-fanout-{STAGE}")
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Stacks"][0]["Outputs"]}
     topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:yubl-alarms-{STAGE}"
     assert outputs["AlarmTopicArn"] == topic
+    alarms = _alarms(deployed)
+    timeouts = {f: v.get("lambda_timeout", 60) for f, v in _config()["lambda_functions"].items()}
     for name in _deployed_names():
-        for metric, suffix in (("Errors", "errors"), ("Throttles", "throttles")):
-            (alarm,) = deployed["cloudwatch"].describe_alarms(AlarmNames=[f"{name}-{suffix}"])[
-                "MetricAlarms"
-            ]
-            assert alarm["MetricName"] == metric
-            assert alarm["Namespace"] == "AWS/Lambda"
-            assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": name}]
-            assert alarm["AlarmActions"] == [topic]
+        errors = alarms[f"{name}-errors"]
+        assert (errors["Namespace"], errors["MetricName"]) == ("AWS/Lambda", "Errors")
+        assert errors["Dimensions"] == [{"Name": "FunctionName", "Value": name}]
+        assert errors["AlarmActions"] == [topic]
+        # throttles as a share of invocations, SLIC Watch's way: metric math
+        throttles = alarms[f"{name}-throttles"]
+        stats = {
+            m["Id"]: m["MetricStat"]["Metric"] for m in throttles["Metrics"] if "MetricStat" in m
+        }
+        assert {i: (m["MetricName"], m["Dimensions"]) for i, m in stats.items()} == {
+            "throttles": ("Throttles", [{"Name": "FunctionName", "Value": name}]),
+            "invocations": ("Invocations", [{"Name": "FunctionName", "Value": name}]),
+        }
+        assert (throttles["DatapointsToAlarm"], throttles["EvaluationPeriods"]) == (3, 5)
+        function = name.removeprefix(f"yubl-fanout-{STAGE}").lstrip("-") or "api_handler"
+        assert alarms[f"{name}-duration"]["Threshold"] == timeouts.get(function, 60) * 950
+
+
+def test_the_stream_reader_and_the_queues_alarm_at_the_stage_thresholds(deployed):
+    alarms = _alarms(deployed)
+    reader = alarms[f"yubl-fanout-{STAGE}-distribute_yubl-iterator-age"]
+    assert (reader["MetricName"], reader["Statistic"]) == ("IteratorAge", "Maximum")
+    assert (reader["Threshold"], reader["DatapointsToAlarm"], reader["EvaluationPeriods"]) == (
+        10_000,
+        3,
+        5,
+    )
+    stream = alarms[f"yubl-fanout-{STAGE}-stream-iterator-age"]
+    assert stream["MetricName"] == "GetRecords.IteratorAgeMilliseconds"
+    assert stream["Dimensions"] == [{"Name": "StreamName", "Value": f"yubl-posted-{STAGE}"}]
+    retry = alarms[f"yubl-fanout-{STAGE}-retry-queue-oldest-message"]
+    assert (retry["MetricName"], retry["Threshold"]) == ("ApproximateAgeOfOldestMessage", 900)
+    assert retry["Dimensions"] == [{"Name": "QueueName", "Value": f"yubl-retry-{STAGE}"}]
+    dead = alarms[f"yubl-fanout-{STAGE}-dead-letters-not-empty"]
+    assert (dead["MetricName"], dead["Threshold"], dead["ComparisonOperator"]) == (
+        "ApproximateNumberOfMessagesVisible",
+        0,
+        "GreaterThanThreshold",
+    )
+    assert dead["Dimensions"] == [{"Name": "QueueName", "Value": f"yubl-dead-letters-{STAGE}"}]
+
+
+def test_every_alarm_links_to_its_runbook_section(deployed):
+    alarms = _alarms(deployed)
+    assert len(alarms) > 80  # every function, table, index, queue, topic, the stream, the API
+    for name, alarm in alarms.items():
+        assert "Runbook: docs/runbooks.md#" in alarm["AlarmDescription"], name
+
+
+def test_the_dashboard_is_on_the_emulator_with_every_function(deployed):
+    body = json.loads(
+        deployed["cloudwatch"].get_dashboard(DashboardName=f"yubl-fanout-{STAGE}")["DashboardBody"]
+    )
+    titles = {w["properties"].get("title"): w["properties"] for w in body["widgets"]}
+    errors = titles["Lambda errors"]["metrics"]
+    assert sorted(row[3] for row in errors) == sorted(_deployed_names())
+    assert titles["Lambda errors"]["region"] == REGION
+    assert f"Queue yubl-dead-letters-{STAGE}" in titles
+    assert "Post to feed latency (s), from arrival on the stream" in titles
+
+
+def test_the_saved_queries_cover_every_function_log_group(deployed):
+    saved = json.loads(deployed["queries"].read_text())
+    groups = sorted(f"/aws/lambda/{name}" for name in _deployed_names())
+    assert sorted(q["name"] for q in saved.values()) == [
+        f"yubl-fanout-{STAGE}/correlation-id",
+        f"yubl-fanout-{STAGE}/failures-by-policy",
+        f"yubl-fanout-{STAGE}/slowest-fanouts",
+    ]
+    for query in saved.values():
+        assert sorted(query["logGroupNames"]) == groups
 
 
 def test_the_first_run_applies_the_settings_and_the_second_changes_nothing(deployed):
@@ -201,8 +287,8 @@ def test_the_first_run_applies_the_settings_and_the_second_changes_nothing(deplo
     assert deployed["second"].split("[4/5]")[1].replace(moto_reset, "") == (
         " declared event-source settings\n"
         "local: every declared event-source setting already in place\n"
-        "[5/5] log retention and alarms of every function\n"
-        "every function's log retention and alarms already in place\n"
+        "[5/5] monitoring: log groups, alarms, dashboard, saved queries, log shipping\n"
+        "the stage's monitoring is already in place\n"
     )
 
 
@@ -264,6 +350,8 @@ def test_destroy_without_confirm_removes_the_app_and_keeps_the_data(deployed):
     assert deployed["apigateway"].get_rest_apis()["items"] == []
     alarms = deployed["cloudwatch"].describe_alarms(AlarmNamePrefix="yubl-fanout-local-")
     assert alarms["MetricAlarms"] == []
+    assert deployed["cloudwatch"].list_dashboards()["DashboardEntries"] == []
+    assert json.loads(deployed["queries"].read_text()) == {}
     # the resources stack (tables, stream, queues) and the functions' logs stay
     (stack,) = deployed["cloudformation"].describe_stacks(StackName="yubl-fanout-local")["Stacks"]
     assert stack["StackStatus"] in ("CREATE_COMPLETE", "UPDATE_COMPLETE")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
+import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -11,6 +14,7 @@ from typing import Any
 
 import boto3
 import pytest
+import requests
 
 from devstack.emulator import aws_environment
 from devstack.user_pool import UserPool, create_user, find_user_pool, sign_in
@@ -24,6 +28,7 @@ class RunningStack:
     aws_endpoint: str
     log_file: Path
     output: list[str]
+    monitor_url: str  # the operations page that make run serves
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +43,50 @@ def local_stack(stack_process: StackProcess) -> Iterator[RunningStack]:
             aws_endpoint=stack_process.aws_endpoint,
             log_file=stack_process.log_dir / "stack.log",
             output=stack_process.output,
+            monitor_url=stack_process.monitor_url,
         )
+
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+INSTALL_HINT = (
+    "needs a system Chromium and Playwright: apt-get install -y chromium chromium-driver "
+    "(Debian; .ci/run does this) and pip install -r requirements-dev.txt; "
+    "or set CHROMIUM_PATH to a Chromium binary"
+)
+
+
+def _chromium_path() -> str | None:
+    given = os.environ.get("CHROMIUM_PATH")
+    if given:
+        return given if os.access(given, os.X_OK) else None
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Headless Chromium from the system (Debian's ``chromium``), driven by Playwright;
+    the test is skipped, saying how to install one, when there is none."""
+    path = _chromium_path()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip(f"Playwright is not installed: {INSTALL_HINT}")
+    if path is None:
+        pytest.skip(f"no Chromium found: {INSTALL_HINT}")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
 
 
 def wait_for(condition, timeout: float, what: str, interval: float = 0.25):
@@ -84,3 +132,17 @@ def sign_in_users(
 
     with ThreadPoolExecutor(max_workers=workers) as threads:
         return dict(threads.map(one, names))
+
+
+def author_with_followers(api_url: str, count: int) -> tuple[str, list[str], dict]:
+    """A new author and ``count`` new followers, signed in, each following over HTTP:
+    (author, followers, their ``Authorization`` headers by name)."""
+    author = f"author-{uuid.uuid4().hex[:8]}"
+    followers = [f"{author}-f{n}" for n in range(count)]
+    tokens = sign_in_users([author, *followers])
+    for follower in followers:
+        follow = requests.put(
+            f"{api_url}/users/{author}/followers/{follower}", headers=tokens[follower], timeout=30
+        )
+        assert follow.status_code == 204
+    return author, followers, tokens

@@ -17,6 +17,7 @@ import threading
 import time
 from pathlib import Path
 
+from devstack.emulator import free_port
 from devstack.stack import PROJECT_DIR
 
 __all__ = ["StackProcess"]
@@ -50,6 +51,7 @@ class StackProcess:
             "LOCAL_LOG_DIR": str(log_dir),
             "DEBUG_LOG_SAMPLE_RATE": "0",
             "LOCAL_SNAPSHOT_SECONDS": "0",  # saved at stop only: no scan in the middle of a test
+            "MONITOR_PORT": str(free_port()),  # the operations page
             **extra_env,
         }
         command = [sys.executable, "-m", "devstack"]
@@ -83,6 +85,12 @@ class StackProcess:
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def monitor_url(self) -> str:
+        """The operations page's URL, as the ready line prints it."""
+        ready = next(line for line in self.output if line.startswith("ready"))
+        return ready.split("operations page ", 1)[1].split(",", 1)[0]
 
     @property
     def aws_endpoint(self) -> str:

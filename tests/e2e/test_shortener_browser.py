@@ -1,15 +1,13 @@
 """A real browser uses the shortener's page on the local stack (``chalice local``).
 
-Headless Chromium from the system (Debian's ``chromium`` package) driven by Playwright:
-open ``/``, fill the form, submit, read the short URL off the page, follow it to the
-target. Skipped, saying how to install one, when no browser is on the machine.
+Headless Chromium from the system (the ``browser`` fixture of ``conftest.py``): open
+``/``, fill the form, submit, read the short URL off the page, follow it to the target.
+Skipped, saying how to install one, when no browser is on the machine.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import threading
 import uuid
 from collections.abc import Iterator
@@ -21,45 +19,6 @@ import requests
 from chalicelib.shortener.codes import ALPHABET
 
 pytestmark = pytest.mark.e2e
-
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-INSTALL_HINT = (
-    "needs a system Chromium and Playwright: apt-get install -y chromium chromium-driver "
-    "(Debian; .ci/run does this) and pip install -r requirements-dev.txt; "
-    "or set CHROMIUM_PATH to a Chromium binary"
-)
-
-
-def _chromium_path() -> str | None:
-    given = os.environ.get("CHROMIUM_PATH")
-    if given:
-        return given if os.access(given, os.X_OK) else None
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    path = _chromium_path()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip(f"Playwright is not installed: {INSTALL_HINT}")
-    if path is None:
-        pytest.skip(f"no Chromium found: {INSTALL_HINT}")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture(scope="module")
