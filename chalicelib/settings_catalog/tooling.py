@@ -331,8 +331,7 @@ TESTS = Section(
         Setting("PYTEST_XDIST_WORKER", "set by pytest-xdist in its workers", "the tests"),
         Setting(
             "XDG_CACHE_HOME",
-            "where the AWS CLI v1 test keeps the CLI's own virtual environment; unset: "
-            "`~/.cache`",
+            "where the AWS CLI v1 test keeps the CLI's own virtual environment; unset: `~/.cache`",
             "the tests",
             kind="path",
         ),
