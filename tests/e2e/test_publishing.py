@@ -1,5 +1,6 @@
-"""Producers against make run's stack: the AWS CLI v1 in the documented format, and a
-producer's retry (the same event twice, new sequence numbers) changing nothing visible."""
+"""Producers against make run's stack: the AWS CLI v1 in the documented format, a KPL
+aggregate with a poison user record, and a producer's retry (the same event twice, new
+sequence numbers) changing nothing visible."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ from pathlib import Path
 import boto3
 import pytest
 import requests
+from aws_kinesis_agg.aggregator import RecordAggregator
 from yubl_producer import Publisher, yubl_posted
+
+from ops.dlq import main as dlq
 
 from .conftest import sign_in_users, wait_for
 
@@ -73,6 +77,49 @@ def test_put_records_of_the_aws_cli_v1_in_the_documented_format_reach_the_feed(
     wait_for(lambda: _items(local_stack.api_url, feed, tokens[follower]), 120, "the feed entry")
     [item] = _items(local_stack.api_url, feed, tokens[follower])
     assert (item["yubl_id"], item["text"]) == (event["yubl"]["yubl_id"], "from the AWS CLI")
+
+
+def test_a_poison_user_record_of_an_aggregate_is_dead_lettered_alone_and_its_siblings_delivered(
+    local_stack, capsys
+):
+    # GIVEN an aggregate made by aws-kinesis-agg: two posts around one that breaks the contract
+    tag = uuid.uuid4().hex[:8]
+    author, follower = f"agg-{tag}", f"fan-{tag}"
+    tokens = sign_in_users([author, follower])
+    _follow(local_stack.api_url, author, follower, tokens)
+    posts = [yubl_posted(author, f"aggregated {n}", correlation_id=f"{tag}-{n}") for n in range(3)]
+    records = [post.record for post in posts]
+    records[1]["yubl"]["posted_at"] = "yesterday"
+    aggregator = RecordAggregator()
+    for record in records:
+        assert aggregator.add_user_record(author, json.dumps(record).encode()) is None
+    key, _, blob = aggregator.clear_and_get().get_contents()
+    put = boto3.client("kinesis").put_record(
+        StreamName="yubl-posted-local", PartitionKey=key, Data=blob
+    )
+
+    # WHEN the dispatcher reads it THEN the two good posts reach the follower's feed
+    def feed() -> list[str]:
+        return [
+            i["text"]
+            for i in _items(local_stack.api_url, f"/users/{follower}/feed", tokens[follower])
+        ]
+
+    wait_for(lambda: len(feed()) >= 2, 120, "the two good posts")
+    assert sorted(feed()) == ["aggregated 0", "aggregated 2"]
+
+    # AND make dlq lists the poison one alone, with its sequence and sub-sequence numbers
+    def dead_letters() -> list[dict]:
+        capsys.readouterr()
+        assert dlq(["--stage", "local", "list", "--queue", "dead", "--json"]) == 0
+        listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        return [m for m in listed if (m["correlation_id"] or "").startswith(tag)]
+
+    [dead] = wait_for(dead_letters, 60, "the poison user record's dead letter")
+    assert (dead["correlation_id"], dead["record"]) == (f"{tag}-1", records[1])
+    assert dead["error"]["message"].startswith("yubl.posted_at: must be an RFC 3339 time")
+    origin = dead["origin"]
+    assert (origin["sequenceNumber"], origin["subSequenceNumber"]) == (put["SequenceNumber"], 1)
 
 
 def _logged(log_file: Path, message: str, **fields: str) -> list[dict]:
