@@ -10,11 +10,22 @@ PIP_VERSION := 26.2.1
 
 .PHONY: contract docs docs-build install run test test-fuzz test-reliability test-scale scale unit lint check clean trace dlq api-key package deploy destroy user token bench bench-post bench-tradeoff bench-entries cost load reset
 
+# The AsyncAPI 3.0 JSON Schema that tests/unit/test_contract.py checks contract/asyncapi.yaml
+# against: the AsyncAPI initiative's own package from the npm registry (PyPI has none that
+# ships it), kept as its tarball; the test reads it with no network.
+ASYNCAPI_SPECS_VERSION := 6.11.1
+ASYNCAPI_SPECS := $(VENV)/asyncapi-specs-$(ASYNCAPI_SPECS_VERSION).tgz
+
 install: $(STAMP)
+
+$(ASYNCAPI_SPECS):
+	@command -v npm >/dev/null || { echo "make install needs npm (Node.js) to fetch @asyncapi/specs"; exit 2; }
+	mkdir -p $(VENV)
+	npm pack --silent --pack-destination $(VENV) @asyncapi/specs@$(ASYNCAPI_SPECS_VERSION) >/dev/null
 
 # The producer package (producer/, its own pyproject.toml) is installed editable, so the
 # tests, the docs and loadtests use the code in the working tree.
-$(STAMP): requirements.txt requirements-dev.txt requirements-docs.txt producer/pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt requirements-docs.txt producer/pyproject.toml $(ASYNCAPI_SPECS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check pip==$(PIP_VERSION)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt

@@ -62,7 +62,24 @@ def _print(message: ParkedMessage) -> None:
         f"received {s['receive_count']} times"
     )
     print(f"      error: {error.get('type')}: {error.get('message')}")
+    where = _where(s["origin"])
+    if where:
+        print(f"      from: {where}")
     print(f"      record: {queue_json(s['record'])[:300]}")
+
+
+def _where(origin: Any) -> str | None:
+    """Where a parked record came from, in a few words: its Kinesis sequence number (and
+    sub-sequence number, for a user record of a KPL aggregate), or its message id."""
+    if not isinstance(origin, dict):
+        return None
+    if origin.get("sequenceNumber"):
+        where = f"Kinesis record {origin['sequenceNumber']}"
+        if origin.get("subSequenceNumber") is not None:
+            where += f", user record {origin['subSequenceNumber']}"
+        return f"{where} (partition key {origin.get('partitionKey')})"
+    message_id = origin.get("MessageId") or origin.get("messageId")
+    return f"message {message_id}" if message_id else None
 
 
 def _unreachable(endpoint: str) -> str:

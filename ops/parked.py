@@ -5,6 +5,12 @@ definition; the retry worker (``chalicelib/streams/retry.py``) runs ``payload``
 through the processor named ``handler``. Correlation ids go along as SQS message
 attributes, as the failure sink sends them: read from the record's ``__context__``,
 ``call-chain-length`` as it was (a retry is the same hop, not a new one).
+
+A re-read record in the KPL aggregated format is parked one user record at a time, as
+the processor parks and dead-letters them: each with its own data, partition key,
+sub-sequence number and correlation ids, so the retry worker checks and runs each on
+its own and a poison one fails alone. An aggregate that cannot be read (its digest
+does not match) is parked whole, the reason in its error, for an operator to see.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from chalicelib.streams.kpl import CorruptAggregate, is_aggregated, user_records
 from chalicelib.streams.parking import FailedRecord
 
 from .kinesis_batches import BatchRange, Refused, StreamRecord
@@ -66,20 +73,36 @@ def parked_from_kinesis(
     }
     outgoing: list[Outgoing] = []
     for record in records:
-        payload, text = _decode(record.data)
-        failed = FailedRecord(
-            handler=handler,
-            policy=ON_FAILURE_POLICY,
-            payload=payload,
-            text=text,
-            error={"type": error["type"], "message": error["message"]},
-            attempts=int(context.get("approximateInvokeCount") or 1),
-            first_failure_at=str(body.get("timestamp") or ""),
-            origin=record.lambda_origin(batch),
-        )
-        context_ids = payload.get(_CONTEXT_KEY) if isinstance(payload, dict) else None
-        outgoing.append((dict(failed), correlation_attributes(context_ids)))
+        for data, origin, problem in _user_records(record.data, record.lambda_origin(batch)):
+            payload, text = _decode(data) if problem is None else (None, None)
+            message = error["message"] if problem is None else f"{error['message']}; {problem}"
+            failed = FailedRecord(
+                handler=handler,
+                policy=ON_FAILURE_POLICY,
+                payload=payload,
+                text=text,
+                error={"type": error["type"], "message": message},
+                attempts=int(context.get("approximateInvokeCount") or 1),
+                first_failure_at=str(body.get("timestamp") or ""),
+                origin=origin,
+            )
+            context_ids = payload.get(_CONTEXT_KEY) if isinstance(payload, dict) else None
+            outgoing.append((dict(failed), correlation_attributes(context_ids)))
     return outgoing
+
+
+def _user_records(
+    data: bytes, origin: dict[str, Any]
+) -> list[tuple[bytes, dict[str, Any], str | None]]:
+    """(data, origin, why it cannot be read) of each record a Kinesis record holds: itself,
+    or each user record of a KPL aggregate; a corrupt aggregate is one, whole."""
+    if not is_aggregated(data):
+        return [(data, origin, None)]
+    try:
+        parts = user_records(data)
+    except CorruptAggregate as err:
+        return [(data, {**origin, "aggregated": True}, str(err))]
+    return [(part.data, part.origin(origin), part.problem) for part in parts]
 
 
 def parked_from_async(body: Mapping[str, Any], handler: str) -> list[Outgoing]:

@@ -44,6 +44,7 @@ class ParkedMessage:
             "receive_count": self.receive_count,
             "first_failure_at": body.get("first_failure_at"),
             "record": body.get("payload") if body.get("payload") is not None else body.get("text"),
+            "origin": body.get("origin"),
         }
 
     def _destination_summary(self) -> dict[str, Any]:
@@ -65,6 +66,7 @@ class ParkedMessage:
             "receive_count": self.receive_count,
             "first_failure_at": body.get("timestamp"),
             "record": body.get("KinesisBatchInfo") or body.get("requestPayload"),
+            "origin": None,  # the record says where the batch lies
         }
 
 

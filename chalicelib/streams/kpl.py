@@ -23,8 +23,11 @@ The wire format: github.com/awslabs/amazon-kinesis-producer, ``aggregation-forma
 
 from __future__ import annotations
 
+import base64
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["MAGIC", "CorruptAggregate", "UserRecord", "is_aggregated", "user_records"]
 
@@ -44,6 +47,22 @@ class UserRecord:
     explicit_hash_key: str | None
     data: bytes
     problem: str | None = None  # why this user record cannot be read, its siblings can
+
+    def origin(self, aggregate: Mapping[str, Any]) -> dict[str, Any]:
+        """Where this user record came from, for operators: its aggregate's ``origin`` (a
+        Kinesis record's: ``sequenceNumber``, ...) with the user record's own partition
+        key, sub-sequence number and data (base64). The one shape of it, for the
+        processor's dead letters and for the re-drive of Lambda's on-failure records."""
+        origin = {
+            **aggregate,
+            "partitionKey": self.partition_key,
+            "subSequenceNumber": self.sub_sequence_number,
+            "aggregated": True,
+            "data": base64.b64encode(self.data).decode("ascii"),
+        }
+        if self.explicit_hash_key is not None:
+            origin["explicitHashKey"] = self.explicit_hash_key
+        return origin
 
 
 def is_aggregated(data: bytes) -> bool:

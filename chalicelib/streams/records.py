@@ -190,20 +190,11 @@ def kinesis_user_records(record: Mapping[str, Any]) -> list[IncomingRecord]:
 
 def _user_record(whole: IncomingRecord, part: UserRecord) -> IncomingRecord:
     text = _utf8(part.data)
-    origin = {
-        **whole.origin,
-        "partitionKey": part.partition_key,
-        "subSequenceNumber": part.sub_sequence_number,
-        "aggregated": True,
-        "data": base64.b64encode(part.data).decode("ascii"),
-    }
-    if part.explicit_hash_key is not None:
-        origin["explicitHashKey"] = part.explicit_hash_key
     return replace(
         whole,
         text=text,
         correlation=capture(_kinesis_context(text)),
-        origin=origin,
+        origin=part.origin(whole.origin),
         sub_sequence=part.sub_sequence_number,
         unreadable=part.problem,
     )

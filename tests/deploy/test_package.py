@@ -1,15 +1,20 @@
-"""``make package``: every declared setting lands in the SAM template, and it lints clean."""
+"""``make package``: every declared setting lands in the SAM template, it lints clean, and
+the deployment zip carries the contract and runs it on Lambda's platform."""
 
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
+from zipfile import ZipFile
 
 import pytest
 from cfnlint.api import lint_file
 
-from tests.deploy.conftest import PACKAGED_STAGES
+from tests.deploy.conftest import PACKAGED_STAGES, PROJECT_DIR
 
 # the SAM event type Chalice writes for each decorator
 KINESIS, SQS, SNS = "Kinesis", "SQS", "SNS"
@@ -147,4 +152,85 @@ def test_the_api_stage_is_throttled_as_declared(packaged, config, stage):
             "ThrottlingRateLimit": declared["rate_limit"],
             "ThrottlingBurstLimit": declared["burst_limit"],
         }
+    ]
+
+
+def _lambda_platform(packaged: dict[str, Path]) -> tuple[str, str]:
+    """(runtime, architecture) of every function in dev's template, e.g. python3.11, x86_64."""
+    functions = [
+        r["Properties"]
+        for r in _template(packaged, "dev")["Resources"].values()
+        if r["Type"] == "AWS::Serverless::Function"
+    ]
+    [platform] = {(f["Runtime"], *f.get("Architectures", ["x86_64"])) for f in functions}
+    return platform
+
+
+def test_the_deployed_zip_carries_the_schemas_and_a_native_wheel_for_lambdas_platform(packaged):
+    # GIVEN dev's deployment package
+    with ZipFile(packaged["dev"] / "deployment.zip") as zipped:
+        names = zipped.namelist()
+        # THEN the contract's schemas are in it, byte for byte the source's
+        for source in sorted((PROJECT_DIR / "contract" / "events").glob("*.json")):
+            assert zipped.read(f"chalicelib/contract/schemas/{source.name}") == (
+                source.read_bytes()
+            )
+        # AND jsonschema's native dependency (rpds-py) is a wheel for the functions' runtime
+        # and architecture, not for the machine that packaged it
+        [wheel] = [n for n in names if re.fullmatch(r"rpds_py-[^/]+\.dist-info/WHEEL", n)]
+        tags = [
+            line[5:] for line in zipped.read(wheel).decode().splitlines() if line[:5] == "Tag: "
+        ]
+    runtime, architecture = _lambda_platform(packaged)
+    python = "cp" + runtime.removeprefix("python").replace(".", "")
+    assert tags and all(
+        re.fullmatch(rf"{python}-{python}-manylinux(2014|_2_\d+)_{architecture}", tag)
+        for tag in tags
+    ), tags
+    assert f"rpds/rpds.cpython-{python[2:]}-{architecture}-linux-gnu.so" in names
+
+
+def test_the_deployed_zip_checks_a_record_with_nothing_but_itself(packaged, tmp_path):
+    # GIVEN dev's deployment package unpacked, and an interpreter of the functions' runtime
+    runtime, _ = _lambda_platform(packaged)
+    if f"python{sys.version_info.major}.{sys.version_info.minor}" != runtime:
+        pytest.skip(f"this interpreter is not the functions' runtime {runtime}")
+    with ZipFile(packaged["dev"] / "deployment.zip") as zipped:
+        zipped.extractall(tmp_path)
+    # WHEN the contract check runs with only the package on its path (no site-packages)
+    script = (
+        "import json, sys; from chalicelib.contract import check_event\n"
+        "for record in json.loads(sys.stdin.read()):\n"
+        "    try: check_event(record); print('ok')\n"
+        "    except Exception as err: print(type(err).__name__, err)\n"
+    )
+    good = {
+        "type": "yubl-posted",
+        "yubl": {
+            "yubl_id": "1795447800123-9f2c4e1a0b3d",
+            "author_id": "alice",
+            "text": "hello",
+            "posted_at": "2026-11-23T16:30:00.791339+01:00",
+        },
+    }
+    bad = json.loads(json.dumps(good))
+    bad["yubl"]["posted_at"] = "2026-13-23T15:30:00Z"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-S",
+            "-I",
+            "-c",
+            f"import sys; sys.path.insert(0, {str(tmp_path)!r})\n{script}",
+        ],
+        input=json.dumps([good, bad]),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    # THEN it accepts the good record and refuses the bad one by its format, naming the field
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.splitlines() == [
+        "ok",
+        "InvalidInput yubl.posted_at: is not a valid date and time: '2026-13-23T15:30:00Z'",
     ]

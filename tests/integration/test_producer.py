@@ -122,7 +122,7 @@ def test_the_cli_publishes_a_jsonl_file_and_ends_with_a_summary(stream, tmp_path
     done = _cli("publish", "--stream", stream, str(lines), env=env)
     assert (done.returncode, done.stdout) == (0, "sent 12, retried 0, failed 0\n")
     assert done.stderr.splitlines()[-1] == (
-        "12/12 events: sent 12, failed 0, retried 0 (1 PutRecords calls)"
+        "12/12 events: sent 12, failed 0, retried 0 (1 PutRecords call)"
     )
     stored = sum(len(records) for records in _read_all(stream).values())
     assert stored == 12

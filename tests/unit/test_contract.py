@@ -342,6 +342,38 @@ def test_the_asyncapi_document_describes_every_event_and_group_topic_and_its_ref
     assert {f"{group}-{{stage}}" for group in topics} | {"yubl-posted-{stage}"} == addresses
 
 
+def _asyncapi_3_schema() -> dict:
+    """The AsyncAPI 3.0.0 JSON Schema of @asyncapi/specs (npm), which make install keeps
+    as its tarball in .venv: read from it, no network."""
+    import sys
+    import tarfile
+    from pathlib import Path
+
+    tarballs = sorted(Path(sys.prefix).glob("asyncapi-specs-*.tgz"))
+    assert len(tarballs) == 1, f"run make install: one @asyncapi/specs tarball, found {tarballs}"
+    with tarfile.open(tarballs[0]) as tarball:
+        member = tarball.extractfile("package/schemas/3.0.0-without-$id.json")
+        assert member is not None
+        return json.load(member)
+
+
+def test_the_asyncapi_document_is_valid_against_the_asyncapi_3_json_schema():
+    import yaml
+    from jsonschema.validators import validator_for
+
+    from contract.copies import SOURCE
+
+    schema = _asyncapi_3_schema()
+    validator = validator_for(schema)(schema)
+    doc = yaml.safe_load((SOURCE / "asyncapi.yaml").read_text())
+    assert [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(doc)] == []
+    # the schema does refuse: an operation without its action, a channel address not a string
+    broken = copy.deepcopy(doc)
+    del broken["operations"]["publishToStream"]["action"]
+    broken["channels"]["stream"]["address"] = 42
+    assert not validator.is_valid(broken)
+
+
 def test_the_docs_hook_renders_each_schema_in_place_of_the_marker():
     import importlib.util
     from types import SimpleNamespace

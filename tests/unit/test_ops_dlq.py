@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import re
 import subprocess
 import sys
 
 import pytest
+from aws_kinesis_agg.aggregator import RecordAggregator
 
 from devstack.emulator import free_port
 from devstack.stack import PROJECT_DIR
 from local_runtime.events import async_result_record
-from ops.kinesis_batches import Refused
-from ops.parked import correlation_attributes, handler_of, parked_from_async
-from tests.aws_samples import sns_event
+from ops.kinesis_batches import Refused, StreamRecord
+from ops.parked import correlation_attributes, handler_of, parked_from_async, parked_from_kinesis
+from tests.aws_samples import KINESIS_FAILURE_SAMPLE, sns_event
 
 
 def _expected(port: int) -> str:
@@ -150,3 +153,86 @@ def test_an_invocation_record_of_another_event_source_is_refused():
     assert (
         str(refused.value) == "Lambda's record of a failed invocation whose event is not from SNS"
     )
+
+
+SEQUENCE = KINESIS_FAILURE_SAMPLE["KinesisBatchInfo"]["startSequenceNumber"]
+STREAM_ARN = KINESIS_FAILURE_SAMPLE["KinesisBatchInfo"]["streamArn"]
+GAVE_UP = (
+    f"Lambda gave up the batch {SEQUENCE}.."
+    f"{KINESIS_FAILURE_SAMPLE['KinesisBatchInfo']['endSequenceNumber']} "
+    "of shardId-000000000001 (Unhandled)"
+)
+
+
+def _event(n: int) -> dict:
+    return {"type": "yubl-posted", "n": n, "__context__": {"x-correlation-id": f"c-{n}"}}
+
+
+def _aggregate(parts: list[tuple[str, bytes]]) -> bytes:
+    """A KPL aggregate made with aws-kinesis-agg (what producers use), not our writer."""
+    aggregator = RecordAggregator()
+    for key, data in parts:
+        assert aggregator.add_user_record(key, data) is None
+    return aggregator.clear_and_get().get_contents()[2]
+
+
+def test_a_re_read_aggregate_is_parked_one_user_record_at_a_time():
+    # GIVEN Lambda gave up a batch whose one record is an aggregate of three user records,
+    # the middle one not JSON
+    parts = [("alice", json.dumps(_event(0)).encode()), ("bob", b"not json")]
+    parts.append(("alice", json.dumps(_event(2)).encode()))
+    blob = _aggregate(parts)
+    # WHEN the re-read record is turned into parked messages
+    parked = parked_from_kinesis(
+        KINESIS_FAILURE_SAMPLE, "distribute_yubl", [StreamRecord(SEQUENCE, "alice", blob)]
+    )
+    # THEN there is one a user record, in order, each with its own data, key and numbers
+    bodies = [body for body, _ in parked]
+    assert [(b["payload"], b["text"]) for b in bodies] == [
+        (_event(0), None),
+        (None, "not json"),
+        (_event(2), None),
+    ]
+    assert bodies[1] == {
+        "handler": "distribute_yubl",
+        "policy": "on_failure_destination",
+        "payload": None,
+        "text": "not json",
+        "error": {"type": "RetryAttemptsExhausted", "message": GAVE_UP},
+        "attempts": 1,
+        "first_failure_at": "2019-11-14T00:38:06.021Z",
+        "origin": {
+            "eventSourceARN": STREAM_ARN,
+            "eventID": f"shardId-000000000001:{SEQUENCE}",
+            "partitionKey": "bob",
+            "sequenceNumber": SEQUENCE,
+            "subSequenceNumber": 1,
+            "aggregated": True,
+            "data": base64.b64encode(b"not json").decode(),
+        },
+    }
+    assert [(b["origin"]["partitionKey"], b["origin"]["subSequenceNumber"]) for b in bodies] == [
+        ("alice", 0),
+        ("bob", 1),
+        ("alice", 2),
+    ]
+    # AND each carries its own correlation ids (the poison one has none to carry)
+    assert [attributes.get("x-correlation-id") for _, attributes in parked] == [
+        {"DataType": "String", "StringValue": "c-0"},
+        None,
+        {"DataType": "String", "StringValue": "c-2"},
+    ]
+
+
+def test_a_corrupt_re_read_aggregate_is_parked_whole_with_the_reason():
+    blob = _aggregate([("alice", json.dumps(_event(0)).encode())])
+    blob = blob[:-1] + bytes([blob[-1] ^ 1])
+    [(body, attributes)] = parked_from_kinesis(
+        KINESIS_FAILURE_SAMPLE, "distribute_yubl", [StreamRecord(SEQUENCE, "alice", blob)]
+    )
+    assert (body["payload"], body["text"], attributes) == (None, None, {})
+    assert body["error"]["message"] == (
+        f"{GAVE_UP}; KPL aggregate's MD5 digest does not match its contents"
+    )
+    assert body["origin"]["aggregated"] is True
+    assert base64.b64decode(body["origin"]["data"]) == blob

@@ -38,6 +38,7 @@ def test_a_parked_record_is_summarised_from_its_body():
         "receive_count": 1,
         "first_failure_at": "2026-11-23T12:00:00.000Z",
         "record": {"type": "feed-fanout"},
+        "origin": {},
     }
 
 

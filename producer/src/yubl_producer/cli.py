@@ -87,7 +87,8 @@ class _ProgressLine:
         self._last = now
         line = (
             f"{done}/{progress.total} events: sent {progress.sent}, failed {progress.failed}, "
-            f"retried {progress.retried} ({progress.calls} PutRecords calls)"
+            f"retried {progress.retried} ({progress.calls} PutRecords "
+            f"call{'' if progress.calls == 1 else 's'})"
         )
         end = "\n" if final or not self._tty else ""
         print(f"\r{line}" if self._tty else line, end=end, file=self._out, flush=True)

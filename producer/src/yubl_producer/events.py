@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from .validating import first_error, location, validator_for
 
 __all__ = [
     "CONTEXT_KEY",
     "SCHEMA_VERSION",
+    "Correlation",
     "Event",
     "EventInvalid",
     "event_from_record",
@@ -38,6 +39,19 @@ __all__ = [
 CONTEXT_KEY = "__context__"
 SCHEMA_VERSION = "1.0"
 """The contract version these constructors write (``schema_version``)."""
+
+
+When = datetime | str | None
+"""A time given to a constructor: an aware ``datetime``, an RFC 3339 string, or None (now)."""
+
+
+class Correlation(TypedDict, total=False):
+    """The correlation ids every constructor takes, written into ``__context__``:
+    ``correlation_id`` (a new one when absent) and other ``context`` ids (lower-case
+    header names, ``x-correlation-*``)."""
+
+    correlation_id: str | None
+    context: Mapping[str, str] | None
 
 
 class EventInvalid(ValueError):
@@ -114,7 +128,7 @@ def event_from_record(record: Any) -> Event:
     return Event(record)
 
 
-def _time(moment: datetime | str | None) -> str:
+def _time(moment: When) -> str:
     if moment is None:
         moment = datetime.now(UTC)
     if isinstance(moment, str):
@@ -124,24 +138,19 @@ def _time(moment: datetime | str | None) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _context(correlation_id: str | None, context: Mapping[str, str] | None) -> dict[str, str]:
-    ids = {str(k).lower(): str(v) for k, v in (context or {}).items()}
-    ids["x-correlation-id"] = correlation_id or ids.get("x-correlation-id") or str(uuid.uuid4())
-    return ids
+def _context(ids: Correlation) -> dict[str, str]:
+    context = {str(k).lower(): str(v) for k, v in (ids.get("context") or {}).items()}
+    given = ids.get("correlation_id") or context.get("x-correlation-id")
+    context["x-correlation-id"] = given or str(uuid.uuid4())
+    return context
 
 
-def _event(
-    event_type: str,
-    body_key: str,
-    body: dict[str, Any],
-    correlation_id: str | None,
-    context: Mapping[str, str] | None,
-) -> Event:
+def _event(event_type: str, body_key: str, body: dict[str, Any], ids: Correlation) -> Event:
     record = {
         "type": event_type,
         "schema_version": SCHEMA_VERSION,
         body_key: body,
-        CONTEXT_KEY: _context(correlation_id, context),
+        CONTEXT_KEY: _context(ids),
     }
     return event_from_record(record)
 
@@ -157,9 +166,8 @@ def yubl_posted(
     text: str,
     *,
     yubl_id: str | None = None,
-    posted_at: datetime | str | None = None,
-    correlation_id: str | None = None,
-    context: Mapping[str, str] | None = None,
+    posted_at: When = None,
+    **ids: Unpack[Correlation],
 ) -> Event:
     """A post. Give ``yubl_id`` to re-publish the same post: the id is its identity."""
     moment = posted_at if posted_at is not None else datetime.now(UTC)
@@ -170,54 +178,33 @@ def yubl_posted(
         "text": text,
         "posted_at": _time(moment),
     }
-    return _event("yubl-posted", "yubl", body, correlation_id, context)
+    return _event("yubl-posted", "yubl", body, ids)
 
 
 def yubl_deleted(
-    author_id: str,
-    yubl_id: str,
-    *,
-    deleted_at: datetime | str | None = None,
-    correlation_id: str | None = None,
-    context: Mapping[str, str] | None = None,
+    author_id: str, yubl_id: str, *, deleted_at: When = None, **ids: Unpack[Correlation]
 ) -> Event:
+    """The author deleted the post ``yubl_id``."""
     body = {"yubl_id": yubl_id, "author_id": author_id, "deleted_at": _time(deleted_at)}
-    return _event("yubl-deleted", "yubl", body, correlation_id, context)
+    return _event("yubl-deleted", "yubl", body, ids)
 
 
 def _relationship(
-    event_type: str,
-    user_id: str,
-    follower_id: str,
-    changed_at: datetime | str | None,
-    correlation_id: str | None,
-    context: Mapping[str, str] | None,
+    event_type: str, user_id: str, follower_id: str, changed_at: When, ids: Correlation
 ) -> Event:
     body = {"user_id": user_id, "follower_id": follower_id, "changed_at": _time(changed_at)}
-    return _event(event_type, "relationship", body, correlation_id, context)
+    return _event(event_type, "relationship", body, ids)
 
 
 def user_followed(
-    user_id: str,
-    follower_id: str,
-    *,
-    changed_at: datetime | str | None = None,
-    correlation_id: str | None = None,
-    context: Mapping[str, str] | None = None,
+    user_id: str, follower_id: str, *, changed_at: When = None, **ids: Unpack[Correlation]
 ) -> Event:
     """``follower_id`` started following ``user_id``."""
-    return _relationship("user-followed", user_id, follower_id, changed_at, correlation_id, context)
+    return _relationship("user-followed", user_id, follower_id, changed_at, ids)
 
 
 def user_unfollowed(
-    user_id: str,
-    follower_id: str,
-    *,
-    changed_at: datetime | str | None = None,
-    correlation_id: str | None = None,
-    context: Mapping[str, str] | None = None,
+    user_id: str, follower_id: str, *, changed_at: When = None, **ids: Unpack[Correlation]
 ) -> Event:
     """``follower_id`` stopped following ``user_id``."""
-    return _relationship(
-        "user-unfollowed", user_id, follower_id, changed_at, correlation_id, context
-    )
+    return _relationship("user-unfollowed", user_id, follower_id, changed_at, ids)
