@@ -6,8 +6,9 @@ there and keeps the previous run's as ``*.log.1``. The tables and archive object
 restored at start from the snapshot a clean stop saved in ``LOCAL_DATA_DIR`` (default
 ``.local/data``; ``devstack.snapshot``), and saved there every
 ``LOCAL_SNAPSHOT_SECONDS`` (default 300) while running; ``LOCAL_KEEP_DATA=0`` keeps
-nothing. The children end with this process, even when it is killed with SIGKILL
-(``devstack.lifeline``).
+nothing. ``LOCAL_QUERY_INDEX=0`` runs the emulator's DynamoDB Query as stock moto does,
+reading every item of the table (``devstack.query_index``). The children end with this
+process, even when it is killed with SIGKILL (``devstack.lifeline``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import sys
 import threading
 from types import FrameType
 
+from .emulator import query_index_enabled
 from .logs import log_dir
 from .persistence import snapshot_interval
 from .snapshot import data_dir, keeps_data
@@ -31,6 +33,7 @@ def main() -> int:
         log_dir=log_dir(),
         data_dir=data_dir() if keeps_data() else None,
         snapshot_every=snapshot_interval(),
+        query_index=query_index_enabled(),
     )
     stopping = threading.Event()
 

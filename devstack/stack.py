@@ -92,6 +92,7 @@ class LocalStack:
     retry_visibility_seconds: int = 5  # a failed parked record shows again this soon
     log_dir: Path = DEFAULT_LOG_DIR
     emulator_request_log: bool = True  # False: no line per request in emulator.log
+    query_index: bool = True  # False: stock moto's Query, reading every item (LOCAL_QUERY_INDEX)
     data_dir: Path | None = None  # the snapshot of local data; None keeps nothing
     snapshot_every: float = 0.0  # seconds between snapshots while running; 0: at stop only
     data: LocalData | None = None
@@ -126,6 +127,7 @@ class LocalStack:
             self.aws_port,
             log=self.log_dir / "emulator.log",
             request_log=self.emulator_request_log,
+            query_index=self.query_index,
         )
         env = self.environment()
         os.environ.update(env)  # for our own boto3 calls below
