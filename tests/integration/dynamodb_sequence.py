@@ -208,11 +208,8 @@ class Sequence:
         if rng.random() < 0.15:  # fails where tags is a string set, after the SET is applied
             adds.append("#x :one")
             names["#x"], values[":one"] = "tags", {"N": "1"}
-        expression = "SET " + ", ".join(sets)
-        if removes:
-            expression += " REMOVE " + ", ".join(removes)
-        if adds:
-            expression += " ADD " + ", ".join(adds)
+        clauses = {"SET": sets, "REMOVE": removes, "ADD": adds}
+        expression = " ".join(f"{verb} {', '.join(of)}" for verb, of in clauses.items() if of)
         kwargs: dict[str, Any] = {
             "TableName": shape.name,
             "Key": self.key_of(shape),
@@ -235,7 +232,7 @@ class Sequence:
         for _ in range(self.rng.randrange(1, 26)):
             item = self.item_of(shape)
             key = {k: v for k, v in item.items() if k in (shape.key.hash, shape.key.range)}
-            marker = repr(sorted((k, sorted(v.items())) for k, v in key.items()))
+            marker = _key_text(key)
             if marker in seen:
                 continue
             seen.add(marker)
