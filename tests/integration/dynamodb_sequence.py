@@ -14,6 +14,7 @@ import datetime
 import random
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,21 +48,27 @@ def _answer(call: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
 
 @dataclass
 class Mirror:
-    """The same call to the changed emulator and to stock moto; their answers must agree."""
+    """The same call to the changed emulator and to stock moto, sent to both at once;
+    their answers must agree. ``close()`` when done."""
 
     indexed: Any  # a boto3 DynamoDB client of the emulator under test
     stock: Any  # the same, of stock moto
     calls: int = 0
+    pool: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=1))
 
     def call(self, operation: str, step: int = -1, **kwargs: Any) -> Any:
         self.calls += 1
-        want = _answer(getattr(self.stock, operation), kwargs)
+        stock = self.pool.submit(_answer, getattr(self.stock, operation), kwargs)
         got = _answer(getattr(self.indexed, operation), kwargs)
+        want = stock.result()
         assert got == want, (
             f"step {step}: {operation}({kwargs!r}) answered differently\n"
             f"indexed: {got!r}\nstock:   {want!r}"
         )
         return want
+
+    def close(self) -> None:
+        self.pool.shutdown()
 
 
 @dataclass(frozen=True)
