@@ -134,10 +134,8 @@ def start_emulator(
         out = subprocess.DEVNULL
     else:
         out = log
-    path = os.pathsep.join(p for p in (str(_PROJECT_DIR), os.environ.get("PYTHONPATH")) if p)
     env = {
         **os.environ,
-        "PYTHONPATH": path,  # the project's devstack package, from any working directory
         "MOTO_CALL_RESET_API": "false",
         # the same user pool and client ids in every run, so a restored stack's settings hold
         "MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY": "HASH",
@@ -150,6 +148,7 @@ def start_emulator(
         stdout=out,
         stderr=subprocess.STDOUT,
         env=env,
+        cwd=_PROJECT_DIR,  # where ``-m devstack.emulator_server`` finds the package
     )
     emulator = Emulator(port=port, process=process)
     try:
