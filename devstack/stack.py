@@ -122,7 +122,11 @@ class LocalStack:
         check_port_free(self.api_port, "API_PORT")
         for name in (STACK_LOG, *_CHILD_LOGS):  # after the port checks: never a running stack's
             keep_previous(self.log_dir / name)
-        self.log(f"starting the AWS emulator (moto server) on 127.0.0.1:{self.aws_port}")
+        query = "by partition and index" if self.query_index else "stock, LOCAL_QUERY_INDEX=0"
+        self.log(
+            f"starting the AWS emulator (moto server; DynamoDB Query {query}) "
+            f"on 127.0.0.1:{self.aws_port}"
+        )
         self.emulator = start_emulator(
             self.aws_port,
             log=self.log_dir / "emulator.log",
