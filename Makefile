@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # tests/unit/test_install_pins.py checks the pin against chalice's declared requirement.
 PIP_VERSION := 26.2.1
 
-.PHONY: contract docs docs-build install run test test-fuzz test-reliability test-scale scale unit lint check clean trace dlq api-key package deploy destroy user token bench bench-post bench-tradeoff bench-entries cost load reset
+.PHONY: contract docs docs-build install run test test-fuzz test-reliability test-scale scale unit lint check clean trace dlq api-key package deploy destroy user token bench bench-post bench-query bench-tradeoff bench-entries cost load reset
 
 # The AsyncAPI 3.0 JSON Schema that tests/unit/test_contract.py checks contract/asyncapi.yaml
 # against: the AsyncAPI initiative's own package from the npm registry (PyPI has none that
@@ -177,6 +177,12 @@ bench-tradeoff: $(STAMP)
 ## reference, for 100- and 2,000-character posts, on a fresh emulator. Also part of bench.
 bench-entries: $(STAMP)
 	$(BIN)/python -m loadtests.entry_units
+
+## make bench-query: the local emulator's Query cost: a feed read and a GSI read before and
+## after BENCH_QUERY_SCALING_ROWS (150,000) rows of other users, stock moto against the
+## indexed emulator, side by side on two fresh stacks (docs/local-emulator.md).
+bench-query: $(STAMP)
+	$(BIN)/python -m loadtests.query_scaling
 
 ## make cost: $ per million posts from the latest benchmark and loadtests/pricing.json.
 cost: $(STAMP)

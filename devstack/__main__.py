@@ -7,8 +7,9 @@ there and keeps the previous run's as ``*.log.1``. The tables and archive object
 restored at start from the snapshot a clean stop saved in ``LOCAL_DATA_DIR`` (default
 ``.local/data``; ``devstack.snapshot``), and saved there every
 ``LOCAL_SNAPSHOT_SECONDS`` (default 300) while running; ``LOCAL_KEEP_DATA=0`` keeps
-nothing. The children end with this process, even when it is killed with SIGKILL
-(``devstack.lifeline``).
+nothing. ``LOCAL_QUERY_INDEX=0`` runs the emulator's DynamoDB Query as stock moto does,
+reading every item of the table (``devstack.query_index``). The children end with this
+process, even when it is killed with SIGKILL (``devstack.lifeline``).
 
 Stopping: the first Ctrl-C (or SIGTERM) stops the runtime and the API, saves the data,
 then stops the emulator; a Ctrl-C during that quits without saving. Exit codes: 0
@@ -25,7 +26,7 @@ import sys
 import threading
 from types import FrameType
 
-from .emulator import check_port_free
+from .emulator import check_port_free, query_index_enabled
 from .logs import log_dir
 from .monitor import monitor_page
 from .persistence import snapshot_interval
@@ -61,6 +62,7 @@ def main() -> int:
         log_dir=log_dir(),
         data_dir=data_dir() if keeps_data() else None,
         snapshot_every=snapshot_interval(),
+        query_index=query_index_enabled(),
     )
     stopping = threading.Event()
 

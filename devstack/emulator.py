@@ -9,17 +9,20 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from .lifeline import command
+from .query_index import check_moto_version
 
 __all__ = [
     "Emulator",
     "aws_environment",
     "check_port_free",
     "free_port",
+    "query_index_enabled",
     "start_emulator",
     "wait_for_http",
 ]
@@ -103,23 +106,30 @@ class Emulator:
                 self.process.wait()
 
 
-# moto.server with werkzeug's per-request log line turned off: writing that line took
-# 15 % of the emulator's time in a profile of the fan-out benchmark (py-spy, make bench)
-_QUIET_SERVER = (
-    "import logging, sys; logging.getLogger('werkzeug').setLevel(logging.WARNING); "
-    "from moto.server import main; sys.exit(main(sys.argv[1:]))"
-)
+_PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def query_index_enabled(environ: Mapping[str, str] = os.environ) -> bool:
+    """``LOCAL_QUERY_INDEX`` (default 1): the emulator serves DynamoDB Query by partition
+    and index (``devstack.query_index``); 0 runs stock moto, which reads every item."""
+    return environ.get("LOCAL_QUERY_INDEX", "1").strip().lower() not in ("0", "false", "no")
 
 
 def start_emulator(
-    port: int | None = None, log: IO[bytes] | Path | None = None, request_log: bool = True
+    port: int | None = None,
+    log: IO[bytes] | Path | None = None,
+    request_log: bool = True,
+    query_index: bool = True,
 ) -> Emulator:
-    """Start ``moto.server`` on 127.0.0.1 and wait until it answers; ``request_log=False``
-    drops its line per request (errors are still logged).
+    """Start moto's server (``devstack.emulator_server``) on 127.0.0.1 and wait until it
+    answers; ``request_log=False`` drops its line per request (errors are still logged),
+    ``query_index=False`` runs stock moto's DynamoDB Query.
 
     In a session of its own: a Ctrl-C in the terminal does not reach it, so the stack can
     still save its data after a Ctrl-C and stop it then; it ends with this process
     all the same (``devstack.lifeline``)."""
+    if query_index:
+        check_moto_version()  # here too, so the error is this call's, not a log line's
     port = port or free_port()
     if isinstance(log, Path):
         log.parent.mkdir(parents=True, exist_ok=True)
@@ -135,13 +145,15 @@ def start_emulator(
         "MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY": "HASH",
         "MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY": "HASH",
     }
-    server = ["-m", "moto.server"] if request_log else ["-c", _QUIET_SERVER]
+    flags = [*([] if request_log else ["--quiet"]), *([] if query_index else ["--stock"])]
+    server = [sys.executable, "-m", "devstack.emulator_server", *flags]
     process = subprocess.Popen(
-        command([sys.executable, *server, "-H", "127.0.0.1", "-p", str(port)]),
+        command([*server, "-H", "127.0.0.1", "-p", str(port)]),
         stdin=subprocess.DEVNULL,
         stdout=out,
         stderr=subprocess.STDOUT,
         env=env,
+        cwd=_PROJECT_DIR,  # where ``-m devstack.emulator_server`` finds the package
         start_new_session=True,
     )
     emulator = Emulator(port=port, process=process)

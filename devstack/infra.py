@@ -34,8 +34,10 @@ def deploy_stack(
     timeout: float = 120,
     sns: Any = None,
     sqs: Any = None,
+    template: Path = TEMPLATE_PATH,
 ) -> dict[str, str]:
-    """Create or update the stage's stack, wait for it, and return its outputs by key.
+    """Create or update the stage's stack from ``template``, wait for it, and return its
+    outputs by key.
 
     Given ``sns`` and ``sqs`` clients, the template's SNS subscriptions are then made
     through the SNS API (for an emulator whose CloudFormation skips them).
@@ -44,7 +46,7 @@ def deploy_stack(
     params = [{"ParameterKey": "Stage", "ParameterValue": stage}] + [
         {"ParameterKey": k, "ParameterValue": v} for k, v in (parameters or {}).items()
     ]
-    body = TEMPLATE_PATH.read_text()
+    body = template.read_text()
     try:
         cloudformation.describe_stacks(StackName=name)
         exists = True
@@ -66,7 +68,7 @@ def deploy_stack(
         cloudformation.create_stack(StackName=name, TemplateBody=body, Parameters=params)
         stack = _wait(cloudformation, name, "CREATE", None, timeout)
     if sns is not None and sqs is not None:
-        create_subscriptions(TEMPLATE_PATH, name, cloudformation, sns, sqs)
+        create_subscriptions(template, name, cloudformation, sns, sqs)
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
 

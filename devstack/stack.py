@@ -92,6 +92,7 @@ class LocalStack:
     retry_visibility_seconds: int = 5  # a failed parked record shows again this soon
     log_dir: Path = DEFAULT_LOG_DIR
     emulator_request_log: bool = True  # False: no line per request in emulator.log
+    query_index: bool = True  # False: stock moto's Query, reading every item (LOCAL_QUERY_INDEX)
     data_dir: Path | None = None  # the snapshot of local data; None keeps nothing
     snapshot_every: float = 0.0  # seconds between snapshots while running; 0: at stop only
     data: LocalData | None = None
@@ -121,11 +122,16 @@ class LocalStack:
         check_port_free(self.api_port, "API_PORT")
         for name in (STACK_LOG, *_CHILD_LOGS):  # after the port checks: never a running stack's
             keep_previous(self.log_dir / name)
-        self.log(f"starting the AWS emulator (moto server) on 127.0.0.1:{self.aws_port}")
+        query = "by partition and index" if self.query_index else "stock, LOCAL_QUERY_INDEX=0"
+        self.log(
+            f"starting the AWS emulator (moto server; DynamoDB Query {query}) "
+            f"on 127.0.0.1:{self.aws_port}"
+        )
         self.emulator = start_emulator(
             self.aws_port,
             log=self.log_dir / "emulator.log",
             request_log=self.emulator_request_log,
+            query_index=self.query_index,
         )
         env = self.environment()
         os.environ.update(env)  # for our own boto3 calls below

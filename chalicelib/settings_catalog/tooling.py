@@ -55,6 +55,14 @@ LOCAL_STACK = Section(
             kind="flag",
         ),
         Setting(
+            "LOCAL_QUERY_INDEX",
+            "`0` (or `false`, `no`): the emulator answers DynamoDB Query as stock moto does, "
+            "reading every item of the table ([The local emulator](../local-emulator.md))",
+            f"{_STACK}, the tests' emulators",
+            default="1",
+            kind="flag",
+        ),
+        Setting(
             "MONITOR_PORT",
             "port of the local operations page ([Monitoring](../monitoring.md)); unset: the "
             "API's port + 1",
@@ -152,6 +160,17 @@ BENCH = Section(
         ),
         _bench("BENCH_SEED", "seed of the follower graph", "14"),
         _bench("BENCH_TIMEOUT_S", "per variant, from the first post", "900", low=1),
+        _bench(
+            "BENCH_QUERY_SCALING_ROWS",
+            "rows of other users `python -m loadtests.query_scaling` adds to each table",
+            "150000",
+        ),
+        _bench(
+            "BENCH_QUERY_SCALING_READS",
+            "timed reads of each kind in `python -m loadtests.query_scaling`",
+            "20",
+            low=1,
+        ),
         _bench(
             "BENCH_ONE_POST",
             "followers of the one-post run's only post (`make bench-post`); 0: the mixed run. "

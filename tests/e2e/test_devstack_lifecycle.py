@@ -188,7 +188,7 @@ def test_children_of_a_killed_stack_exit_and_free_the_ports(tmp_path):
         children = _children(stack.process.pid)
         commands = " | ".join(children.values())
         assert len(children) == 3, commands
-        for part in ("moto.server", "local_runtime", "devstack.api_server"):
+        for part in ("devstack.emulator_server", "local_runtime", "devstack.api_server"):
             assert part in commands
         # WHEN the stack process is killed with SIGKILL (it can clean nothing up)
         os.kill(stack.process.pid, signal.SIGKILL)

@@ -1,0 +1,43 @@
+"""The emulator process: ``python -m devstack.emulator_server [--stock] [--quiet] <moto.server
+arguments>``, as ``devstack.emulator.start_emulator`` runs it.
+
+moto's own server (``moto.server.main``), with DynamoDB Query served by partition and by
+index (``devstack.query_index``) unless ``--stock``. ``--quiet`` turns off werkzeug's line
+per request: writing that line took 15 % of the emulator's time in a profile of the
+fan-out benchmark (py-spy, ``make bench``); errors are still logged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from .query_index import MOTO_VERSION, install
+
+__all__ = ["main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack.emulator_server", add_help=False)
+    parser.add_argument("--stock", action="store_true", help="moto's own Query, unchanged")
+    parser.add_argument("--quiet", action="store_true", help="no log line per request")
+    ours, moto_args = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    if ours.quiet:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    if ours.stock:
+        print("DynamoDB Query: stock moto (every item of the table is read)", flush=True)
+    else:
+        install()
+        print(
+            f"DynamoDB Query: by partition and index (devstack.query_index, moto {MOTO_VERSION})",
+            flush=True,
+        )
+    from moto.server import main as moto_main
+
+    moto_main(moto_args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
