@@ -30,6 +30,16 @@ class RunningStack:
     output: list[str]
     monitor_url: str  # the operations page that make run serves
 
+    @classmethod
+    def of(cls, stack: StackProcess) -> RunningStack:
+        return cls(
+            api_url=stack.api_url,
+            aws_endpoint=stack.aws_endpoint,
+            log_file=stack.log_dir / "stack.log",
+            output=stack.output,
+            monitor_url=stack.monitor_url,
+        )
+
 
 @pytest.fixture(scope="module")
 def local_stack(stack_process: StackProcess) -> Iterator[RunningStack]:
@@ -38,13 +48,7 @@ def local_stack(stack_process: StackProcess) -> Iterator[RunningStack]:
     with pytest.MonkeyPatch.context() as patch:
         for name, value in aws_environment(stack_process.aws_endpoint).items():
             patch.setenv(name, value)
-        yield RunningStack(
-            api_url=stack_process.api_url,
-            aws_endpoint=stack_process.aws_endpoint,
-            log_file=stack_process.log_dir / "stack.log",
-            output=stack_process.output,
-            monitor_url=stack_process.monitor_url,
-        )
+        yield RunningStack.of(stack_process)
 
 
 CHROMIUM_FLAGS = [

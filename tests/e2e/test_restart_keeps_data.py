@@ -60,12 +60,6 @@ def _redirect(api: str, code: str) -> tuple[int, str]:
     return followed.status_code, followed.headers.get("location", "")
 
 
-def _as_running(stack: StackProcess) -> RunningStack:
-    return RunningStack(
-        stack.api_url, stack.aws_endpoint, stack.log_dir / "stack.log", stack.output
-    )
-
-
 def test_follows_feeds_links_and_config_survive_a_ctrl_c_and_a_restart(tmp_path):
     aws_port, api_port = free_port(), free_port()
     first = StackProcess(aws_port, api_port, tmp_path, terminal=True)
@@ -100,9 +94,9 @@ def test_follows_feeds_links_and_config_survive_a_ctrl_c_and_a_restart(tmp_path)
         with pytest.MonkeyPatch.context() as patch:
             for name, value in aws_environment(first.aws_endpoint).items():
                 patch.setenv(name, value)
-            api_key = make_api_key(_as_running(first), "SCOPES=read,write", f"PREFIX=kept-{run}.")[
-                -1
-            ]
+            api_key = make_api_key(
+                RunningStack.of(first), "SCOPES=read,write", f"PREFIX=kept-{run}."
+            )[-1]
         headers = {"x-api-key": api_key}
         plain_key, secret_key = f"kept-{run}.size", f"kept-{run}.token"
         assert requests.put(
