@@ -25,6 +25,7 @@ __all__ = [
     "ADAPTERS",
     "IncomingRecord",
     "NotJson",
+    "arrival_of",
     "event_records",
     "from_kinesis",
     "from_sns",
@@ -48,6 +49,7 @@ class IncomingRecord:
     correlation: CorrelationIds
     origin: dict[str, Any] = field(default_factory=dict)  # where it came from, for operators
     raw: Mapping[str, Any] = field(default_factory=dict)
+    arrival: float | None = None  # Kinesis: approximateArrivalTimestamp, epoch seconds
 
     def payload(self) -> Any:
         """The data as JSON, a fresh copy per call; ``NotJson`` (permanent) when it is not."""
@@ -90,10 +92,19 @@ def from_kinesis(record: Mapping[str, Any]) -> IncomingRecord:
             "eventID": record.get("eventID"),
             "partitionKey": kinesis.get("partitionKey"),
             "sequenceNumber": kinesis["sequenceNumber"],
+            "approximateArrivalTimestamp": kinesis.get("approximateArrivalTimestamp"),
             "data": kinesis["data"],
         },
         raw=record,
+        arrival=arrival_of(kinesis.get("approximateArrivalTimestamp")),
     )
+
+
+def arrival_of(value: Any) -> float | None:
+    """An arrival timestamp as Lambda gives it (epoch seconds); None if it is not one."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
 
 
 def from_sns(record: Mapping[str, Any]) -> IncomingRecord:
