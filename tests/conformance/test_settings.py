@@ -128,6 +128,26 @@ def test_an_sns_setting_out_of_range_is_refused(tmp_path, event_source, message)
     assert str(raised.value) == message
 
 
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (0, "notified: reserved_concurrency must be 1..1000, got 0"),
+        (1001, "notified: reserved_concurrency must be 1..1000, got 1001"),
+        ("2", "notified: reserved_concurrency must be an integer, got '2'"),
+    ],
+)
+def test_a_reserved_concurrency_the_runtime_cannot_honour_is_refused(tmp_path, value, message):
+    app_dir = write_project(
+        tmp_path,
+        SNS_APP,
+        environment={"TOPIC": "unused"},
+        functions={"notified": {"reserved_concurrency": value}},
+    )
+    with pytest.raises(ConfigError) as raised:
+        LocalRuntime.from_project(app_dir).start()
+    assert str(raised.value) == message
+
+
 def test_settings_for_a_function_that_is_not_an_event_handler_are_refused(tmp_path):
     app_dir = write_project(
         tmp_path,
