@@ -8,8 +8,12 @@ and 256 KiB in all (each message at most 256 KiB), BatchWriteItem calls of at mo
 floor is taken per post. Each subscriber group that gets the event once (notifications,
 archive) costs one more PublishBatch per post. When the workers skip inactive followers
 (``PostShape.writes``), only the active ones' entries are written, and every follower is
-looked up, 100 keys a BatchGetItem. Bookkeeping calls (the dispatcher's
-progress item) are not part of the floor: they are the price of resuming a retried post.
+looked up, 100 keys a BatchGetItem. Two questions every post with followers must ask
+once: who mutes its author (one Query of the mutes' ``muted_by`` index), and, per feed
+message that wrote entries, whether the post was deleted meanwhile (one consistent
+GetItem of its tombstone; the fewest messages are those SNS's 256 KiB allows).
+Bookkeeping calls (the dispatcher's progress item) are not part of the floor: they are
+the price of resuming a retried post. ``floor_formula`` states all of it as text.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ __all__ = [
     "PUBLISH_BATCH_ENTRIES",
     "QUERY_PAGE_BYTES",
     "PostShape",
+    "floor_formula",
     "post_floor",
     "run_floor",
 ]
@@ -69,18 +74,39 @@ def _publish_batches(followers: Sequence[str], envelope_bytes: int) -> int:
 def post_floor(post: PostShape) -> dict[str, int]:
     """Fewest calls per operation for one post (operations with none left out)."""
     n = len(post.followers)
+    written = n if post.writes is None else post.writes
     query_bytes = sum(_relationship_item_bytes(post.author_id, f) for f in post.followers)
+    messages = _publish_batches(post.followers, post.envelope_bytes)
     calls = {
         "PutRecord": 1,
-        "Query": max(1, math.ceil(query_bytes / QUERY_PAGE_BYTES)),
-        "PublishBatch": _publish_batches(post.followers, post.envelope_bytes) + post.event_groups,
-        "BatchWriteItem": math.ceil(
-            (n if post.writes is None else post.writes) / BATCH_WRITE_ITEMS
-        ),
+        # the relationships' pages, and the author's muters once (a post with followers)
+        "Query": max(1, math.ceil(query_bytes / QUERY_PAGE_BYTES)) + (1 if n else 0),
+        "PublishBatch": messages + post.event_groups,
+        "BatchWriteItem": math.ceil(written / BATCH_WRITE_ITEMS),
         # skipping inactive followers looks every follower up, 100 keys a BatchGetItem
         "BatchGetItem": 0 if post.writes is None else math.ceil(n / BATCH_GET_KEYS),
+        # the tombstone, once per feed message that wrote entries: as many messages as
+        # PublishBatch calls at the limits (one message of up to 256 KiB a call)
+        "GetItem": messages if written else 0,
     }
     return {op: count for op, count in calls.items() if count}
+
+
+def floor_formula() -> str:
+    """The floor's formula, per post, as text (``make bench`` prints it)."""
+    return "\n".join(
+        [
+            "per post with n followers, w of them written to (n without inactive skipping),",
+            "m = ceil(follower ids' JSON bytes / (256 KiB - the message envelope)):",
+            "  PutRecord       1",
+            "  Query           ceil(relationship items' bytes / 1 MiB) + (1 if n > 0: the muters)",
+            "  PublishBatch    m + one per event-shaped group (notifications, archive)",
+            "  BatchWriteItem  ceil(w / 25)",
+            "  BatchGetItem    ceil(n / 100) when inactive followers are skipped, else 0",
+            "  GetItem         m if w > 0 (the tombstone, once per feed message), else 0",
+            "bookkeeping (progress items, plan and range messages) is not part of it",
+        ]
+    )
 
 
 def run_floor(posts: Iterable[PostShape]) -> dict[str, int]:
