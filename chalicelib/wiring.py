@@ -61,7 +61,7 @@ from .observability.sdk_retries import count_sdk_retries
 from .services.activity import FollowerActivity, ReadActivity, TrackedFeedReads
 from .services.archive import ArchiveService
 from .services.celebrities import CelebrityPolicy, MergedFeedReader, PastEnd
-from .services.distribution import DistributionService
+from .services.distribution import DistributionService, Lanes
 from .services.feed_cap import FeedTrimmer
 from .services.feed_rebuild import FeedRebuilder, RebuildLimits
 from .services.feeds import FeedService
@@ -321,9 +321,26 @@ def _groups_publisher() -> SnsGroupPublisher:
     return SnsGroupPublisher(_group_publisher)
 
 
+@cache
+def _priority_publisher(group: str) -> SnsMessagePublisher:
+    """The priority lane's topic of a follower-shaped group, its ARN resolved once."""
+    topic = current().priority_topic(group)
+    return SnsMessagePublisher(_client("sns"), topic_arn(topic, _client("sts"), _region()))
+
+
+@cache
+def _priority_groups_publisher() -> SnsGroupPublisher:
+    return SnsGroupPublisher(_priority_publisher)
+
+
 def distribution_service() -> DistributionService:
     """Built per call (a cheap object over cached clients): the group size may change."""
     settings = current()
+    lanes = Lanes(
+        priority_max=settings.fanout_priority_max_followers,
+        priority=_priority_groups_publisher(),
+        bulk_group_size=settings.fanout_bulk_group_size,
+    )
     return DistributionService(
         _follower_store(),
         _groups_publisher(),
@@ -336,6 +353,8 @@ def distribution_service() -> DistributionService:
         posts=_post_store(),
         ranges=range_fanout_service(),
         celebrities=_celebrity_policy(),
+        mutes=_mute_store(),
+        lanes=lanes,
     )
 
 
@@ -353,7 +372,8 @@ def _work_publisher() -> SnsMessagePublisher:
 
 
 def range_fanout_service() -> RangeFanout:
-    """Built per call, like the distribution service (the group size may change)."""
+    """Built per call, like the distribution service. Range workers publish large
+    fan-outs only: the bulk lane, its group size."""
     settings = current()
     return RangeFanout(
         _follower_index(),
@@ -362,10 +382,11 @@ def range_fanout_service() -> RangeFanout:
         settings.routing,
         range_size=settings.fanout_range_size,
         page_size=settings.follower_page_size,
-        group_size=_config_int(GROUP_SIZE_KEY, settings.follower_group_size, 1, 5000),
+        group_size=settings.fanout_bulk_group_size,
         progress=_fanout_progress(),
         clock=_utc_now,
         max_skew=_max_skew(),
+        mutes=_mute_store(),
     )
 
 

@@ -59,6 +59,13 @@ class DynamoFollowerStore:
         if page:
             yield page
 
+    def head(self, user_id: str, limit: int, after: str | None = None) -> list[str]:
+        condition = None if after is None else self._model.follower_id > after
+        rows = self._model.query(
+            user_id, condition, limit=limit, page_size=limit, attributes_to_get=["follower_id"]
+        )
+        return [row.follower_id for row in rows]
+
 
 _BATCH_REQUESTS = {"put_items": ("PutRequest", "Item"), "delete_items": ("DeleteRequest", "Key")}
 """A BatchWriteItem argument of PynamoDB -> the request and part UnprocessedItems hold."""
@@ -160,14 +167,15 @@ class DynamoPostStore:
         return Yubl(row.yubl_id, row.author_id, str(row.text), str(row.posted_at))
 
     def is_deleted(self, author_id: str, yubl_id: str) -> bool:
-        rows = self._model.query(
-            author_id,
-            self._model.yubl_id == yubl_id,
-            filter_condition=self._model.deleted_at.exists(),
-            consistent_read=True,
-            attributes_to_get=["yubl_id"],
-        )
-        return any(True for _ in rows)
+        # one GetItem, strongly consistent, of the one attribute that tells (half a read
+        # unit would be eventually consistent; a tombstone written a moment ago must show)
+        try:
+            row = self._model.get(
+                author_id, yubl_id, consistent_read=True, attributes_to_get=["deleted_at"]
+            )
+        except self._model.DoesNotExist:
+            return False
+        return row.deleted_at is not None
 
     def tombstone(
         self, author_id: str, yubl_id: str, deleted_at: str, mentions: Sequence[str] = ()

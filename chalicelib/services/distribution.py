@@ -5,22 +5,33 @@ gets the event once. A group that fails does not stop the others: all are tried,
 the failures are raised together, so the record's failure policy retries it, and the
 retry resumes each follower-shaped group where it stopped and repeats the event-shaped
 ones (their consumers are idempotent).
+
+What depends only on the post is decided here, once: whether it is pulled (a
+celebrity's), which followers mute its author (left out before grouping), which lane it
+takes. The dispatcher reads at most ``priority_max + 1`` followers of a post (one
+Query): a fan-out to at most ``priority_max`` followers is published from here on the
+group's priority lane, its own topic and worker, so small posts never queue behind a
+large one; a larger fan-out has its first ``priority_max`` followers published from here
+(its head: the first entries land at once) and the rest handed to a range worker in one
+plan message (``range_fanout``), so the shard never waits on a large plan.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from itertools import chain
 from typing import Any
 
 from ..domain.delete_messages import delete_event_message
 from ..domain.deletes import YUBL_DELETED, parse_yubl_deleted
 from ..domain.errors import PermanentFailure
 from ..domain.follower_fanout import FollowerFanout
+from ..domain.follower_ranges import PLAN_DONE
 from ..domain.mentions import mentioned
-from ..domain.posts import DEFAULT_MAX_CLOCK_SKEW, parse_yubl_posted
+from ..domain.posts import DEFAULT_MAX_CLOCK_SKEW, iso_millis, parse_yubl_posted
 from ..domain.routing import (
     RoutingTable,
     Shape,
@@ -29,17 +40,42 @@ from ..domain.routing import (
     routing_attributes,
 )
 from .celebrities import FEED_GROUP, CelebrityPolicy
-from .follower_publishing import publish_follower_groups
+from .follower_publishing import GroupPublishing, Published, publish_pages
+from .mutes import MuteStore, followers_not_muting
 from .ports import FanoutProgress, FollowerStore, GroupPublisher, PostStore
 from .range_fanout import RangeFanout
 
 __all__ = [
+    "BULK",
+    "DEFAULT_PRIORITY_MAX_FOLLOWERS",
+    "PRIORITY",
     "Distribution",
     "DistributionService",
     "GroupDelivery",
     "GroupsFailed",
     "GroupsRefused",
+    "Lanes",
 ]
+
+DEFAULT_PRIORITY_MAX_FOLLOWERS = 1_000
+"""``FANOUT_PRIORITY_MAX_FOLLOWERS``: a fan-out to at most this many takes the priority lane."""
+PRIORITY, BULK = "priority", "bulk"
+
+
+@dataclass(frozen=True)
+class Lanes:
+    """The two lanes of a follower-shaped group: small fan-outs (at most ``priority_max``
+    followers) on ``priority`` (the groups' priority topics; None: their own topics),
+    in groups of the service's ``group_size``; the rest on the groups' own topics, in
+    groups of ``bulk_group_size`` (None: ``group_size`` too)."""
+
+    priority_max: int = DEFAULT_PRIORITY_MAX_FOLLOWERS
+    priority: GroupPublisher | None = None
+    bulk_group_size: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.priority_max < 1:
+            raise ValueError("priority_max must be at least 1")
 
 
 @dataclass(frozen=True)
@@ -47,10 +83,12 @@ class GroupDelivery:
     group: str
     messages: int
     batches: int
-    followers: int = 0  # followers published by this call (a resumed call skips the rest)
+    followers: int = 0  # followers in its messages (or left out as muters) by this call
     resumed_after: str | None = None  # the last follower an earlier attempt had published
-    ranges: int = 0  # follower ranges handed to range workers (0: published from here)
+    handed_off: bool = False  # the followers after the head went to a range worker (a plan)
     pulled: bool = False  # a celebrity's post: not fanned out, merged into feeds at read time
+    lane: str | None = None  # PRIORITY or BULK: where its group messages went
+    muted: int = 0  # followers left out: they mute the author
 
 
 @dataclass(frozen=True)
@@ -94,6 +132,8 @@ class DistributionService:
         posts: PostStore,
         ranges: RangeFanout | None = None,
         celebrities: CelebrityPolicy | None = None,
+        mutes: MuteStore | None = None,
+        lanes: Lanes | None = None,
     ) -> None:
         self._followers = followers
         self._posts = posts
@@ -106,16 +146,20 @@ class DistributionService:
         self._max_skew = max_skew
         self._ranges = ranges
         self._celebrities = celebrities
+        self._mutes = mutes
+        self._lanes = lanes or Lanes()
 
-    def distribute(self, event: Any) -> Distribution:
-        """Publish the event to every group its type routes to.
+    def distribute(self, event: Any, arrived_at: datetime | None = None) -> Distribution:
+        """Publish the event to every group its type routes to; ``arrived_at`` (when its
+        record reached the stream) travels with it to the group messages.
 
         Raises ``InvalidInput`` (before any publish) for an event that is invalid or has
         no route, and ``GroupsFailed`` after trying every group if some failed.
         """
+        arrival = None if arrived_at is None else iso_millis(arrived_at)
         event_type = event.get("type") if isinstance(event, dict) else None
         if event_type == YUBL_DELETED:
-            return self._delete(event)
+            return self._delete(event, arrival)
         groups = self._routing.groups_for(event_type)
         yubl = parse_yubl_posted(event, now=self._clock(), max_skew=self._max_skew)
         # stored once before any fan-out: every reference published below can be hydrated
@@ -134,7 +178,7 @@ class DistributionService:
         def fan_out(group: str, attributes: dict[str, str]) -> GroupDelivery:
             if pulled and group == FEED_GROUP:
                 return GroupDelivery(group, messages=0, batches=0, pulled=True)
-            return self._fan_out(FollowerFanout(yubl), group, attributes)
+            return self._fan_out(FollowerFanout(yubl, arrival), group, attributes)
 
         return self._publish(
             str(event_type),
@@ -173,7 +217,7 @@ class DistributionService:
             raise (GroupsRefused if permanent else GroupsFailed)(yubl_id, failures)
         return Distribution(yubl_id, event_type, tuple(done))
 
-    def _delete(self, event: Any) -> Distribution:
+    def _delete(self, event: Any, arrival: str | None) -> Distribution:
         """Tombstone the post: every read skips it from now on, and a post event read
         later (a replay) is not fanned out. Then the delete goes to its groups: the feed
         group per group of followers (``feed-remove``; through range workers for a large
@@ -192,7 +236,7 @@ class DistributionService:
             YUBL_DELETED,
             yubl_id,
             groups,
-            fan_out=partial(self._fan_out, FollowerFanout(deleted)),
+            fan_out=partial(self._fan_out, FollowerFanout(deleted, arrival)),
             message=lambda: delete_event_message(deleted, mentions),
             author_id=author,
         )
@@ -200,36 +244,66 @@ class DistributionService:
     def _fan_out(
         self, fanout: FollowerFanout, group: str, attributes: dict[str, str]
     ) -> GroupDelivery:
-        """The event to every follower of its author: handed to range workers when the
-        author has a range's worth of followers or more (``ranges``), else published
-        from here in follower groups (see ``follower_publishing``); its progress is kept
-        under ``fanout.subject`` (the post's yubl id, a delete's event id)."""
-        if self._ranges is not None:
-            plan = self._ranges.plan(fanout, group, attributes)
-            if plan is not None:
-                return GroupDelivery(
-                    group,
-                    plan.messages,
-                    plan.batches,
-                    ranges=plan.ranges,
-                    resumed_after=plan.resumed_after,
-                )
-        author_id = fanout.author_id
-        published = publish_follower_groups(
-            fanout.subject,
-            fanout.encode,
-            group,
-            attributes,
-            lambda after: self._followers.iter_pages(author_id, self._page_size, after),
-            publisher=self._publisher,
-            group_size=self._group_size,
+        """The event to every follower of its author, its progress kept under
+        ``fanout.subject`` (a post's yubl id, a delete's event id): one read of at most
+        ``priority_max + 1`` followers decides the lane. A retry hands everything after
+        the saved position to the plan (it publishes no second head): a plan message
+        sent twice starts at the same follower, and the plan keeps its own progress."""
+        lanes, progress, author = self._lanes, self._progress, fanout.author_id
+        after = progress.last_published(fanout.subject, group) if progress else None
+        if after == PLAN_DONE:
+            return GroupDelivery(group, 0, 0, resumed_after=after, handed_off=True)
+        page = self._followers.head(author, lanes.priority_max + 1, after)
+        if len(page) <= lanes.priority_max:
+            how = self._publishing(fanout, group, attributes, PRIORITY)
+            return _delivered(group, PRIORITY, publish_pages(how, [page], after))
+        how = self._publishing(fanout, group, attributes, BULK)
+        head = page[: lanes.priority_max] if after is None else []
+        if self._ranges is None:  # no range workers: the rest is published from here too
+            rest = self._followers.iter_pages(author, self._page_size, page[-1])
+            return _delivered(group, BULK, publish_pages(how, chain([page], rest), after))
+        published = publish_pages(how, [head], after)
+        self._ranges.hand_off(fanout, group, attributes, head[-1] if head else after)
+        if progress is not None:
+            progress.record_published(fanout.subject, group, PLAN_DONE)
+        return replace(
+            _delivered(group, BULK, published),
+            batches=published.batches + 1,
+            handed_off=True,
+        )
+
+    def _publishing(
+        self, fanout: FollowerFanout, group: str, attributes: dict[str, str], lane: str
+    ) -> GroupPublishing:
+        lanes, mutes = self._lanes, self._mutes
+        if lane == PRIORITY:
+            publisher, size = lanes.priority or self._publisher, self._group_size
+        else:
+            publisher, size = self._publisher, lanes.bulk_group_size or self._group_size
+        return GroupPublishing(
+            subject=fanout.subject,
+            encode=fanout.encode,
+            group=group,
+            attributes=attributes,
+            publisher=publisher,
+            group_size=size,
             progress=self._progress,
             progress_key=group,
+            leave_out=(
+                partial(followers_not_muting, mutes, fanout.author_id)
+                if mutes is not None and fanout.leaves_out_muters
+                else None
+            ),
         )
-        return GroupDelivery(
-            group,
-            published.messages,
-            published.batches,
-            followers=published.followers,
-            resumed_after=published.resumed_after,
-        )
+
+
+def _delivered(group: str, lane: str, published: Published) -> GroupDelivery:
+    return GroupDelivery(
+        group,
+        published.messages,
+        published.batches,
+        followers=published.followers,
+        resumed_after=published.resumed_after,
+        lane=lane,
+        muted=published.muted,
+    )

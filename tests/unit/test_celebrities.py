@@ -132,7 +132,7 @@ def test_an_author_at_the_threshold_is_still_fanned_out():
     world = World()
     world.follow("joe", *FANS[:THRESHOLD])
     yubl_id, groups = world.post("joe")
-    assert groups[0] == GroupDelivery("feed", messages=2, batches=1, followers=3)
+    assert groups[0] == GroupDelivery("feed", messages=2, batches=1, followers=3, lane="priority")
     assert sorted(world.feeds.entries) == [(fan, yubl_id) for fan in FANS[:THRESHOLD]]
     assert world.pulled.flagged == set()
 

@@ -1,0 +1,211 @@
+"""The exact calls of the write path, per group message and per post, on in-memory twins.
+
+Each twin call is logged, in order, under the AWS operation it stands for in the
+adapters: a group message's worker makes its writes and what depends on each follower
+(the inactive followers' lookup), then one consistent read of the tombstone; the
+dispatcher asks what depends only on the post once (its muters: one Query), and reads at
+most ``priority_max + 1`` followers whatever the post's size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from chalicelib.adapters.memory import (
+    InMemoryActivityStore,
+    InMemoryFanoutProgress,
+    InMemoryFeedStore,
+    InMemoryFollowerIndex,
+    InMemoryFollowerStore,
+    InMemoryGroupPublisher,
+    InMemoryMessagePublisher,
+    InMemoryMuteStore,
+    InMemoryPostStore,
+)
+from chalicelib.domain.fanout import group_message
+from chalicelib.domain.posts import new_yubl, yubl_posted_event
+from chalicelib.domain.routing import RoutingTable
+from chalicelib.services.activity import FollowerActivity
+from chalicelib.services.distribution import DistributionService, Lanes
+from chalicelib.services.feeds import FeedService
+from chalicelib.services.range_fanout import RangeFanout
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+LONG_AGO = "2026-09-01T08:00:00Z"  # beyond 30 days: inactive
+FEED_ONLY = RoutingTable.declare({"yubl-posted": ["feed"]}, {"feed": "feed-test"})
+YUBL = new_yubl("star", "hello", now=NOW - timedelta(seconds=1), suffix="00000000abcd")
+
+
+class Calls:
+    """The log of every twin call, named as the AWS operation its adapter makes."""
+
+    def __init__(self) -> None:
+        self.log: list[str] = []
+
+    def wrap(self, twin: Any, **operations: str) -> Any:
+        """``twin`` with the calls of ``operations`` (method name -> operation) logged."""
+        log = self.log
+
+        class Recorded:
+            def __getattr__(self, name: str) -> Any:
+                found = getattr(twin, name)
+                if name not in operations:
+                    return found
+
+                def recorded(*args: Any, **kwargs: Any) -> Any:
+                    log.append(operations[name])
+                    return found(*args, **kwargs)
+
+                return recorded
+
+        return Recorded()
+
+
+def followers(n: int) -> list[str]:
+    return [f"f{i:04d}" for i in range(n)]
+
+
+def _worker(calls: Calls, activity: InMemoryActivityStore) -> tuple[FeedService, Any]:
+    feeds, posts, mutes = InMemoryFeedStore(), InMemoryPostStore(), InMemoryMuteStore()
+    posts.put(YUBL)
+    reads = calls.wrap(activity, last_reads="BatchGetItem")
+    service = FeedService(
+        calls.wrap(feeds, put_entries="BatchWriteItem", remove_entries="BatchWriteItem"),
+        calls.wrap(posts, is_deleted="GetItem"),
+        clock=lambda: NOW,
+        mutes=calls.wrap(mutes, muting="Query"),
+        active=FollowerActivity(reads, 30, lambda: NOW).active,
+    )
+    return service, feeds
+
+
+def test_a_group_messages_worker_looks_up_writes_and_reads_the_tombstone_once():
+    # GIVEN a message of 130 followers, every other one of the first 100 inactive:
+    # 50 + 30 = 80 to write
+    group = followers(130)
+    activity = InMemoryActivityStore({f: LONG_AGO for f in group[0:100:2]})
+    calls = Calls()
+    service, feeds = _worker(calls, activity)
+    # WHEN its worker takes it
+    written = service.add_group(group_message(YUBL, group))
+    # THEN ceil(130 / 100) lookups, ceil(80 / 25) writes, one tombstone read, no Query;
+    # the first write right after the first lookup, the tombstone read after the writes
+    assert calls.log == [
+        "BatchGetItem",
+        "BatchWriteItem",
+        "BatchWriteItem",
+        "BatchGetItem",
+        "BatchWriteItem",
+        "BatchWriteItem",
+        "GetItem",
+    ]
+    assert (written.entries, written.skipped, written.withdrawn) == (80, 50, 0)
+    assert len(feeds.entries) == 80
+
+
+def test_a_version_1_message_costs_one_query_of_the_mutes_more():
+    calls = Calls()
+    service, _ = _worker(calls, InMemoryActivityStore())
+    old = {"type": "feed-fanout", "yubl": YUBL.to_wire(), "followers": followers(30)}
+    service.add_group(old)
+    assert calls.log == ["Query", "BatchGetItem", "BatchWriteItem", "BatchWriteItem", "GetItem"]
+
+
+def test_a_message_whose_followers_are_all_inactive_reads_no_tombstone():
+    calls = Calls()
+    group = followers(3)
+    service, _ = _worker(calls, InMemoryActivityStore(dict.fromkeys(group, LONG_AGO)))
+    assert service.add_group(group_message(YUBL, group)).skipped == 3
+    assert calls.log == ["BatchGetItem"]
+
+
+class Dispatcher:
+    """The dispatcher on logged twins, with a priority lane and range workers."""
+
+    def __init__(self, n: int, priority_max: int, group_size: int, bulk_group_size: int) -> None:
+        self.calls = Calls()
+        self.followers = InMemoryFollowerStore()
+        for follower in followers(n):
+            self.followers.add("star", follower)
+        self.bulk, self.priority = InMemoryGroupPublisher(), InMemoryGroupPublisher()
+        self.work = InMemoryMessagePublisher()
+        self.progress = InMemoryFanoutProgress()
+        self.mutes = InMemoryMuteStore()
+        self.mutes.add("f0001", "star")
+        wrap: Callable[..., Any] = self.calls.wrap
+        progress = wrap(self.progress, last_published="GetItem", record_published="PutItem")
+        ranges = RangeFanout(
+            InMemoryFollowerIndex(self.followers),
+            wrap(self.work, publish_batch="PublishBatch"),
+            wrap(self.bulk, publish_batch="PublishBatch"),
+            FEED_ONLY,
+            range_size=10_000,
+            page_size=10_000,
+            group_size=bulk_group_size,
+            progress=progress,
+        )
+        self.service = DistributionService(
+            wrap(self.followers, head="Query", iter_pages="Query"),
+            wrap(self.bulk, publish_batch="PublishBatch"),
+            FEED_ONLY,
+            group_size=group_size,
+            progress=progress,
+            clock=lambda: NOW,
+            posts=wrap(InMemoryPostStore(), put="PutItem", live="BatchGetItem"),
+            ranges=ranges,
+            mutes=wrap(self.mutes, muting="Query"),
+            lanes=Lanes(
+                priority_max=priority_max,
+                priority=wrap(self.priority, publish_batch="PublishBatch"),
+                bulk_group_size=bulk_group_size,
+            ),
+        )
+
+
+def test_a_small_post_costs_the_dispatcher_one_read_of_followers_and_one_of_muters():
+    # GIVEN 250 followers, one of them muting the author, at most 1,000 for the priority lane
+    dispatcher = Dispatcher(n=250, priority_max=1_000, group_size=100, bulk_group_size=1_000)
+    # WHEN the post is distributed
+    dispatcher.service.distribute(yubl_posted_event(YUBL))
+    # THEN: the post stored, the progress read, one Query of followers, one of the muters,
+    # ceil(249 / 100) = 3 messages in one PublishBatch on the priority lane, its progress
+    assert dispatcher.calls.log == [
+        "PutItem",
+        "GetItem",
+        "Query",
+        "Query",
+        "PublishBatch",
+        "PutItem",
+    ]
+    messages = dispatcher.priority.group("feed").messages
+    assert [len(m["followers"]) for m in messages] == [100, 100, 49]
+    assert "f0001" not in {f for m in messages for f in m["followers"]}
+    assert dispatcher.bulk.group("feed").batches == dispatcher.work.batches == []
+
+
+def test_a_large_post_costs_the_dispatcher_the_same_reads_and_one_plan_message():
+    # GIVEN 25,000 followers, a head of 1,000, the bulk lane's groups of 500
+    dispatcher = Dispatcher(n=25_000, priority_max=1_000, group_size=100, bulk_group_size=500)
+    # WHEN the post is distributed
+    result = dispatcher.service.distribute(yubl_posted_event(YUBL))
+    # THEN the same one Query of followers (1,001 of them) and one of the muters as a
+    # small post; the head (999 after the muter: 2 messages, one PublishBatch) on the
+    # bulk lane, then one plan message on the work topic, and the progress marked done
+    assert dispatcher.calls.log == [
+        "PutItem",
+        "GetItem",
+        "Query",
+        "Query",
+        "PublishBatch",
+        "PutItem",
+        "PublishBatch",
+        "PutItem",
+    ]
+    assert [len(m["followers"]) for m in dispatcher.bulk.group("feed").messages] == [500, 499]
+    [plan] = dispatcher.work.messages
+    assert (plan["type"], plan["start_after"]) == ("follower-plan", "f0999")
+    assert dispatcher.priority.group("feed").batches == []
+    [feed] = result.groups
+    assert (feed.lane, feed.handed_off, feed.muted) == ("bulk", True, 1)
