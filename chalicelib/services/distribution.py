@@ -12,8 +12,10 @@ takes. The dispatcher reads at most ``priority_max + 1`` followers of a post (on
 Query): a fan-out to at most ``priority_max`` followers is published from here on the
 group's priority lane, its own topic and worker, so small posts never queue behind a
 large one; a larger fan-out has its first ``priority_max`` followers published from here
-(its head: the first entries land at once) and the rest handed to a range worker in one
-plan message (``range_fanout``), so the shard never waits on a large plan.
+on the bulk lane (its head, in groups as small as a small post's: its first entries
+land at once) and the rest handed to a range worker in one plan message
+(``range_fanout``), published in groups of ``bulk_group_size``, so the shard never
+waits on a large plan.
 """
 
 from __future__ import annotations
@@ -66,8 +68,9 @@ PRIORITY, BULK = "priority", "bulk"
 class Lanes:
     """The two lanes of a follower-shaped group: small fan-outs (at most ``priority_max``
     followers) on ``priority`` (the groups' priority topics; None: their own topics),
-    in groups of the service's ``group_size``; the rest on the groups' own topics, in
-    groups of ``bulk_group_size`` (None: ``group_size`` too)."""
+    in groups of the service's ``group_size``; the rest on the groups' own topics, the
+    dispatcher's head in groups of ``group_size`` too, the range workers' in groups of
+    ``bulk_group_size`` (None: ``group_size``)."""
 
     priority_max: int = DEFAULT_PRIORITY_MAX_FOLLOWERS
     priority: GroupPublisher | None = None
@@ -254,14 +257,17 @@ class DistributionService:
         if after == PLAN_DONE:
             return GroupDelivery(group, 0, 0, resumed_after=after, handed_off=True)
         page = self._followers.head(author, lanes.priority_max + 1, after)
+        small, bulk = self._group_size, lanes.bulk_group_size or self._group_size
         if len(page) <= lanes.priority_max:
-            how = self._publishing(fanout, group, attributes, PRIORITY)
+            how = self._publishing(fanout, group, attributes, lanes.priority, small)
             return _delivered(group, PRIORITY, publish_pages(how, [page], after))
-        how = self._publishing(fanout, group, attributes, BULK)
-        head = page[: lanes.priority_max] if after is None else []
         if self._ranges is None:  # no range workers: the rest is published from here too
+            how = self._publishing(fanout, group, attributes, None, bulk)
             rest = self._followers.iter_pages(author, self._page_size, page[-1])
             return _delivered(group, BULK, publish_pages(how, chain([page], rest), after))
+        # the head in small groups, as a small post's: its first entries land at once
+        head = page[: lanes.priority_max] if after is None else []
+        how = self._publishing(fanout, group, attributes, None, small)
         published = publish_pages(how, [head], after)
         self._ranges.hand_off(fanout, group, attributes, head[-1] if head else after)
         if progress is not None:
@@ -273,20 +279,22 @@ class DistributionService:
         )
 
     def _publishing(
-        self, fanout: FollowerFanout, group: str, attributes: dict[str, str], lane: str
+        self,
+        fanout: FollowerFanout,
+        group: str,
+        attributes: dict[str, str],
+        publisher: GroupPublisher | None,
+        group_size: int,
     ) -> GroupPublishing:
-        lanes, mutes = self._lanes, self._mutes
-        if lane == PRIORITY:
-            publisher, size = lanes.priority or self._publisher, self._group_size
-        else:
-            publisher, size = self._publisher, lanes.bulk_group_size or self._group_size
+        """``publisher`` None: the group's own topic (the bulk lane)."""
+        mutes = self._mutes
         return GroupPublishing(
             subject=fanout.subject,
             encode=fanout.encode,
             group=group,
             attributes=attributes,
-            publisher=publisher,
-            group_size=size,
+            publisher=publisher or self._publisher,
+            group_size=group_size,
             progress=self._progress,
             progress_key=group,
             leave_out=(

@@ -136,8 +136,8 @@ class Dispatcher:
         self.mutes.add("f0001", "star")
         wrap: Callable[..., Any] = self.calls.wrap
         progress = wrap(self.progress, last_published="GetItem", record_published="PutItem")
-        ranges = RangeFanout(
-            InMemoryFollowerIndex(self.followers),
+        self.ranges = RangeFanout(
+            wrap(InMemoryFollowerIndex(self.followers), range_pages="Query"),
             wrap(self.work, publish_batch="PublishBatch"),
             wrap(self.bulk, publish_batch="PublishBatch"),
             FEED_ONLY,
@@ -145,6 +145,7 @@ class Dispatcher:
             page_size=10_000,
             group_size=bulk_group_size,
             progress=progress,
+            mutes=wrap(self.mutes, muting="Query"),
         )
         self.service = DistributionService(
             wrap(self.followers, head="Query", iter_pages="Query"),
@@ -154,7 +155,7 @@ class Dispatcher:
             progress=progress,
             clock=lambda: NOW,
             posts=wrap(InMemoryPostStore(), put="PutItem", live="BatchGetItem"),
-            ranges=ranges,
+            ranges=self.ranges,
             mutes=wrap(self.mutes, muting="Query"),
             lanes=Lanes(
                 priority_max=priority_max,
@@ -191,8 +192,9 @@ def test_a_large_post_costs_the_dispatcher_the_same_reads_and_one_plan_message()
     # WHEN the post is distributed
     result = dispatcher.service.distribute(yubl_posted_event(YUBL))
     # THEN the same one Query of followers (1,001 of them) and one of the muters as a
-    # small post; the head (999 after the muter: 2 messages, one PublishBatch) on the
-    # bulk lane, then one plan message on the work topic, and the progress marked done
+    # small post; the head (999 after the muter) on the bulk lane in groups of 100, as a
+    # small post's (10 messages, one PublishBatch), then one plan message on the work
+    # topic, and the progress marked done
     assert dispatcher.calls.log == [
         "PutItem",
         "GetItem",
@@ -203,9 +205,38 @@ def test_a_large_post_costs_the_dispatcher_the_same_reads_and_one_plan_message()
         "PublishBatch",
         "PutItem",
     ]
-    assert [len(m["followers"]) for m in dispatcher.bulk.group("feed").messages] == [500, 499]
+    assert [len(m["followers"]) for m in dispatcher.bulk.group("feed").messages] == [100] * 9 + [99]
     [plan] = dispatcher.work.messages
     assert (plan["type"], plan["start_after"]) == ("follower-plan", "f0999")
     assert dispatcher.priority.group("feed").batches == []
     [feed] = result.groups
     assert (feed.lane, feed.handed_off, feed.muted) == ("bulk", True, 1)
+
+
+def test_a_range_of_a_large_post_costs_one_query_of_followers_and_one_of_muters_a_page():
+    # GIVEN a large post's plan, run by a range worker: 24,000 followers after the head,
+    # ranges of 10,000
+    dispatcher = Dispatcher(n=25_000, priority_max=1_000, group_size=100, bulk_group_size=500)
+    dispatcher.service.distribute(yubl_posted_event(YUBL))
+    [plan] = dispatcher.work.messages
+    del dispatcher.calls.log[:]
+    planned = dispatcher.ranges.work(plan)
+    # THEN 3 ranges (2 boundaries, the last range open) went out in one PublishBatch
+    assert (planned.ranges, dispatcher.calls.log) == (3, ["GetItem", "PublishBatch", "PutItem"])
+    # WHEN a range worker takes the first range
+    del dispatcher.calls.log[:]
+    first = dispatcher.work.messages[1]
+    done = dispatcher.ranges.work(first)
+    # THEN its progress read, one Query page of its 10,000 followers, one Query of the
+    # author's muters over that page, and its 20 groups of 500 in two PublishBatch calls
+    assert dispatcher.calls.log == [
+        "GetItem",
+        "Query",
+        "Query",
+        "PublishBatch",
+        "PutItem",
+        "PublishBatch",
+        "PutItem",
+    ]
+    assert (done.followers, done.messages) == (10_000, 20)
+    assert {len(m["followers"]) for m in dispatcher.bulk.group("feed").messages[10:]} == {500}
