@@ -170,18 +170,15 @@ class DistributionService:
         if not stored and not self._posts.live([(yubl.author_id, yubl.yubl_id)]):
             # deleted before this (replayed or retried) post was read: it never appears
             return Distribution(yubl.yubl_id, str(event_type), ())
-        # a celebrity's post is not fanned out to feeds: their readers merge it (decided
-        # once, on the post's first attempt, and kept on the post: a retry never flips it)
-        pulled = (
-            self._celebrities is not None
-            and any(group.name == FEED_GROUP for group in groups)
-            and self._celebrities.pulls(yubl, first=stored)
-        )
+        policy = self._celebrities
 
         def fan_out(group: str, attributes: dict[str, str]) -> GroupDelivery:
-            if pulled and group == FEED_GROUP:
-                return GroupDelivery(group, messages=0, batches=0, pulled=True)
-            return self._fan_out(FollowerFanout(yubl, arrival), group, attributes)
+            # a celebrity's post is not fanned out to feeds: their readers merge it
+            # (decided once, on the post's first attempt, and kept on the post: a retry
+            # never flips it), once the first read of followers says how many there are
+            pulls = partial(policy.pulls, yubl, stored) if policy and group == FEED_GROUP else None
+            fanout = FollowerFanout(yubl, arrival)
+            return self._fan_out(fanout, group, attributes, first=stored, pulls=pulls)
 
         return self._publish(
             str(event_type),
@@ -245,18 +242,28 @@ class DistributionService:
         )
 
     def _fan_out(
-        self, fanout: FollowerFanout, group: str, attributes: dict[str, str]
+        self,
+        fanout: FollowerFanout,
+        group: str,
+        attributes: dict[str, str],
+        first: bool = False,
+        pulls: Callable[[int | None], bool] | None = None,
     ) -> GroupDelivery:
         """The event to every follower of its author, its progress kept under
         ``fanout.subject`` (a post's yubl id, a delete's event id): one read of at most
-        ``priority_max + 1`` followers decides the lane. A retry hands everything after
-        the saved position to the plan (it publishes no second head): a plan message
-        sent twice starts at the same follower, and the plan keeps its own progress."""
+        ``priority_max + 1`` followers decides the lane (and, asked with at most how
+        many there are, ``pulls`` whether it is a celebrity's post). A ``first`` attempt
+        (the one that stored the post) has no progress to read. A retry hands everything
+        after the saved position to the plan (it publishes no second head): a plan
+        message sent twice starts at the same follower, and the plan keeps its own
+        progress."""
         lanes, progress, author = self._lanes, self._progress, fanout.author_id
-        after = progress.last_published(fanout.subject, group) if progress else None
+        after = progress.last_published(fanout.subject, group) if progress and not first else None
         if after == PLAN_DONE:
             return GroupDelivery(group, 0, 0, resumed_after=after, handed_off=True)
         page = self._followers.head(author, lanes.priority_max + 1, after)
+        if pulls is not None and pulls(len(page) if len(page) <= lanes.priority_max else None):
+            return GroupDelivery(group, messages=0, batches=0, pulled=True)
         small, bulk = self._group_size, lanes.bulk_group_size or self._group_size
         if len(page) <= lanes.priority_max:
             how = self._publishing(fanout, group, attributes, lanes.priority, small)

@@ -340,8 +340,10 @@ def test_a_plan_that_fails_midway_resumes_without_publishing_a_range_twice():
 
 
 def test_a_retried_post_hands_everything_after_its_saved_position_to_the_plan():
-    # GIVEN an attempt that published the head, then failed before its plan message
+    # GIVEN an attempt that stored the post, published the head, then failed before its
+    # plan message
     ranges = Ranges(n=250, range_size=100, priority_max=50)
+    ranges.posts.put(YUBL)
     ranges.progress.record_published(YUBL.yubl_id, "feed", "f00049")
     # WHEN it is retried
     result = ranges.dispatcher.distribute(yubl_posted_event(YUBL))
@@ -357,6 +359,7 @@ def test_a_retried_post_hands_everything_after_its_saved_position_to_the_plan():
 
 def test_a_retried_post_with_few_followers_left_finishes_them_in_the_dispatcher():
     ranges = Ranges(n=80, range_size=100, priority_max=50)
+    ranges.posts.put(YUBL)  # by the earlier attempt
     ranges.progress.record_published(YUBL.yubl_id, "feed", "f00049")
     result = ranges.dispatcher.distribute(yubl_posted_event(YUBL))
     assert (result.groups[0].followers, result.groups[0].lane) == (30, "priority")

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from chalicelib.adapters.celebrity_memory import InMemoryAuthorIndex, InMemoryPulledPosts
 from chalicelib.adapters.memory import (
     InMemoryActivityStore,
     InMemoryFanoutProgress,
@@ -28,6 +29,7 @@ from chalicelib.domain.fanout import group_message
 from chalicelib.domain.posts import new_yubl, yubl_posted_event
 from chalicelib.domain.routing import RoutingTable
 from chalicelib.services.activity import FollowerActivity
+from chalicelib.services.celebrities import CelebrityPolicy
 from chalicelib.services.distribution import DistributionService, Lanes
 from chalicelib.services.feeds import FeedService
 from chalicelib.services.range_fanout import RangeFanout
@@ -136,6 +138,12 @@ class Dispatcher:
         self.mutes.add("f0001", "star")
         wrap: Callable[..., Any] = self.calls.wrap
         progress = wrap(self.progress, last_published="GetItem", record_published="PutItem")
+        self.posts = InMemoryPostStore()
+        celebrities = CelebrityPolicy(
+            wrap(InMemoryAuthorIndex(self.followers), follower_count="GetItem"),
+            wrap(InMemoryPulledPosts(self.posts), is_pulled="GetItem"),
+            threshold=100_000,
+        )
         self.ranges = RangeFanout(
             wrap(InMemoryFollowerIndex(self.followers), range_pages="Query"),
             wrap(self.work, publish_batch="PublishBatch"),
@@ -154,8 +162,9 @@ class Dispatcher:
             group_size=group_size,
             progress=progress,
             clock=lambda: NOW,
-            posts=wrap(InMemoryPostStore(), put="PutItem", live="BatchGetItem"),
+            posts=wrap(self.posts, put="PutItem", live="BatchGetItem"),
             ranges=self.ranges,
+            celebrities=celebrities,
             mutes=wrap(self.mutes, muting="Query"),
             lanes=Lanes(
                 priority_max=priority_max,
@@ -170,16 +179,10 @@ def test_a_small_post_costs_the_dispatcher_one_read_of_followers_and_one_of_mute
     dispatcher = Dispatcher(n=250, priority_max=1_000, group_size=100, bulk_group_size=1_000)
     # WHEN the post is distributed
     dispatcher.service.distribute(yubl_posted_event(YUBL))
-    # THEN: the post stored, the progress read, one Query of followers, one of the muters,
+    # THEN: the post stored (its first attempt: no progress to read), one Query of
+    # followers (at most 1,000: no celebrity, no count to read), one of the muters,
     # ceil(249 / 100) = 3 messages in one PublishBatch on the priority lane, its progress
-    assert dispatcher.calls.log == [
-        "PutItem",
-        "GetItem",
-        "Query",
-        "Query",
-        "PublishBatch",
-        "PutItem",
-    ]
+    assert dispatcher.calls.log == ["PutItem", "Query", "Query", "PublishBatch", "PutItem"]
     messages = dispatcher.priority.group("feed").messages
     assert [len(m["followers"]) for m in messages] == [100, 100, 49]
     assert "f0001" not in {f for m in messages for f in m["followers"]}
@@ -191,14 +194,15 @@ def test_a_large_post_costs_the_dispatcher_the_same_reads_and_one_plan_message()
     dispatcher = Dispatcher(n=25_000, priority_max=1_000, group_size=100, bulk_group_size=500)
     # WHEN the post is distributed
     result = dispatcher.service.distribute(yubl_posted_event(YUBL))
-    # THEN the same one Query of followers (1,001 of them) and one of the muters as a
+    # THEN the same one Query of followers (1,001 of them: more than the lane's, so the
+    # follower count decides whether it is a celebrity's) and one of the muters as a
     # small post; the head (999 after the muter) on the bulk lane in groups of 100, as a
     # small post's (10 messages, one PublishBatch), then one plan message on the work
     # topic, and the progress marked done
     assert dispatcher.calls.log == [
         "PutItem",
-        "GetItem",
         "Query",
+        "GetItem",
         "Query",
         "PublishBatch",
         "PutItem",
@@ -240,3 +244,24 @@ def test_a_range_of_a_large_post_costs_one_query_of_followers_and_one_of_muters_
     ]
     assert (done.followers, done.messages) == (10_000, 20)
     assert {len(m["followers"]) for m in dispatcher.bulk.group("feed").messages[10:]} == {500}
+
+
+def test_a_retried_post_reads_its_progress_and_its_earlier_decision_to_pull_or_not():
+    # GIVEN a small post whose first attempt stored it and failed before its fan-out
+    dispatcher = Dispatcher(n=250, priority_max=1_000, group_size=100, bulk_group_size=1_000)
+    dispatcher.posts.put(YUBL)
+    # WHEN the record is retried
+    dispatcher.service.distribute(yubl_posted_event(YUBL))
+    # THEN: the post found stored (and live), its progress read, the followers read, the
+    # earlier decision and the count asked, then the muters, the publish, the progress
+    assert dispatcher.calls.log == [
+        "PutItem",
+        "BatchGetItem",
+        "GetItem",
+        "Query",
+        "GetItem",
+        "GetItem",
+        "Query",
+        "PublishBatch",
+        "PutItem",
+    ]
