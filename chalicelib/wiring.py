@@ -310,27 +310,21 @@ def _config_int(key: str, default: int, low: int, high: int) -> int:
 
 
 @cache
-def _group_publisher(group: str) -> SnsMessagePublisher:
-    """One publisher per subscriber group, its topic ARN resolved once per container."""
-    topic = current().group_topic(group)
+def _topic_publisher(topic: str) -> SnsMessagePublisher:
+    """One publisher per topic (name or ARN), its ARN resolved once per container."""
     return SnsMessagePublisher(_client("sns"), topic_arn(topic, _client("sts"), _region()))
 
 
 @cache
 def _groups_publisher() -> SnsGroupPublisher:
-    return SnsGroupPublisher(_group_publisher)
-
-
-@cache
-def _priority_publisher(group: str) -> SnsMessagePublisher:
-    """The priority lane's topic of a follower-shaped group, its ARN resolved once."""
-    topic = current().priority_topic(group)
-    return SnsMessagePublisher(_client("sns"), topic_arn(topic, _client("sts"), _region()))
+    """Each subscriber group's topic."""
+    return SnsGroupPublisher(lambda group: _topic_publisher(current().group_topic(group)))
 
 
 @cache
 def _priority_groups_publisher() -> SnsGroupPublisher:
-    return SnsGroupPublisher(_priority_publisher)
+    """Each follower-shaped group's priority lane (PRIORITY_GROUP_TOPICS)."""
+    return SnsGroupPublisher(lambda group: _topic_publisher(current().priority_topic(group)))
 
 
 def distribution_service() -> DistributionService:
@@ -364,11 +358,9 @@ def _follower_index() -> DynamoFollowerIndex:
     return DynamoFollowerIndex(model)
 
 
-@cache
 def _work_publisher() -> SnsMessagePublisher:
-    """The work topic of follower ranges, its ARN resolved once per container."""
-    topic = current().fanout_work_topic
-    return SnsMessagePublisher(_client("sns"), topic_arn(topic, _client("sts"), _region()))
+    """The work topic of follower plans and ranges."""
+    return _topic_publisher(current().fanout_work_topic)
 
 
 def range_fanout_service() -> RangeFanout:

@@ -12,7 +12,7 @@ from ..domain.paging import Page
 from ..domain.posts import Yubl
 from .batch_writes import Item, write_all
 from .cursors import decode_cursor, encode_cursor
-from .dynamodb_models import FeedEntryModel, PostModel, RelationshipModel
+from .dynamodb_models import FeedEntryModel, PostModel, RelationshipModel, is_set
 from .key_pages import sort_key_page
 
 __all__ = ["DynamoFeedStore", "DynamoFollowerStore", "DynamoPostStore"]
@@ -167,15 +167,7 @@ class DynamoPostStore:
         return Yubl(row.yubl_id, row.author_id, str(row.text), str(row.posted_at))
 
     def is_deleted(self, author_id: str, yubl_id: str) -> bool:
-        # one GetItem, strongly consistent, of the one attribute that tells (half a read
-        # unit would be eventually consistent; a tombstone written a moment ago must show)
-        try:
-            row = self._model.get(
-                author_id, yubl_id, consistent_read=True, attributes_to_get=["deleted_at"]
-            )
-        except self._model.DoesNotExist:
-            return False
-        return row.deleted_at is not None
+        return is_set(self._model, author_id, yubl_id, "deleted_at")
 
     def tombstone(
         self, author_id: str, yubl_id: str, deleted_at: str, mentions: Sequence[str] = ()

@@ -264,17 +264,16 @@ class DistributionService:
         page = self._followers.head(author, lanes.priority_max + 1, after)
         if pulls is not None and pulls(len(page) if len(page) <= lanes.priority_max else None):
             return GroupDelivery(group, messages=0, batches=0, pulled=True)
-        small, bulk = self._group_size, lanes.bulk_group_size or self._group_size
+        how = self._publishing(fanout, group, attributes)  # the bulk lane, small groups
         if len(page) <= lanes.priority_max:
-            how = self._publishing(fanout, group, attributes, lanes.priority, small)
+            how = replace(how, publisher=lanes.priority or self._publisher)
             return _delivered(group, PRIORITY, publish_pages(how, [page], after))
         if self._ranges is None:  # no range workers: the rest is published from here too
-            how = self._publishing(fanout, group, attributes, None, bulk)
+            how = replace(how, group_size=lanes.bulk_group_size or self._group_size)
             rest = self._followers.iter_pages(author, self._page_size, page[-1])
             return _delivered(group, BULK, publish_pages(how, chain([page], rest), after))
         # the head in small groups, as a small post's: its first entries land at once
         head = page[: lanes.priority_max] if after is None else []
-        how = self._publishing(fanout, group, attributes, None, small)
         published = publish_pages(how, [head], after)
         self._ranges.hand_off(fanout, group, attributes, head[-1] if head else after)
         if progress is not None:
@@ -286,22 +285,17 @@ class DistributionService:
         )
 
     def _publishing(
-        self,
-        fanout: FollowerFanout,
-        group: str,
-        attributes: dict[str, str],
-        publisher: GroupPublisher | None,
-        group_size: int,
+        self, fanout: FollowerFanout, group: str, attributes: dict[str, str]
     ) -> GroupPublishing:
-        """``publisher`` None: the group's own topic (the bulk lane)."""
+        """The event's groups on the group's own topic, ``group_size`` followers each."""
         mutes = self._mutes
         return GroupPublishing(
             subject=fanout.subject,
             encode=fanout.encode,
             group=group,
             attributes=attributes,
-            publisher=publisher or self._publisher,
-            group_size=group_size,
+            publisher=self._publisher,
+            group_size=self._group_size,
             progress=self._progress,
             progress_key=group,
             leave_out=(

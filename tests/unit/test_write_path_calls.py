@@ -13,18 +13,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from chalicelib.adapters import memory
 from chalicelib.adapters.celebrity_memory import InMemoryAuthorIndex, InMemoryPulledPosts
-from chalicelib.adapters.memory import (
-    InMemoryActivityStore,
-    InMemoryFanoutProgress,
-    InMemoryFeedStore,
-    InMemoryFollowerIndex,
-    InMemoryFollowerStore,
-    InMemoryGroupPublisher,
-    InMemoryMessagePublisher,
-    InMemoryMuteStore,
-    InMemoryPostStore,
-)
 from chalicelib.domain.fanout import group_message
 from chalicelib.domain.posts import new_yubl, yubl_posted_event
 from chalicelib.domain.routing import RoutingTable
@@ -69,8 +59,12 @@ def followers(n: int) -> list[str]:
     return [f"f{i:04d}" for i in range(n)]
 
 
-def _worker(calls: Calls, activity: InMemoryActivityStore) -> tuple[FeedService, Any]:
-    feeds, posts, mutes = InMemoryFeedStore(), InMemoryPostStore(), InMemoryMuteStore()
+def _worker(calls: Calls, activity: memory.InMemoryActivityStore) -> tuple[FeedService, Any]:
+    feeds, posts, mutes = (
+        memory.InMemoryFeedStore(),
+        memory.InMemoryPostStore(),
+        memory.InMemoryMuteStore(),
+    )
     posts.put(YUBL)
     reads = calls.wrap(activity, last_reads="BatchGetItem")
     service = FeedService(
@@ -87,7 +81,7 @@ def test_a_group_messages_worker_looks_up_writes_and_reads_the_tombstone_once():
     # GIVEN a message of 130 followers, every other one of the first 100 inactive:
     # 50 + 30 = 80 to write
     group = followers(130)
-    activity = InMemoryActivityStore({f: LONG_AGO for f in group[0:100:2]})
+    activity = memory.InMemoryActivityStore({f: LONG_AGO for f in group[0:100:2]})
     calls = Calls()
     service, feeds = _worker(calls, activity)
     # WHEN its worker takes it
@@ -109,7 +103,7 @@ def test_a_group_messages_worker_looks_up_writes_and_reads_the_tombstone_once():
 
 def test_a_version_1_message_costs_one_query_of_the_mutes_more():
     calls = Calls()
-    service, _ = _worker(calls, InMemoryActivityStore())
+    service, _ = _worker(calls, memory.InMemoryActivityStore())
     old = {"type": "feed-fanout", "yubl": YUBL.to_wire(), "followers": followers(30)}
     service.add_group(old)
     assert calls.log == ["Query", "BatchGetItem", "BatchWriteItem", "BatchWriteItem", "GetItem"]
@@ -118,7 +112,7 @@ def test_a_version_1_message_costs_one_query_of_the_mutes_more():
 def test_a_message_whose_followers_are_all_inactive_reads_no_tombstone():
     calls = Calls()
     group = followers(3)
-    service, _ = _worker(calls, InMemoryActivityStore(dict.fromkeys(group, LONG_AGO)))
+    service, _ = _worker(calls, memory.InMemoryActivityStore(dict.fromkeys(group, LONG_AGO)))
     assert service.add_group(group_message(YUBL, group)).skipped == 3
     assert calls.log == ["BatchGetItem"]
 
@@ -128,24 +122,24 @@ class Dispatcher:
 
     def __init__(self, n: int, priority_max: int, group_size: int, bulk_group_size: int) -> None:
         self.calls = Calls()
-        self.followers = InMemoryFollowerStore()
+        self.followers = memory.InMemoryFollowerStore()
         for follower in followers(n):
             self.followers.add("star", follower)
-        self.bulk, self.priority = InMemoryGroupPublisher(), InMemoryGroupPublisher()
-        self.work = InMemoryMessagePublisher()
-        self.progress = InMemoryFanoutProgress()
-        self.mutes = InMemoryMuteStore()
+        self.bulk, self.priority = memory.InMemoryGroupPublisher(), memory.InMemoryGroupPublisher()
+        self.work = memory.InMemoryMessagePublisher()
+        self.progress = memory.InMemoryFanoutProgress()
+        self.mutes = memory.InMemoryMuteStore()
         self.mutes.add("f0001", "star")
         wrap: Callable[..., Any] = self.calls.wrap
         progress = wrap(self.progress, last_published="GetItem", record_published="PutItem")
-        self.posts = InMemoryPostStore()
+        self.posts = memory.InMemoryPostStore()
         celebrities = CelebrityPolicy(
             wrap(InMemoryAuthorIndex(self.followers), follower_count="GetItem"),
             wrap(InMemoryPulledPosts(self.posts), is_pulled="GetItem"),
             threshold=100_000,
         )
         self.ranges = RangeFanout(
-            wrap(InMemoryFollowerIndex(self.followers), range_pages="Query"),
+            wrap(memory.InMemoryFollowerIndex(self.followers), range_pages="Query"),
             wrap(self.work, publish_batch="PublishBatch"),
             wrap(self.bulk, publish_batch="PublishBatch"),
             FEED_ONLY,
