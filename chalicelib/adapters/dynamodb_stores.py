@@ -13,6 +13,7 @@ from ..domain.posts import Yubl
 from .batch_writes import Item, write_all
 from .cursors import decode_cursor, encode_cursor
 from .dynamodb_models import FeedEntryModel, PostModel, RelationshipModel, is_set
+from .follower_index import follower_ids
 from .key_pages import sort_key_page
 
 __all__ = ["DynamoFeedStore", "DynamoFollowerStore", "DynamoPostStore"]
@@ -61,10 +62,7 @@ class DynamoFollowerStore:
 
     def head(self, user_id: str, limit: int, after: str | None = None) -> list[str]:
         condition = None if after is None else self._model.follower_id > after
-        rows = self._model.query(
-            user_id, condition, limit=limit, page_size=limit, attributes_to_get=["follower_id"]
-        )
-        return [row.follower_id for row in rows]
+        return list(follower_ids(self._model, user_id, condition, None, limit, most=limit))
 
 
 _BATCH_REQUESTS = {"put_items": ("PutRequest", "Item"), "delete_items": ("DeleteRequest", "Key")}
