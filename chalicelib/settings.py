@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 from .domain.feed_cap import DEFAULT_MAX_ITEMS, DEFAULT_TRIM_EVERY, FeedCap
-from .domain.routing import DEFAULT_ROUTES, RoutingTable
+from .domain.routing import DEFAULT_ROUTES, RoutingTable, Shape
 from .settings_catalog import read_int, read_required, read_text
 
 __all__ = ["Settings", "SettingsError", "current"]
@@ -35,6 +35,9 @@ _DEFAULT_TOPICS = {
     "archive": "archive-local",
 }
 """Only for Settings built in code (tests); a stage names its topics in GROUP_TOPICS."""
+
+_DEFAULT_PRIORITY_TOPICS = {"feed": "feed-priority-local"}
+"""Only for Settings built in code (tests); a stage names them in PRIORITY_GROUP_TOPICS."""
 
 
 @dataclass(frozen=True)
@@ -78,10 +81,18 @@ class Settings:
     feed_backfill_posts: int = 20  # an author's newest posts a new follower's feed gets
     celebrity_threshold: int = 10_000  # followers above which posts are pulled, not fanned out
     feed_past_end: bool = True  # reads past a trimmed feed's end merge followed authors' posts
+    # the lanes of a follower-shaped group (docs/realtime.md): a fan-out to at most
+    # fanout_priority_max_followers goes to the group's priority topic in groups of
+    # follower_group_size; a larger one to the group's own topic in groups of
+    # fanout_bulk_group_size, its first fanout_priority_max_followers from the dispatcher
+    priority_topics: Mapping[str, str] = field(default_factory=lambda: _DEFAULT_PRIORITY_TOPICS)
+    fanout_priority_max_followers: int = 1_000
+    fanout_bulk_group_size: int = 1_000
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
+        routing = _routing(env)
         return cls(
             stage=read_text(env, "STAGE"),
             yubl_posted_stream=_required(env, "YUBL_POSTED_STREAM"),
@@ -95,7 +106,7 @@ class Settings:
             archive_bucket=_required(env, "ARCHIVE_BUCKET"),
             posts_table=_required(env, "POSTS_TABLE"),
             authors_table=_required(env, "AUTHORS_TABLE"),
-            routing=_routing(env),
+            routing=routing,
             follower_group_size=read_int(env, "FOLLOWER_GROUP_SIZE", SettingsError),
             follower_page_size=read_int(env, "FOLLOWER_PAGE_SIZE", SettingsError),
             feed_write_max_attempts=read_int(env, "FEED_WRITE_MAX_ATTEMPTS", SettingsError),
@@ -114,6 +125,7 @@ class Settings:
             feed_backfill_posts=read_int(env, "FEED_BACKFILL_POSTS", SettingsError),
             celebrity_threshold=read_int(env, "FANOUT_CELEBRITY_THRESHOLD", SettingsError),
             feed_past_end=read_int(env, "FEED_READ_PAST_END", SettingsError) == 1,
+            **_lanes(env, routing),
         )
 
     @property
@@ -123,6 +135,11 @@ class Settings:
     def group_topic(self, group: str) -> str:
         """The topic (name or ARN) of a subscriber group; a decorator argument of its worker."""
         return self.routing.groups[group].topic
+
+    def priority_topic(self, group: str) -> str:
+        """The priority lane's topic of a follower-shaped group; a decorator argument of
+        its priority worker."""
+        return self.priority_topics[group]
 
 
 def _activity(env: Mapping[str, str]) -> dict[str, Any]:
@@ -135,6 +152,29 @@ def _activity(env: Mapping[str, str]) -> dict[str, Any]:
             env, "FEED_REBUILD_POSTS_PER_AUTHOR", SettingsError
         ),
         "feed_rebuild_max_entries": read_int(env, "FEED_REBUILD_MAX_ENTRIES", SettingsError),
+    }
+
+
+def _lanes(env: Mapping[str, str], routing: RoutingTable) -> dict[str, Any]:
+    """PRIORITY_GROUP_TOPICS (follower-shaped group -> its priority lane's topic, every
+    such group one, required), FANOUT_PRIORITY_MAX_FOLLOWERS, FANOUT_BULK_GROUP_SIZE."""
+    read_required(env, "PRIORITY_GROUP_TOPICS", SettingsError)
+    topics = _json_object(env, "PRIORITY_GROUP_TOPICS")
+    followers = {n for n, g in routing.groups.items() if g.shape is Shape.FOLLOWERS}
+    if set(topics) != followers:
+        raise SettingsError(
+            f"PRIORITY_GROUP_TOPICS must name a topic for each group in FOLLOWER_FANOUT_GROUPS "
+            f"({', '.join(sorted(followers))}), got {', '.join(sorted(topics)) or 'none'}"
+        )
+    bad = [g for g, topic in topics.items() if not isinstance(topic, str) or not topic.strip()]
+    if bad:
+        raise SettingsError(f"PRIORITY_GROUP_TOPICS: group {bad[0]} needs a topic name or ARN")
+    return {
+        "priority_topics": dict(topics),
+        "fanout_priority_max_followers": read_int(
+            env, "FANOUT_PRIORITY_MAX_FOLLOWERS", SettingsError
+        ),
+        "fanout_bulk_group_size": read_int(env, "FANOUT_BULK_GROUP_SIZE", SettingsError),
     }
 
 

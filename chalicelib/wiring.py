@@ -61,7 +61,7 @@ from .observability.sdk_retries import count_sdk_retries
 from .services.activity import FollowerActivity, ReadActivity, TrackedFeedReads
 from .services.archive import ArchiveService
 from .services.celebrities import CelebrityPolicy, MergedFeedReader, PastEnd
-from .services.distribution import DistributionService
+from .services.distribution import DistributionService, Lanes
 from .services.feed_cap import FeedTrimmer
 from .services.feed_rebuild import FeedRebuilder, RebuildLimits
 from .services.feeds import FeedService
@@ -310,20 +310,31 @@ def _config_int(key: str, default: int, low: int, high: int) -> int:
 
 
 @cache
-def _group_publisher(group: str) -> SnsMessagePublisher:
-    """One publisher per subscriber group, its topic ARN resolved once per container."""
-    topic = current().group_topic(group)
+def _topic_publisher(topic: str) -> SnsMessagePublisher:
+    """One publisher per topic (name or ARN), its ARN resolved once per container."""
     return SnsMessagePublisher(_client("sns"), topic_arn(topic, _client("sts"), _region()))
 
 
 @cache
 def _groups_publisher() -> SnsGroupPublisher:
-    return SnsGroupPublisher(_group_publisher)
+    """Each subscriber group's topic."""
+    return SnsGroupPublisher(lambda group: _topic_publisher(current().group_topic(group)))
+
+
+@cache
+def _priority_groups_publisher() -> SnsGroupPublisher:
+    """Each follower-shaped group's priority lane (PRIORITY_GROUP_TOPICS)."""
+    return SnsGroupPublisher(lambda group: _topic_publisher(current().priority_topic(group)))
 
 
 def distribution_service() -> DistributionService:
     """Built per call (a cheap object over cached clients): the group size may change."""
     settings = current()
+    lanes = Lanes(
+        priority_max=settings.fanout_priority_max_followers,
+        priority=_priority_groups_publisher(),
+        bulk_group_size=settings.fanout_bulk_group_size,
+    )
     return DistributionService(
         _follower_store(),
         _groups_publisher(),
@@ -336,6 +347,8 @@ def distribution_service() -> DistributionService:
         posts=_post_store(),
         ranges=range_fanout_service(),
         celebrities=_celebrity_policy(),
+        mutes=_mute_store(),
+        lanes=lanes,
     )
 
 
@@ -345,15 +358,14 @@ def _follower_index() -> DynamoFollowerIndex:
     return DynamoFollowerIndex(model)
 
 
-@cache
 def _work_publisher() -> SnsMessagePublisher:
-    """The work topic of follower ranges, its ARN resolved once per container."""
-    topic = current().fanout_work_topic
-    return SnsMessagePublisher(_client("sns"), topic_arn(topic, _client("sts"), _region()))
+    """The work topic of follower plans and ranges."""
+    return _topic_publisher(current().fanout_work_topic)
 
 
 def range_fanout_service() -> RangeFanout:
-    """Built per call, like the distribution service (the group size may change)."""
+    """Built per call, like the distribution service. Range workers publish large
+    fan-outs only: the bulk lane, its group size."""
     settings = current()
     return RangeFanout(
         _follower_index(),
@@ -362,10 +374,11 @@ def range_fanout_service() -> RangeFanout:
         settings.routing,
         range_size=settings.fanout_range_size,
         page_size=settings.follower_page_size,
-        group_size=_config_int(GROUP_SIZE_KEY, settings.follower_group_size, 1, 5000),
+        group_size=settings.fanout_bulk_group_size,
         progress=_fanout_progress(),
         clock=_utc_now,
         max_skew=_max_skew(),
+        mutes=_mute_store(),
     )
 
 

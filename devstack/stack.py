@@ -71,6 +71,10 @@ def check_stage_settings(outputs: dict[str, str], stage: str, project_dir: Path)
     declared = sorted(json.loads(env.get("GROUP_TOPICS") or "{}").values())
     if made != declared:
         wrong.append(f"GROUP_TOPICS names topics {declared} but the stack made {made}")
+    lanes = sorted(value for key, value in outputs.items() if key.endswith("PriorityTopic"))
+    named = sorted(json.loads(env.get("PRIORITY_GROUP_TOPICS") or "{}").values())
+    if lanes != named:
+        wrong.append(f"PRIORITY_GROUP_TOPICS names topics {named} but the stack made {lanes}")
     if wrong:
         raise RuntimeError(
             f".chalice/config.json stage {stage!r} is out of date: " + "; ".join(wrong)

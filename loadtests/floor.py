@@ -8,8 +8,12 @@ and 256 KiB in all (each message at most 256 KiB), BatchWriteItem calls of at mo
 floor is taken per post. Each subscriber group that gets the event once (notifications,
 archive) costs one more PublishBatch per post. When the workers skip inactive followers
 (``PostShape.writes``), only the active ones' entries are written, and every follower is
-looked up, 100 keys a BatchGetItem. Bookkeeping calls (the dispatcher's
-progress item) are not part of the floor: they are the price of resuming a retried post.
+looked up, 100 keys a BatchGetItem. Two questions every post with followers must ask
+once: who mutes its author (one Query of the mutes' ``muted_by`` index), and, per feed
+message that wrote entries, whether the post was deleted meanwhile (one consistent
+GetItem of its tombstone; the fewest messages are those SNS's 256 KiB allows).
+Bookkeeping calls (the dispatcher's progress item) are not part of the floor: they are
+the price of resuming a retried post. ``floor_formula`` states all of it as text.
 """
 
 from __future__ import annotations
@@ -60,18 +64,24 @@ def _relationship_item_bytes(author_id: str, follower_id: str) -> int:
     )
 
 
-def _query_pages(post: PostShape) -> int:
+def _queries(post: PostShape) -> int:
+    """The relationships' pages, and the author's muters once (a post with followers)."""
     size = sum(_relationship_item_bytes(post.author_id, f) for f in post.followers)
-    return max(1, math.ceil(size / QUERY_PAGE_BYTES))
+    return max(1, math.ceil(size / QUERY_PAGE_BYTES)) + (1 if post.followers else 0)
 
 
-def _publish_batches(post: PostShape) -> int:
+def _group_messages(post: PostShape) -> int:
+    """Feed messages at SNS's limits: one of up to 256 KiB per PublishBatch call."""
     if not post.followers:
-        return post.event_groups
+        return 0
     # each follower costs its JSON string and a comma in some message's list
     size = sum(len(json.dumps(f, ensure_ascii=False).encode()) + 1 for f in post.followers)
     room = PUBLISH_BATCH_BYTES - post.envelope_bytes
-    return max(1, math.ceil(size / room)) + post.event_groups
+    return max(1, math.ceil(size / room))
+
+
+def _publish_batches(post: PostShape) -> int:
+    return _group_messages(post) + post.event_groups
 
 
 def _batch_writes(post: PostShape) -> int:
@@ -82,6 +92,12 @@ def _batch_writes(post: PostShape) -> int:
 def _batch_gets(post: PostShape) -> int:
     # skipping inactive followers looks every follower up, 100 keys a BatchGetItem
     return 0 if post.writes is None else math.ceil(len(post.followers) / BATCH_GET_KEYS)
+
+
+def _tombstone_reads(post: PostShape) -> int:
+    """The tombstone, once per feed message that wrote entries."""
+    written = len(post.followers) if post.writes is None else post.writes
+    return _group_messages(post) if written else 0
 
 
 @dataclass(frozen=True)
@@ -97,8 +113,9 @@ TERMS: tuple[Term, ...] = (
     Term("PutRecord", "1", lambda post: 1),
     Term(
         "Query",
-        f"max(1, ceil(relationship item bytes / {QUERY_PAGE_BYTES:,}))",
-        _query_pages,
+        f"max(1, ceil(relationship item bytes / {QUERY_PAGE_BYTES:,}))"
+        " + 1 for the author's muters (a post with followers)",
+        _queries,
     ),
     Term(
         "PublishBatch",
@@ -111,6 +128,11 @@ TERMS: tuple[Term, ...] = (
         "BatchGetItem",
         f"ceil(followers / {BATCH_GET_KEYS}) when inactive followers are skipped",
         _batch_gets,
+    ),
+    Term(
+        "GetItem",
+        "one per feed message at SNS's limits (the tombstone), when entries are written",
+        _tombstone_reads,
     ),
 )
 """The floor's terms: ``post_floor`` counts with them, ``floor_formula`` prints them."""

@@ -22,6 +22,7 @@ __all__ = [
     "SqsSettings",
     "parse_async_settings",
     "parse_kinesis_settings",
+    "parse_reserved_concurrency",
     "parse_retry_delays",
     "parse_sqs_settings",
 ]
@@ -369,3 +370,12 @@ def parse_retry_delays(raw: str) -> tuple[float, ...]:
     if not delays or any(d < 0 for d in delays):
         raise ConfigError(f"LOCAL_RUNTIME_ASYNC_RETRY_DELAYS must be seconds >= 0, got {raw!r}")
     return delays
+
+
+def parse_reserved_concurrency(function: str, value: Any) -> int | None:
+    """A function's ``reserved_concurrency`` (Chalice's key for Lambda's
+    ReservedConcurrentExecutions): None when unset. 0 (every invocation throttled, the
+    events kept by Lambda for up to 6 hours) has no local equivalent and is refused."""
+    if value is None:
+        return None
+    return _int_in(function, "reserved_concurrency", value, 1, 1000)

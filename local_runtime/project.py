@@ -20,7 +20,7 @@ from chalice import Chalice
 from chalice.cli.factory import CLIFactory
 from chalice.config import Config
 
-from local_runtime.config import ConfigError
+from local_runtime.config import ConfigError, parse_reserved_concurrency
 
 __all__ = ["Project", "load_project"]
 
@@ -60,6 +60,11 @@ class Project:
         if scoped.manage_iam_role:
             return None
         return str(scoped.iam_role_arn) if scoped.iam_role_arn else None
+
+    def reserved_concurrency(self, function: str) -> int | None:
+        """``reserved_concurrency`` of the function in this stage (Chalice's lookup order)."""
+        value = self.config.scope(self.stage, function).reserved_concurrency
+        return parse_reserved_concurrency(function, value)
 
     def timeout_and_memory(self, function: str) -> tuple[int, int]:
         scoped = self.config.scope(self.stage, function)

@@ -24,6 +24,7 @@ from local_runtime.config import (
     ConfigError,
     parse_async_settings,
     parse_kinesis_settings,
+    parse_reserved_concurrency,
     parse_retry_delays,
     parse_sqs_settings,
 )
@@ -87,7 +88,9 @@ class LocalRuntime:
     """Runs the Kinesis, SNS and SQS event sources of one Chalice app until stopped.
 
     ``mapping_settings`` maps function name to its ``event_source`` object (the same
-    keys as in ``.chalice/config.json``); ``from_project`` reads them from there.
+    keys as in ``.chalice/config.json``); ``from_project`` reads them from there, and
+    each function's ``reserved_concurrency`` (``function_concurrency``): an SNS handler
+    runs at most that many invocations at once (``async_concurrency`` when unset).
     """
 
     def __init__(
@@ -98,6 +101,7 @@ class LocalRuntime:
         app_name: str | None = None,
         mapping_settings: Mapping[str, Mapping[str, Any]] | None = None,
         function_limits: Mapping[str, tuple[int, int]] | None = None,
+        function_concurrency: Mapping[str, int | None] | None = None,
         role_arns: Mapping[str, str] | None = None,
         session: boto3.Session | None = None,
         checkpoint_table: str | None = None,
@@ -114,6 +118,10 @@ class LocalRuntime:
         self.app_name = app_name or app.app_name
         self.mapping_settings = dict(mapping_settings or {})
         self.function_limits = dict(function_limits or {})
+        self.function_concurrency = {
+            name: parse_reserved_concurrency(name, value)
+            for name, value in (function_concurrency or {}).items()
+        }
         self.role_arns = dict(role_arns or {})
         self.session = session or boto3.Session()
         self.checkpoint_table = checkpoint_table or os.environ.get(
@@ -163,6 +171,9 @@ class LocalRuntime:
         kwargs.setdefault("mapping_settings", project.event_sources())
         kwargs.setdefault(
             "function_limits", {name: project.timeout_and_memory(name) for name in names}
+        )
+        kwargs.setdefault(
+            "function_concurrency", {name: project.reserved_concurrency(name) for name in names}
         )
         roles = {name: project.role_arn(name) for name in names}
         kwargs.setdefault("role_arns", {name: arn for name, arn in roles.items() if arn})
@@ -302,7 +313,7 @@ class LocalRuntime:
             on_success=self._destination(clients, name, settings.on_success_destination),
             stopping=self._stopping,
             poll_interval=self.poll_interval,
-            concurrency=self.async_concurrency,
+            concurrency=self.function_concurrency.get(name) or self.async_concurrency,
             clock=self.clock,
         )
 

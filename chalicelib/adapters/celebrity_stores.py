@@ -11,7 +11,7 @@ from ..domain.feed import FeedRef
 from ..domain.feed_merge import SourcePage
 from ..domain.posts import Yubl
 from .celebrity_models import PULLING, AuthorModel, PulledPostModel
-from .dynamodb_models import FeedEntryModel, RelationshipModel
+from .dynamodb_models import FeedEntryModel, RelationshipModel, is_set
 from .dynamodb_stores import DynamoFollowerStore
 
 __all__ = [
@@ -94,13 +94,7 @@ class DynamoPulledPosts:
         self._model(author_id, yubl_id).update(actions=[self._model.pulled_author.set(author_id)])
 
     def is_pulled(self, author_id: str, yubl_id: str) -> bool:
-        try:
-            row = self._model.get(
-                author_id, yubl_id, consistent_read=True, attributes_to_get=["pulled_author"]
-            )
-        except self._model.DoesNotExist:
-            return False
-        return row.pulled_author is not None
+        return is_set(self._model, author_id, yubl_id, "pulled_author")
 
     def before(self, author_id: str, limit: int, before: str | None) -> SourcePage[Yubl]:
         return _live_before(self._model.pulled.query, self._model, author_id, limit, before)

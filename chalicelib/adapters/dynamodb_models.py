@@ -22,6 +22,7 @@ __all__ = [
     "bind_feed_model",
     "bind_post_model",
     "bind_relationship_model",
+    "is_set",
 ]
 
 M = TypeVar("M", bound=Model)
@@ -65,6 +66,16 @@ class FanoutProgressModel(Model):
     group = UnicodeAttribute(range_key=True)
     last_follower = UnicodeAttribute()
     expires_at = TTLAttribute()
+
+
+def is_set(model: type[Model], hash_key: str, range_key: str, attribute: str) -> bool:
+    """Whether the item holds ``attribute``: one GetItem of that attribute alone, strongly
+    consistent (a mark written a moment ago must show); an absent item holds none."""
+    try:
+        row = model.get(hash_key, range_key, consistent_read=True, attributes_to_get=[attribute])
+    except model.DoesNotExist:
+        return False
+    return getattr(row, attribute) is not None
 
 
 def _bind(base: type[M], table_name: str) -> type[M]:

@@ -1,9 +1,10 @@
 """The mutes table through PynamoDB: ``services.mutes.MuteStore``.
 
 Key (user_id, author_id); the keys-only index ``muted_by`` (author_id, user_id) answers
-the fan-out's question "who in this follower group mutes the author" with one Query
-over the group's id range, whatever the group's size; a BatchGetItem of every
-(follower, author) pair would read a key per follower (5 calls for a group of 500).
+the fan-out's question "who in this page of followers mutes the author" with one Query
+over the page's id range, whatever the page's size (the plan asks it once per page of
+10,000 followers); a BatchGetItem of every (follower, author) pair would read a key per
+follower (100 calls for such a page).
 """
 
 from __future__ import annotations

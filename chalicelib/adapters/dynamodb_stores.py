@@ -12,7 +12,8 @@ from ..domain.paging import Page
 from ..domain.posts import Yubl
 from .batch_writes import Item, write_all
 from .cursors import decode_cursor, encode_cursor
-from .dynamodb_models import FeedEntryModel, PostModel, RelationshipModel
+from .dynamodb_models import FeedEntryModel, PostModel, RelationshipModel, is_set
+from .follower_index import follower_ids
 from .key_pages import sort_key_page
 
 __all__ = ["DynamoFeedStore", "DynamoFollowerStore", "DynamoPostStore"]
@@ -58,6 +59,10 @@ class DynamoFollowerStore:
                 page = []
         if page:
             yield page
+
+    def head(self, user_id: str, limit: int, after: str | None = None) -> list[str]:
+        condition = None if after is None else self._model.follower_id > after
+        return list(follower_ids(self._model, user_id, condition, None, limit, most=limit))
 
 
 _BATCH_REQUESTS = {"put_items": ("PutRequest", "Item"), "delete_items": ("DeleteRequest", "Key")}
@@ -161,14 +166,7 @@ class DynamoPostStore:
         return Yubl(row.yubl_id, row.author_id, str(row.text), str(row.posted_at))
 
     def is_deleted(self, author_id: str, yubl_id: str) -> bool:
-        rows = self._model.query(
-            author_id,
-            self._model.yubl_id == yubl_id,
-            filter_condition=self._model.deleted_at.exists(),
-            consistent_read=True,
-            attributes_to_get=["yubl_id"],
-        )
-        return any(True for _ in rows)
+        return is_set(self._model, author_id, yubl_id, "deleted_at")
 
     def mark_deleted(self, author_id: str, yubl_id: str, deleted_at: str) -> str:
         # one UpdateItem, if_not_exists: a repeat keeps the first time, and the item is

@@ -41,7 +41,8 @@ def _page_after(ascending: list[str], limit: int, cursor: str | None) -> Page[st
 class InMemoryFollowerStore:
     def __init__(self) -> None:
         self.followers: dict[str, set[str]] = {}
-        self.pages_served = 0
+        self.pages_served = 0  # iter_pages: one Query page each
+        self.heads_read = 0  # head: one Query each
 
     def add(self, user_id: str, follower_id: str) -> None:
         self.followers.setdefault(user_id, set()).add(follower_id)
@@ -63,6 +64,11 @@ class InMemoryFollowerStore:
         for start in range(0, len(ordered), page_size):
             self.pages_served += 1
             yield ordered[start : start + page_size]
+
+    def head(self, user_id: str, limit: int, after: str | None = None) -> list[str]:
+        self.heads_read += 1
+        ordered = sorted(f for f in self.followers.get(user_id, ()) if after is None or f > after)
+        return ordered[:limit]
 
     def follows(self, user_id: str, follower_id: str) -> bool:
         return follower_id in self.followers.get(user_id, set())
@@ -151,6 +157,7 @@ class InMemoryPostStore:
         self.withheld: dict[tuple[str, str], Yubl] = {}
         self.mentions: dict[tuple[str, str], tuple[str, ...]] = {}  # kept by the tombstones
         self.lookups = 0  # keys asked for, as BatchGetItem would be
+        self.tombstone_reads = 0  # is_deleted: one consistent GetItem each
 
     def put(self, yubl: Yubl) -> bool:
         key = (yubl.author_id, yubl.yubl_id)
@@ -171,6 +178,7 @@ class InMemoryPostStore:
         )
 
     def is_deleted(self, author_id: str, yubl_id: str) -> bool:
+        self.tombstone_reads += 1
         return (author_id, yubl_id) in self.deleted
 
     def mark_deleted(self, author_id: str, yubl_id: str, deleted_at: str) -> str:

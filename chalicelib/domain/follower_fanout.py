@@ -5,6 +5,9 @@ Both fan-out paths (the dispatcher's direct path and the range workers) take one
 these, so neither knows which kind of event it publishes: whose followers, under which
 progress subject, encoded how, and the wire form a range message carries. The event
 type is the discriminator of that wire form, as ``type`` is in a stream event.
+
+``arrived_at`` (the post's record's arrival on the stream, when known) travels with the
+event through every hop to the group messages, where freshness is measured from it.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from .deletes import (
     yubl_deleted_event,
 )
 from .errors import InvalidInput
-from .fanout import encode_group_parts
+from .fanout import check_arrived_at, encode_group_parts
 from .posts import DEFAULT_MAX_CLOCK_SKEW, YUBL_POSTED, Yubl, YublWire, parse_yubl
 from .routing import event_id
 
@@ -35,6 +38,7 @@ FANNED_OUT_TYPES = (YUBL_POSTED, YUBL_DELETED)
 @dataclass(frozen=True)
 class FollowerFanout:
     event: Yubl | YublDeleted
+    arrived_at: str | None = None  # ISO 8601 UTC; None: not known (an old message)
 
     @property
     def event_type(self) -> str:
@@ -49,6 +53,12 @@ class FollowerFanout:
         return self.event.yubl_id
 
     @property
+    def leaves_out_muters(self) -> bool:
+        """A post skips the author's muters; a delete reaches every follower, since an
+        entry may be there from before the mute."""
+        return isinstance(self.event, Yubl)
+
+    @property
     def subject(self) -> str:
         """Where its fan-out progress is kept: a post's under its yubl id, a delete's under
         its event id, so the ranges of a delete never collide with those of its post."""
@@ -60,7 +70,7 @@ class FollowerFanout:
         """The group messages for these followers, each with the followers it carries."""
         if isinstance(self.event, YublDeleted):
             return encode_removal_parts(self.event, followers)
-        return encode_group_parts(self.event, followers)
+        return encode_group_parts(self.event, followers, arrived_at=self.arrived_at)
 
     def to_wire(self) -> YublWire | YublDeletedWire:
         if isinstance(self.event, YublDeleted):
@@ -73,14 +83,17 @@ def parse_follower_fanout(
     wire: Any,
     now: datetime | None = None,
     max_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
+    arrived_at: Any = None,
 ) -> FollowerFanout:
     """The event of a given type from its wire form, checked like any queue input."""
+    moment = now or datetime.now(UTC)
+    arrival = check_arrived_at("arrived_at", arrived_at, moment, max_skew)
     if event_type == YUBL_DELETED:
         payload = {"type": YUBL_DELETED, "yubl": wire}
-        deleted = parse_yubl_deleted(payload, now=now or datetime.now(UTC), max_skew=max_skew)
-        return FollowerFanout(deleted)
+        deleted = parse_yubl_deleted(payload, now=moment, max_skew=max_skew)
+        return FollowerFanout(deleted, arrival)
     if event_type == YUBL_POSTED:
-        return FollowerFanout(parse_yubl(wire, now=now, max_skew=max_skew))
+        return FollowerFanout(parse_yubl(wire, now=moment, max_skew=max_skew), arrival)
     raise InvalidInput(
         "event_type", f"must be one of {', '.join(FANNED_OUT_TYPES)}, got {event_type!r:.60}"
     )

@@ -7,6 +7,11 @@ parallel and publish its follower-group messages. A range is ``(start_after, end
 the relationships table's order (ascending follower id): ``start_after`` None starts at
 the first follower, ``end`` None runs to the last one, so followers added while the
 fan-out runs fall in some range, and the ranges of one plan never overlap.
+
+The plan itself is work for a range worker too: the dispatcher publishes the first
+followers of a large fan-out itself (its head) and hands the rest over as one
+``follower-plan`` message (the followers after ``start_after``), so it never holds its
+shard while the counting reads of a large author run.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from .deletes import YublDeletedWire
 from .errors import InvalidInput
@@ -24,12 +29,14 @@ from .posts import DEFAULT_MAX_CLOCK_SKEW, YublWire
 from .validation import check_user_id
 
 __all__ = [
+    "FOLLOWER_PLAN",
     "FOLLOWER_RANGE",
     "PLAN_DONE",
     "FollowerRange",
     "FollowerRangeMessage",
     "RangeWork",
     "parse_range_message",
+    "plan_message",
     "plan_progress_key",
     "range_message",
     "range_progress_key",
@@ -37,6 +44,7 @@ __all__ = [
 ]
 
 FOLLOWER_RANGE = "follower-range"
+FOLLOWER_PLAN = "follower-plan"
 PLAN_DONE = "~"
 """The plan's progress once its last (open-ended) range is published: "~" sorts after
 every user id ([A-Za-z0-9_-]), so the progress table's never-backwards rule holds."""
@@ -60,14 +68,17 @@ class FollowerRange:
 
 
 class FollowerRangeMessage(TypedDict):
-    """What the work topic carries: one range of one event's fan-out to one group."""
+    """What the work topic carries: one range of one event's fan-out to one group
+    (``follower-range``), or the followers after ``start_after`` still to be cut into
+    ranges (``follower-plan``, no ``end``)."""
 
     type: str
     event_type: str  # of the event fanned out: what ``yubl`` holds, the routing attributes
     group: str
     start_after: str | None
-    end: str | None
+    end: NotRequired[str | None]
     yubl: YublWire | YublDeletedWire  # a post (yubl-posted), a delete (yubl-deleted)
+    arrived_at: NotRequired[str]  # the post's arrival on the stream, passed on to the groups
 
 
 def ranges_between(
@@ -90,11 +101,13 @@ def ranges_between(
 
 @dataclass(frozen=True)
 class RangeWork:
-    """A parsed work-topic message."""
+    """A parsed work-topic message: a range to publish, or (``plan``) the followers after
+    ``range.start_after`` to cut into ranges first."""
 
     fanout: FollowerFanout
     group: str
     range: FollowerRange
+    plan: bool = False
 
     @property
     def event_type(self) -> str:
@@ -110,6 +123,25 @@ def range_message(fanout: FollowerFanout, group: str, follower_range: FollowerRa
         end=follower_range.end,
         yubl=fanout.to_wire(),
     )
+    return _dumps(message, fanout)
+
+
+def plan_message(fanout: FollowerFanout, group: str, start_after: str | None) -> str:
+    """The followers after ``start_after`` (the dispatcher's head), for a range worker to
+    cut into ranges."""
+    message = FollowerRangeMessage(
+        type=FOLLOWER_PLAN,
+        event_type=fanout.event_type,
+        group=group,
+        start_after=start_after,
+        yubl=fanout.to_wire(),
+    )
+    return _dumps(message, fanout)
+
+
+def _dumps(message: FollowerRangeMessage, fanout: FollowerFanout) -> str:
+    if fanout.arrived_at is not None:
+        message["arrived_at"] = fanout.arrived_at
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -125,8 +157,13 @@ def parse_range_message(
     event type routes to the group is checked against the routing by the service)."""
     if not isinstance(payload, dict):
         raise InvalidInput("message", "must be a JSON object")
-    if payload.get("type") != FOLLOWER_RANGE:
-        raise InvalidInput("type", f"must be {FOLLOWER_RANGE!r}, got {payload.get('type')!r:.80}")
+    kind = payload.get("type")
+    if kind not in (FOLLOWER_RANGE, FOLLOWER_PLAN):
+        raise InvalidInput(
+            "type", f"must be {FOLLOWER_RANGE!r} or {FOLLOWER_PLAN!r}, got {kind!r:.80}"
+        )
+    if kind == FOLLOWER_PLAN and payload.get("end") is not None:
+        raise InvalidInput("end", "a plan has no end: it runs to the last follower")
     event_type, group = payload.get("event_type"), payload.get("group")
     if not isinstance(event_type, str) or not event_type:
         raise InvalidInput("event_type", "must be the type of the event fanned out")
@@ -135,8 +172,10 @@ def parse_range_message(
     start_after, end = _bound(payload, "start_after"), _bound(payload, "end")
     if start_after is not None and end is not None and start_after >= end:
         raise InvalidInput("end", f"must be greater than start_after {start_after!r}")
-    fanout = parse_follower_fanout(event_type, payload.get("yubl"), now=now, max_skew=max_skew)
-    return RangeWork(fanout, group, FollowerRange(start_after, end))
+    fanout = parse_follower_fanout(
+        event_type, payload.get("yubl"), now, max_skew, arrived_at=payload.get("arrived_at")
+    )
+    return RangeWork(fanout, group, FollowerRange(start_after, end), plan=kind == FOLLOWER_PLAN)
 
 
 def plan_progress_key(group: str) -> str:

@@ -12,6 +12,7 @@ stage's environment must be set first (``chalice`` and ``local_runtime`` do that
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from chalice import Blueprint
@@ -23,6 +24,7 @@ from ..domain.relationships_events import RELATIONSHIP_EVENTS
 from ..observability.logging import logger
 from ..observability.metrics import FOLLOWERS_FANNED_OUT, count
 from ..settings import current
+from ..streams.invocation import record_arrival
 from ..streams.processor import StreamProcessor
 
 __all__ = ["bp", "processor"]
@@ -47,7 +49,9 @@ def _distribute(payload: Any) -> None:
     if isinstance(payload, dict) and payload.get("type") in RELATIONSHIP_EVENTS:
         _relationship_changed(payload)  # the follower's own feed: no group to publish to
         return
-    distribution = wiring.distribution_service().distribute(payload)
+    arrival = record_arrival()
+    arrived_at = None if arrival is None else datetime.fromtimestamp(arrival, UTC)
+    distribution = wiring.distribution_service().distribute(payload, arrived_at)
     for delivery in distribution.groups:
         logger.info(
             f"yubl routed to group {delivery.group}",
@@ -58,8 +62,10 @@ def _distribute(payload: Any) -> None:
             batches=delivery.batches,
             followers=delivery.followers,
             resumed_after=delivery.resumed_after,
-            ranges=delivery.ranges,
+            handed_off=delivery.handed_off,
             pulled=delivery.pulled,
+            lane=delivery.lane,
+            muted=delivery.muted,
         )
     logger.info(
         "yubl distributed",

@@ -4,7 +4,10 @@ FeedService (the tests give it in-memory twins).
 The writes keep to a time budget: once the invocation has less than the margin
 (``FEED_WRITE_TIME_MARGIN_MS``) left, the worker stops between two BatchWriteItem calls
 and hands the followers not yet written to the failure policy (``Unfinished``), which
-parks them as a smaller message. The metrics come after the writes and can never fail
+parks them as a smaller message. ``PostToFeedLatency`` runs from the post's arrival on
+the stream (``arrived_at``, carried by the group message), or from its ``posted_at`` for a
+message that does not carry it (one parked before it did): a producer's clock is not
+ours. The metrics come after the writes and can never fail
 the record: a record that was written must not be retried for a metric. Nor for a trim
 of the capped feeds (``FeedTrimmer``): a failed trim leaves a feed a little longer
 until its next one, and reads never show past the cap.
@@ -35,8 +38,9 @@ def report_written(written: FeedWrite, clock: Clock = _utc_now) -> None:
     """The write's metrics; a failure here is logged and never fails the record."""
     try:
         count(FEED_ENTRIES_WRITTEN, written.entries)
-        posted = datetime.fromisoformat(written.posted_at.replace("Z", "+00:00"))
-        latency_ms = (clock() - posted).total_seconds() * 1000
+        start = written.arrived_at or written.posted_at
+        since = datetime.fromisoformat(start.replace("Z", "+00:00"))
+        latency_ms = (clock() - since).total_seconds() * 1000
         # a post stamped a little ahead of this clock (allowed skew) has no negative latency
         record(POST_TO_FEED_LATENCY, round(max(0.0, latency_ms), 1), "Milliseconds")
     except Exception as err:  # by design: metrics never fail a written record
@@ -96,6 +100,7 @@ def feed_writer(
             followers=list(written.followers),
             muted=written.muted,
             skipped_inactive=written.skipped,
+            withdrawn=written.withdrawn,
         )
         if trimmer is not None and written.rest is None:
             trim_written(trimmer(), written)

@@ -1,5 +1,6 @@
-"""fan_out_range: the work topic's worker; publishes the follower-group messages of one
-range of a large author's followers (``services.range_fanout``), for a post or a delete.
+"""fan_out_range: the work topic's worker; cuts a large fan-out into ranges (a plan the
+dispatcher handed over) or publishes the follower-group messages of one range
+(``services.range_fanout``), for a post or a delete.
 
 Same failure handling as the other SNS workers: ``retry_then_park`` in process, then
 the retry queue, and Lambda's asynchronous retries with an on-failure destination
@@ -28,7 +29,7 @@ bp = Blueprint(__name__)
 def _fan_out_range(message: Any) -> None:
     done = wiring.range_fanout_service().work(message)
     logger.info(
-        "follower range published",
+        "follower ranges planned" if done.ranges else "follower range published",
         yubl_id=done.yubl_id,
         event_type=done.event_type,
         group=done.group,
@@ -38,6 +39,8 @@ def _fan_out_range(message: Any) -> None:
         messages=done.messages,
         batches=done.batches,
         resumed_after=done.resumed_after,
+        ranges=done.ranges,
+        muted=done.muted,
     )
     count(FOLLOWERS_FANNED_OUT, done.followers)
 

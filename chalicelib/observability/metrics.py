@@ -60,7 +60,7 @@ FEED_ENTRIES_WRITTEN: MetricName = "FeedEntriesWritten"
 BATCH_SIZE: MetricName = "BatchSize"
 FAILURES_BY_POLICY: MetricName = "FailuresByPolicy"  # with dimension policy=...
 ITERATOR_AGE: MetricName = "IteratorAge"  # milliseconds
-POST_TO_FEED_LATENCY: MetricName = "PostToFeedLatency"  # milliseconds
+POST_TO_FEED_LATENCY: MetricName = "PostToFeedLatency"  # ms from the arrival on the stream
 SDK_RETRIES: MetricName = "SdkRetries"  # with dimension aws_service=...; botocore's retries
 
 

@@ -75,14 +75,18 @@ class CelebrityPolicy:
         self._pulled = pulled
         self._threshold = threshold
 
-    def pulls(self, yubl: Yubl, first: bool = False) -> bool:
+    def pulls(self, yubl: Yubl, first: bool = False, at_most: int | None = None) -> bool:
         """True if the post is read into feeds at read time (its fan-out skipped).
 
         An earlier attempt's decision to pull stands (``first``: this attempt stored the
         post, so there was none to look up); otherwise an author with more than
         ``threshold`` followers now gets the post pulled: the author is marked first
-        (readers look for pulled posts only of marked authors), then the post.
+        (readers look for pulled posts only of marked authors), then the post. On a
+        first attempt, ``at_most`` (the author's followers, as a read of them just found
+        them) within the threshold decides without the count.
         """
+        if first and at_most is not None and at_most <= self._threshold:
+            return False
         if not first and self._pulled.is_pulled(yubl.author_id, yubl.yubl_id):
             return True
         if self._authors.follower_count(yubl.author_id) <= self._threshold:

@@ -1,13 +1,23 @@
-"""Reading a feed, and writing a yubl into many feeds."""
+"""Reading a feed, and writing a yubl into many feeds.
+
+A group message's worker makes its writes and what truly depends on each follower (the
+inactive followers' lookup, 100 a call), then one strongly consistent read of the
+post's tombstone. Everything else about the post was decided where it was planned
+(``services/distribution.py``): its muters are not in the message. The tombstone is read
+after the writes, not before: a delete's removal messages are published only after its
+tombstone is written, so either this read sees the tombstone (and withdraws the entries
+just written) or the removal comes after these writes and deletes them, in whatever
+order the feed-remove and feed-fanout messages arrive.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from ..domain.fanout import FollowerGroupMessage, group_message, parse_group_message
+from ..domain.fanout import FollowerGroupMessage, parse_group_message
 from ..domain.feed import FeedEntry, FeedRef, entries_for, hydrate
 from ..domain.feed_cap import FeedCap
 from ..domain.paging import Page
@@ -17,7 +27,15 @@ from .feed_cap import read_capped
 from .mutes import MuteStore, followers_not_muting, unmuted
 from .ports import FeedStore, PostStore
 
-__all__ = ["WRITE_CHUNK", "FeedReader", "FeedService", "FeedWrite", "in_chunks", "read_entries"]
+__all__ = [
+    "LOOKUP_CHUNK",
+    "WRITE_CHUNK",
+    "FeedReader",
+    "FeedService",
+    "FeedWrite",
+    "in_chunks",
+    "read_entries",
+]
 
 FeedReader = Callable[[Any, int, str | None], Page[FeedEntry]]
 """A whole feed read (the merged read of hybrid fan-out) that replaces the plain one."""
@@ -26,6 +44,10 @@ T = TypeVar("T")
 
 WRITE_CHUNK = 25
 """Entries per store call: one BatchWriteItem, so the time budget is checked between calls."""
+
+LOOKUP_CHUNK = 100
+"""Followers per inactive-follower lookup: one BatchGetItem (100 keys a call). Lookups run
+ahead of the writes, a chunk at a time, so the first entry is written after one lookup."""
 
 
 def _never() -> bool:
@@ -51,11 +73,20 @@ def in_chunks(
 class FeedWrite:
     yubl_id: str
     posted_at: str
-    entries: int  # entries written by this call
+    entries: int  # entries written by this call (and kept)
     followers: tuple[str, ...] = ()  # whose feeds they went to, in order
     rest: FollowerGroupMessage | None = None  # the followers left unwritten when time ran out
-    muted: int = 0  # followers left out: they mute the author
+    muted: int = 0  # followers left out by this worker (version 1 messages): they mute the author
     skipped: int = 0  # followers not written to: inactive (services/activity.py)
+    arrived_at: str | None = None  # the post's arrival on the stream, when the message says
+    withdrawn: int = 0  # entries written, then removed: the post was deleted meanwhile
+
+
+@dataclass(frozen=True)
+class _Written:
+    followers: list[str]
+    skipped: int
+    left: list[str]  # not written when time ran out
 
 
 class FeedService:
@@ -98,27 +129,56 @@ class FeedService:
     def add_group(self, message: Any, out_of_time: Callable[[], bool] = _never) -> FeedWrite:
         """Write a feed-fanout message's yubl into each follower's feed.
 
-        The whole message is validated before the first write; a post deleted since
-        (a write that comes after its delete's removal) writes nothing. Before each chunk of
-        writes ``out_of_time`` is asked; once it says yes, the followers not yet written
-        come back as ``rest``, a smaller message of the same shape.
+        The whole message is validated before the first write. A version 1 message (from
+        before the plan left muters out) is filtered here, with one Query of the mutes.
+        Before each chunk of writes ``out_of_time`` is asked; once it says yes, the
+        followers not yet written come back as ``rest``, a smaller message of the same
+        shape. After the writes, one read of the tombstone: a post deleted meanwhile has
+        the entries just written removed again (``withdrawn``).
         """
-        yubl, followers = parse_group_message(message, now=self._clock(), max_skew=self._max_skew)
-        if self._posts.is_deleted(yubl.author_id, yubl.yubl_id):
-            return _result(yubl, [])  # deleted since its fan-out: its removal may have run
-        muted = skipped = 0
-        if self._mutes is not None:
+        group = parse_group_message(message, now=self._clock(), max_skew=self._max_skew)
+        yubl, followers = group.yubl, list(dict.fromkeys(group.followers))
+        muted = 0
+        if not group.muters_excluded and self._mutes is not None:
             unmuting = followers_not_muting(self._mutes, yubl.author_id, followers)
             muted, followers = len(followers) - len(unmuting), unmuting
-        if self._active is not None:
-            active = self._active(followers)
-            skipped, followers = len(followers) - len(active), active
-        entries = entries_for(yubl, followers)
-        written = in_chunks(entries, self._store.put_entries, out_of_time)
-        if written < len(entries):
-            rest = group_message(yubl, [entry.user_id for entry in entries[written:]])
-            return _result(yubl, entries[:written], rest, muted, skipped)
-        return _result(yubl, entries, muted=muted, skipped=skipped)
+        done = self._write(yubl, followers, out_of_time)
+        result = FeedWrite(
+            yubl_id=yubl.yubl_id,
+            posted_at=yubl.posted_at,
+            entries=len(done.followers),
+            followers=tuple(done.followers),
+            rest=group.rest(done.left) if done.left else None,
+            muted=muted,
+            skipped=done.skipped,
+            arrived_at=group.arrived_at,
+        )
+        if done.followers and self._posts.is_deleted(yubl.author_id, yubl.yubl_id):
+            # deleted since it was planned: its removal may have run before these writes
+            self._store.remove_entries([(f, yubl.yubl_id) for f in done.followers])
+            return replace(result, entries=0, followers=(), rest=None, withdrawn=result.entries)
+        return result
+
+    def _write(self, yubl: Yubl, followers: list[str], out_of_time: Callable[[], bool]) -> _Written:
+        """The active followers' entries, 25 a write, each chunk of 100 looked up just
+        before its entries are needed; ``out_of_time`` is asked before each write."""
+        written: list[str] = []
+        pending: list[str] = []  # looked up, active, not written yet
+        looked = skipped = 0
+        while looked < len(followers) or pending:
+            if len(pending) < WRITE_CHUNK and looked < len(followers):
+                chunk = followers[looked : looked + LOOKUP_CHUNK]
+                looked += len(chunk)
+                active = chunk if self._active is None else self._active(chunk)
+                skipped += len(chunk) - len(active)
+                pending += active
+                continue
+            if out_of_time():
+                return _Written(written, skipped, pending + followers[looked:])
+            batch, pending = pending[:WRITE_CHUNK], pending[WRITE_CHUNK:]
+            self._store.put_entries(entries_for(yubl, batch))
+            written += batch
+        return _Written(written, skipped, [])
 
 
 def read_entries(
@@ -135,21 +195,3 @@ def read_entries(
     if keep is not None:
         refs = keep(user_id, refs)
     return hydrate(refs, posts.live([(r.author_id, r.yubl_id) for r in refs.items]))
-
-
-def _result(
-    yubl: Yubl,
-    written: list[FeedEntry],
-    rest: FollowerGroupMessage | None = None,
-    muted: int = 0,
-    skipped: int = 0,
-) -> FeedWrite:
-    return FeedWrite(
-        yubl_id=yubl.yubl_id,
-        posted_at=yubl.posted_at,
-        entries=len(written),
-        followers=tuple(entry.user_id for entry in written),
-        rest=rest,
-        muted=muted,
-        skipped=skipped,
-    )

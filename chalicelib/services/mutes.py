@@ -31,7 +31,7 @@ class MuteStore(Protocol):
 
     def muting(self, author_id: str, first: str, last: str) -> set[str]:
         """The users with ids from ``first`` to ``last`` who mute ``author_id`` (one query:
-        a follower group is a range of ids, and few of them mute anyone)."""
+        a page of followers is a range of ids, and few of them mute anyone)."""
         ...
 
 

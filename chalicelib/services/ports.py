@@ -51,6 +51,11 @@ class FollowerStore(Protocol):
         order, without holding them all in memory."""
         ...
 
+    def head(self, user_id: str, limit: int, after: str | None = None) -> list[str]:
+        """At most ``limit`` followers (after ``after`` when given), in ascending id order:
+        one Query, however many followers there are."""
+        ...
+
     def follows(self, user_id: str, follower_id: str) -> bool:
         """Whether ``follower_id`` follows ``user_id`` now (a strongly consistent read)."""
         ...

@@ -1,18 +1,19 @@
-"""Fan-out in follower ranges: the dispatcher plans, range workers publish in parallel.
+"""Fan-out in follower ranges: range workers plan and publish a large fan-out in parallel.
 
 The event fanned out is a post or a delete (``FollowerFanout``): both take the same path,
-a delete's progress kept under its own event id. ``plan`` (in the dispatcher) cuts the
-author's follower index into ranges of ``range_size`` followers by counting reads (no
-follower ids travel) and publishes one message per range to the work topic, ten a
-PublishBatch call; ``work`` (in a range worker, one message) pages its range and
-publishes the follower-group messages, exactly as the direct path does for a small
-author. Both save their progress in the fan-out
-progress table after every batch, so a retried plan or range resumes where it stopped:
-a retry repeats at most the one batch whose progress was not saved, and feed writes are
-keyed by (follower, yubl), so a repeat never shows in a feed.
-
-An author with fewer than ``range_size`` followers is not planned (``plan`` returns
-None): one invocation publishes them sooner than a hop through the work topic.
+a delete's progress kept under its own event id. The dispatcher publishes a large
+fan-out's first followers itself and hands the rest over (``hand_off``: one plan message
+on the work topic), so its shard never waits on the plan. A range worker takes the plan
+(``work`` on a ``follower-plan`` message): it cuts the followers after the head into
+ranges of ``range_size`` by counting reads (no follower ids travel) and publishes one
+message per range to the work topic, ten a PublishBatch call; when they are fewer than a
+range, it publishes them itself, sooner than a hop through the work topic. A range
+worker then takes each range (``work`` on a ``follower-range`` message): it pages its
+range, leaves out the author's muters (a post's; one Query per page), and publishes the
+follower-group messages. Plan and ranges save their progress in the fan-out progress
+table after every batch, so a retried plan or range resumes where it stopped: a retry
+repeats at most the one batch whose progress was not saved, and feed writes are keyed
+by (follower, yubl), so a repeat never shows in a feed.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from ..domain.follower_ranges import (
     FollowerRange,
     RangeWork,
     parse_range_message,
+    plan_message,
     plan_progress_key,
     range_message,
     range_progress_key,
@@ -37,21 +39,11 @@ from ..domain.follower_ranges import (
 )
 from ..domain.posts import DEFAULT_MAX_CLOCK_SKEW
 from ..domain.routing import RoutingTable, Shape, routing_attributes
-from .follower_publishing import publish_follower_groups, publish_in_batches
+from .follower_publishing import GroupPublishing, publish_follower_groups, publish_in_batches
+from .mutes import MuteStore, followers_not_muting
 from .ports import FanoutProgress, FollowerIndex, GroupPublisher, MessagePublisher
 
-__all__ = ["RangeDelivery", "RangeFanout", "RangePlan"]
-
-
-@dataclass(frozen=True)
-class RangePlan:
-    ranges: int  # range messages published by this call
-    batches: int
-    resumed_after: str | None  # the last boundary an earlier attempt had published
-
-    @property
-    def messages(self) -> int:
-        return self.ranges
+__all__ = ["RangeDelivery", "RangeFanout"]
 
 
 @dataclass(frozen=True)
@@ -60,10 +52,12 @@ class RangeDelivery:
     event_type: str
     group: str
     range: FollowerRange
-    followers: int  # published by this call
-    messages: int
+    followers: int  # read by this call (0 when a plan published ranges)
+    messages: int  # group messages, or range messages when ``ranges``
     batches: int
     resumed_after: str | None
+    ranges: int = 0  # range messages a plan published (0: it published its followers itself)
+    muted: int = 0  # followers left out: they mute the author
 
 
 class RangeFanout:
@@ -80,6 +74,7 @@ class RangeFanout:
         progress: FanoutProgress | None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         max_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW,
+        mutes: MuteStore | None = None,
     ) -> None:
         if range_size < 1:
             raise ValueError("range size must be at least 1")
@@ -93,47 +88,47 @@ class RangeFanout:
         self._progress = progress
         self._clock = clock
         self._max_skew = max_skew
+        self._mutes = mutes
 
-    def plan(
-        self, fanout: FollowerFanout, group: str, attributes: Mapping[str, str]
-    ) -> RangePlan | None:
-        """Publish the ranges of the author's followers; None if the direct path should
-        publish them (fewer than a range, or an earlier attempt took that path)."""
-        # the counting read first: a small author (most posts) costs one Query more than
-        # the direct path and no progress read (an author who fell below a range since
-        # an earlier attempt planned this post is published directly again, in full)
-        author, subject = fanout.author_id, fanout.subject
-        boundaries = self._index.boundaries(author, self._range_size)
-        first = next(boundaries, None)
-        if first is None:
-            return None
-        progress = self._progress
-        key = plan_progress_key(group)
-        planned = progress.last_published(subject, key) if progress else None
-        if planned == PLAN_DONE:
-            return RangePlan(0, 0, resumed_after=PLAN_DONE)
-        if planned is None:
-            if progress is not None and progress.last_published(subject, group) is not None:
-                return None  # begun on the direct path: finish it there
-            boundaries = chain([first], boundaries)
-        else:
-            boundaries = self._index.boundaries(author, self._range_size, planned)
-        return self._publish_plan(fanout, group, attributes, boundaries, planned)
-
-    def _publish_plan(
+    def hand_off(
         self,
         fanout: FollowerFanout,
         group: str,
         attributes: Mapping[str, str],
-        boundaries: Iterator[str],
-        planned: str | None,
-    ) -> RangePlan:
+        start_after: str | None,
+    ) -> None:
+        """The followers after ``start_after`` to a range worker: one plan message."""
+        self._work.publish_batch([plan_message(fanout, group, start_after)], attributes)
+
+    def work(self, message: object) -> RangeDelivery:
+        """A plan or a range, validated before any read."""
+        work = self._check(parse_range_message(message, now=self._clock(), max_skew=self._max_skew))
+        return self._plan(work) if work.plan else self._publish_range(work)
+
+    def _plan(self, work: RangeWork) -> RangeDelivery:
+        """The ranges of the followers after the head, published; or, if they are fewer
+        than a range, their groups. The count first: a range's worth of followers ahead
+        of the head needs ranges (a resumed plan always does)."""
+        fanout, group, start = work.fanout, work.group, work.range.start_after
+        progress, author = self._progress, fanout.author_id
+        planned = (
+            progress.last_published(fanout.subject, plan_progress_key(group)) if progress else None
+        )
+        if planned == PLAN_DONE:
+            return self._delivery(work, 0, 0, 0, PLAN_DONE)
+        boundaries = self._index.boundaries(author, self._range_size, planned or start)
+        if planned is None:
+            first = next(boundaries, None)
+            if first is None:
+                return self._publish_range(work)  # one range: the plan's own followers
+            boundaries = chain([first], boundaries)
+        attributes = routing_attributes(work.event_type, author, group)
+
         def messages() -> Iterator[tuple[str, str]]:
             """Each range's message, positioned at the end of its range."""
-            for follower_range in ranges_between(boundaries, planned):
+            for follower_range in ranges_between(boundaries, planned or start):
                 yield range_message(fanout, group, follower_range), follower_range.end or PLAN_DONE
 
-        progress = self._progress
         ranges, batches = publish_in_batches(
             messages(),
             lambda batch: self._work.publish_batch(batch, attributes),
@@ -141,27 +136,36 @@ class RangeFanout:
             if progress is None
             else partial(progress.record_published, fanout.subject, plan_progress_key(group)),
         )
-        return RangePlan(ranges, batches, resumed_after=planned)
+        return self._delivery(work, ranges, batches, ranges, planned)
 
-    def work(self, message: object) -> RangeDelivery:
-        """Publish the follower-group messages of one range (validated before any read)."""
-        work = self._check(parse_range_message(message, now=self._clock(), max_skew=self._max_skew))
+    def _publish_range(self, work: RangeWork) -> RangeDelivery:
+        """The follower-group messages of one range (a plan's only one, when it found
+        fewer followers than a range), the author's muters left out of a post's."""
         fanout, follower_range = work.fanout, work.range
+        mutes = self._mutes
+        how = GroupPublishing(
+            subject=fanout.subject,
+            encode=fanout.encode,
+            group=work.group,
+            attributes=routing_attributes(work.event_type, fanout.author_id, work.group),
+            publisher=self._groups,
+            group_size=self._group_size,
+            progress=self._progress,
+            progress_key=range_progress_key(work.group, follower_range),
+            leave_out=(
+                partial(followers_not_muting, mutes, fanout.author_id)
+                if mutes is not None and fanout.leaves_out_muters
+                else None
+            ),
+        )
         published = publish_follower_groups(
-            fanout.subject,
-            fanout.encode,
-            work.group,
-            routing_attributes(work.event_type, fanout.author_id, work.group),
+            how,
             lambda after: self._index.range_pages(
                 fanout.author_id,
                 self._page_size,
                 after or follower_range.start_after,
                 follower_range.end,
             ),
-            publisher=self._groups,
-            group_size=self._group_size,
-            progress=self._progress,
-            progress_key=range_progress_key(work.group, follower_range),
         )
         return RangeDelivery(
             fanout.yubl_id,
@@ -172,6 +176,23 @@ class RangeFanout:
             published.messages,
             published.batches,
             published.resumed_after,
+            muted=published.muted,
+        )
+
+    @staticmethod
+    def _delivery(
+        work: RangeWork, messages: int, batches: int, ranges: int, resumed_after: str | None
+    ) -> RangeDelivery:
+        return RangeDelivery(
+            work.fanout.yubl_id,
+            work.event_type,
+            work.group,
+            work.range,
+            0,
+            messages,
+            batches,
+            resumed_after,
+            ranges=ranges,
         )
 
     def _check(self, work: RangeWork) -> RangeWork:

@@ -129,9 +129,10 @@ ROUTING = Section(
         ),
         Setting(
             "FOLLOWER_GROUP_SIZE",
-            "followers per SNS message (every stage sets 100); a group too big for SNS's 256 "
-            "KiB is split",
-            "distribute_yubl, fan_out_range",
+            "followers per SNS message in the priority lane and a large post's head (every "
+            "stage sets 100); the bulk lane uses `FANOUT_BULK_GROUP_SIZE`; a group too big for "
+            "SNS's 256 KiB is split",
+            "distribute_yubl",
             default="500",
             low=1,
             high=5000,
@@ -159,11 +160,32 @@ ROUTING = Section(
         ),
         Setting(
             "FANOUT_PRIORITY_MAX_FOLLOWERS",
-            "the most followers of a small post: `make bench` reports these posts' "
-            "post-to-feed times apart",
-            "make bench",
+            "a post to at most this many followers goes all through the priority lane; a "
+            "larger one sends this many from the dispatcher (the head) and the rest through "
+            "the bulk lane ([Real-time fan-out](../realtime.md)); `make bench` reports these "
+            "posts' post-to-feed times apart",
+            "distribute_yubl, make bench",
             default="1000",
+            low=1,
+            high=10_000,
             kind="integer",
+        ),
+        Setting(
+            "FANOUT_BULK_GROUP_SIZE",
+            "followers per group message in the bulk lane (the range workers' groups)",
+            "fan_out_range, distribute_yubl",
+            default="1000",
+            low=1,
+            high=5_000,
+            kind="integer",
+        ),
+        Setting(
+            "PRIORITY_GROUP_TOPICS",
+            "follower-shaped group -> the SNS topic of its priority lane, one for each group in "
+            '`FOLLOWER_FANOUT_GROUPS`, e.g. `{"feed": "feed-priority-dev"}`',
+            "distribute_yubl, add_to_feed_priority's event source",
+            required=True,
+            kind="JSON object",
         ),
         Setting(
             "FANOUT_CELEBRITY_THRESHOLD",

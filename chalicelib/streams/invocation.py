@@ -1,6 +1,10 @@
-"""The Lambda invocation a record runs in: its remaining time, and work handed back.
+"""The Lambda invocation a record runs in: its remaining time, the record's arrival on
+its stream, and work handed back.
 
-``StreamProcessor.process`` binds the invocation's context while it runs. A handler
+``StreamProcessor.process`` binds the invocation's context while it runs, and each
+record's arrival (Kinesis's ``approximateArrivalTimestamp``) while its handler runs: the
+dispatcher carries it on, so freshness is measured from when the stream took the post,
+not from a producer's clock. A handler
 that must stop before the function's timeout asks ``remaining_ms()`` and raises
 ``Unfinished`` with the part it did not do; the processor parks that part in the retry
 queue under any policy that has a sink (without one, the record fails as a whole), so
@@ -14,9 +18,10 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-__all__ = ["Unfinished", "bound_context", "remaining_ms"]
+__all__ = ["Unfinished", "bound_arrival", "bound_context", "record_arrival", "remaining_ms"]
 
 _context: ContextVar[Any] = ContextVar("lambda_context", default=None)
+_arrival: ContextVar[float | None] = ContextVar("record_arrival", default=None)
 
 
 @contextmanager
@@ -27,6 +32,22 @@ def bound_context(context: Any) -> Iterator[None]:
         yield
     finally:
         _context.reset(token)
+
+
+@contextmanager
+def bound_arrival(epoch_seconds: float | None) -> Iterator[None]:
+    """Make ``epoch_seconds`` the arrival of the record in hand (None: not a stream's)."""
+    token = _arrival.set(epoch_seconds)
+    try:
+        yield
+    finally:
+        _arrival.reset(token)
+
+
+def record_arrival() -> float | None:
+    """When the record in hand reached its stream, in epoch seconds; None for a record
+    of a topic or a queue, or a parked record that did not keep it."""
+    return _arrival.get()
 
 
 def remaining_ms() -> int | None:

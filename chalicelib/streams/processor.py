@@ -31,7 +31,7 @@ from ..observability import metrics
 from ..observability.correlation import CallChainTooLong, bind, check_call_chain
 from ..observability.logging import logger
 from ..observability.metrics import BATCH_SIZE, FAILURES_BY_POLICY, ITERATOR_AGE, count
-from .invocation import Unfinished, bound_context
+from .invocation import Unfinished, bound_arrival, bound_context
 from .parking import FailedRecord, FailureSink
 from .policies import FailurePolicy, PolicyName
 from .records import IncomingRecord, event_records, iterator_age_ms
@@ -116,7 +116,8 @@ class StreamProcessor:
 
     def _run_once(self, record: IncomingRecord) -> None:
         check_call_chain(record.correlation)
-        self.run(record.payload())
+        with bound_arrival(record.arrival):
+            self.run(record.payload())
 
     def _run_or_raise(self, record: IncomingRecord) -> None:
         with bind(record.correlation):

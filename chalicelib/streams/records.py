@@ -32,6 +32,7 @@ __all__ = [
     "IncomingRecord",
     "NotJson",
     "UnreadableRecord",
+    "arrival_of",
     "event_records",
     "from_kinesis",
     "from_sns",
@@ -64,6 +65,7 @@ class IncomingRecord:
     correlation: CorrelationIds
     origin: dict[str, Any] = field(default_factory=dict)  # where it came from, for operators
     raw: Mapping[str, Any] = field(default_factory=dict)
+    arrival: float | None = None  # Kinesis: approximateArrivalTimestamp, epoch seconds
     sub_sequence: int | None = None  # a KPL user record's place in its aggregate
     unreadable: str | None = None  # why the data could not be read (permanent)
 
@@ -130,10 +132,19 @@ def from_kinesis(record: Mapping[str, Any]) -> IncomingRecord:
             "eventID": record.get("eventID"),
             "partitionKey": kinesis.get("partitionKey"),
             "sequenceNumber": kinesis["sequenceNumber"],
+            "approximateArrivalTimestamp": kinesis.get("approximateArrivalTimestamp"),
             "data": kinesis["data"],
         },
         raw=record,
+        arrival=arrival_of(kinesis.get("approximateArrivalTimestamp")),
     )
+
+
+def arrival_of(value: Any) -> float | None:
+    """An arrival timestamp as Lambda gives it (epoch seconds); None if it is not one."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
 
 
 def from_sns(record: Mapping[str, Any]) -> IncomingRecord:

@@ -115,17 +115,31 @@ SNS_REFUSALS = [
 ]
 
 
-@pytest.mark.parametrize(("event_source", "message"), SNS_REFUSALS)
-def test_an_sns_setting_out_of_range_is_refused(tmp_path, event_source, message):
+def _refusal(tmp_path, function: dict) -> str:
+    """The ConfigError of starting the SNS app with ``function`` as notified's settings."""
     app_dir = write_project(
-        tmp_path,
-        SNS_APP,
-        environment={"TOPIC": "unused"},
-        functions={"notified": {"event_source": event_source}},
+        tmp_path, SNS_APP, environment={"TOPIC": "unused"}, functions={"notified": function}
     )
     with pytest.raises(ConfigError) as raised:
         LocalRuntime.from_project(app_dir).start()
-    assert str(raised.value) == message
+    return str(raised.value)
+
+
+@pytest.mark.parametrize(("event_source", "message"), SNS_REFUSALS)
+def test_an_sns_setting_out_of_range_is_refused(tmp_path, event_source, message):
+    assert _refusal(tmp_path, {"event_source": event_source}) == message
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (0, "notified: reserved_concurrency must be 1..1000, got 0"),
+        (1001, "notified: reserved_concurrency must be 1..1000, got 1001"),
+        ("2", "notified: reserved_concurrency must be an integer, got '2'"),
+    ],
+)
+def test_a_reserved_concurrency_the_runtime_cannot_honour_is_refused(tmp_path, value, message):
+    assert _refusal(tmp_path, {"reserved_concurrency": value}) == message
 
 
 def test_settings_for_a_function_that_is_not_an_event_handler_are_refused(tmp_path):

@@ -216,3 +216,67 @@ def test_a_busy_subscription_leaves_messages_in_the_queue_instead_of_holding_the
     assert 0 < peak <= bound
     handled = [i.event["Records"][0]["Sns"]["Message"] for i in runtime.invocations]
     assert sorted(handled) == sorted(messages)
+
+
+# Two functions on two topics; each notes how many of its invocations run at once.
+TWO_LANES_APP = """
+import os
+import threading
+import time
+from chalice import Chalice
+
+app = Chalice(app_name="conformance")
+lock = threading.Lock()
+running = {"one": 0, "wide": 0}
+peak = {"one": 0, "wide": 0}
+
+
+def _run(name):
+    with lock:
+        running[name] += 1
+        peak[name] = max(peak[name], running[name])
+    time.sleep(0.05)  # the function's work
+    with lock:
+        running[name] -= 1
+
+
+@app.on_sns_message(topic=os.environ["ONE_TOPIC"])
+def one(event):
+    _run("one")
+
+
+@app.on_sns_message(topic=os.environ["WIDE_TOPIC"])
+def wide(event):
+    _run("wide")
+"""
+
+
+def test_reserved_concurrency_bounds_a_functions_invocations_at_once(tmp_path, sns):
+    # GIVEN two SNS functions, one with a reserved concurrency of 1, one of 3
+    topics = {name: unique(f"conf-{name}") for name in ("one", "wide")}
+    arns = {name: sns.create_topic(Name=topic)["TopicArn"] for name, topic in topics.items()}
+    app_dir = write_project(
+        tmp_path,
+        TWO_LANES_APP,
+        environment={"ONE_TOPIC": topics["one"], "WIDE_TOPIC": topics["wide"]},
+        functions={"one": {"reserved_concurrency": 1}, "wide": {"reserved_concurrency": 3}},
+    )
+    runtime = LocalRuntime.from_project(app_dir, **FAST)
+    with runtime:
+        subscriptions = {
+            s.target.name: s for s in runtime.sources if isinstance(s, SnsSubscription)
+        }
+        # THEN each holds at most what its own concurrency allows
+        assert subscriptions["one"].max_in_hand == max_in_hand(1)
+        assert subscriptions["wide"].max_in_hand == max_in_hand(3)
+        # WHEN each topic gets 12 messages at once
+        for name, arn in arns.items():
+            for i in range(12):
+                sns.publish(TopicArn=arn, Message=f"{name}-{i}")
+        runtime.wait_for(lambda: len(runtime.invocations) >= 24, timeout=120)
+        runtime.wait_until_idle(30)
+    # THEN the function reserved to 1 never ran two invocations at once
+    assert runtime.project is not None
+    peak = runtime.project.module.peak
+    assert peak["one"] == 1
+    assert 1 <= peak["wide"] <= 3

@@ -80,6 +80,24 @@ def test_every_declared_mapping_setting_is_in_the_template(packaged, config, sta
 
 
 @pytest.mark.parametrize("stage", PACKAGED_STAGES)
+def test_each_functions_reserved_concurrency_is_in_the_template(packaged, config, stage):
+    # GIVEN the stage's reserved concurrencies (the feed's two lanes declare one each)
+    functions = config["stages"][stage]["lambda_functions"]
+    declared = {
+        f: v["reserved_concurrency"] for f, v in functions.items() if "reserved_concurrency" in v
+    }
+    assert {"add_to_feed", "add_to_feed_priority"} <= set(declared)
+    # THEN each function of the template reserves exactly that, and no other reserves any
+    template = _template(packaged, stage)
+    reserved = {
+        name: resource["Properties"]["ReservedConcurrentExecutions"]
+        for name, resource in template["Resources"].items()
+        if "ReservedConcurrentExecutions" in resource.get("Properties", {})
+    }
+    assert reserved == {_cfn_name(f): n for f, n in declared.items()}
+
+
+@pytest.mark.parametrize("stage", PACKAGED_STAGES)
 def test_sns_functions_get_their_event_invoke_config(packaged, config, stage):
     template = _template(packaged, stage)
     sns_functions = [

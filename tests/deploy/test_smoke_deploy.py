@@ -125,6 +125,7 @@ def test_the_kinesis_mapping_carries_every_declared_failure_setting(deployed):
     assert mapping["BisectBatchOnFunctionError"] is block["BisectBatchOnFunctionError"] is True
     assert mapping["MaximumRetryAttempts"] == block["MaximumRetryAttempts"] == 10
     assert mapping["MaximumRecordAgeInSeconds"] == block["MaximumRecordAgeInSeconds"] == 86400
+    assert mapping["ParallelizationFactor"] == block["ParallelizationFactor"] == 10
     assert mapping["DestinationConfig"]["OnFailure"] == {
         "Destination": _queue_arn("yubl-dead-letters-local")
     }
@@ -151,6 +152,13 @@ def test_the_sns_function_is_subscribed_with_its_event_invoke_config(deployed):
     assert invoke["DestinationConfig"]["OnFailure"] == {
         "Destination": _queue_arn("yubl-dead-letters-local")
     }
+
+
+def test_each_feed_lane_gets_its_reserved_concurrency(deployed):
+    functions = _config()["stages"][STAGE]["lambda_functions"]
+    for function in ("add_to_feed", "add_to_feed_priority"):
+        got = deployed["lambda"].get_function_concurrency(FunctionName=_function_arn(function))
+        assert got["ReservedConcurrentExecutions"] == functions[function]["reserved_concurrency"]
 
 
 def test_every_route_is_deployed(deployed, packaged):

@@ -23,17 +23,29 @@ from .conftest import sign_in_users, wait_for
 # on a shared, loaded machine that alone can take minutes
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
-# the stage's follower group size, as the dispatcher reads it
-GROUP_SIZE = int(
-    json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())["environment_variables"][
-        "FOLLOWER_GROUP_SIZE"
-    ]
-)
-# 11 groups: more than one PublishBatch call holds (10 entries a call), the last one
-# partly full, and more add_to_feed invocations than the runtime runs at once (4). Each
-# follower costs a sign-in, a follow and a feed read over HTTP, so followers past what
-# the fan-out's shape needs only add time (this was 2,000, 20 groups: the same shape).
+# the stage's fan-out settings, as the dispatcher and the range workers read them
+_SETTINGS = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())[
+    "environment_variables"
+]
+GROUP_SIZE = int(_SETTINGS["FOLLOWER_GROUP_SIZE"])
+HEAD = int(_SETTINGS["FANOUT_PRIORITY_MAX_FOLLOWERS"])
+BULK_GROUP_SIZE = int(_SETTINGS["FANOUT_BULK_GROUP_SIZE"])
+# 11 groups of the small size: more followers than the priority lane takes (1,000), so
+# the dispatcher publishes its head (10 groups: one full PublishBatch) on the bulk lane
+# and hands the rest over (a plan a range worker publishes itself), and more add_to_feed
+# invocations than the runtime runs at once (4). Each follower costs a sign-in, a follow
+# and a feed read over HTTP, so followers past what the fan-out's shape needs only add
+# time (this was 2,000, 20 groups: the same shape).
 FOLLOWERS = 11 * GROUP_SIZE
+
+
+def _written_groups() -> list[int]:
+    """The entries each add_to_feed invocation writes, smallest first: the head in
+    groups of GROUP_SIZE, the rest in groups of BULK_GROUP_SIZE."""
+    head, rest = min(FOLLOWERS, HEAD), max(0, FOLLOWERS - HEAD)
+    sizes = [min(GROUP_SIZE, head - i) for i in range(0, head, GROUP_SIZE)]
+    sizes += [min(BULK_GROUP_SIZE, rest - i) for i in range(0, rest, BULK_GROUP_SIZE)]
+    return sorted(sizes)
 
 
 def _feed_rows_for(yubl_id: str) -> list[dict]:
@@ -160,7 +172,8 @@ def test_no_feed_write_is_repeated_in_a_run_without_faults(local_stack, fan_out)
 
 def test_one_post_is_traceable_from_http_to_every_feed_write(local_stack, fan_out):
     correlation_id = fan_out["correlation_id"]
-    groups = FOLLOWERS // GROUP_SIZE
+    groups = len(_written_groups())
+    assert FOLLOWERS > HEAD  # the bulk lane, a head and a plan
 
     def all_writes_logged():
         lines = _lines_with(local_stack.log_file, correlation_id)
@@ -172,9 +185,8 @@ def test_one_post_is_traceable_from_http_to_every_feed_write(local_stack, fan_ou
     assert ("api_handler", "yubl posted") in messages
     assert ("distribute_yubl", "yubl distributed") in messages
     writes = [line for line in lines if line.get("message") == "feed entries written"]
-    assert [(w["function_name"], w["entries"]) for w in writes] == [
-        ("add_to_feed", GROUP_SIZE)
-    ] * groups
+    assert {w["function_name"] for w in writes} == {"add_to_feed"}
+    assert sorted(w["entries"] for w in writes) == _written_groups()
     assert len({w["function_request_id"] for w in writes}) == groups  # one invocation each
 
     trace = subprocess.run(

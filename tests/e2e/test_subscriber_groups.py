@@ -113,7 +113,8 @@ def test_a_post_with_a_mention_reaches_every_group_under_its_correlation_id(loca
         "distribute_yubl yubl routed to group archive",
     ]
     workers = {p.split()[1] for p in printed if "written" in p or "archived" in p}
-    assert workers == {"add_to_feed", "notify_mentioned", "archive_events"}
+    # a post to one follower: the feed group's priority lane
+    assert workers == {"add_to_feed_priority", "notify_mentioned", "archive_events"}
     # the notification was written once, for the one user mentioned (twice in the text)
     as_json = subprocess.run(
         [sys.executable, "-m", "devstack.trace", correlation_id, "--json"],

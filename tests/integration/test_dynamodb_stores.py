@@ -68,6 +68,31 @@ def test_iter_pages_streams_every_follower_in_pages(followers, unique, stack_out
     assert [f for p in pages for f in p] == [f"f{i:05d}" for i in range(2_345)]
 
 
+def test_the_head_is_at_most_a_limit_of_followers_after_a_position_in_one_query(
+    followers, unique, stack_outputs
+):
+    # GIVEN an author with 12 followers
+    author = f"{unique}-a"
+    ids = [f"f{i:02d}" for i in range(12)]
+    for follower in ids:
+        followers.add(author, follower)
+    model = bind_relationship_model(stack_outputs["RelationshipsTableName"])
+    store = DynamoFollowerStore(model)
+    queries: list[dict] = []
+    client = model._get_connection().connection.client
+    record = lambda params, **_: queries.append(params)  # noqa: E731
+    client.meta.events.register("before-parameter-build.dynamodb.Query", record)
+    try:
+        # THEN the first 5, the 5 after f04, and what is left after f09 (2 of 5), each
+        # one Query of at most the limit
+        assert store.head(author, 5) == ids[:5]
+        assert store.head(author, 5, after="f04") == ids[5:10]
+        assert store.head(author, 5, after="f09") == ids[10:]
+    finally:
+        client.meta.events.unregister("before-parameter-build.dynamodb.Query", record)
+    assert [q["Limit"] for q in queries] == [5, 5, 5]
+
+
 def test_feed_entries_written_in_batches_are_read_newest_first(feeds, unique):
     start = datetime(2026, 1, 1, tzinfo=UTC)
     yubls = [new_yubl("author", f"post {i}", now=start + timedelta(seconds=i)) for i in range(3)]

@@ -156,6 +156,6 @@ def test_a_retried_distribution_publishes_only_what_the_failed_attempt_did_not(
     assert result == Distribution(
         yubl_id,
         "yubl-posted",
-        (GroupDelivery("feed", 14, 2, followers=700, resumed_after="fan-0499"),),
+        (GroupDelivery("feed", 14, 2, followers=700, resumed_after="fan-0499", lane="priority"),),
     )
     assert progress.last_published(yubl_id, "feed") == "fan-1199"

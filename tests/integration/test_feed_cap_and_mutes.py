@@ -173,7 +173,10 @@ def test_the_mute_store_pages_looks_up_and_finds_muters_by_id_range(mutes, uniqu
     assert mutes.muting(star, f"{unique}-a", f"{unique}-e") == {f"{unique}-d"}
 
 
-def test_muted_authors_are_left_out_at_write_and_hidden_at_read(stack_outputs, mutes, unique):
+def test_a_version_1_messages_muters_are_left_out_by_its_worker_and_hidden_at_read(
+    stack_outputs, mutes, unique
+):
+    # (version 2 messages come without the muters: tests/integration/test_fanout_races.py)
     posts = DynamoPostStore(bind_post_model(stack_outputs["PostsTableName"]))
     model = bind_feed_model(stack_outputs["FeedsTableName"])
     feed = FeedService(DynamoFeedStore(model), posts, mutes=mutes)
@@ -188,7 +191,7 @@ def test_muted_authors_are_left_out_at_write_and_hidden_at_read(stack_outputs, m
     # WHEN ann mutes star, and star posts again
     mutes.add(ann, star)
     posts.put(new_star)
-    written = feed.add_group(group_message(new_star, [ann, bob]))
+    written = feed.add_group(group_message(new_star, [ann, bob], version=1))
     # THEN the new post is written to bob's feed only; ann's feed hides the older one
     assert (written.followers, written.muted) == ((bob,), 1)
     assert [r.yubl_id for r in model.query(ann)] == [old_star.yubl_id, old_other.yubl_id]

@@ -1,9 +1,8 @@
 """The feed's lifecycle events through the app's own handlers, against the emulator.
 
-Requests go through Chalice's test client; the stream's records are read back and
-handed to ``distribute_yubl`` with their real sequence numbers; what the dispatcher
-publishes to the feed and notifications topics reaches this test's own queues (filtered
-to its author) and is handed to ``add_to_feed`` and ``notify_mentioned`` as SNS events.
+Requests go through Chalice's test client; the event sources are played by ``Flow``
+(``app_flow``): the stream's records to ``distribute_yubl``, what the feed topics (both
+lanes) and the notifications topic publish to the workers as SNS events.
 Feed rows are counted in the table itself, not through the API that hides deleted posts.
 """
 
@@ -18,8 +17,6 @@ from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
-from boto3.dynamodb.conditions import Key
-from chalice.local import LambdaContext
 from chalice.test import Client
 
 from chalicelib import wiring
@@ -37,14 +34,13 @@ from chalicelib.domain.deletes import yubl_deleted, yubl_deleted_event
 from chalicelib.domain.feed import FeedEntry, FeedRef, entries_for
 from chalicelib.domain.posts import new_yubl, yubl_posted_event
 from devstack.stack import PROJECT_DIR
-from tests.aws_samples import kinesis_event, kinesis_record, sns_record
 from tests.chalice_app import load_app
 
+from .app_flow import STREAM, Flow, feed_ids, follow, rows
 from .kinesis_reading import stream_records
 
 pytestmark = pytest.mark.emulator
 
-STREAM = "yubl-posted-local"
 BACKFILL = 20  # FEED_BACKFILL_POSTS of the local stage (its default)
 
 
@@ -54,111 +50,18 @@ def client(stage_environment) -> Iterator[Client]:
         yield test_client
 
 
-def _invoke(client: Client, function: str, event: dict) -> object:
-    """As Lambda would, with a minute to run (the test client's context gives 3 s, less
-    than the feed writer's time margin)."""
-    app = client.lambda_._app
-    return app.handler_map[function](event, LambdaContext(function, 256, max_runtime_ms=60_000))
-
-
-class Flow:
-    """Plays the event sources for one test's users: stream -> dispatcher, topics -> workers."""
-
-    def __init__(self, client: Client, author: str, unique: str) -> None:
-        self.client = client
-        self.dispatched: set[str] = set()
-        sns, self.sqs = boto3.client("sns"), boto3.client("sqs")
-        self.taps: dict[str, str] = {}
-        for group, function in (("feed", "add_to_feed"), ("notifications", "notify_mentioned")):
-            topic = sns.create_topic(Name=f"{group}-local")["TopicArn"]
-            url = self.sqs.create_queue(QueueName=f"tap-{group}-{unique}")["QueueUrl"]
-            arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
-            sns.subscribe(
-                TopicArn=topic,
-                Protocol="sqs",
-                Endpoint=arn["Attributes"]["QueueArn"],
-                Attributes={
-                    "RawMessageDelivery": "true",
-                    "FilterPolicy": json.dumps({"author_id": [author], "group": [group]}),
-                },
-            )
-            self.taps[function] = url
-
-    def dispatch(self, *partition_keys: str) -> int:
-        """Every record of these keys not yet dispatched, to distribute_yubl, in order."""
-        records = [
-            kinesis_record(r["Data"], r["SequenceNumber"], r["PartitionKey"])
-            for r in stream_records(STREAM)
-            if r["PartitionKey"] in partition_keys and r["SequenceNumber"] not in self.dispatched
-        ]
-        if records:
-            response = _invoke(self.client, "distribute_yubl", kinesis_event(*records))
-            assert response == {"batchItemFailures": []}
-        self.dispatched |= {r["kinesis"]["sequenceNumber"] for r in records}
-        return len(records)
-
-    def deliver(self) -> dict[str, int]:
-        """Every message the topics sent this test's queues, to the group's worker; the
-        correlation id each carried is kept in ``correlation_ids``."""
-        delivered = {}
-        self.correlation_ids: dict[str, list[str]] = {}
-        for function, url in self.taps.items():
-            messages = _drain(self.sqs, url)
-            for message in messages:
-                attributes = {
-                    name: {"Type": value["DataType"], "Value": value["StringValue"]}
-                    for name, value in message.get("MessageAttributes", {}).items()
-                }
-                ids = self.correlation_ids.setdefault(function, [])
-                ids.append(attributes["x-correlation-id"]["Value"])
-                event = {"Records": [sns_record(attributes, message["Body"])]}
-                assert _invoke(self.client, function, event) == {"batchItemFailures": []}
-            delivered[function] = len(messages)
-        return delivered
-
-
-def _drain(sqs, url: str) -> list[dict]:
-    messages: list[dict] = []
-    while got := sqs.receive_message(
-        QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
-    ).get("Messages", []):
-        messages += got
-        for message in got:
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return messages
-
-
-def _rows(table_variable: str, user: str) -> list[dict]:
-    """The user's rows in the table, read directly (a query, consistent)."""
-    table = boto3.resource("dynamodb").Table(os.environ[table_variable])
-    return table.query(KeyConditionExpression=Key("user_id").eq(user), ConsistentRead=True)["Items"]
-
-
-def _feed(client: Client, user: str, headers: dict) -> list[str]:
-    response = client.http.get(f"/users/{user}/feed?limit=100", headers=headers)
-    assert response.status_code == 200
-    return [item["yubl_id"] for item in json.loads(response.body)["items"]]
-
-
 def _ids(client: Client, path: str, headers: dict) -> list[str]:
     response = client.http.get(path, headers=headers)
     assert response.status_code == 200
     return [item["yubl_id"] for item in json.loads(response.body)["items"]]
 
 
-def _follow(client: Client, author: str, follower: str, headers: dict, method: str = "put"):
-    response = getattr(client.http, method)(
-        f"/users/{author}/followers/{follower}", headers=headers
-    )
-    assert response.status_code == 204
-
-
 def test_follow_and_unfollow_are_announced_keyed_by_the_follower_with_correlation_ids(
     client, unique, signed_in
 ):
     author, follower = f"{unique}-a", f"{unique}-f"
-    _follow(client, author, follower, {**signed_in(follower), "x-correlation-id": f"f-{unique}"})
-    _follow(
+    follow(client, author, follower, {**signed_in(follower), "x-correlation-id": f"f-{unique}"})
+    follow(
         client, author, follower, {**signed_in(author), "x-correlation-id": f"u-{unique}"}, "delete"
     )
     events = [
@@ -190,7 +93,7 @@ def test_a_deleted_post_leaves_the_api_at_once_and_every_feed_row_within_the_flo
     followers = [f"{unique}-f{i}" for i in range(3)]
     flow = Flow(client, author, unique)
     for follower in followers:
-        _follow(client, author, follower, signed_in(follower))
+        follow(client, author, follower, signed_in(follower))
     signed_in(mentioned)  # the mentioned user exists in the pool
     response = client.http.post(
         "/yubls",
@@ -199,10 +102,10 @@ def test_a_deleted_post_leaves_the_api_at_once_and_every_feed_row_within_the_flo
     )
     yubl_id = json.loads(response.body)["yubl_id"]
     assert flow.dispatch(author, *followers) == 4  # three follows, one post
-    assert flow.deliver() == {"add_to_feed": 1, "notify_mentioned": 1}
-    assert [len(_rows("FEEDS_TABLE", f)) for f in followers] == [1, 1, 1]
-    assert [r["yubl_id"] for r in _rows("NOTIFICATIONS_TABLE", mentioned)] == [yubl_id]
-    assert _feed(client, followers[0], signed_in(followers[0])) == [yubl_id]
+    assert flow.deliver() == {"add_to_feed": 0, "add_to_feed_priority": 1, "notify_mentioned": 1}
+    assert [len(rows("FEEDS_TABLE", f)) for f in followers] == [1, 1, 1]
+    assert [r["yubl_id"] for r in rows("NOTIFICATIONS_TABLE", mentioned)] == [yubl_id]
+    assert feed_ids(client, followers[0], signed_in(followers[0])) == [yubl_id]
 
     # WHEN the author deletes it
     deleted = client.http.delete(
@@ -212,26 +115,26 @@ def test_a_deleted_post_leaves_the_api_at_once_and_every_feed_row_within_the_flo
     assert deleted.status_code == 202
     # THEN no read shows it from the answer on, before the dispatcher has read the
     # delete, though every row is still there
-    assert [_feed(client, f, signed_in(f)) for f in followers] == [[], [], []]
+    assert [feed_ids(client, f, signed_in(f)) for f in followers] == [[], [], []]
     assert _ids(client, f"/users/{mentioned}/notifications", signed_in(mentioned)) == []
     assert _ids(client, f"/users/{author}/yubls", {}) == []
-    assert [len(_rows("FEEDS_TABLE", f)) for f in followers] == [1, 1, 1]
-    assert len(_rows("NOTIFICATIONS_TABLE", mentioned)) == 1
+    assert [len(rows("FEEDS_TABLE", f)) for f in followers] == [1, 1, 1]
+    assert len(rows("NOTIFICATIONS_TABLE", mentioned)) == 1
     # AND once the dispatcher and the groups' workers have run, no row is left
     assert flow.dispatch(author) == 1
-    assert flow.deliver() == {"add_to_feed": 1, "notify_mentioned": 1}
+    assert flow.deliver() == {"add_to_feed": 0, "add_to_feed_priority": 1, "notify_mentioned": 1}
     assert flow.correlation_ids == {
-        "add_to_feed": [f"delete-{unique}"],
+        "add_to_feed_priority": [f"delete-{unique}"],
         "notify_mentioned": [f"delete-{unique}"],
     }
-    assert [_rows("FEEDS_TABLE", f) for f in followers] == [[], [], []]
-    assert _rows("NOTIFICATIONS_TABLE", mentioned) == []
+    assert [rows("FEEDS_TABLE", f) for f in followers] == [[], [], []]
+    assert rows("NOTIFICATIONS_TABLE", mentioned) == []
 
 
 def test_a_delete_read_before_its_post_never_shows_it_nor_leaves_a_row(client, unique, signed_in):
     author, follower = f"{unique}-a", f"{unique}-f"
     flow = Flow(client, author, unique)
-    _follow(client, author, follower, signed_in(follower))
+    follow(client, author, follower, signed_in(follower))
     yubl = new_yubl(author, "never seen", now=datetime.now(UTC))
     events = wiring.posting_service()._events  # the API's own publisher, records in this order
     events.publish(
@@ -239,9 +142,10 @@ def test_a_delete_read_before_its_post_never_shows_it_nor_leaves_a_row(client, u
     )
     events.publish(yubl_posted_event(yubl), author)
     assert flow.dispatch(author, follower) == 3
-    assert flow.deliver() == {"add_to_feed": 1, "notify_mentioned": 1}  # the delete's only
-    assert _rows("FEEDS_TABLE", follower) == []
-    assert _feed(client, follower, signed_in(follower)) == []
+    # the delete's only
+    assert flow.deliver() == {"add_to_feed": 0, "add_to_feed_priority": 1, "notify_mentioned": 1}
+    assert rows("FEEDS_TABLE", follower) == []
+    assert feed_ids(client, follower, signed_in(follower)) == []
 
 
 def test_a_second_delete_answers_the_same_and_changes_nothing(client, unique, signed_in):
@@ -267,7 +171,7 @@ def test_an_api_delete_before_the_dispatcher_stored_the_post_keeps_it_out(
 ):
     author, follower = f"{unique}-a", f"{unique}-f"
     flow = Flow(client, author, unique)
-    _follow(client, author, follower, signed_in(follower))
+    follow(client, author, follower, signed_in(follower))
     # GIVEN a post on the stream, not yet read by the dispatcher
     posted = client.http.post(
         "/yubls",
@@ -281,8 +185,8 @@ def test_an_api_delete_before_the_dispatcher_stored_the_post_keeps_it_out(
     assert flow.dispatch(author, follower) == 3
     # THEN only the delete reached the groups: the post was neither stored nor fanned out
     assert flow.deliver() == {"add_to_feed": 1, "notify_mentioned": 1}
-    assert _rows("FEEDS_TABLE", follower) == []
-    assert _feed(client, follower, signed_in(follower)) == []
+    assert rows("FEEDS_TABLE", follower) == []
+    assert feed_ids(client, follower, signed_in(follower)) == []
     assert _post_row(author, yubl_id) == {
         "author_id": author,
         "yubl_id": yubl_id,
@@ -324,18 +228,18 @@ def test_a_follow_backfills_exactly_the_newest_posts_and_a_repeat_overwrites_the
     )
     expected = sorted(y.yubl_id for y in yubls[2:-1])  # the newest 20 not deleted
     with _feed_writes() as writes:
-        _follow(client, author, follower, signed_in(follower))
+        follow(client, author, follower, signed_in(follower))
         assert flow.dispatch(follower) == 1
     assert writes == Counter({(follower, y): 1 for y in expected})
-    assert sorted(r["yubl_id"] for r in _rows("FEEDS_TABLE", follower)) == expected
+    assert sorted(r["yubl_id"] for r in rows("FEEDS_TABLE", follower)) == expected
     # WHEN the follower follows again (the relationship is already there)
     with _feed_writes() as writes:
-        _follow(client, author, follower, signed_in(follower))
+        follow(client, author, follower, signed_in(follower))
         assert flow.dispatch(follower) == 1
     # THEN the same entries are written again, and the feed holds each once
     assert writes == Counter({(follower, y): 1 for y in expected})
-    assert sorted(r["yubl_id"] for r in _rows("FEEDS_TABLE", follower)) == expected
-    assert _feed(client, follower, signed_in(follower)) == expected[::-1]
+    assert sorted(r["yubl_id"] for r in rows("FEEDS_TABLE", follower)) == expected
+    assert feed_ids(client, follower, signed_in(follower)) == expected[::-1]
 
 
 @contextmanager
@@ -363,17 +267,17 @@ def test_an_unfollow_removes_exactly_that_authors_entries(client, unique, signed
     flow = Flow(client, alice, unique)
     posts = {author: _stored_posts(author, 2) for author in (alice, bob)}
     for author, follower in ((alice, zoe), (bob, zoe), (alice, yan)):
-        _follow(client, author, follower, signed_in(follower))
+        follow(client, author, follower, signed_in(follower))
     assert flow.dispatch(zoe, yan) == 3
-    assert len(_rows("FEEDS_TABLE", zoe)) == 4
+    assert len(rows("FEEDS_TABLE", zoe)) == 4
     # WHEN alice removes zoe as a follower (the followed side ends it)
-    _follow(client, alice, zoe, signed_in(alice), method="delete")
+    follow(client, alice, zoe, signed_in(alice), method="delete")
     assert flow.dispatch(zoe) == 1
     # THEN zoe keeps bob's posts only, and yan, who still follows alice, keeps hers
-    assert sorted(r["yubl_id"] for r in _rows("FEEDS_TABLE", zoe)) == sorted(
+    assert sorted(r["yubl_id"] for r in rows("FEEDS_TABLE", zoe)) == sorted(
         y.yubl_id for y in posts[bob]
     )
-    assert sorted(r["yubl_id"] for r in _rows("FEEDS_TABLE", yan)) == sorted(
+    assert sorted(r["yubl_id"] for r in rows("FEEDS_TABLE", yan)) == sorted(
         y.yubl_id for y in posts[alice]
     )
 
@@ -382,10 +286,10 @@ def test_a_follow_and_its_unfollow_read_in_order_leave_no_entries(client, unique
     author, follower = f"{unique}-a", f"{unique}-f"
     flow = Flow(client, author, unique)
     _stored_posts(author, 3)
-    _follow(client, author, follower, signed_in(follower))
-    _follow(client, author, follower, signed_in(follower), method="delete")
+    follow(client, author, follower, signed_in(follower))
+    follow(client, author, follower, signed_in(follower), method="delete")
     assert flow.dispatch(follower) == 2
-    assert _rows("FEEDS_TABLE", follower) == []
+    assert rows("FEEDS_TABLE", follower) == []
 
 
 # -- the stores' new calls, on the emulator ---------------------------------------------
@@ -399,7 +303,7 @@ def test_feed_entries_are_removed_in_batches_and_absent_keys_are_no_error(unique
     readers = [f"{unique}-r{i:02d}" for i in range(60)]  # three BatchWriteItem calls
     store.put_entries(entries_for(yubl, readers))
     store.remove_entries([(r, yubl.yubl_id) for r in readers[:55]] + [(f"{unique}-x", "y")])
-    assert [r for r in readers if _rows("FEEDS_TABLE", r)] == readers[55:]
+    assert [r for r in readers if rows("FEEDS_TABLE", r)] == readers[55:]
 
 
 @pytest.mark.usefixtures("stage_environment")

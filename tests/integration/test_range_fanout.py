@@ -1,6 +1,7 @@
-"""Follower ranges on the emulator: a large author's post planned into ranges on the
-template's work topic, each range taken by the range worker's processor (retry_then_park)
-and its follower groups written by the feed service into the feeds table.
+"""Follower ranges on the emulator: a large author's post, its head published by the
+dispatcher and the rest handed over as a plan on the template's work topic; the plan and
+each range taken by the range worker's processor (retry_then_park), and the follower
+groups written by the feed service into the feeds table.
 
 One range fails twice before it succeeds: first SNS throttles its second batch (nothing
 published), then the batch is published but the worker dies before saving its progress
@@ -53,7 +54,7 @@ from chalicelib.domain.follower_ranges import PLAN_DONE, FollowerRange, range_me
 from chalicelib.domain.posts import new_yubl, yubl_posted_event
 from chalicelib.domain.routing import RoutingTable
 from chalicelib.observability.correlation import bind
-from chalicelib.services.distribution import DistributionService
+from chalicelib.services.distribution import DistributionService, Lanes
 from chalicelib.services.feeds import FeedService
 from chalicelib.services.range_fanout import RangeFanout
 from chalicelib.services.removals import RemovalService
@@ -73,20 +74,28 @@ class Size:
     range_size: int
     group_size: int
     page_size: int
+    head: int  # followers the dispatcher publishes itself (FANOUT_PRIORITY_MAX_FOLLOWERS)
 
     @property
     def ranges(self) -> int:
-        """A boundary every range_size followers, and an open range after the last."""
-        return self.followers // self.range_size + 1
+        """After the head, a boundary every range_size followers, and an open range after
+        the last."""
+        return (self.followers - self.head) // self.range_size + 1
 
     def batches_of(self, followers: int) -> int:
         return math.ceil(math.ceil(followers / self.group_size) / MESSAGES_PER_BATCH)
 
+    def range_of(self, followers: list[str], number: int) -> list[str]:
+        """The followers of range ``number`` (0-based) of the plan."""
+        start = self.head + number * self.range_size
+        return followers[start : start + self.range_size]
 
-SMALL = Size(followers=5_300, range_size=1_000, group_size=50, page_size=1_000)
-# not a multiple of the range size: at an exact multiple DynamoDB names the last follower
-# as a boundary (Limit reached; an empty last range follows), moto does not
-LARGE = Size(followers=100_000, range_size=9_000, group_size=100, page_size=10_000)
+
+SMALL = Size(followers=5_300, range_size=1_000, group_size=50, page_size=1_000, head=500)
+# the followers after the head not a multiple of the range size: at an exact multiple
+# DynamoDB names the last follower as a boundary (Limit reached; an empty last range
+# follows), moto does not
+LARGE = Size(followers=100_000, range_size=9_000, group_size=100, page_size=10_000, head=2_000)
 
 
 class FailingRange:
@@ -248,15 +257,16 @@ class Flow:
     writes: Counter[tuple[str, str]]
     removals: Counter[tuple[str, str]]
 
-    def run_workers(self, correlation: str) -> int:
-        """A range worker takes each range message waiting, as SNS would invoke it;
-        the number of range messages."""
-        taken = 0
-        for body, attributes in self.work_queue.drain():
-            assert attributes["x-correlation-id"] == correlation
-            records = {k: {"Type": "String", "Value": v} for k, v in attributes.items()}
-            assert self.worker.process(sns_event(records, body)) == {"batchItemFailures": []}
-            taken += 1
+    def run_workers(self, correlation: str) -> Counter[str]:
+        """A range worker takes each work message waiting (the plan, then the ranges it
+        publishes), as SNS would invoke it; the messages taken, by type."""
+        taken: Counter[str] = Counter()
+        while drained := list(self.work_queue.drain()):
+            for body, attributes in drained:
+                assert attributes["x-correlation-id"] == correlation
+                records = {k: {"Type": "String", "Value": v} for k, v in attributes.items()}
+                assert self.worker.process(sns_event(records, body)) == {"batchItemFailures": []}
+                taken[json.loads(body)["type"]] += 1
         assert self.sink.parked == self.sink.dead_letters == []
         return taken
 
@@ -303,8 +313,8 @@ def _flow(
 
     routing = RoutingTable.declare(routes, {"feed": feed_arn})
     progress = DynamoFanoutProgress(progress_model, ttl=timedelta(days=1))
-    first = followers[failing_range * size.range_size]
-    last = followers[(failing_range + 1) * size.range_size - 1]
+    failing = size.range_of(followers, failing_range)
+    first, last = failing[0], failing[-1]
     feed_topic = FailingRange(
         SnsGroupPublisher(lambda _: SnsMessagePublisher(sns, feed_arn)), first, last, **failure
     )
@@ -328,6 +338,7 @@ def _flow(
         progress=progress,
         posts=posts,
         ranges=ranges,
+        lanes=Lanes(priority_max=size.head),
     )
     sink = InMemoryFailureSink()
     worker = StreamProcessor(
@@ -365,15 +376,16 @@ def _run(stack_outputs: dict[str, str], size: Size) -> None:
         yubl = new_yubl(flow.author, "to every follower, once", now=datetime.now(UTC))
         correlation = {"x-correlation-id": f"ranges-{flow.author}"}
 
-        # WHEN the dispatcher distributes the post
+        # WHEN the dispatcher distributes the post: its head, then the rest as a plan
         with bind(correlation):
             result = flow.dispatcher.distribute(yubl_posted_event(yubl))
-        print(f"[ranges] planned {result.groups[0].ranges} ranges", flush=True)
         [feed] = result.groups
-        assert (feed.ranges, feed.followers) == (size.ranges, 0)
+        assert (feed.handed_off, feed.followers) == (True, size.head)
 
-        # AND a range worker takes each range message, as SNS would invoke it
-        assert flow.run_workers(correlation["x-correlation-id"]) == size.ranges
+        # AND a range worker takes the plan, then each range message, as SNS would invoke it
+        taken = flow.run_workers(correlation["x-correlation-id"])
+        print(f"[ranges] planned {taken['follower-range']} ranges", flush=True)
+        assert taken == {"follower-plan": 1, "follower-range": size.ranges}
 
         # AND add_to_feed writes each follower group
         group_messages = 0
@@ -385,20 +397,19 @@ def _run(stack_outputs: dict[str, str], size: Size) -> None:
         # published: twice, exactly its followers
         repeated = set(flow.feed_topic.repeated)
         batch = MESSAGES_PER_BATCH * size.group_size  # followers a full batch carries
-        second = failing_range * size.range_size + batch
-        assert repeated == set(
-            followers[second : min(second + batch, second - batch + size.range_size)]
-        )
+        assert repeated == set(size.range_of(followers, failing_range)[batch : 2 * batch])
         expected = {(f, yubl.yubl_id): 2 if f in repeated else 1 for f in followers}
         assert dict(writes) == expected
         # AND the table holds the post once in every follower's feed
         stored = _stored_entries(stack_outputs["FeedsTableName"], yubl.yubl_id)
         assert stored == Counter(followers)
         # AND the calls it took (the cost, independent of moto's speed)
-        full_ranges = size.followers // size.range_size
-        tail = size.followers - full_ranges * size.range_size
+        full_ranges = (size.followers - size.head) // size.range_size
+        tail = size.followers - size.head - full_ranges * size.range_size
         publish_batches = (
-            math.ceil(size.ranges / MESSAGES_PER_BATCH)  # the plan
+            size.batches_of(size.head)  # the dispatcher's head
+            + 1  # its plan message
+            + math.ceil(size.ranges / MESSAGES_PER_BATCH)  # the plan's range messages
             + full_ranges * size.batches_of(size.range_size)
             + size.batches_of(tail)
             + 1  # the batch published twice
@@ -409,7 +420,8 @@ def _run(stack_outputs: dict[str, str], size: Size) -> None:
         )
         # every group is full at these sizes: 25 entries a BatchWriteItem call
         assert tally.calls["BatchWriteItem"] == group_messages * math.ceil(size.group_size / 25)
-        # progress: one conditional put per published batch, but the one the worker died after
+        # progress: one conditional put per published batch (the plan message's: the head
+        # marked done), but the one the worker died after
         assert tally.calls["PutItem"] == publish_batches - 1
         print(
             f"\n[ranges] {size.followers:,} followers, range size {size.range_size:,}: "
@@ -422,9 +434,10 @@ def _run(stack_outputs: dict[str, str], size: Size) -> None:
 
 
 def _delete_run(stack_outputs: dict[str, str]) -> None:
-    # GIVEN 45 followers in ranges of 20 (20, 20, 5), groups of 1: two batches a range,
-    # and the second range's second batch of removals throttled twice (nothing published)
-    size = Size(followers=45, range_size=20, group_size=1, page_size=1_000)
+    # GIVEN 45 followers, a head of 3, then ranges of 20 (20, 20, 2), groups of 1: two
+    # batches a range, and the second range's second batch of removals throttled twice
+    # (nothing published)
+    size = Size(followers=45, range_size=20, group_size=1, page_size=1_000, head=3)
     routes = {"yubl-posted": ["feed"], "yubl-deleted": ["feed"]}
     flow = _flow(stack_outputs, size, 1, routes, kind="feed-remove", repeat=False)
     try:
@@ -432,7 +445,7 @@ def _delete_run(stack_outputs: dict[str, str]) -> None:
         correlation = f"delete-{flow.author}"
         with bind({"x-correlation-id": correlation}):
             flow.dispatcher.distribute(yubl_posted_event(yubl))
-        assert flow.run_workers(correlation) == 3
+        assert flow.run_workers(correlation) == {"follower-plan": 1, "follower-range": 3}
         for message in flow.feed_messages(correlation):
             flow.feeds.add_group(message)
         stored = _stored_entries(stack_outputs["FeedsTableName"], yubl.yubl_id)
@@ -443,11 +456,12 @@ def _delete_run(stack_outputs: dict[str, str]) -> None:
         deleted = yubl_deleted(flow.author, yubl.yubl_id, now=datetime.now(UTC))
         with bind({"x-correlation-id": correlation}):
             result = flow.dispatcher.distribute(yubl_deleted_event(deleted))
-        # THEN its feed group is planned into 3 ranges, the dispatcher publishing none
+        # THEN the dispatcher removes the head (3 followers) and hands the rest over
         [feed] = result.groups
-        assert (feed.ranges, feed.batches, feed.followers) == (3, 1, 0)
-        # AND the range workers publish them, one range throttled twice on the way
-        assert flow.run_workers(correlation) == 3
+        assert (feed.handed_off, feed.batches, feed.followers) == (True, 2, 3)
+        # AND the plan makes 3 ranges, the range workers publish them, one range
+        # throttled twice on the way
+        assert flow.run_workers(correlation) == {"follower-plan": 1, "follower-range": 3}
         assert flow.feed_topic.calls_in_range == 4
         messages = flow.feed_messages(correlation)
         assert {m["type"] for m in messages} == {"feed-remove"}
@@ -456,9 +470,10 @@ def _delete_run(stack_outputs: dict[str, str]) -> None:
         assert sent == Counter(flow.followers)
         # AND its progress is the delete's own, not the post's
         subject = f"yubl-deleted:{yubl.yubl_id}"
+        assert flow.progress.last_published(subject, "feed") == PLAN_DONE
         assert flow.progress.last_published(subject, "feed#ranges") == PLAN_DONE
-        assert flow.progress.last_published(subject, "feed#after#fan-000019") == "fan-000039"
-        assert flow.progress.last_published(yubl.yubl_id, "feed#after#fan-000019") == "fan-000039"
+        assert flow.progress.last_published(subject, "feed#after#fan-000022") == "fan-000042"
+        assert flow.progress.last_published(yubl.yubl_id, "feed#after#fan-000022") == "fan-000042"
 
         # WHEN add_to_feed removes each group's entries
         for message in messages:
@@ -466,9 +481,10 @@ def _delete_run(stack_outputs: dict[str, str]) -> None:
         # THEN each entry was deleted once on the wire, and no feed holds the post
         assert dict(flow.removals) == {(f, yubl.yubl_id): 1 for f in flow.followers}
         assert _stored_entries(stack_outputs["FeedsTableName"], yubl.yubl_id) == Counter()
-        # AND the calls it took: the plan's one PublishBatch, 2 + 2 + 1 removal batches
-        # and the two throttled attempts (refused before SNS is called: not counted)
-        assert flow.tally.calls["PublishBatch"] == 1 + 5
+        # AND the calls it took: the head's removals and the plan message (one PublishBatch
+        # each), the plan's one, 2 + 2 + 1 removal batches, and the two throttled attempts
+        # (refused before SNS is called: not counted)
+        assert flow.tally.calls["PublishBatch"] == 1 + 1 + 1 + 5
         print(
             "\n[ranges] delete of a 45-follower post in ranges of 20: calls "
             + json.dumps(dict(sorted(flow.tally.calls.items())))

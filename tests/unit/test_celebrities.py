@@ -133,9 +133,43 @@ def test_an_author_at_the_threshold_is_still_fanned_out():
     world = World()
     world.follow("joe", *FANS[:THRESHOLD])
     yubl_id, groups = world.post("joe")
-    assert groups[0] == GroupDelivery("feed", messages=2, batches=1, followers=3)
+    assert groups[0] == GroupDelivery("feed", messages=2, batches=1, followers=3, lane="priority")
     assert sorted(world.feeds.entries) == [(fan, yubl_id) for fan in FANS[:THRESHOLD]]
     assert world.pulled.flagged == set()
+
+
+class CountedAuthors(InMemoryAuthorIndex):
+    """The authors twin, counting the follower-count reads (one GetItem each)."""
+
+    reads = 0
+
+    def follower_count(self, author_id: str) -> int:
+        self.reads += 1
+        return super().follower_count(author_id)
+
+
+@pytest.mark.parametrize(
+    ("first", "at_most", "reads", "pulled"),
+    [
+        (True, 3, 0, False),  # a first attempt that found at most the threshold: no read
+        (True, None, 1, True),  # more than a head read shows: the count decides
+        (False, 3, 1, True),  # a retry: the count (and any earlier decision) decides
+    ],
+)
+def test_a_first_attempt_that_found_few_followers_decides_without_the_count(
+    first, at_most, reads, pulled
+):
+    # GIVEN an author whose stored count says 4 followers, over the threshold of 3
+    followers, posts = InMemoryFollowerStore(), InMemoryPostStore()
+    for fan in FANS:
+        followers.add("star", fan)
+    authors = CountedAuthors(followers)
+    policy = CelebrityPolicy(authors, InMemoryPulledPosts(posts), THRESHOLD)
+    yubl = new_yubl("star", "hi", now=START)
+    posts.put(yubl)
+    # THEN only the count, when read, makes the post pulled
+    assert policy.pulls(yubl, first=first, at_most=at_most) is pulled
+    assert authors.reads == reads
 
 
 def test_merged_feed_pages_are_stable_with_celebrities_ordinary_authors_and_deletes():

@@ -1,6 +1,6 @@
 """Follower ranges on in-memory twins: splitting the index into ranges, the dispatcher's
-plan, range workers publishing their ranges (of a post, of a delete), and resumption after
-failures, with every feed write counted per (follower, yubl)."""
+head and hand-off, the plan and the ranges in range workers (of a post, of a delete), and
+resumption after failures, with every feed write counted per (follower, yubl)."""
 
 from __future__ import annotations
 
@@ -27,12 +27,13 @@ from chalicelib.domain.follower_ranges import (
     PLAN_DONE,
     FollowerRange,
     parse_range_message,
+    plan_message,
     range_message,
     ranges_between,
 )
 from chalicelib.domain.posts import new_yubl, yubl_posted_event
 from chalicelib.domain.routing import RoutingTable
-from chalicelib.services.distribution import DistributionService, GroupsFailed
+from chalicelib.services.distribution import DistributionService, GroupDelivery, Lanes
 from chalicelib.services.feeds import FeedService
 from chalicelib.services.range_fanout import RangeFanout
 from chalicelib.services.removals import RemovalService
@@ -59,7 +60,8 @@ def followers(n: int) -> list[str]:
 
 
 class Ranges:
-    """Dispatcher and range workers on twins; the group messages fed to add_to_feed."""
+    """Dispatcher and range workers on twins; the group messages fed to add_to_feed. The
+    dispatcher publishes at most ``priority_max`` followers itself (its head)."""
 
     def __init__(
         self,
@@ -69,6 +71,7 @@ class Ranges:
         work: InMemoryMessagePublisher | None = None,
         groups: InMemoryGroupPublisher | None = None,
         routing: RoutingTable = ROUTING,
+        priority_max: int = 5,
     ) -> None:
         self.store = InMemoryFollowerStore()
         for follower in followers(n):
@@ -98,6 +101,7 @@ class Ranges:
             clock=lambda: NOW,
             posts=self.posts,
             ranges=self.ranges,
+            lanes=Lanes(priority_max=priority_max),
         )
         self.feeds = InMemoryFeedStore()
         self.sink = InMemoryFailureSink()
@@ -111,14 +115,18 @@ class Ranges:
         self._ran = 0  # work batches already run
 
     def range_messages(self) -> list[dict]:
-        return self.work.messages
+        return [m for m in self.work.messages if m["type"] == "follower-range"]
+
+    def plan_messages(self) -> list[dict]:
+        return [m for m in self.work.messages if m["type"] == "follower-plan"]
 
     def run_workers(self) -> None:
-        """Each range message not run yet through the worker's processor, as SNS would
-        deliver it."""
-        batches, self._ran = self.work.batches[self._ran :], len(self.work.batches)
-        for message in [m for batch in batches for m in batch]:
-            self.worker.process(sns_event({}, message))
+        """Each work message not run yet through the worker's processor, as SNS would
+        deliver it, until none is left (a plan publishes ranges)."""
+        while self._ran < len(self.work.batches):
+            batches, self._ran = self.work.batches[self._ran :], len(self.work.batches)
+            for message in [m for batch in batches for m in batch]:
+                self.worker.process(sns_event({}, message))
 
     def deliver_feed(self) -> None:
         feed = FeedService(self.feeds, self.posts, clock=lambda: NOW)
@@ -211,32 +219,45 @@ def test_a_delete_range_message_carries_the_delete_and_is_told_apart_by_its_even
         assert caught.value.field == field
 
 
-# -- the dispatcher's plan ----------------------------------------------------------
+# -- the dispatcher's head, the plan, the ranges -------------------------------------
 
 
-def test_an_author_below_the_range_size_is_fanned_out_directly():
-    ranges = Ranges(n=99, range_size=100)
+def test_a_fan_out_to_at_most_the_priority_max_is_published_by_the_dispatcher_alone():
+    ranges = Ranges(n=99, range_size=100, priority_max=99)
     result = ranges.dispatcher.distribute(yubl_posted_event(YUBL))
     [feed, _] = result.groups
-    assert (feed.ranges, feed.followers, feed.messages) == (0, 99, 10)
+    assert feed == GroupDelivery("feed", 10, 1, followers=99, lane="priority")
     assert ranges.work.batches == []
-    assert ranges.index.counting_reads == 0  # one counting read found no boundary
+    # one read of at most 100 followers, no counting read
+    assert (ranges.store.heads_read, ranges.index.counting_reads) == (1, 0)
 
 
-def test_a_large_author_is_planned_into_ranges_published_ten_a_batch():
-    ranges = Ranges(n=2_345, range_size=100)
+def test_a_large_author_gets_a_head_from_the_dispatcher_and_the_rest_as_one_plan():
+    ranges = Ranges(n=2_345, range_size=100, priority_max=50)
     result = ranges.dispatcher.distribute(yubl_posted_event(YUBL))
     [feed, notifications] = result.groups
-    # 23 boundaries (every 100th follower) make 24 ranges: 3 PublishBatch calls
-    assert (feed.ranges, feed.batches, feed.followers) == (24, 3, 0)
-    assert [len(b) for b in ranges.work.batches] == [10, 10, 4]
-    assert ranges.groups.group("feed").batches == []  # nothing published by the dispatcher
+    # THEN the dispatcher published the first 50 (5 groups of 10, one PublishBatch) and
+    # one plan message for the followers after the 50th (one more PublishBatch)
+    assert feed == GroupDelivery("feed", 5, 2, followers=50, handed_off=True, lane="bulk")
+    assert [m["followers"] for m in ranges.groups.group("feed").messages] == [
+        followers(50)[i : i + 10] for i in range(0, 50, 10)
+    ]
+    [plan] = ranges.work.messages
+    assert (plan["type"], plan["start_after"], "end" in plan) == ("follower-plan", "f00049", False)
+    assert ranges.index.counting_reads == 0  # no counting read in the dispatcher
     assert notifications.messages == 1
+    assert ranges.progress.last[(YUBL.yubl_id, "feed")] == PLAN_DONE
+    # WHEN a range worker takes the plan
+    [batch] = ranges.work.batches
+    done = ranges.ranges.work(json.loads(batch[0]))
+    # THEN 22 boundaries (every 100th follower after the 50th) make 23 ranges: 3 batches
+    assert (done.ranges, done.batches) == (23, 3)
+    assert [len(b) for b in ranges.work.batches] == [1, 10, 10, 3]
     starts = [m["start_after"] for m in ranges.range_messages()]
     ends = [m["end"] for m in ranges.range_messages()]
-    assert starts == [None, *[f"f{i * 100 + 99:05d}" for i in range(23)]]
-    assert ends == [*[f"f{i * 100 + 99:05d}" for i in range(23)], None]
-    assert ranges.work.attributes[0] == {
+    assert starts == ["f00049", *[f"f{i * 100 + 149:05d}" for i in range(22)]]
+    assert ends == [*[f"f{i * 100 + 149:05d}" for i in range(22)], None]
+    assert ranges.work.attributes[1] == {
         "event_type": "yubl-posted",
         "author_id": "star",
         "group": "feed",
@@ -244,70 +265,119 @@ def test_a_large_author_is_planned_into_ranges_published_ten_a_batch():
     assert ranges.progress.last[(YUBL.yubl_id, "feed#ranges")] == PLAN_DONE
 
 
+def test_a_plan_of_fewer_than_a_range_publishes_its_followers_itself():
+    # GIVEN 99 followers, a head of 50: 49 after it, fewer than a range of 100
+    ranges = Ranges(n=99, range_size=100, priority_max=50)
+    ranges.dispatcher.distribute(yubl_posted_event(YUBL))
+    # WHEN the plan runs
+    ranges.run_workers()
+    # THEN one counting read found no boundary, so the plan worker published the 49 in
+    # 5 groups itself, without a range message
+    assert (ranges.index.counting_reads, ranges.range_messages()) == (0, [])
+    feed = ranges.groups.group("feed").messages
+    assert [len(m["followers"]) for m in feed] == [10] * 5 + [10, 10, 10, 10, 9]
+    assert ranges.progress.last[(YUBL.yubl_id, "feed#after#f00049")] == "f00098"
+
+
 def test_every_follower_gets_the_post_exactly_once_through_the_range_workers():
-    ranges = Ranges(n=2_345, range_size=100, group_size=30)
+    ranges = Ranges(n=2_345, range_size=100, group_size=30, priority_max=50)
     ranges.dispatcher.distribute(yubl_posted_event(YUBL))
     ranges.run_workers()
     ranges.deliver_feed()
     expected = {(f, YUBL.yubl_id): 1 for f in followers(2_345)}
     assert dict(ranges.feeds.write_counts) == expected
-    # 24 ranges: 23 of 100 followers (4 group messages each) and 45 (2 messages)
-    assert len(ranges.groups.group("feed").messages) == 23 * 4 + 2
+    # the head of 50 (30 + 20), 22 ranges of 100 (4 messages each), the last of 95 (4)
+    assert len(ranges.groups.group("feed").messages) == 2 + 22 * 4 + 4
     assert ranges.sink.parked == ranges.sink.dead_letters == []
 
 
 def test_a_range_that_fails_twice_resumes_after_its_last_published_batch():
-    # GIVEN ranges of 200 followers in groups of 10: two PublishBatch calls per range;
-    # calls 4 and 5 (range 2's second batch, then its first retry) fail
-    failing = InMemoryMessagePublisher(fail_on={4, 5}, fail_with=RuntimeError("SNS throttled"))
+    # GIVEN a head of 50 (one PublishBatch), then ranges of 200 followers in groups of 10:
+    # two PublishBatch calls per range; calls 5 and 6 (range 2's second batch, then its
+    # first retry) fail
+    failing = InMemoryMessagePublisher(fail_on={5, 6}, fail_with=RuntimeError("SNS throttled"))
     ranges = Ranges(
-        n=1_000, range_size=200, group_size=10, groups=InMemoryGroupPublisher({"feed": failing})
+        n=1_000,
+        range_size=200,
+        group_size=10,
+        groups=InMemoryGroupPublisher({"feed": failing}),
+        priority_max=50,
     )
     ranges.dispatcher.distribute(yubl_posted_event(YUBL))
-    # WHEN every range worker runs (retry_then_park: three attempts in process)
+    # WHEN the plan and every range worker run (retry_then_park: three attempts in process)
     ranges.run_workers()
     ranges.deliver_feed()
-    # THEN the third attempt published only the second half of range 2
-    assert failing.calls == 5 * 2 + 2
-    assert ranges.progress.last[(YUBL.yubl_id, "feed#after#f00199")] == "f00399"
+    # THEN the third attempt published only the second half of range 2: the head's call,
+    # 5 ranges of two calls (4 of 200 followers, the last of 150), the two that failed
+    assert failing.calls == 1 + 5 * 2 + 2
+    assert ranges.progress.last[(YUBL.yubl_id, "feed#after#f00249")] == "f00449"
     assert ranges.sink.parked == ranges.sink.dead_letters == []
     # AND every follower's feed was written exactly once
     assert dict(ranges.feeds.write_counts) == {(f, YUBL.yubl_id): 1 for f in followers(1_000)}
 
 
 def test_a_plan_that_fails_midway_resumes_without_publishing_a_range_twice():
-    # GIVEN the work topic fails its second PublishBatch (ranges 11-20)
-    work = InMemoryMessagePublisher(fail_on={2}, fail_with=RuntimeError("SNS unavailable"))
-    ranges = Ranges(n=2_500, range_size=100, work=work)
-    with pytest.raises(GroupsFailed, match="feed: RuntimeError: SNS unavailable"):
-        ranges.dispatcher.distribute(yubl_posted_event(YUBL))
-    assert ranges.progress.last[(YUBL.yubl_id, "feed#ranges")] == "f00999"
-    # WHEN the record is retried
-    result = ranges.dispatcher.distribute(yubl_posted_event(YUBL))
-    # THEN it publishes the 16 ranges after the 10th boundary, and the 26 ranges of the
-    # plan are each published once (25 boundaries, the last one the last follower: the
-    # 26th range is empty, as a counting read cannot tell that nothing follows)
-    assert (result.groups[0].ranges, result.groups[0].resumed_after) == (16, "f00999")
-    starts = [m["start_after"] for m in ranges.range_messages()]
-    assert len(starts) == len(set(starts)) == 26
-    assert ranges.range_messages()[-1]["start_after"] == "f02499"
+    # GIVEN the work topic fails its third PublishBatch: the plan's second batch of ranges
+    # (the first call is the dispatcher's plan message)
+    work = InMemoryMessagePublisher(fail_on={3}, fail_with=RuntimeError("SNS unavailable"))
+    ranges = Ranges(n=2_500, range_size=100, work=work, priority_max=50)
+    ranges.dispatcher.distribute(yubl_posted_event(YUBL))
+    [plan] = ranges.plan_messages()
+    # WHEN the plan fails midway in its worker's first attempt and is retried in process
     ranges.run_workers()
+    # THEN its 25 ranges (24 boundaries after the head) are each published once: the
+    # retry went on after the 10th boundary it had saved
+    starts = [m["start_after"] for m in ranges.range_messages()]
+    assert len(starts) == len(set(starts)) == 25
+    assert starts[0] == "f00049"
+    assert ranges.range_messages()[-1] == {**ranges.range_messages()[-1], "end": None}
     ranges.deliver_feed()
     assert dict(ranges.feeds.write_counts) == {(f, YUBL.yubl_id): 1 for f in followers(2_500)}
-    # AND a third delivery of the record (a replay) publishes nothing more
-    again = ranges.dispatcher.distribute(yubl_posted_event(YUBL))
-    assert (again.groups[0].ranges, again.groups[0].resumed_after) == (0, PLAN_DONE)
+    # AND a plan delivered again (a replay) publishes nothing more
+    again = ranges.ranges.work(plan)
+    assert (again.ranges, again.resumed_after) == (0, PLAN_DONE)
+    assert work.calls == 1 + 1 + 1 + 2  # the plan message, a batch, the failure, 2 batches
 
 
-def test_a_retried_post_that_began_on_the_direct_path_finishes_there():
-    # GIVEN an attempt that published part of a small author's followers directly
-    ranges = Ranges(n=250, range_size=100)
-    ranges.progress.record_published(YUBL.yubl_id, "feed", "f00099")
-    # WHEN it is retried after the author passed the range size
+def test_a_retried_post_hands_everything_after_its_saved_position_to_the_plan():
+    # GIVEN an attempt that stored the post, published the head, then failed before its
+    # plan message
+    ranges = Ranges(n=250, range_size=100, priority_max=50)
+    ranges.posts.put(YUBL)
+    ranges.progress.record_published(YUBL.yubl_id, "feed", "f00049")
+    # WHEN it is retried
     result = ranges.dispatcher.distribute(yubl_posted_event(YUBL))
-    # THEN it resumes directly, after the followers already published
-    assert (result.groups[0].ranges, result.groups[0].followers) == (0, 150)
+    # THEN it publishes no second head: the plan starts after the saved position, where
+    # a plan message of the first attempt (if one went out) starts too
+    assert (result.groups[0].messages, result.groups[0].resumed_after) == (0, "f00049")
+    [plan] = ranges.plan_messages()
+    assert plan["start_after"] == "f00049"
+    ranges.run_workers()
+    ranges.deliver_feed()
+    assert sorted(ranges.feeds.entries) == [(f, YUBL.yubl_id) for f in followers(250)[50:]]
+
+
+def test_a_retried_post_with_few_followers_left_finishes_them_in_the_dispatcher():
+    ranges = Ranges(n=80, range_size=100, priority_max=50)
+    ranges.posts.put(YUBL)  # by the earlier attempt
+    ranges.progress.record_published(YUBL.yubl_id, "feed", "f00049")
+    result = ranges.dispatcher.distribute(yubl_posted_event(YUBL))
+    assert (result.groups[0].followers, result.groups[0].lane) == (30, "priority")
     assert ranges.work.batches == []
+
+
+def test_a_plan_message_round_trips_and_one_with_an_end_is_refused():
+    fanout = FollowerFanout(YUBL, "2026-11-23T12:00:00.050Z")
+    message = json.loads(plan_message(fanout, "feed", "a"))
+    work = parse_range_message(message, now=NOW)
+    assert (work.plan, work.range, work.fanout.arrived_at) == (
+        True,
+        FollowerRange("a", None),
+        "2026-11-23T12:00:00.050Z",
+    )
+    with pytest.raises(InvalidInput) as caught:
+        parse_range_message({**message, "end": "b"}, now=NOW)
+    assert str(caught.value) == "end: a plan has no end: it runs to the last follower"
 
 
 def test_a_range_message_that_is_not_valid_is_dead_lettered_at_once_with_its_reason():
@@ -361,48 +431,62 @@ def test_a_large_authors_delete_is_planned_into_ranges_under_its_own_event_id():
     ranges = Ranges(n=45, range_size=10, group_size=5, routing=WITH_DELETES)
     _posted_through_ranges(ranges)
     post_progress = dict(ranges.progress.last)
+    post_groups = len(ranges.groups.group("feed").messages)
     # WHEN the delete is distributed
     result = ranges.dispatcher.distribute(yubl_deleted_event(DELETED))
-    # THEN its feed group went out as 5 ranges (4 boundaries), in one work batch
+    # THEN the dispatcher removed the head (the first 5 followers, one message) and
+    # handed the rest over as the delete's plan
     [feed, notifications] = result.groups
-    assert (feed.ranges, feed.batches, feed.followers) == (5, 1, 0)
+    assert (feed.messages, feed.batches, feed.followers, feed.handed_off) == (1, 2, 5, True)
     assert notifications.messages == 1
+    [_, plan] = ranges.plan_messages()
+    assert (plan["event_type"], plan["start_after"]) == ("yubl-deleted", "f00004")
+    # WHEN the plan runs: 5 ranges (4 boundaries after the head), in one work batch
+    ranges.run_workers()
     delete_ranges = ranges.range_messages()[5:]
     assert [(m["event_type"], m["start_after"], m["end"]) for m in delete_ranges] == [
-        ("yubl-deleted", None, "f00009"),
-        ("yubl-deleted", "f00009", "f00019"),
-        ("yubl-deleted", "f00019", "f00029"),
-        ("yubl-deleted", "f00029", "f00039"),
-        ("yubl-deleted", "f00039", None),
+        ("yubl-deleted", "f00004", "f00014"),
+        ("yubl-deleted", "f00014", "f00024"),
+        ("yubl-deleted", "f00024", "f00034"),
+        ("yubl-deleted", "f00034", "f00044"),
+        ("yubl-deleted", "f00044", None),
     ]
     assert ranges.work.attributes[-1] == {
         "event_type": "yubl-deleted",
         "author_id": "star",
         "group": "feed",
     }
-    # AND the dispatcher published no removal itself
-    assert len(ranges.groups.group("feed").messages) == 9  # the post's 9 groups of 5
-    # AND the plan's progress is the delete's own: the post's is untouched
-    assert ranges.progress.last == {**post_progress, (DELETE_SUBJECT, "feed#ranges"): PLAN_DONE}
+    # AND every follower was sent the removal once: the head's 5, then the ranges' 40
+    removals = ranges.groups.group("feed").messages[post_groups:]
+    assert _removed_followers(removals) == Counter(followers(45))
+    # AND the delete's progress is its own: the post's is untouched
+    ends = ["f00014", "f00024", "f00034", "f00044"]
+    starts = ["f00004", *ends[:-1]]
+    assert ranges.progress.last == {
+        **post_progress,
+        (DELETE_SUBJECT, "feed"): PLAN_DONE,
+        (DELETE_SUBJECT, "feed#ranges"): PLAN_DONE,
+        **{(DELETE_SUBJECT, f"feed#after#{a}"): end for a, end in zip(starts, ends, strict=True)},
+    }
 
 
 def test_every_follower_gets_the_removal_exactly_once_though_a_range_worker_fails_twice():
-    # GIVEN a post in the feeds of 45 followers (ranges of 20: 20, 20 and 5 followers)
+    # GIVEN a post in the feeds of 45 followers (a head of 5, then ranges of 20: 20, 20, 0)
     ranges = Ranges(n=45, range_size=20, group_size=1, routing=WITH_DELETES)
     _posted_through_ranges(ranges)
-    # AND a feed topic that, from now on, throttles its 4th and 5th PublishBatch calls:
-    # the second range's second batch, then that batch again on the worker's first retry
-    failing = InMemoryMessagePublisher(fail_on={4, 5}, fail_with=RuntimeError("SNS throttled"))
+    # AND a feed topic that, from now on, throttles its 5th and 6th PublishBatch calls:
+    # (after the head's) the second range's second batch, then that batch on its retry
+    failing = InMemoryMessagePublisher(fail_on={5, 6}, fail_with=RuntimeError("SNS throttled"))
     ranges.groups.groups["feed"] = failing
-    # WHEN the delete is distributed and its range workers run (three attempts each)
+    # WHEN the delete is distributed and its plan and range workers run (three attempts)
     result = ranges.dispatcher.distribute(yubl_deleted_event(DELETED))
-    assert (result.groups[0].ranges, result.groups[0].followers) == (3, 0)
+    assert (result.groups[0].handed_off, result.groups[0].followers) == (True, 5)
     ranges.run_workers()
-    # THEN the third attempt published only the range's second batch: 2 + 2 + 1 batches
-    # of 10, 10 and 5 removals, plus the two throttled calls
-    assert failing.calls == 5 + 2
-    assert [len(b) for b in failing.batches] == [10, 10, 10, 10, 5]
-    assert ranges.progress.last[(DELETE_SUBJECT, "feed#after#f00019")] == "f00039"
+    # THEN the third attempt published only the range's second batch: the head's 5
+    # removals, 2 + 2 batches of 10, and the two throttled calls
+    assert failing.calls == 1 + 4 + 2
+    assert [len(b) for b in failing.batches] == [5, 10, 10, 10, 10]
+    assert ranges.progress.last[(DELETE_SUBJECT, "feed#after#f00024")] == "f00044"
     assert ranges.sink.parked == ranges.sink.dead_letters == []
     # AND every follower was sent the removal exactly once
     assert _removed_followers(failing.messages) == Counter(followers(45))
@@ -414,10 +498,26 @@ def test_every_follower_gets_the_removal_exactly_once_though_a_range_worker_fail
     assert ranges.feeds.removals == 45
 
 
-def test_a_delete_below_the_range_size_is_published_by_the_dispatcher_itself():
-    ranges = Ranges(n=9, range_size=10, group_size=5, routing=WITH_DELETES)
+def test_a_delete_to_at_most_the_priority_max_is_published_by_the_dispatcher_itself():
+    ranges = Ranges(n=5, range_size=10, group_size=5, routing=WITH_DELETES)
     result = ranges.dispatcher.distribute(yubl_deleted_event(DELETED))
-    assert (result.groups[0].ranges, result.groups[0].followers) == (0, 9)
+    assert (result.groups[0].handed_off, result.groups[0].followers) == (False, 5)
     assert ranges.work.batches == []
-    assert _removed_followers(ranges.groups.group("feed").messages) == Counter(followers(9))
-    assert ranges.progress.last == {(DELETE_SUBJECT, "feed"): "f00008"}
+    assert _removed_followers(ranges.groups.group("feed").messages) == Counter(followers(5))
+    assert ranges.progress.last == {(DELETE_SUBJECT, "feed"): "f00004"}
+
+
+def test_the_posts_arrival_travels_with_the_head_the_plan_the_ranges_and_every_group():
+    # GIVEN a post whose record reached the stream at 12:00:00.250
+    ranges = Ranges(n=45, range_size=10, group_size=5)
+    arrived = datetime(2026, 11, 23, 12, 0, 0, 250_000, tzinfo=UTC)
+    # WHEN it is distributed, planned and its ranges published
+    ranges.dispatcher.distribute(yubl_posted_event(YUBL), arrived)
+    ranges.run_workers()
+    # THEN every work message and every group message carries it
+    work = ranges.work.messages
+    groups = ranges.groups.group("feed").messages
+    assert {m["type"] for m in work} == {"follower-plan", "follower-range"}
+    assert len(groups) == 9  # the head's 5 followers, 4 ranges of 10 in groups of 5
+    assert {m.get("arrived_at") for m in work + groups} == {"2026-11-23T12:00:00.250Z"}
+    assert {m["version"] for m in groups} == {2}

@@ -65,6 +65,10 @@ def _group_topics(stage: str) -> dict[str, str]:
     return dict(json.loads(_env(stage)["GROUP_TOPICS"]))
 
 
+def _priority_topics(stage: str) -> dict[str, str]:
+    return dict(json.loads(_env(stage)["PRIORITY_GROUP_TOPICS"]))
+
+
 @pytest.mark.parametrize("stage", STAGES)
 def test_the_stream_has_exactly_one_event_source_mapping_the_dispatcher(stage):
     kinesis = [s for s in _event_sources(stage) if s[0] == "KinesisEventConfig"]
@@ -103,7 +107,15 @@ def test_every_group_has_a_topic_in_the_template():
         and logical_id not in ("AlarmTopic", "FanoutWorkTopic")  # ops; follower ranges
     )
     groups = sorted(_group_topics("local"))
-    assert names == sorted(f"{group}-${{Stage}}" for group in groups)
+    lanes = sorted(_priority_topics("local"))
+    assert names == sorted(
+        [f"{group}-${{Stage}}" for group in groups] + [f"{g}-priority-${{Stage}}" for g in lanes]
+    )
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_feed_groups_priority_lane_is_its_own_topic_named_group_priority_stage(stage):
+    assert _priority_topics(stage) == {"feed": f"feed-priority-{stage}"}
 
 
 @pytest.mark.parametrize("stage", [s for s in STAGES if CONFIG["stages"][s].get("iam_policy_file")])
@@ -118,9 +130,8 @@ def test_the_stages_iam_policy_lets_the_dispatcher_publish_to_every_group(stage)
             resources = statement["Resource"]
             published |= set(resources if isinstance(resources, list) else [resources])
     work_topic = _env(stage)["FANOUT_WORK_TOPIC"]
-    assert published == {
-        f"arn:aws:sns:*:*:{topic}" for topic in [*_group_topics(stage).values(), work_topic]
-    }
+    topics = [*_group_topics(stage).values(), *_priority_topics(stage).values(), work_topic]
+    assert published == {f"arn:aws:sns:*:*:{topic}" for topic in topics}
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -128,10 +139,28 @@ def test_each_sns_worker_subscribes_to_its_groups_topic_with_a_filter_naming_the
     workers = {s[1]: s[2] for s in _event_sources(stage) if s[0] == "SNSEventConfig"}
     topics = _group_topics(stage)
     assert workers.pop("fan_out_range") == _env(stage)["FANOUT_WORK_TOPIC"]  # not a group
-    assert workers == {"add_to_feed": topics["feed"], "notify_mentioned": topics["notifications"]}
+    assert workers == {
+        "add_to_feed": topics["feed"],
+        "add_to_feed_priority": _priority_topics(stage)["feed"],
+        "notify_mentioned": topics["notifications"],
+    }
     functions = CONFIG["stages"][stage]["lambda_functions"]
     groups = {name: functions[name]["event_source"]["FilterPolicy"]["group"] for name in workers}
-    assert groups == {"add_to_feed": ["feed"], "notify_mentioned": ["notifications"]}
+    assert groups == {
+        "add_to_feed": ["feed"],
+        "add_to_feed_priority": ["feed"],
+        "notify_mentioned": ["notifications"],
+    }
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_each_feed_lane_has_a_reserved_concurrency_and_the_same_async_policies(stage):
+    functions = CONFIG["stages"][stage]["lambda_functions"]
+    bulk, priority = functions["add_to_feed"], functions["add_to_feed_priority"]
+    assert bulk["event_source"] == priority["event_source"]
+    assert isinstance(bulk["reserved_concurrency"], int) and bulk["reserved_concurrency"] >= 1
+    assert isinstance(priority["reserved_concurrency"], int)
+    assert priority["reserved_concurrency"] >= 1
 
 
 @pytest.mark.parametrize("stage", STAGES)

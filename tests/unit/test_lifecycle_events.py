@@ -172,7 +172,7 @@ def test_a_delete_before_its_post_removes_nothing_and_no_row_ever_appears():
     assert note["mentions"] == []  # no text was ever stored: nobody was notified
 
 
-def test_a_write_delivered_after_its_posts_removal_writes_nothing():
+def test_a_write_delivered_after_its_posts_removal_is_withdrawn_at_once():
     flow, yubl = Flow(), _post()
     flow.dispatcher.distribute(yubl_posted_event(yubl))
     flow.dispatcher.distribute(_delete(yubl))
@@ -183,9 +183,11 @@ def test_a_write_delivered_after_its_posts_removal_writes_nothing():
         flow.feed_handler(message)
     flow.unnotify.remove_mentions(notes[1])
     written = flow.notify.notify(notes[0])
-    # THEN the late writes see the tombstone and write nothing
+    # THEN each late write reads the tombstone after writing and removes what it wrote:
+    # the 7 followers' entries written once and removed twice (by the removal that came
+    # first, finding nothing, and by the write's own withdrawal)
     assert (flow.feeds.entries, flow.notifications.entries) == ({}, {})
-    assert (flow.feeds.writes, written.users) == (0, ())
+    assert (flow.feeds.writes, flow.feeds.removals, written.users) == (7, 14, ())
 
 
 @pytest.mark.parametrize(

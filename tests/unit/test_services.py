@@ -103,9 +103,11 @@ def test_distribution_sends_every_follower_exactly_once_in_groups():
     assert [len(g) for g in groups] == [500, 500, 500, 500, 345]
     assert [f for g in groups for f in g] == [f"f{i:05d}" for i in range(2_345)]
     assert result == _feed_distribution(
-        event["yubl"]["yubl_id"], followers=2_345, messages=5, batches=1
+        event["yubl"]["yubl_id"], followers=2_345, messages=5, batches=1, lane="bulk"
     )
-    assert store.pages_served == 8  # streamed page by page: ceil(2345 / 300)
+    # one read of the first 1,001 (more than FANOUT_PRIORITY_MAX_FOLLOWERS: the bulk
+    # lane), then streamed page by page: ceil((2345 - 1001) / 300)
+    assert (store.heads_read, store.pages_served) == (1, 5)
 
 
 def test_distribution_publishes_batches_of_at_most_ten_groups():
@@ -207,6 +209,7 @@ def test_a_retried_distribution_publishes_only_the_batches_not_yet_published():
         messages=15,
         batches=2,
         resumed_after="f01999",
+        lane="bulk",
     )
 
 

@@ -24,6 +24,7 @@ REQUIRED = {
     "ACTIVITY_TABLE": "at",
     "FANOUT_WORK_TOPIC": "w",
     "AUTHORS_TABLE": "at",
+    "PRIORITY_GROUP_TOPICS": '{"feed": "tp"}',
 }
 
 
@@ -70,6 +71,9 @@ def test_defaults_apply_when_only_names_are_set():
         feed_backfill_posts=20,
         celebrity_threshold=10_000,
         feed_past_end=True,
+        priority_topics={"feed": "tp"},
+        fanout_priority_max_followers=1_000,
+        fanout_bulk_group_size=1_000,
     )
 
 
@@ -190,3 +194,46 @@ def test_reads_past_the_feeds_end_are_on_by_default_and_switched_off_with_0():
     with pytest.raises(SettingsError) as caught:
         Settings.from_environ({**REQUIRED, "FEED_READ_PAST_END": "yes"})
     assert str(caught.value) == "FEED_READ_PAST_END must be an integer, got 'yes'"
+
+
+def test_the_lanes_are_read_from_the_environment():
+    # GIVEN a stage's lane settings
+    env = {
+        **REQUIRED,
+        "FANOUT_PRIORITY_MAX_FOLLOWERS": "250",
+        "FANOUT_BULK_GROUP_SIZE": "800",
+    }
+    # THEN the feed group's priority topic, the lane bound and the bulk group size
+    settings = Settings.from_environ(env)
+    assert settings.priority_topic("feed") == "tp"
+    assert (settings.fanout_priority_max_followers, settings.fanout_bulk_group_size) == (250, 800)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"FANOUT_PRIORITY_MAX_FOLLOWERS": "0"},
+            "FANOUT_PRIORITY_MAX_FOLLOWERS must be between 1 and 10000, got 0",
+        ),
+        (
+            {"FANOUT_BULK_GROUP_SIZE": "5001"},
+            "FANOUT_BULK_GROUP_SIZE must be between 1 and 5000, got 5001",
+        ),
+        (
+            {"PRIORITY_GROUP_TOPICS": '{"notifications": "np"}'},
+            "PRIORITY_GROUP_TOPICS must name a topic for each group in FOLLOWER_FANOUT_GROUPS "
+            "(feed), got notifications",
+        ),
+        (
+            {"PRIORITY_GROUP_TOPICS": '{"feed": ""}'},
+            "PRIORITY_GROUP_TOPICS: group feed needs a topic name or ARN",
+        ),
+        ({"PRIORITY_GROUP_TOPICS": "[]"}, "PRIORITY_GROUP_TOPICS must be a JSON object, got '[]'"),
+        ({"PRIORITY_GROUP_TOPICS": " "}, "environment variable PRIORITY_GROUP_TOPICS is not set"),
+    ],
+)
+def test_bad_lane_settings_are_refused_naming_the_variable(env, message):
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_environ({**REQUIRED, **env})
+    assert str(caught.value) == message

@@ -35,7 +35,7 @@ GENERIC = {
     ("deploy/stage.py", "variable"),
     ("deploy/package.py", "consumer"),
     ("loadtests/bench.py", "name"),
-    ("tests/integration/test_lifecycle_events.py", "table_variable"),
+    ("tests/integration/app_flow.py", "table_variable"),
 }
 NAME = re.compile(r"[A-Z][A-Z0-9]*(_[A-Z0-9]+)*")
 

@@ -63,6 +63,7 @@ def test_a_worker_out_of_time_parks_the_unwritten_followers_as_a_smaller_message
     [(failed, _)] = sink.parked
     assert failed["payload"] == {
         "type": "feed-fanout",
+        "version": 2,
         "yubl": YUBL.to_wire(),
         "followers": FOLLOWERS[100:],
     }
@@ -154,6 +155,25 @@ def test_a_negative_latency_is_recorded_as_zero_and_the_record_succeeds(capsys):
     assert (pauses, sink.parked, sink.dead_letters) == ([], [], [])
     [latency] = _emf(capsys.readouterr().out, "PostToFeedLatency")
     assert latency["PostToFeedLatency"] == [0.0]
+
+
+@pytest.mark.parametrize(
+    ("arrived_at", "latency_ms"),
+    [
+        ("2026-11-23T12:00:00.400Z", 1_600.0),  # from the post's arrival on the stream
+        (None, 2_000.0),  # a message without it (parked before it was carried): posted_at
+    ],
+)
+def test_post_to_feed_latency_runs_from_the_arrival_on_the_stream(arrived_at, latency_ms, capsys):
+    # GIVEN a post stamped at POSTED by its producer, written 2 s later
+    store, sink = InMemoryFeedStore(), InMemoryFailureSink()
+    processor, _ = _worker(store, sink, clock=lambda: POSTED + timedelta(seconds=2))
+    [message] = encode_group(YUBL, ["f1"], arrived_at=arrived_at)
+    # WHEN its group message is written
+    processor.process(sns_event({}, message), None)
+    # THEN the latency is measured from the arrival when the message carries it
+    [latency] = _emf(capsys.readouterr().out, "PostToFeedLatency")
+    assert latency["PostToFeedLatency"] == [latency_ms]
 
 
 def test_a_failing_metric_after_the_write_does_not_fail_the_record(capsys):

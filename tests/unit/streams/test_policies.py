@@ -105,6 +105,7 @@ def test_retry_then_park_retries_with_backoff_then_parks_and_reports_success():
             "49545115243490985018280067714973144582180062593244200962",
             "partitionKey": "pk",
             "sequenceNumber": "49545115243490985018280067714973144582180062593244200962",
+            "approximateArrivalTimestamp": 1545084650.987,
             "data": "eyJuIjogMX0=",
         },
     }
