@@ -184,7 +184,7 @@ def test_an_api_delete_before_the_dispatcher_stored_the_post_keeps_it_out(
     assert deleted.status_code == 202
     assert flow.dispatch(author, follower) == 3
     # THEN only the delete reached the groups: the post was neither stored nor fanned out
-    assert flow.deliver() == {"add_to_feed": 1, "notify_mentioned": 1}
+    assert flow.deliver() == {"add_to_feed": 0, "add_to_feed_priority": 1, "notify_mentioned": 1}
     assert rows("FEEDS_TABLE", follower) == []
     assert feed_ids(client, follower, signed_in(follower)) == []
     assert _post_row(author, yubl_id) == {

@@ -29,7 +29,21 @@ def test_every_function_log_group_is_shipped_once_and_unshipped_on_request(stack
     functions = configured_functions(config, "local")
     watched = observed_stage(config, "local", load_cfn_yaml(TEMPLATE_PATH), functions, None)
     groups = sorted(log_group(f.deployed_name) for f in watched.functions)
-    assert len(groups) == 8  # the seven handlers and the API's
+    # the eight handlers and the API's
+    assert groups == [
+        f"/aws/lambda/yubl-fanout-local{suffix}"
+        for suffix in (
+            "",
+            "-add_to_feed",
+            "-add_to_feed_priority",
+            "-archive_events",
+            "-distribute_yubl",
+            "-fan_out_range",
+            "-notify_mentioned",
+            "-pre_sign_up",
+            "-retry_parked",
+        )
+    ]
     for group in groups:
         if not logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]:
             logs.create_log_group(logGroupName=group)

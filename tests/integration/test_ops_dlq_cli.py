@@ -130,7 +130,7 @@ from chalicelib.contract import check_event
 from chalicelib.streams.policies import halt
 from chalicelib.streams.processor import StreamProcessor
 
-app = Chalice(app_name="yubl-fanout")
+app = Chalice(app_name="yubl-fanout", configure_logs=False)  # as app.py: the logger is ours
 processor = StreamProcessor("gives_up_under_test", lambda event: None, halt(), contract=check_event)
 
 
