@@ -33,6 +33,7 @@ _DEFAULT_TOPICS = {
     "feed": "feed-local",
     "notifications": "notifications-local",
     "archive": "archive-local",
+    "accounts": "accounts-local",
 }
 """Only for Settings built in code (tests); a stage names its topics in GROUP_TOPICS."""
 
@@ -78,6 +79,15 @@ class Settings:
     feed_backfill_posts: int = 20  # an author's newest posts a new follower's feed gets
     celebrity_threshold: int = 10_000  # followers above which posts are pulled, not fanned out
     feed_past_end: bool = True  # reads past a trimmed feed's end merge followed authors' posts
+    # accounts (chalicelib/services/accounts.py, account_deletion.py, exports.py)
+    users_table: str = "users-local"
+    archive_index_table: str = "archive-index-local"
+    accounts_queue: str = "yubl-accounts-local"
+    exports_queue: str = "yubl-exports-local"
+    exports_bucket: str = "yubl-exports-local"
+    account_status_cache_seconds: int = 30
+    account_erase_delay_seconds: int = 120
+    export_url_seconds: int = 3600
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -114,6 +124,7 @@ class Settings:
             feed_backfill_posts=read_int(env, "FEED_BACKFILL_POSTS", SettingsError),
             celebrity_threshold=read_int(env, "FANOUT_CELEBRITY_THRESHOLD", SettingsError),
             feed_past_end=read_int(env, "FEED_READ_PAST_END", SettingsError) == 1,
+            **_accounts(env),
         )
 
     @property
@@ -135,6 +146,22 @@ def _activity(env: Mapping[str, str]) -> dict[str, Any]:
             env, "FEED_REBUILD_POSTS_PER_AUTHOR", SettingsError
         ),
         "feed_rebuild_max_entries": read_int(env, "FEED_REBUILD_MAX_ENTRIES", SettingsError),
+    }
+
+
+def _accounts(env: Mapping[str, str]) -> dict[str, Any]:
+    """The users table, deletion and exports (chalicelib/settings_catalog/accounts.py)."""
+    return {
+        "users_table": _required(env, "USERS_TABLE"),
+        "archive_index_table": _required(env, "ARCHIVE_INDEX_TABLE"),
+        "accounts_queue": _required(env, "ACCOUNTS_QUEUE"),
+        "exports_queue": _required(env, "EXPORTS_QUEUE"),
+        "exports_bucket": _required(env, "EXPORTS_BUCKET"),
+        "account_status_cache_seconds": read_int(
+            env, "ACCOUNT_STATUS_CACHE_SECONDS", SettingsError
+        ),
+        "account_erase_delay_seconds": read_int(env, "ACCOUNT_ERASE_DELAY_SECONDS", SettingsError),
+        "export_url_seconds": read_int(env, "EXPORT_URL_SECONDS", SettingsError),
     }
 
 

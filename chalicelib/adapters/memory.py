@@ -146,6 +146,7 @@ class InMemoryPostStore:
         self.posts: dict[tuple[str, str], Yubl] = {}
         self.deleted: set[tuple[str, str]] = set()
         self.mentions: dict[tuple[str, str], tuple[str, ...]] = {}  # kept by the tombstones
+        self.deleted_at: dict[tuple[str, str], str] = {}  # the first tombstone's time
         self.lookups = 0  # keys asked for, as BatchGetItem would be
 
     def put(self, yubl: Yubl) -> bool:
@@ -174,6 +175,7 @@ class InMemoryPostStore:
     ) -> list[str]:
         key = (author_id, yubl_id)
         self.deleted.add(key)
+        self.deleted_at.setdefault(key, deleted_at)
         self.posts.pop(key, None)
         return list(self.mentions.setdefault(key, tuple(mentions)))
 

@@ -165,13 +165,17 @@ def test_deployed_and_runtime_code_never_imports_the_deploy_tooling(path):
 
 @pytest.mark.parametrize("path", _files("ops"), ids=str)
 def test_ops_takes_from_chalicelib_only_the_parked_shape_and_the_config_service(path):
-    """Operator tools share two definitions: the parked record (its shape and its text as
-    a queue message), and the config service's use cases (``make api-key`` must hash and
-    store keys exactly as the service reads them)."""
+    """Operator tools share three definitions: the parked record (its shape and its text as
+    a queue message), the config service's use cases (``make api-key`` must hash and
+    store keys exactly as the service reads them), and the users table's writes (``make
+    user`` and the backfill must write rows with the sign-up trigger's condition)."""
     allowed = {
         "chalicelib.streams.parking",
         "chalicelib.streams.parking.FailedRecord",
         "chalicelib.streams.parking.queue_json",
+        "chalicelib.adapters.users_table",
+        "chalicelib.adapters.users_table.DynamoUserStore",
+        "chalicelib.adapters.users_table.bind_user_model",
     }
     imported = {n for n in _imports(path) if _top(n) == "chalicelib"}
     config_service = {n for n in imported if n.startswith("chalicelib.config.")}

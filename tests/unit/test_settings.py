@@ -7,7 +7,7 @@ import pytest
 from chalicelib.domain.routing import RoutingTable, Shape, SubscriberGroup
 from chalicelib.settings import Settings, SettingsError
 
-TOPICS = '{"feed": "t", "notifications": "n", "archive": "a"}'
+TOPICS = '{"feed": "t", "notifications": "n", "archive": "a", "accounts": "ac"}'
 REQUIRED = {
     "YUBL_POSTED_STREAM": "s",
     "GROUP_TOPICS": TOPICS,
@@ -24,6 +24,11 @@ REQUIRED = {
     "ACTIVITY_TABLE": "at",
     "FANOUT_WORK_TOPIC": "w",
     "AUTHORS_TABLE": "at",
+    "USERS_TABLE": "u",
+    "ARCHIVE_INDEX_TABLE": "ai",
+    "ACCOUNTS_QUEUE": "acq",
+    "EXPORTS_QUEUE": "eq",
+    "EXPORTS_BUCKET": "eb",
 }
 
 
@@ -47,8 +52,9 @@ def test_defaults_apply_when_only_names_are_set():
             {
                 "yubl-posted": ["feed", "notifications", "archive"],
                 "yubl-deleted": ["feed", "notifications", "archive"],
+                "user-deleted": ["accounts"],
             },
-            {"feed": "t", "notifications": "n", "archive": "a"},
+            {"feed": "t", "notifications": "n", "archive": "a", "accounts": "ac"},
         ),
         follower_group_size=500,
         follower_page_size=1000,
@@ -70,6 +76,14 @@ def test_defaults_apply_when_only_names_are_set():
         feed_backfill_posts=20,
         celebrity_threshold=10_000,
         feed_past_end=True,
+        users_table="u",
+        archive_index_table="ai",
+        accounts_queue="acq",
+        exports_queue="eq",
+        exports_bucket="eb",
+        account_status_cache_seconds=30,
+        account_erase_delay_seconds=120,
+        export_url_seconds=3600,
     )
 
 
