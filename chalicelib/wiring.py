@@ -18,6 +18,7 @@ from pynamodb.models import Model
 from .adapters.account_tables import (
     DynamoArchiveIndex,
     DynamoAuthoredPosts,
+    DynamoKeyDeletes,
     DynamoRows,
     bind_archive_index_model,
 )
@@ -43,12 +44,13 @@ from .adapters.celebrity_stores import (
 from .adapters.cursors import decode_cursor, encode_cursor
 from .adapters.dynamodb_models import (
     FeedEntryModel,
+    RelationshipModel,
     bind_fanout_progress_model,
     bind_feed_model,
     bind_post_model,
     bind_relationship_model,
 )
-from .adapters.dynamodb_mutes import DynamoMuteStore, bind_mute_model
+from .adapters.dynamodb_mutes import DynamoMuteStore, MuteModel, bind_mute_model
 from .adapters.dynamodb_stores import DynamoFeedStore, DynamoFollowerStore, DynamoPostStore
 from .adapters.fanout_progress import DynamoFanoutProgress
 from .adapters.feed_trim import DynamoFeedTrimStore
@@ -153,9 +155,13 @@ def _region() -> str:
 
 
 @cache
+def _relationship_model() -> type[RelationshipModel]:
+    return _with_sdk_retries(bind_relationship_model(current().relationships_table))
+
+
+@cache
 def _follower_store() -> DynamoFollowerStore:
-    model = _with_sdk_retries(bind_relationship_model(current().relationships_table))
-    return CountingFollowerStore(model, _author_model())
+    return CountingFollowerStore(_relationship_model(), _author_model())
 
 
 @cache
@@ -273,8 +279,13 @@ def feed_service() -> FeedService:
 
 
 @cache
+def _mute_model() -> type[MuteModel]:
+    return _with_sdk_retries(bind_mute_model(current().mutes_table))
+
+
+@cache
 def _mute_store() -> DynamoMuteStore:
-    return DynamoMuteStore(_with_sdk_retries(bind_mute_model(current().mutes_table)))
+    return DynamoMuteStore(_mute_model())
 
 
 @cache
@@ -366,8 +377,7 @@ def distribution_service() -> DistributionService:
 
 @cache
 def _follower_index() -> DynamoFollowerIndex:
-    model = _with_sdk_retries(bind_relationship_model(current().relationships_table))
-    return DynamoFollowerIndex(model)
+    return DynamoFollowerIndex(_relationship_model())
 
 
 @cache
@@ -554,6 +564,12 @@ def account_deletion() -> AccountDeletion:
         feeds=_feed_store(),
         notifications=_notification_store(),
         mutes=_mute_store(),
+        relationship_rows=DynamoKeyDeletes(
+            _relationship_model(), "user_id", "follower_id", settings.feed_write_max_attempts
+        ),
+        mute_rows=DynamoKeyDeletes(
+            _mute_model(), "user_id", "author_id", settings.feed_write_max_attempts
+        ),
         activity=DynamoRows(_activity_model()),
         author_rows=DynamoRows(_author_model()),
         exports=_exports_store(),

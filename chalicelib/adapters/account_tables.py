@@ -22,6 +22,7 @@ __all__ = [
     "ArchiveIndexModel",
     "DynamoArchiveIndex",
     "DynamoAuthoredPosts",
+    "DynamoKeyDeletes",
     "DynamoRows",
     "bind_archive_index_model",
 ]
@@ -86,3 +87,20 @@ class DynamoRows:
 
     def delete(self, user_id: str) -> None:
         self._model(user_id).delete()
+
+
+class DynamoKeyDeletes:
+    """Rows of a (hash, range) table deleted by key, 25 a BatchWriteItem, no condition:
+    the relationships of a deleted account's followers (whose count goes with it) and
+    mutes."""
+
+    def __init__(self, model: Any, hash_name: str, range_name: str, max_attempts: int = 8):
+        self._model = model
+        self._names = (hash_name, range_name)
+        self._max_attempts = max_attempts
+
+    def delete_keys(self, keys: Sequence[tuple[str, str]]) -> None:
+        first, second = self._names
+        items = [{first: {"S": a}, second: {"S": b}} for a, b in dict.fromkeys(keys)]
+        send = partial(model_batch_send, self._model, "delete_items")
+        write_all(send, items, max_attempts=self._max_attempts)

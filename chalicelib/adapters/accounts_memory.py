@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -17,6 +17,7 @@ __all__ = [
     "InMemoryArchiveIndex",
     "InMemoryAuthoredPosts",
     "InMemoryExportStore",
+    "InMemoryKeyDeletes",
     "InMemoryRows",
     "InMemorySignInPool",
     "InMemoryUserStore",
@@ -123,6 +124,19 @@ class InMemoryRows:
 
     def delete(self, user_id: str) -> None:
         self.rows.discard(user_id)
+
+
+class InMemoryKeyDeletes:
+    """Rows of a two-key twin deleted by key, unconditionally (``remove`` does one)."""
+
+    def __init__(self, remove: Callable[[str, str], None]) -> None:
+        self._remove = remove
+        self.calls = 0  # as BatchWriteItem takes them, 25 keys a call
+
+    def delete_keys(self, keys: Sequence[tuple[str, str]]) -> None:
+        self.calls += -(-len(keys) // 25)
+        for first, second in keys:
+            self._remove(first, second)
 
 
 class InMemoryArchiveIndex:

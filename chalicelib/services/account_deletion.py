@@ -26,7 +26,7 @@ feed of the user's entries before that relationship goes.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -72,6 +72,12 @@ class UserRows(Protocol):
     def delete(self, user_id: str) -> None: ...
 
 
+class KeyRows(Protocol):
+    """Rows of a two-key table (relationships, mutes) deleted by key, in batches."""
+
+    def delete_keys(self, keys: Sequence[tuple[str, str]]) -> None: ...
+
+
 @dataclass(frozen=True)
 class AccountStores:
     """What phase 2 removes from, one port each."""
@@ -81,6 +87,8 @@ class AccountStores:
     feeds: FeedStore
     notifications: FeedStore
     mutes: MuteStore
+    relationship_rows: KeyRows  # (user, follower): their followers', their count goes too
+    mute_rows: KeyRows  # (user, author)
     activity: UserRows
     author_rows: UserRows
     exports: ExportStore
@@ -194,7 +202,7 @@ class AccountDeletion:
         steps: list[tuple[str, Callable[[], Iterator[int]]]] = [
             ("followers", lambda: self._followers(deleted, removed)),
             ("following", lambda: self._each(stores.followers.following, user, self._unfollow)),
-            ("mutes", lambda: self._each(stores.mutes.page, user, self._unmute)),
+            ("mutes", lambda: self._mutes(user)),
             ("muted_by", lambda: self._muted_by(user)),
             ("feed_entries", lambda: self._entries(stores.feeds, user)),
             ("notifications", lambda: self._entries(stores.notifications, user)),
@@ -225,19 +233,26 @@ class AccountDeletion:
         user, stores = deleted.user_id, self._stores
         sweep = self._sweeps_feeds(deleted)
         for page in stores.followers.iter_pages(user, PAGE):
-            for follower in page:
-                if sweep:
+            if sweep:
+                for follower in page:
                     refs = stores.feeds.refs_by_author(follower, user)
                     stores.feeds.remove_entries([(r.user_id, r.yubl_id) for r in refs])
                     removed["swept_entries"] = removed.get("swept_entries", 0) + len(refs)
-                stores.followers.remove(user, follower)
+            stores.relationship_rows.delete_keys([(user, follower) for follower in page])
             yield len(page)
 
     def _unfollow(self, user: str, followed: str) -> None:
         self._stores.followers.remove(followed, user)  # the followed user's count, -1
 
-    def _unmute(self, user: str, author: str) -> None:
-        self._stores.mutes.remove(user, author)
+    def _mutes(self, user: str) -> Iterator[int]:
+        cursor: str | None = None
+        while True:
+            page = self._stores.mutes.page(user, PAGE, cursor)
+            self._stores.mute_rows.delete_keys([(user, author) for author in page.items])
+            yield len(page.items)
+            cursor = page.next_cursor
+            if cursor is None:
+                return
 
     @staticmethod
     def _each(
@@ -260,9 +275,9 @@ class AccountDeletion:
     def _muted_by(self, user: str) -> Iterator[int]:
         muting = sorted(self._stores.mutes.muting(user, *ALL_USERS))
         for start in range(0, len(muting), PAGE):
-            for muter in muting[start : start + PAGE]:
-                self._stores.mutes.remove(muter, user)
-            yield len(muting[start : start + PAGE])
+            chunk = muting[start : start + PAGE]
+            self._stores.mute_rows.delete_keys([(muter, user) for muter in chunk])
+            yield len(chunk)
 
     @staticmethod
     def _entries(store: FeedStore, user: str) -> Iterator[int]:

@@ -12,8 +12,10 @@ from typing import Any
 import boto3
 import pytest
 
+from chalicelib.adapters.users_table import DynamoUserStore, bind_user_model
 from devstack.emulator import aws_environment
 from devstack.user_pool import UserPool, create_user, find_user_pool, sign_in
+from ops.accounts import named_users, register_all
 
 from .stack_process import StackProcess
 
@@ -70,16 +72,28 @@ def stack_user_pool(endpoint: str | None = None) -> tuple[Any, UserPool]:
     return cognito, pool
 
 
+def users_table(endpoint: str | None = None) -> DynamoUserStore:
+    """The running stack's users table, through its own store (its conditions).
+    ``endpoint``: the emulator of a stack of the test's own (default: the module's)."""
+    model = bind_user_model("users-local")
+    if endpoint is not None:
+        model.Meta.host = endpoint  # before the model's first call: its connection is cached
+    return DynamoUserStore(model)
+
+
 def sign_in_users(
     names: Iterable[str], workers: int = 8, endpoint: str | None = None
 ) -> dict[str, dict[str, str]]:
-    """Create each user in the running stack's pool and sign them in as a client would
-    (USER_PASSWORD_AUTH): their ``Authorization`` headers by name, in parallel.
+    """Create each user in the running stack's pool, with its users row (as ``make user``
+    does), and sign them in as a client would (USER_PASSWORD_AUTH): their
+    ``Authorization`` headers by name, in parallel.
     ``endpoint``: the emulator of a stack of the test's own (default: the module's)."""
     cognito, pool = stack_user_pool(endpoint)
+    users = users_table(endpoint)
 
     def one(name: str) -> tuple[str, dict[str, str]]:
         create_user(cognito, pool, name)
+        register_all(users, named_users(cognito, pool.pool_id, [name]))
         return name, {"Authorization": f"Bearer {sign_in(cognito, pool, name)['IdToken']}"}
 
     with ThreadPoolExecutor(max_workers=workers) as threads:

@@ -28,13 +28,15 @@ from schemathesis.checks import (
 
 from devstack.stack import PROJECT_DIR
 from devstack.user_pool import UserPool, create_user, sign_in
-from tests.e2e.conftest import stack_user_pool
+from ops.accounts import named_users, register_all
+from tests.e2e.conftest import stack_user_pool, users_table
 
 USER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # the pool's usernames (sign-in refuses others)
 
 __all__ = ["Fuzzer", "PoolTokens", "WrittenState"]
 
 SYNC_TABLES = (
+    "users-local",  # DELETE marks a row; no refused request may write one
     "relationships-local",
     "authors-local",  # follower counts, kept by follow and unfollow
     "mutes-local",
@@ -54,8 +56,9 @@ CHECKS = [
 
 class PoolTokens:
     """The bearer token a signed-in ``user_id`` sends: each valid id is signed up in the
-    stack's pool and signed in once; an id no user can have gets no token. The pool is
-    looked up once: the fuzzer meets a new user id in most cases."""
+    stack's pool, given its users row as ``make user`` gives it, and signed in once; an id
+    no user can have gets no token. The pool is looked up once: the fuzzer meets a new user
+    id in most cases."""
 
     def __init__(self, endpoint: str) -> None:
         self.endpoint = endpoint
@@ -69,6 +72,9 @@ class PoolTokens:
                     self._pool = stack_user_pool(self.endpoint)
                 cognito, pool = self._pool
                 create_user(cognito, pool, user_id)
+                register_all(
+                    users_table(self.endpoint), named_users(cognito, pool.pool_id, [user_id])
+                )
                 self.tokens[user_id] = sign_in(cognito, pool, user_id)["IdToken"]
             else:
                 self.tokens[user_id] = None

@@ -15,6 +15,7 @@ from chalicelib.adapters.accounts_memory import (
     InMemoryArchiveIndex,
     InMemoryAuthoredPosts,
     InMemoryExportStore,
+    InMemoryKeyDeletes,
     InMemoryRows,
     InMemorySignInPool,
     InMemoryUserStore,
@@ -92,6 +93,10 @@ class World:
         self.exports, self.export_queue = InMemoryExportStore(), InMemoryWorkQueue()
         self.accounts_queue = InMemoryWorkQueue()
         self.author_rows, self.activity_rows = InMemoryRows(), InMemoryRows()
+        self.relationship_rows = InMemoryKeyDeletes(  # no count: theirs goes with them
+            lambda user, fan: self.followers.followers.get(user, set()).discard(fan)
+        )
+        self.mute_rows = InMemoryKeyDeletes(self.mutes.remove)
         self.routing = RoutingTable.declare(DEFAULT_ROUTES, TOPICS)
         self.gate = AccountGate(self.users, cache_seconds=30, clock=self.clock)
         self._build_services(range_size, group_size, active_days)
@@ -156,6 +161,8 @@ class World:
                 feeds=self.feeds,
                 notifications=self.notifications,
                 mutes=self.mutes,
+                relationship_rows=self.relationship_rows,
+                mute_rows=self.mute_rows,
                 activity=self.activity_rows,
                 author_rows=self.author_rows,
                 exports=self.exports,

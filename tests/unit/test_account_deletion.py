@@ -193,7 +193,8 @@ def _crash_once(target: object, name: str, on_call: int) -> None:
     [
         ("distribution", "distribute", 4),  # mid posts: the 4th post's delete fan-out
         ("progress", "record_published", 8),  # a post fanned out, its progress not saved
-        ("followers", "remove", 120),  # mid phase 2, a relationship half way
+        ("relationship_rows", "delete_keys", 2),  # mid phase 2: their second 100 followers
+        ("followers", "remove", 3),  # the third of the users they follow (its count)
         ("feeds", "page", 1),  # their own feed, before it is cleared
         ("index", "remove", 1),  # an archive object rewritten, its index row not removed
     ],
