@@ -92,15 +92,22 @@ def test_the_optimised_write_path_makes_exactly_the_calls_its_posts_need(result)
     # post's tombstone first (one Query), so a write after its delete writes nothing,
     # and asks the mutes table once (its muted_by index over the group's id range). A
     # capped feed's trims, drawn by a hash of the random yubl ids, are counted apart
-    # (Feeds.Query; their share is pinned in tests/unit/test_feed_cap.py)
+    # (Feeds.Query; their share is pinned in tests/unit/test_feed_cap.py). Accounts: the
+    # dispatcher reads each post's author's status once (one BatchGetItem of the users
+    # table), and the archive worker, per object it writes (S3 PutObject), reads its
+    # authors' statuses and indexes them (one BatchWriteItem of the archive index)
     write_path = dict(result["aws_requests"]["write_path"])
     write_path.pop("Feeds.Query", None)
+    archived = result["aws_requests"]["other"]["PutObject"]
+    assert 1 <= archived <= 2 * posts  # the archive's batches: as the queue hands them out
     assert write_path == {
         "PutRecord": posts,
         "Query": 2 * posts + 2 * reached,
         "PublishBatch": reached + 2 * posts,
         "BatchGetItem": reached,
         "BatchWriteItem": writes,
+        "Accounts.BatchGetItem": posts + archived,
+        "Accounts.BatchWriteItem": archived,
         "GetItem": 2 * posts,
         "PutItem": reached + posts,  # progress items, and each post stored once
     }
