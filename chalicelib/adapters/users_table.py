@@ -15,6 +15,7 @@ from pynamodb.exceptions import PutError
 from pynamodb.models import Model
 
 from ..domain.accounts import ACTIVE, DELETED, Account
+from .dynamodb_models import _bind
 
 __all__ = ["DynamoUserStore", "UserModel", "bind_user_model"]
 
@@ -30,11 +31,7 @@ class UserModel(Model):
 
 
 def bind_user_model(table_name: str) -> type[UserModel]:
-    class Meta:
-        pass
-
-    Meta.table_name = table_name  # type: ignore[attr-defined]
-    return type("BoundUserModel", (UserModel,), {"Meta": Meta})
+    return _bind(UserModel, table_name)
 
 
 def _account(row: UserModel) -> Account:

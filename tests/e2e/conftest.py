@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -98,3 +99,32 @@ def sign_in_users(
 
     with ThreadPoolExecutor(max_workers=workers) as threads:
         return dict(threads.map(one, names))
+
+
+def log_lines(log_file: Path, correlation_id: str | None = None) -> list[dict[str, Any]]:
+    """The JSON lines of the stack's log (those of one correlation id, when given)."""
+    lines = []
+    for raw in log_file.read_text().splitlines():
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(line, dict) and (
+            correlation_id is None or line.get("x-correlation-id") == correlation_id
+        ):
+            lines.append(line)
+    return lines
+
+
+def scan(table: str, condition: Any) -> list[dict[str, Any]]:
+    """Every item of the stack's ``table`` that ``condition`` (a boto3 ``Attr``) keeps: a
+    whole-table count, strongly consistent."""
+    resource = boto3.resource("dynamodb").Table(table)
+    rows: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"FilterExpression": condition, "ConsistentRead": True}
+    while True:
+        page = resource.scan(**kwargs)
+        rows += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return rows
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -25,7 +25,7 @@ from boto3.dynamodb.conditions import Attr
 
 from chalicelib.domain.posts import new_yubl, yubl_posted_event
 
-from .conftest import RunningStack, sign_in_users, users_table, wait_for
+from .conftest import RunningStack, log_lines, scan, sign_in_users, users_table, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(1800)]
 
@@ -43,18 +43,6 @@ class Scene:
     posts: list[str]
     active_followers: int
     started: datetime
-
-
-def _scan(table: str, condition: Any) -> list[dict[str, Any]]:
-    resource = boto3.resource("dynamodb").Table(table)
-    rows: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"FilterExpression": condition, "ConsistentRead": True}
-    while True:
-        page = resource.scan(**kwargs)
-        rows += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return rows
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def _in_parallel(call, items) -> list[Any]:
@@ -116,13 +104,13 @@ def _build(stack: RunningStack, followers_n: int, posts_n: int) -> Scene:
     assert mention.status_code == 202
     active = followers_n - len(inactive) - len(muters)
     wait_for(
-        lambda: len(_scan("feeds-local", Attr("author_id").eq(user))) == active * posts_n,
+        lambda: len(scan("feeds-local", Attr("author_id").eq(user))) == active * posts_n,
         timeout=600,
         what=f"{active * posts_n} feed entries of {user}'s posts",
         interval=2,
     )
     wait_for(
-        lambda: _scan("notifications-local", Attr("user_id").eq(user)),
+        lambda: scan("notifications-local", Attr("user_id").eq(user)),
         timeout=60,
         what=f"{user}'s notification",
     )
@@ -181,38 +169,26 @@ def _rows_of(user: str, since: datetime) -> dict[str, int]:
     s3 = boto3.client("s3")
     exports = s3.list_objects_v2(Bucket=EXPORTS, Prefix=f"users/{user}/").get("KeyCount", 0)
     return {
-        "feed entries of their posts": len(_scan("feeds-local", Attr("author_id").eq(user))),
-        "their feed": len(_scan("feeds-local", Attr("user_id").eq(user))),
+        "feed entries of their posts": len(scan("feeds-local", Attr("author_id").eq(user))),
+        "their feed": len(scan("feeds-local", Attr("user_id").eq(user))),
         "relationships": len(
-            _scan("relationships-local", Attr("user_id").eq(user) | Attr("follower_id").eq(user))
+            scan("relationships-local", Attr("user_id").eq(user) | Attr("follower_id").eq(user))
         ),
-        "mutes": len(_scan("mutes-local", Attr("user_id").eq(user) | Attr("author_id").eq(user))),
+        "mutes": len(scan("mutes-local", Attr("user_id").eq(user) | Attr("author_id").eq(user))),
         "notifications": len(
-            _scan("notifications-local", Attr("user_id").eq(user) | Attr("author_id").eq(user))
+            scan("notifications-local", Attr("user_id").eq(user) | Attr("author_id").eq(user))
         ),
         "archive lines": sum(
             line.get("yubl", {}).get("author_id") == user for line in _archived_lines(since)
         ),
-        "archive index": len(_scan("archive-index-local", Attr("user_id").eq(user))),
+        "archive index": len(scan("archive-index-local", Attr("user_id").eq(user))),
         "exports": exports,
         "posts with text": len(
-            _scan("posts-local", Attr("author_id").eq(user) & Attr("text").exists())
+            scan("posts-local", Attr("author_id").eq(user) & Attr("text").exists())
         ),
-        "activity": len(_scan("activity-local", Attr("user_id").eq(user))),
-        "follower count": len(_scan("authors-local", Attr("author_id").eq(user))),
+        "activity": len(scan("activity-local", Attr("user_id").eq(user))),
+        "follower count": len(scan("authors-local", Attr("author_id").eq(user))),
     }
-
-
-def _log_lines(stack: RunningStack, correlation_id: str) -> list[dict[str, Any]]:
-    lines = []
-    for raw in stack.log_file.read_text().splitlines():
-        try:
-            line = json.loads(raw)
-        except ValueError:
-            continue
-        if isinstance(line, dict) and line.get("x-correlation-id") == correlation_id:
-            lines.append(line)
-    return lines
 
 
 def _lifecycle(local_stack: RunningStack, followers_n: int, posts_n: int) -> None:
@@ -307,7 +283,7 @@ def _lifecycle(local_stack: RunningStack, followers_n: int, posts_n: int) -> Non
     assert record["removed"]["muted_by"] == followers_n // 10 + 1  # the raced mute too
 
     # AND the whole deletion is one trace: HTTP, dispatcher, deletion worker, feed workers
-    lines = _log_lines(local_stack, correlation_id)
+    lines = log_lines(local_stack.log_file, correlation_id)
     functions = {(line.get("function_name"), line.get("message")) for line in lines}
     assert ("api_handler", "account deleted") in functions
     assert ("distribute_yubl", "user-deleted routed") in functions
@@ -318,7 +294,7 @@ def _lifecycle(local_stack: RunningStack, followers_n: int, posts_n: int) -> Non
     # AND the late post changed nothing, with its reason logged
     refusals = [
         line
-        for line in _all_lines(local_stack)
+        for line in log_lines(local_stack.log_file)
         if line.get("message") == "event about a deleted account changes nothing"
         and user in str(line.get("reason"))
     ]
@@ -331,18 +307,6 @@ def _get_public(api: str, user: str) -> dict[str, Any]:
     response = requests.get(f"{api}/users/{user}", timeout=30)
     assert response.status_code == 200
     return response.json()
-
-
-def _all_lines(stack: RunningStack) -> list[dict[str, Any]]:
-    found = []
-    for raw in stack.log_file.read_text().splitlines():
-        try:
-            line = json.loads(raw)
-        except ValueError:
-            continue
-        if isinstance(line, dict):
-            found.append(line)
-    return found
 
 
 def test_an_account_with_200_followers_and_10_posts_lives_and_is_deleted(local_stack):
