@@ -77,8 +77,12 @@ def users_table(endpoint: str | None = None) -> DynamoUserStore:
     """The running stack's users table, through its own store (its conditions).
     ``endpoint``: the emulator of a stack of the test's own (default: the module's)."""
     model = bind_user_model("users-local")
-    if endpoint is not None:
-        model.Meta.host = endpoint  # before the model's first call: its connection is cached
+    if endpoint is not None:  # before the model's first call: its connection is cached
+        env = aws_environment(endpoint)
+        model.Meta.host = endpoint
+        model.Meta.region = env["AWS_DEFAULT_REGION"]
+        model.Meta.aws_access_key_id = env["AWS_ACCESS_KEY_ID"]
+        model.Meta.aws_secret_access_key = env["AWS_SECRET_ACCESS_KEY"]
     return DynamoUserStore(model)
 
 

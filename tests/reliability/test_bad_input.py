@@ -191,10 +191,11 @@ FORM_ERROR = (
 def test_hostile_requests_get_the_json_error_body_and_write_nothing(
     fuzzer: Fuzzer, method, path, body, headers, status, error
 ) -> None:
-    before = fuzzer.state.digest()
     # signed in and with an API key, so that neither is what refuses the request (a path id
-    # no user can have is refused as another user's, 403, before its format is read)
+    # no user can have is refused as another user's, 403, before its format is read); the
+    # token first: signing the user up writes its users row
     signed_in = {"Authorization": f"Bearer {fuzzer.token('hostile-user')}"}
+    before = fuzzer.state.digest()
     prepared = requests.Request(
         method,
         fuzzer.api_url,
@@ -238,6 +239,7 @@ def test_bad_stream_records_are_dead_lettered_with_their_reason_and_neighbours_d
 ) -> None:
     author, follower = f"a{uuid.uuid4().hex[:10]}", f"f{uuid.uuid4().hex[:10]}"
     signed_in = {"Authorization": f"Bearer {fuzzer.token(follower)}"}
+    fuzzer.token(author)  # a follow names users who exist
     follow = requests.put(
         f"{fuzzer.api_url}/users/{author}/followers/{follower}", headers=signed_in, timeout=30
     )
@@ -279,6 +281,6 @@ def test_bad_stream_records_are_dead_lettered_with_their_reason_and_neighbours_d
             "yubl.author_id: must be a string",
             "yubl.yubl_id: must be a string",
             "yubl.text: must be 1-2000 characters",
-            "type: has no route: 'yubl-liked' (routed: yubl-deleted, yubl-posted)",
+            "type: has no route: 'yubl-liked' (routed: user-deleted, yubl-deleted, yubl-posted)",
         ]
     )
