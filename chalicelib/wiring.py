@@ -70,7 +70,8 @@ from .domain.paging import Page
 from .identity.settings import identity_settings
 from .observability.logging import logger
 from .observability.sdk_retries import count_sdk_retries
-from .services.account_deletion import AccountDeletion, AccountStores
+from .services.account_deletion import AccountDeletion
+from .services.account_erasure import AccountStores
 from .services.account_events import LateEvents, UserDeletedRouting
 from .services.account_gate import AccountGate
 from .services.accounts import AccountService

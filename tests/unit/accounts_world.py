@@ -39,7 +39,8 @@ from chalicelib.domain.deletes import YUBL_DELETED, YublDeleted, yubl_deleted_ev
 from chalicelib.domain.posts import Yubl, new_yubl, yubl_posted_event
 from chalicelib.domain.relationships_events import RELATIONSHIP_EVENTS
 from chalicelib.domain.routing import DEFAULT_ROUTES, RoutingTable
-from chalicelib.services.account_deletion import AccountDeletion, AccountStores, DeletionRun
+from chalicelib.services.account_deletion import AccountDeletion, DeletionRun
+from chalicelib.services.account_erasure import AccountStores
 from chalicelib.services.account_events import LateEvents, UserDeletedRouting
 from chalicelib.services.account_gate import AccountGate
 from chalicelib.services.accounts import AccountService
