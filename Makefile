@@ -148,13 +148,14 @@ CONFIRM ?= no
 destroy: $(STAMP)
 	$(BIN)/python -m deploy destroy --stage $(STAGE) $(if $(filter yes,$(CONFIRM)),--confirm)
 
-## make user NAME=alice: a user in the running local stack's pool; its id token is the last line.
+## make user NAME=alice: a user in the running local stack's pool, and its users row (AdminCreateUser
+## runs no trigger: ops.accounts writes the row as the trigger would); its id token is the last line.
 ## make token NAME=alice: a fresh id token of that user (last line).
 user token: $(STAMP)
 	@test -n "$(NAME)" || { echo "usage: make $@ NAME=<username>"; exit 2; }
-	@AWS_ENDPOINT_URL=http://127.0.0.1:$(LOCAL_AWS_PORT) AWS_DEFAULT_REGION=us-east-1 \
-	AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
-	$(BIN)/python -m devstack.user_pool $(if $(filter user,$@),create,token) "$(NAME)"
+	@$(if $(filter user,$@),$(LOCAL_AWS_ENV) $(BIN)/python -m devstack.user_pool create --no-token "$(NAME)" && \
+	$(LOCAL_AWS_ENV) $(BIN)/python -m ops.accounts --stage local register "$(NAME)" &&) \
+	$(LOCAL_AWS_ENV) $(BIN)/python -m devstack.user_pool token "$(NAME)"
 
 ## make bench: the fan-out benchmark on a fresh local stack; last line one JSON object.
 ## Sizes from BENCH_* variables (loadtests/graph.py), e.g. BENCH_BIG_FOLLOWERS=2000.

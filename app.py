@@ -4,20 +4,32 @@ from __future__ import annotations
 
 from chalice import Chalice
 
-from chalicelib.api import feed, followers, health, mutes, notifications, posts, user_posts
+from chalicelib.api import (
+    accounts,
+    feed,
+    followers,
+    health,
+    mutes,
+    notifications,
+    posts,
+    user_posts,
+)
 from chalicelib.api.errors import json_errors, unknown_paths
 from chalicelib.api.limits import size_limits
 from chalicelib.config import routes as config_routes
 from chalicelib.events import (
+    account_deleter,
     add_to_feed,
     archiver,
     dispatcher,
+    exporter,
     notifier,
     range_worker,
     retry_worker,
 )
 from chalicelib.identity.cors import add_preflight_routes, cors_headers
 from chalicelib.identity.middleware import authentication
+from chalicelib.identity.post_confirmation import bp as post_confirmation
 from chalicelib.identity.pre_sign_up import bp as pre_sign_up
 from chalicelib.observability.middleware import http_correlation, invocation_logging
 from chalicelib.shortener import routes as shortener
@@ -33,7 +45,8 @@ app.register_middleware(json_errors, "http")
 # CORS outside sign-in, so a browser can read a 401 too; routes read per request
 app.register_middleware(cors_headers, "http")
 app.register_middleware(size_limits, "http")  # before sign-in: a huge request is refused unread
-app.register_middleware(authentication(app.routes), "http")
+# a deleted account's valid token is refused (within ACCOUNT_STATUS_CACHE_SECONDS)
+app.register_middleware(authentication(app.routes, admits=accounts.admits), "http")
 
 for blueprint in (
     health.bp,
@@ -51,7 +64,11 @@ for blueprint in (
     user_posts.bp,
     mutes.bp,
     pre_sign_up,
+    post_confirmation,
     range_worker.bp,
+    accounts.bp,
+    account_deleter.bp,
+    exporter.bp,
 ):
     app.register_blueprint(blueprint)
 

@@ -33,6 +33,7 @@ _DEFAULT_TOPICS = {
     "feed": "feed-local",
     "notifications": "notifications-local",
     "archive": "archive-local",
+    "accounts": "accounts-local",
 }
 """Only for Settings built in code (tests); a stage names its topics in GROUP_TOPICS."""
 
@@ -88,6 +89,15 @@ class Settings:
     priority_topics: Mapping[str, str] = field(default_factory=lambda: _DEFAULT_PRIORITY_TOPICS)
     fanout_priority_max_followers: int = 1_000
     fanout_bulk_group_size: int = 1_000
+    # accounts (chalicelib/services/accounts.py, account_deletion.py, exports.py)
+    users_table: str = "users-local"
+    archive_index_table: str = "archive-index-local"
+    accounts_queue: str = "yubl-accounts-local"
+    exports_queue: str = "yubl-exports-local"
+    exports_bucket: str = "yubl-exports-local"
+    account_status_cache_seconds: int = 30
+    account_erase_delay_seconds: int = 120
+    export_url_seconds: int = 3600
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -126,6 +136,7 @@ class Settings:
             celebrity_threshold=read_int(env, "FANOUT_CELEBRITY_THRESHOLD", SettingsError),
             feed_past_end=read_int(env, "FEED_READ_PAST_END", SettingsError) == 1,
             **_lanes(env, routing),
+            **_accounts(env),
         )
 
     @property
@@ -175,6 +186,22 @@ def _lanes(env: Mapping[str, str], routing: RoutingTable) -> dict[str, Any]:
             env, "FANOUT_PRIORITY_MAX_FOLLOWERS", SettingsError
         ),
         "fanout_bulk_group_size": read_int(env, "FANOUT_BULK_GROUP_SIZE", SettingsError),
+    }
+
+
+def _accounts(env: Mapping[str, str]) -> dict[str, Any]:
+    """The users table, deletion and exports (chalicelib/settings_catalog/accounts.py)."""
+    return {
+        "users_table": _required(env, "USERS_TABLE"),
+        "archive_index_table": _required(env, "ARCHIVE_INDEX_TABLE"),
+        "accounts_queue": _required(env, "ACCOUNTS_QUEUE"),
+        "exports_queue": _required(env, "EXPORTS_QUEUE"),
+        "exports_bucket": _required(env, "EXPORTS_BUCKET"),
+        "account_status_cache_seconds": read_int(
+            env, "ACCOUNT_STATUS_CACHE_SECONDS", SettingsError
+        ),
+        "account_erase_delay_seconds": read_int(env, "ACCOUNT_ERASE_DELAY_SECONDS", SettingsError),
+        "export_url_seconds": read_int(env, "EXPORT_URL_SECONDS", SettingsError),
     }
 
 

@@ -15,6 +15,13 @@ import boto3
 from botocore.config import Config
 from pynamodb.models import Model
 
+from .adapters.account_tables import (
+    DynamoArchiveIndex,
+    DynamoAuthoredPosts,
+    DynamoKeyDeletes,
+    DynamoRows,
+    bind_archive_index_model,
+)
 from .adapters.activity_store import (
     ActivityModel,
     DynamoActivityStore,
@@ -37,31 +44,43 @@ from .adapters.celebrity_stores import (
 from .adapters.cursors import decode_cursor, encode_cursor
 from .adapters.dynamodb_models import (
     FeedEntryModel,
+    RelationshipModel,
     bind_fanout_progress_model,
     bind_feed_model,
     bind_post_model,
     bind_relationship_model,
 )
-from .adapters.dynamodb_mutes import DynamoMuteStore, bind_mute_model
+from .adapters.dynamodb_mutes import DynamoMuteStore, MuteModel, bind_mute_model
 from .adapters.dynamodb_stores import DynamoFeedStore, DynamoFollowerStore, DynamoPostStore
 from .adapters.fanout_progress import DynamoFanoutProgress
 from .adapters.feed_trim import DynamoFeedTrimStore
 from .adapters.follower_index import DynamoFollowerIndex
 from .adapters.kinesis_publisher import KinesisEventPublisher
 from .adapters.s3_archive import S3ArchiveStore
+from .adapters.s3_exports import S3ExportStore
 from .adapters.sns_publisher import SnsGroupPublisher, SnsMessagePublisher, topic_arn
 from .adapters.sqs_failure_sink import SqsFailureSink
-from .adapters.users import CognitoUsers
+from .adapters.sqs_work import SqsWorkQueue
+from .adapters.users import CognitoSignInPool
+from .adapters.users_table import DynamoUserStore, bind_user_model
 from .config import wiring as config_wiring
+from .domain.deletes import YublDeleted, yubl_deleted_event
 from .domain.feed import FeedRef
 from .domain.paging import Page
 from .identity.settings import identity_settings
 from .observability.logging import logger
 from .observability.sdk_retries import count_sdk_retries
+from .services.account_deletion import AccountDeletion
+from .services.account_erasure import AccountStores
+from .services.account_events import LateEvents, UserDeletedRouting
+from .services.account_gate import AccountGate
+from .services.accounts import AccountService
 from .services.activity import FollowerActivity, ReadActivity, TrackedFeedReads
 from .services.archive import ArchiveService
+from .services.archive_erasure import ArchiveEraser
 from .services.celebrities import CelebrityPolicy, MergedFeedReader, PastEnd
 from .services.distribution import DistributionService, Lanes
+from .services.exports import AccountReads, ExportService, ExportWriter
 from .services.feed_cap import FeedTrimmer
 from .services.feed_rebuild import FeedRebuilder, RebuildLimits
 from .services.feeds import FeedService
@@ -77,14 +96,20 @@ from .settings import current
 from .streams.policies import FailurePolicy, retry_then_park
 
 __all__ = [
+    "account_deletion",
+    "account_gate",
+    "account_service",
     "archive_service",
     "distribution_service",
+    "export_service",
+    "export_writer",
     "failure_sink",
     "feed_reads",
     "feed_removal_service",
     "feed_service",
     "feed_trimmer",
     "following_service",
+    "late_events",
     "mute_service",
     "notification_removal_service",
     "notification_service",
@@ -93,6 +118,7 @@ __all__ = [
     "record_attempts",
     "record_policy",
     "relationship_change_service",
+    "user_deleted_routing",
     "user_posts_service",
 ]
 
@@ -130,9 +156,13 @@ def _region() -> str:
 
 
 @cache
+def _relationship_model() -> type[RelationshipModel]:
+    return _with_sdk_retries(bind_relationship_model(current().relationships_table))
+
+
+@cache
 def _follower_store() -> DynamoFollowerStore:
-    model = _with_sdk_retries(bind_relationship_model(current().relationships_table))
-    return CountingFollowerStore(model, _author_model())
+    return CountingFollowerStore(_relationship_model(), _author_model())
 
 
 @cache
@@ -225,7 +255,9 @@ def posting_service() -> PostingService:
 
 @cache
 def following_service() -> FollowingService:
-    return FollowingService(_follower_store(), _event_publisher(), clock=_utc_now)
+    return FollowingService(
+        _follower_store(), _event_publisher(), clock=_utc_now, accounts=_user_store()
+    )
 
 
 def _max_skew() -> timedelta:
@@ -248,13 +280,18 @@ def feed_service() -> FeedService:
 
 
 @cache
+def _mute_model() -> type[MuteModel]:
+    return _with_sdk_retries(bind_mute_model(current().mutes_table))
+
+
+@cache
 def _mute_store() -> DynamoMuteStore:
-    return DynamoMuteStore(_with_sdk_retries(bind_mute_model(current().mutes_table)))
+    return DynamoMuteStore(_mute_model())
 
 
 @cache
 def mute_service() -> MuteService:
-    return MuteService(_mute_store())
+    return MuteService(_mute_store(), accounts=_user_store())
 
 
 @cache
@@ -354,8 +391,7 @@ def distribution_service() -> DistributionService:
 
 @cache
 def _follower_index() -> DynamoFollowerIndex:
-    model = _with_sdk_retries(bind_relationship_model(current().relationships_table))
-    return DynamoFollowerIndex(model)
+    return DynamoFollowerIndex(_relationship_model())
 
 
 def _work_publisher() -> SnsMessagePublisher:
@@ -393,9 +429,8 @@ def _notification_store() -> DynamoFeedStore:
 
 @cache
 def notification_service() -> NotificationService:
-    users = CognitoUsers(_client("cognito-idp"), identity_settings().user_pool_id)
     return NotificationService(
-        _notification_store(), _post_store(), users, clock=_utc_now, max_skew=_max_skew()
+        _notification_store(), _post_store(), _user_store(), clock=_utc_now, max_skew=_max_skew()
     )
 
 
@@ -405,9 +440,30 @@ def notification_removal_service() -> RemovalService:
 
 
 @cache
+def _archive_store() -> S3ArchiveStore:
+    return S3ArchiveStore(_client("s3"), current().archive_bucket)
+
+
+@cache
+def _archive_index() -> DynamoArchiveIndex:
+    model = _with_sdk_retries(bind_archive_index_model(current().archive_index_table))
+    return DynamoArchiveIndex(model, max_attempts=current().feed_write_max_attempts)
+
+
+def _deleted_among(user_ids: Sequence[str]) -> set[str]:
+    found = _user_store().accounts(user_ids)
+    return {user for user, account in found.items() if not account.active}
+
+
+@cache
 def archive_service() -> ArchiveService:
-    store = S3ArchiveStore(_client("s3"), current().archive_bucket)
-    return ArchiveService(store, clock=_utc_now, max_skew=_max_skew())
+    return ArchiveService(
+        _archive_store(),
+        clock=_utc_now,
+        max_skew=_max_skew(),
+        index=_archive_index(),
+        deleted_among=_deleted_among,
+    )
 
 
 @cache
@@ -436,4 +492,112 @@ def record_policy() -> FailurePolicy:
     settings = current()
     return retry_then_park(
         attempts=settings.record_attempts, base_delay=settings.record_retry_delay_ms / 1000
+    )
+
+
+# -- accounts ------------------------------------------------------------------------
+
+
+@cache
+def _user_store() -> DynamoUserStore:
+    return DynamoUserStore(_with_sdk_retries(bind_user_model(current().users_table)))
+
+
+@cache
+def account_gate() -> AccountGate:
+    """The sign-in middleware's check of the account's status, cached per container."""
+    return AccountGate(_user_store(), current().account_status_cache_seconds)
+
+
+@cache
+def account_service() -> AccountService:
+    pool = CognitoSignInPool(_client("cognito-idp"), identity_settings().user_pool_id)
+    return AccountService(
+        _user_store(),
+        pool,
+        _event_publisher(),
+        DynamoAuthorIndex(_author_model()),
+        clock=_utc_now,
+        on_deleted=account_gate().deleted,
+    )
+
+
+def user_store() -> DynamoUserStore:
+    """The users table, for the sign-up triggers (they write and read rows, nothing else)."""
+    return _user_store()
+
+
+@cache
+def late_events() -> LateEvents:
+    return LateEvents(_user_store())
+
+
+def user_deleted_routing() -> UserDeletedRouting:
+    return UserDeletedRouting(
+        _groups_publisher(), current().routing, clock=_utc_now, max_skew=_max_skew()
+    )
+
+
+@cache
+def _exports_store() -> S3ExportStore:
+    return S3ExportStore(_client("s3"), current().exports_bucket)
+
+
+@cache
+def export_service() -> ExportService:
+    queue = SqsWorkQueue(_client("sqs"), current().exports_queue)
+    return ExportService(_exports_store(), queue, current().export_url_seconds, clock=_utc_now)
+
+
+@cache
+def export_writer() -> ExportWriter:
+    reads = AccountReads(
+        profile=account_service().profile,
+        posts=user_posts_service().read,
+        following=following_service().following,
+        followers=following_service().followers,
+        mutes=mute_service().muted,
+        notifications=notification_service().read,
+    )
+    return ExportWriter(
+        _exports_store(), _user_store(), reads, clock=_utc_now, max_skew=_max_skew()
+    )
+
+
+def _delete_post(deleted: YublDeleted) -> object:
+    """A post of a deleted account through the delete fan-out, as its own DELETE's event."""
+    return distribution_service().distribute(yubl_deleted_event(deleted))
+
+
+@cache
+def account_deletion() -> AccountDeletion:
+    settings = current()
+    stores = AccountStores(
+        followers=_follower_store(),
+        authors=DynamoAuthorIndex(_author_model()),
+        feeds=_feed_store(),
+        notifications=_notification_store(),
+        mutes=_mute_store(),
+        relationship_rows=DynamoKeyDeletes(
+            _relationship_model(), "user_id", "follower_id", settings.feed_write_max_attempts
+        ),
+        mute_rows=DynamoKeyDeletes(
+            _mute_model(), "user_id", "author_id", settings.feed_write_max_attempts
+        ),
+        activity=DynamoRows(_activity_model()),
+        author_rows=DynamoRows(_author_model()),
+        exports=_exports_store(),
+        archive=ArchiveEraser(_archive_store(), _archive_index()),
+    )
+    return AccountDeletion(
+        _user_store(),
+        DynamoAuthoredPosts(_pulled_post_model()),
+        _delete_post,
+        stores,
+        _fanout_progress(),
+        SqsWorkQueue(_client("sqs"), settings.accounts_queue),
+        delay=timedelta(seconds=settings.account_erase_delay_seconds),
+        sweep_from=settings.fanout_priority_max_followers + 1,  # more: range workers run
+        clock=_utc_now,
+        max_skew=_max_skew(),
     )

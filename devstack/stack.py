@@ -47,6 +47,11 @@ OUTPUT_SETTINGS = {
     "ArchiveQueueName": "ARCHIVE_QUEUE",
     "ArchiveBucketName": "ARCHIVE_BUCKET",
     "FanoutWorkTopic": "FANOUT_WORK_TOPIC",
+    "UsersTableName": "USERS_TABLE",
+    "ArchiveIndexTableName": "ARCHIVE_INDEX_TABLE",
+    "AccountsQueueName": "ACCOUNTS_QUEUE",
+    "ExportsQueueName": "EXPORTS_QUEUE",
+    "ExportsBucketName": "EXPORTS_BUCKET",
 }
 """Stack outputs that name a resource, and the stage setting that must hold that name."""
 

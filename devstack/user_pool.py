@@ -186,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["create", "token"])
     parser.add_argument("name", help="the username: 1-64 of A-Z, a-z, 0-9, '_' or '-'")
     parser.add_argument("--stage", default="local")
+    parser.add_argument("--no-token", action="store_true", help="create: do not sign in")
     args = parser.parse_args(argv)
     cognito = boto3.client("cognito-idp")
     try:
@@ -200,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "create":
             create_user(cognito, pool, args.name)
             print(f"user {args.name} is in pool {pool.pool_id} (password {LOCAL_PASSWORD})")
+            if args.no_token:
+                return 0
         else:
             _check_username(args.name)
             if not user_exists(cognito, pool, args.name):

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-__all__ = ["POLLING", "WRITE_PATH", "base_operation", "merge", "split_calls"]
+__all__ = [
+    "ACCOUNTS_ON_THE_WRITE_PATH",
+    "POLLING",
+    "WRITE_PATH",
+    "base_operation",
+    "merge",
+    "split_calls",
+]
 
 # calls made per post or per entry, bookkeeping (the dispatcher's progress item,
-# parking a record) included: what requests_per_1000_entries counts; and Feeds.Query,
+# parking a record) included: what requests_per_1000_entries counts; the accounts' calls
+# per post and per archive object (ACCOUNTS_ON_THE_WRITE_PATH); and Feeds.Query,
 # the capped feeds' trims (loadtests.counting)
 WRITE_PATH = frozenset(
     {
@@ -25,6 +33,11 @@ WRITE_PATH = frozenset(
         "SendMessage",
     }
 )
+ACCOUNTS_ON_THE_WRITE_PATH = ("Accounts.BatchGetItem", "Accounts.BatchWriteItem")
+"""The dispatcher's read of each post's author's status, and the archive worker's of each
+object's authors with its index rows. The sign-in middleware's ``Accounts.GetItem`` is
+not: it is paced per user and ``ACCOUNT_STATUS_CACHE_SECONDS``, as ``Config.GetItem`` is
+by its TTL."""
 # calls the event sources make whether or not there is work: on AWS, the Lambda
 # service's (plus the local runtime's checkpoints, named LocalRuntime.*)
 POLLING = frozenset(
@@ -59,7 +72,7 @@ def split_calls(calls: Mapping[str, int]) -> dict[str, dict[str, int]]:
     groups: dict[str, dict[str, int]] = {"write_path": {}, "polling": {}, "other": {}}
     for op in sorted(calls):
         base = op.split("@")[0]  # BENCH_COUNT_TABLES=1 names DynamoDB calls op@table
-        if base in WRITE_PATH or base == "Feeds.Query":
+        if base in WRITE_PATH or base in ("Feeds.Query", *ACCOUNTS_ON_THE_WRITE_PATH):
             group = "write_path"
         elif base in POLLING or op.startswith("LocalRuntime."):
             group = "polling"

@@ -61,18 +61,33 @@ class Tally:
             return {"calls": dict(self.calls), "seconds": dict(self.seconds)}
 
 
+def _table_of(params: Any) -> str | None:
+    """The table a call names: ``TableName``, or a batch call's one table."""
+    if not isinstance(params, dict):
+        return None
+    if params.get("TableName"):
+        return str(params["TableName"])
+    batch = params.get("RequestItems")
+    return str(next(iter(batch))) if isinstance(batch, dict) and len(batch) == 1 else None
+
+
 def _name(operation: str, params: Any) -> str:
     """The operation's name; the local runtime's own checkpoint writes are named apart
     (``LocalRuntime.PutItem``): on AWS the Lambda service makes them, unbilled; so are the
     config client's reads of the config table (``Config.GetItem``), paced by its TTL; and
-    Queries of the feeds table (``Feeds.Query``: on the write path, capped feeds' trims). With
-    ``BENCH_COUNT_TABLES=1`` a call naming a table is counted as ``Query@relationships-local``."""
-    table = params.get("TableName") if isinstance(params, dict) else None
+    Queries of the feeds table (``Feeds.Query``: on the write path, capped feeds' trims); and
+    the accounts' bookkeeping (``Accounts.BatchGetItem``: an author's status per post and per
+    archive object, ``Accounts.BatchWriteItem``: the archive index per object), so the feed's
+    own BatchGetItem and BatchWriteItem stay apart. With ``BENCH_COUNT_TABLES=1`` a call
+    naming a table is counted as ``Query@relationships-local``."""
+    table = _table_of(params)
     if table and table == os.environ.get(CHECKPOINT_TABLE_ENV, CHECKPOINT_TABLE):
         return f"LocalRuntime.{operation}"
     if table and table == os.environ.get("CONFIG_TABLE"):
         # the config client's reads: one per key and cache TTL, whatever the posts
         return f"Config.{operation}"
+    if table and table in (os.environ.get("USERS_TABLE"), os.environ.get("ARCHIVE_INDEX_TABLE")):
+        return f"Accounts.{operation}"
     if table and operation == "Query" and table == os.environ.get("FEEDS_TABLE"):
         # on the write path only a capped feed's trim Queries the feeds table; drawn by a
         # hash of random yubl ids, so a run's count is apart from the exact per-post calls

@@ -52,6 +52,7 @@ class FanoutUser(HttpUser):
             self._follow(f"load-{other}")
 
     def _follow(self, author: str) -> None:
+        _sign_in().account(author)  # an author who never signed in yet exists all the same
         self.client.put(
             f"/users/{author}/followers/{self.user_id}",
             headers=self.headers,

@@ -28,12 +28,13 @@ from chalicelib.config.settings import route_guards
 from chalicelib.config.wiring import api_key_service
 from chalicelib.domain.errors import DomainError
 
-__all__ = ["GatewayKeys", "main"]
+__all__ = ["GatewayKeys", "main", "stage_environment"]
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
-def _stage_environment(stage: str) -> dict[str, str]:
+def stage_environment(stage: str) -> dict[str, str]:
+    """The stage's environment variables as .chalice/config.json declares them."""
     config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
     try:
         stage_env = config["stages"][stage]["environment_variables"]
@@ -162,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     revoke.add_argument("key_id")
     args = parser.parse_args(argv)
 
-    os.environ.update(_stage_environment(args.stage))
+    os.environ.update(stage_environment(args.stage))
     keys = api_key_service()
     try:
         if args.command == "create":

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["MAX_BATCH_WRITE", "UnprocessedWrites", "write_all"]
+__all__ = ["MAX_BATCH_WRITE", "UnprocessedWrites", "model_batch_send", "write_all"]
 
 MAX_BATCH_WRITE = 25
 
@@ -52,3 +52,23 @@ def write_all(
             # full jitter: spreads retries of many writers hitting the same partition
             sleep(random.uniform(0, min(max_delay, base_delay * 2 ** (attempt - 1))))
     return calls
+
+
+_BATCH_REQUESTS = {"put_items": ("PutRequest", "Item"), "delete_items": ("DeleteRequest", "Key")}
+"""A BatchWriteItem argument of PynamoDB -> the request and part UnprocessedItems hold."""
+
+
+def model_batch_send(model: Any, kind: str, items: list[Item]) -> list[Item]:
+    """One BatchWriteItem of puts (``put_items``) or deletes (``delete_items``) to a PynamoDB
+    model's table; the requests DynamoDB left unprocessed, as they were sent (``write_all``'s
+    ``send``)."""
+    # The model's own connection: it knows the table's schema without a DescribeTable call.
+    # (Model.batch_write would do, but it gives up on UnprocessedItems without backoff.)
+    connection = model._get_connection()
+    if kind == "put_items":
+        response = connection.batch_write_item(put_items=items) or {}
+    else:
+        response = connection.batch_write_item(delete_items=items) or {}
+    unprocessed = response.get("UnprocessedItems", {}).get(model.Meta.table_name, [])
+    request, part = _BATCH_REQUESTS[kind]
+    return [entry[request][part] for entry in unprocessed]

@@ -10,7 +10,7 @@ from pynamodb.exceptions import PutError
 from ..domain.feed import FeedEntry, FeedRef
 from ..domain.paging import Page
 from ..domain.posts import Yubl
-from .batch_writes import Item, write_all
+from .batch_writes import Item, model_batch_send, write_all
 from .cursors import decode_cursor, encode_cursor
 from .dynamodb_models import FeedEntryModel, PostModel, RelationshipModel, is_set
 from .follower_index import follower_ids
@@ -65,10 +65,6 @@ class DynamoFollowerStore:
         return list(follower_ids(self._model, user_id, condition, None, limit, most=limit))
 
 
-_BATCH_REQUESTS = {"put_items": ("PutRequest", "Item"), "delete_items": ("DeleteRequest", "Key")}
-"""A BatchWriteItem argument of PynamoDB -> the request and part UnprocessedItems hold."""
-
-
 class DynamoFeedStore:
     def __init__(self, model: type[FeedEntryModel], max_attempts: int = 8) -> None:
         self._model = model
@@ -83,18 +79,7 @@ class DynamoFeedStore:
         write_all(partial(self._send, "delete_items"), items, max_attempts=self._max_attempts)
 
     def _send(self, kind: str, items: list[Item]) -> list[Item]:
-        """One BatchWriteItem of puts (``put_items``) or deletes (``delete_items``); the
-        requests DynamoDB left unprocessed, as they were sent."""
-        # The model's own connection: it knows the table's schema without a DescribeTable call.
-        # (Model.batch_write would do, but it gives up on UnprocessedItems without backoff.)
-        connection = self._model._get_connection()
-        if kind == "put_items":
-            response = connection.batch_write_item(put_items=items) or {}
-        else:
-            response = connection.batch_write_item(delete_items=items) or {}
-        unprocessed = response.get("UnprocessedItems", {}).get(self._model.Meta.table_name, [])
-        request, part = _BATCH_REQUESTS[kind]
-        return [entry[request][part] for entry in unprocessed]
+        return model_batch_send(self._model, kind, items)
 
     def refs_by_author(self, user_id: str, author_id: str) -> list[FeedRef]:
         # the whole feed is read (it is capped), the filter keeps one author's entries

@@ -306,6 +306,13 @@ class InMemoryArchiveStore:
             raise self.fail_with
         self.objects[key] = list(lines)
 
+    def get_lines(self, key: str) -> list[str] | None:
+        found = self.objects.get(key)
+        return None if found is None else list(found)
+
+    def delete_object(self, key: str) -> None:
+        self.objects.pop(key, None)
+
 
 class InMemoryFailureSink:
     """Keeps parked and dead-lettered records, with the correlation ids they carried."""

@@ -10,7 +10,7 @@ from typing import Any
 from chalice import Response
 from chalice.app import Request
 
-from ..domain.errors import InvalidInput
+from ..domain.errors import InvalidInput, NotFound
 from ..observability.correlation import CallChainTooLong
 from ..observability.logging import logger
 from ..services.errors import TemporarilyUnavailable
@@ -40,8 +40,9 @@ def no_content() -> Response:
 def api_view(view: Callable[..., Response]) -> Callable[..., Response]:
     """Turn the errors a view can meet into ``{"error": ...}``, never a 500.
 
-    Bad input is 400; a call chain with no room left is 508 (Loop Detected); a backing
-    service that cannot take the call now is 503 with ``Retry-After``.
+    Bad input is 400; what the request names and does not exist, 404; a call chain with no
+    room left is 508 (Loop Detected); a backing service that cannot take the call now is
+    503 with ``Retry-After``.
     """
 
     @functools.wraps(view)
@@ -50,6 +51,8 @@ def api_view(view: Callable[..., Response]) -> Callable[..., Response]:
             return view(*args, **kwargs)
         except InvalidInput as err:
             return error_response(str(err), 400)
+        except NotFound as err:
+            return error_response(str(err), 404)
         except CallChainTooLong as err:
             return error_response(str(err), LOOP_DETECTED)
         except TemporarilyUnavailable as err:

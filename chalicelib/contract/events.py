@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..domain.accounts import USER_DELETED, parse_user_deleted
 from ..domain.deletes import YUBL_DELETED, parse_yubl_deleted
 from ..domain.errors import InvalidInput
 from ..domain.posts import YUBL_POSTED, parse_yubl_posted
@@ -46,6 +47,7 @@ DOMAIN_PARSERS: dict[str, Callable[[Any, datetime], Any]] = {
     YUBL_DELETED: lambda record, now: parse_yubl_deleted(record, now=now),
     USER_FOLLOWED: lambda record, now: parse_relationship_event(record, now=now),
     USER_UNFOLLOWED: lambda record, now: parse_relationship_event(record, now=now),
+    USER_DELETED: lambda record, now: parse_user_deleted(record, now=now),
 }
 """The domain's validator of each event type with a schema."""
 

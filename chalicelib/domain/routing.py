@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypedDict
 
+from .accounts import USER_DELETED
 from .deletes import YUBL_DELETED, YublDeleted
 from .errors import InvalidInput
 from .posts import YUBL_POSTED, Yubl, YublWire
@@ -43,6 +44,7 @@ ROUTING_ATTRIBUTES = (EVENT_TYPE, AUTHOR_ID, GROUP)
 DEFAULT_ROUTES: Mapping[str, tuple[str, ...]] = {
     YUBL_POSTED: ("feed", "notifications", "archive"),
     YUBL_DELETED: ("feed", "notifications", "archive"),
+    USER_DELETED: ("accounts",),
 }
 
 _GROUP_NAME = re.compile(r"[a-z][a-z0-9-]{0,39}")

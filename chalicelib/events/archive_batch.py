@@ -5,7 +5,8 @@ Each record is validated through the one processor (policy ``skip``: an invalid 
 is dead-lettered with its reason at once, the rest go on); the valid ones are written
 together, one object per date. A failed write fails the invocation, so SQS shows the
 whole batch again and its redrive policy dead-letters it in the end; a repeated line
-keeps its event id, which is how readers drop it.
+keeps its event id, which is how readers drop it. An event whose author has deleted their
+account (one that was under way when they did) is not written, and logged with why.
 """
 
 from __future__ import annotations
@@ -55,10 +56,22 @@ class ArchiveBatch:
             batch.append((line, current_ids()))
 
     def _write(self, collected: _Collected) -> None:
+        service = self._service()
+        gone = service.deleted_authors([line for line, _ in collected])
+        for line, ids in collected:
+            if line.author_id in gone:
+                with bind(ids):
+                    logger.info(
+                        "event not archived: its author deleted their account",
+                        event_id=line.event_id,
+                        author_id=line.author_id,
+                        reason="account deleted",
+                    )
+        collected = [(line, ids) for line, ids in collected if line.author_id not in gone]
         written: dict[str, list[str]] = {}
         for event_type in dict.fromkeys(line.event_type for line, _ in collected):
             lines = [line for line, _ in collected if line.event_type == event_type]
-            written.update(self._service().write(lines, event_type))
+            written.update(service.write(lines, event_type))
         key_of = {event_id: key for key, ids in written.items() for event_id in ids}
         for line, ids in collected:
             with bind(ids):

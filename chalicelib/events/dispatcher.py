@@ -1,6 +1,7 @@
 """distribute_yubl: the yubl-posted stream's only reader, publishing each event to the
 topic of every subscriber group its type routes to (``ROUTING``, ``GROUP_TOPICS``);
-follows and unfollows change the follower's feed here (backfill, removal).
+follows and unfollows change the follower's feed here (backfill, removal). A post or a
+follow of an account deleted meanwhile changes nothing (logged with its reason).
 
 Every record is checked against the stream's contract first (``chalicelib.contract``:
 its version and its type's JSON Schema), one user record at a time for a KPL aggregate
@@ -20,6 +21,7 @@ from chalice.app import KinesisEvent
 
 from .. import wiring
 from ..contract import check_event
+from ..domain.accounts import USER_DELETED
 from ..domain.relationships_events import RELATIONSHIP_EVENTS
 from ..observability.logging import logger
 from ..observability.metrics import FOLLOWERS_FANNED_OUT, count
@@ -45,7 +47,28 @@ def _relationship_changed(payload: Any) -> None:
     )
 
 
+def _user_deleted(payload: Any) -> None:
+    deleted, groups = wiring.user_deleted_routing().route(payload)
+    logger.info(
+        "user-deleted routed",
+        user_id=deleted.user_id,
+        event_id=deleted.event_id,
+        groups=list(groups),
+    )
+
+
 def _distribute(payload: Any) -> None:
+    refused = wiring.late_events().refusal(payload)
+    if refused is not None:
+        logger.info(
+            "event about a deleted account changes nothing",
+            event_type=payload.get("type"),
+            reason=refused,
+        )
+        return
+    if isinstance(payload, dict) and payload.get("type") == USER_DELETED:
+        _user_deleted(payload)
+        return
     if isinstance(payload, dict) and payload.get("type") in RELATIONSHIP_EVENTS:
         _relationship_changed(payload)  # the follower's own feed: no group to publish to
         return

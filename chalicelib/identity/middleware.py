@@ -9,6 +9,11 @@ for the view (``signed_in_user()``), and the mark's path parameters name whom th
 user must be: any other caller gets a 403.
 Routes without the mark are public and never look at the header.
 
+Given ``admits`` (whether a user's account may act: ``services/account_gate.py``), a
+valid token of a deleted account is a 401 too, except on a route marked
+``deleted_account=True`` (repeating one's own deletion); a check that cannot be made
+now is a 503.
+
 Chalice's authorizers are not used: they answer with bodies of their own, without
 ``WWW-Authenticate``, and the built-in Cognito authorizer is not enforced locally.
 """
@@ -33,6 +38,7 @@ __all__ = ["authentication", "signed_in_user", "user_route"]
 GetResponse = Callable[[Any], Any]
 Middleware = Callable[[Any, GetResponse], Any]
 _MARK = "__user_route__"
+_DELETED_OK = "__deleted_account_may_call__"
 _user: contextvars.ContextVar[SignedInUser] = contextvars.ContextVar("signed_in_user")
 
 
@@ -57,11 +63,14 @@ def _error(status: int, message: str, headers: Mapping[str, str] | None = None) 
     )
 
 
-def user_route(*acting_for: str) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+def user_route(
+    *acting_for: str, deleted_account: bool = False
+) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
     """Mark a view as needing a signed-in user who is one of the ``acting_for`` path params.
 
     With no parameters any signed-in user may call it (the view applies its own rule,
-    raising ``NotAllowed``). Goes between ``@bp.route`` and the view.
+    raising ``NotAllowed``). ``deleted_account``: a deleted account's token may call it
+    too. Goes between ``@bp.route`` and the view.
     """
 
     def decorate(view: Callable[..., Response]) -> Callable[..., Response]:
@@ -75,6 +84,7 @@ def user_route(*acting_for: str) -> Callable[[Callable[..., Response]], Callable
                 return _error(403, str(refused))
 
         setattr(wrapper, _MARK, acting_for)
+        setattr(wrapper, _DELETED_OK, deleted_account)
         return wrapper
 
     return decorate
@@ -85,12 +95,35 @@ def _bearer_token(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def authentication(routes: Mapping[str, Mapping[str, Any]]) -> Middleware:
+def authentication(
+    routes: Mapping[str, Mapping[str, Any]], admits: Callable[[str], bool] | None = None
+) -> Middleware:
     """The 'http' middleware for an app's ``routes`` (``app.routes``, read per request)."""
 
-    def needs_user(request: Request) -> bool:
+    def view(request: Request) -> Any:
         entry = routes.get(request.path, {}).get(request.method)
-        return entry is not None and hasattr(entry.view_function, _MARK)
+        return None if entry is None else entry.view_function
+
+    def needs_user(request: Request) -> bool:
+        return hasattr(view(request), _MARK)
+
+    def refusal(request: Request, user: SignedInUser) -> Response | None:
+        """A 401 for a deleted account (unless the route takes one), a 503 when unknown."""
+        if admits is None or getattr(view(request), _DELETED_OK, False):
+            return None
+        try:
+            if admits(user.user_id):
+                return None
+        except Exception as err:  # by design: any failure of the check is "cannot tell now"
+            logger.error("account status not checked", reason=f"{type(err).__name__}: {err}")
+            return _error(
+                503, "Authorization: the account cannot be checked now", {"Retry-After": "5"}
+            )
+        return _error(
+            401,
+            f"Authorization: the account {user.user_id} is deleted",
+            {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
 
     def middleware(event: Request | None, get_response: GetResponse) -> Response:
         if event is None or not needs_user(event):
@@ -114,6 +147,9 @@ def authentication(routes: Mapping[str, Mapping[str, Any]]) -> Middleware:
         except KeysUnavailable as err:
             logger.error("token not checked", reason=str(err))
             return _error(503, "Authorization: tokens cannot be checked now", {"Retry-After": "5"})
+        refused = refusal(event, user)
+        if refused is not None:
+            return refused
         bound = _user.set(user)
         try:
             response = get_response(event)

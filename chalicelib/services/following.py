@@ -14,6 +14,7 @@ from ..domain.relationships_events import (
     relationship_event,
 )
 from ..domain.validation import check_distinct_users, check_user_id
+from .accounts import UserStore, require_active
 from .ports import EventPublisher, FollowerStore
 
 __all__ = ["FollowingService"]
@@ -25,15 +26,20 @@ class FollowingService:
         store: FollowerStore,
         events: EventPublisher,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        accounts: UserStore | None = None,
     ) -> None:
         self._store = store
         self._events = events
         self._clock = clock
+        self._accounts = accounts  # None: every valid id is a user (tests without a table)
 
     def follow(self, user_id: Any, follower_id: Any) -> None:
         """Write the relationship, then announce it (``user-followed``): the backfill of
-        the follower's feed happens downstream. A repeat writes and announces again."""
+        the follower's feed happens downstream. A repeat writes and announces again.
+        Both users must have an active account (``NotFound`` naming the field)."""
         user, follower = self._check(user_id, follower_id)
+        if self._accounts is not None:
+            require_active(self._accounts, {"user_id": user, "follower_id": follower})
         self._store.add(user, follower)
         self._announce(USER_FOLLOWED, user, follower)
 

@@ -9,6 +9,7 @@ from ..domain.feed import FeedRef
 from ..domain.mutes import check_mute, not_muting, without_muted
 from ..domain.paging import Page
 from ..domain.validation import check_user_id
+from .accounts import UserStore, require_active
 
 __all__ = ["MuteService", "MuteStore", "followers_not_muting", "unmuted"]
 
@@ -36,11 +37,16 @@ class MuteStore(Protocol):
 
 
 class MuteService:
-    def __init__(self, store: MuteStore) -> None:
+    def __init__(self, store: MuteStore, accounts: UserStore | None = None) -> None:
         self._store = store
+        self._accounts = accounts  # None: every valid id is a user (tests without a table)
 
     def mute(self, user_id: Any, author_id: Any) -> None:
-        self._store.add(*check_mute(user_id, author_id))
+        """Both users must have an active account (``NotFound`` naming the field)."""
+        user, author = check_mute(user_id, author_id)
+        if self._accounts is not None:
+            require_active(self._accounts, {"author_id": author, "user_id": user})
+        self._store.add(user, author)
 
     def unmute(self, user_id: Any, author_id: Any) -> None:
         self._store.remove(*check_mute(user_id, author_id))

@@ -65,9 +65,9 @@ class Section:
 
 
 def _sections() -> tuple[Section, ...]:
-    from . import fanout, services, tooling  # the lists, by the part of the project that reads them
+    from . import accounts, fanout, services, tooling  # by the part of the project that reads them
 
-    return (*fanout.SECTIONS, *services.SECTIONS, *tooling.SECTIONS)
+    return (*fanout.SECTIONS, *accounts.SECTIONS, *services.SECTIONS, *tooling.SECTIONS)
 
 
 SECTIONS: tuple[Section, ...] = _sections()

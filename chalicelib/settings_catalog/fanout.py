@@ -30,7 +30,7 @@ RESOURCES = Section(
             "GROUP_TOPICS",
             "subscriber group -> its SNS topic, name or ARN (a name is completed with the "
             'caller\'s account and region), e.g. `{"feed": "feed-dev", "notifications": '
-            '"notifications-dev", "archive": "archive-dev"}`',
+            '"notifications-dev", "archive": "archive-dev", "accounts": "accounts-dev"}`',
             "distribute_yubl, fan_out_range, the group workers' event sources",
             required=True,
             kind="JSON object",
@@ -117,7 +117,8 @@ ROUTING = Section(
             "in `GROUP_TOPICS`",
             "distribute_yubl, fan_out_range",
             default='{"yubl-posted": ["feed", "notifications", "archive"], '
-            '"yubl-deleted": ["feed", "notifications", "archive"]}',
+            '"yubl-deleted": ["feed", "notifications", "archive"], '
+            '"user-deleted": ["accounts"]}',
             kind="JSON object",
         ),
         Setting(

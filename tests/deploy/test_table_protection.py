@@ -56,6 +56,8 @@ def test_the_packaged_stage_protects_its_tables_as_declared(packaged, config, st
             "ShortLinks",
             "Config",
             "ConfigApiKeys",
+            "Users",
+            "ArchiveIndex",
         )
     }
     for name, properties in tables.items():

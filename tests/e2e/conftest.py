@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -16,8 +17,10 @@ import boto3
 import pytest
 import requests
 
+from chalicelib.adapters.users_table import DynamoUserStore, bind_user_model
 from devstack.emulator import aws_environment
 from devstack.user_pool import UserPool, create_user, find_user_pool, sign_in
+from ops.accounts import named_users, register_all
 
 from .stack_process import StackProcess
 
@@ -122,16 +125,32 @@ def stack_user_pool(endpoint: str | None = None) -> tuple[Any, UserPool]:
     return cognito, pool
 
 
+def users_table(endpoint: str | None = None) -> DynamoUserStore:
+    """The running stack's users table, through its own store (its conditions).
+    ``endpoint``: the emulator of a stack of the test's own (default: the module's)."""
+    model = bind_user_model("users-local")
+    if endpoint is not None:  # before the model's first call: its connection is cached
+        env = aws_environment(endpoint)
+        model.Meta.host = endpoint
+        model.Meta.region = env["AWS_DEFAULT_REGION"]
+        model.Meta.aws_access_key_id = env["AWS_ACCESS_KEY_ID"]
+        model.Meta.aws_secret_access_key = env["AWS_SECRET_ACCESS_KEY"]
+    return DynamoUserStore(model)
+
+
 def sign_in_users(
     names: Iterable[str], workers: int = 8, endpoint: str | None = None
 ) -> dict[str, dict[str, str]]:
-    """Create each user in the running stack's pool and sign them in as a client would
-    (USER_PASSWORD_AUTH): their ``Authorization`` headers by name, in parallel.
+    """Create each user in the running stack's pool, with its users row (as ``make user``
+    does), and sign them in as a client would (USER_PASSWORD_AUTH): their
+    ``Authorization`` headers by name, in parallel.
     ``endpoint``: the emulator of a stack of the test's own (default: the module's)."""
     cognito, pool = stack_user_pool(endpoint)
+    users = users_table(endpoint)
 
     def one(name: str) -> tuple[str, dict[str, str]]:
         create_user(cognito, pool, name)
+        register_all(users, named_users(cognito, pool.pool_id, [name]))
         return name, {"Authorization": f"Bearer {sign_in(cognito, pool, name)['IdToken']}"}
 
     with ThreadPoolExecutor(max_workers=workers) as threads:
@@ -150,3 +169,32 @@ def author_with_followers(api_url: str, count: int) -> tuple[str, list[str], dic
         )
         assert follow.status_code == 204
     return author, followers, tokens
+
+
+def log_lines(log_file: Path, correlation_id: str | None = None) -> list[dict[str, Any]]:
+    """The JSON lines of the stack's log (those of one correlation id, when given)."""
+    lines = []
+    for raw in log_file.read_text().splitlines():
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(line, dict) and (
+            correlation_id is None or line.get("x-correlation-id") == correlation_id
+        ):
+            lines.append(line)
+    return lines
+
+
+def scan(table: str, condition: Any) -> list[dict[str, Any]]:
+    """Every item of the stack's ``table`` that ``condition`` (a boto3 ``Attr``) keeps: a
+    whole-table count, strongly consistent."""
+    resource = boto3.resource("dynamodb").Table(table)
+    rows: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"FilterExpression": condition, "ConsistentRead": True}
+    while True:
+        page = resource.scan(**kwargs)
+        rows += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return rows
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

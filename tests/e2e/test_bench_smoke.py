@@ -113,7 +113,15 @@ def _post_counts() -> tuple[int, int, int, int]:
     return len(sizes), sum(1 for n in sizes if n), written, writes
 
 
-def _expected_write_path() -> dict[str, int]:
+def _archived(result: dict) -> int:
+    """The archive's objects (S3 PutObject): as many as the queue handed out batches."""
+    archived = result["aws_requests"]["other"]["PutObject"]
+    posts = _post_counts()[0]
+    assert 1 <= archived <= 2 * posts
+    return archived
+
+
+def _expected_write_path(result: dict) -> dict[str, int]:
     # every post has at most FANOUT_PRIORITY_MAX_FOLLOWERS (1,000) followers: the
     # dispatcher reads them in one Query and, for a post with followers, the author's
     # muters in one more (the muted_by index over their id range); every group fits one
@@ -126,8 +134,12 @@ def _expected_write_path() -> dict[str, int]:
     # looks its followers up (one BatchGetItem), writes 25 active followers' entries per
     # BatchWriteItem, then reads the post's tombstone once (a consistent GetItem), if it
     # wrote any. A capped feed's trims, drawn by a hash of the random yubl ids, are
-    # counted apart (Feeds.Query; their share is pinned in tests/unit/test_feed_cap.py)
+    # counted apart (Feeds.Query; their share is pinned in tests/unit/test_feed_cap.py).
+    # Accounts: the dispatcher reads each post's author's status once (one BatchGetItem
+    # of the users table), and the archive worker, per object it writes (S3 PutObject),
+    # reads its authors' statuses and indexes them (one BatchWriteItem of the index)
     posts, reached, written, writes = _post_counts()
+    archived = _archived(result)
     return {
         "PutRecord": posts,
         "Query": posts + reached,
@@ -135,6 +147,8 @@ def _expected_write_path() -> dict[str, int]:
         "BatchGetItem": reached,
         "BatchWriteItem": writes,
         "GetItem": written,
+        "Accounts.BatchGetItem": posts + archived,
+        "Accounts.BatchWriteItem": archived,
         "PutItem": reached + posts,  # progress items, and each post stored once
     }
 
@@ -156,7 +170,7 @@ def _expected_floor() -> dict[str, int]:
 def test_the_optimised_write_path_makes_exactly_the_calls_its_posts_need(result):
     write_path = dict(result["aws_requests"]["write_path"])
     write_path.pop("Feeds.Query", None)
-    assert write_path == _expected_write_path()
+    assert write_path == _expected_write_path(result)
     assert result["floor"] == _expected_floor()
     posts, reached, written, writes = _post_counts()
     floor_calls = posts + (posts + reached) + (reached + 2 * posts) + reached + writes + written
@@ -167,7 +181,7 @@ def test_the_optimised_write_path_makes_exactly_the_calls_its_posts_need(result)
 def test_write_path_calls_per_1000_entries_are_reported_against_the_floor_and_its_formula(result):
     # the calls pinned above, plus the capped feeds' trims as counted (random yubl ids)
     trims = result["aws_requests"]["write_path"].get("Feeds.Query", 0)
-    calls = sum(_expected_write_path().values()) + trims
+    calls = sum(_expected_write_path(result).values()) + trims
     floor = sum(_expected_floor().values())
     entries = sum(_active_sizes())
     assert result["requests_per_1000_entries"] == round(calls * 1000 / entries, 1)
@@ -247,7 +261,7 @@ def test_the_share_of_query_and_the_cpu_seconds_of_each_process_are_reported(res
     # every counted Query: the write path's, pinned above, and the feeds' trims
     trims = result["aws_requests"]["write_path"].get("Feeds.Query", 0)
     query = result["query"]
-    assert query["calls"] == _expected_write_path()["Query"] + trims
+    assert query["calls"] == _expected_write_path(result)["Query"] + trims
     assert query["share_of_run"] > 0
     assert 0 < query["share_of_write_path_call_seconds"] < 1
     cpu = result["cpu_seconds"]

@@ -10,14 +10,13 @@ import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-import boto3
 import pytest
 import requests
 from boto3.dynamodb.conditions import Attr
 
 from devstack.stack import PROJECT_DIR
 
-from .conftest import sign_in_users, wait_for
+from .conftest import log_lines, scan, sign_in_users, wait_for
 
 # the module fixture signs in 1,101 users (3 Cognito calls each) before 1,100 follows:
 # on a shared, loaded machine that alone can take minutes
@@ -49,15 +48,7 @@ def _written_groups() -> list[int]:
 
 
 def _feed_rows_for(yubl_id: str) -> list[dict]:
-    table = boto3.resource("dynamodb").Table("feeds-local")
-    rows: list[dict] = []
-    kwargs: dict = {"FilterExpression": Attr("yubl_id").eq(yubl_id)}
-    while True:
-        page = table.scan(**kwargs)
-        rows += page["Items"]
-        if "LastEvaluatedKey" not in page:
-            return rows
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return scan("feeds-local", Attr("yubl_id").eq(yubl_id))
 
 
 @pytest.fixture(scope="module")
@@ -132,18 +123,6 @@ def test_every_follower_feed_holds_the_post_exactly_once(local_stack, fan_out):
     assert all(items == [expected] for items in feeds)
 
 
-def _lines_with(log_file, correlation_id: str) -> list[dict]:
-    lines = []
-    for raw in log_file.read_text().splitlines():
-        try:
-            line = json.loads(raw)
-        except ValueError:
-            continue
-        if isinstance(line, dict) and line.get("x-correlation-id") == correlation_id:
-            lines.append(line)
-    return lines
-
-
 def test_no_feed_write_is_repeated_in_a_run_without_faults(local_stack, fan_out):
     """The table key (follower, yubl) hides a duplicate delivery; the workers' log does not.
 
@@ -155,7 +134,7 @@ def test_no_feed_write_is_repeated_in_a_run_without_faults(local_stack, fan_out)
     yubl_id = fan_out["yubl"]["yubl_id"]
 
     def every_follower_written():
-        lines = _lines_with(local_stack.log_file, correlation_id)
+        lines = log_lines(local_stack.log_file, correlation_id)
         writes = [line for line in lines if line.get("message") == "feed entries written"]
         covered = sum(len(w["followers"]) for w in writes)
         return (lines, writes) if covered >= FOLLOWERS else None
@@ -176,7 +155,7 @@ def test_one_post_is_traceable_from_http_to_every_feed_write(local_stack, fan_ou
     assert FOLLOWERS > HEAD  # the bulk lane, a head and a plan
 
     def all_writes_logged():
-        lines = _lines_with(local_stack.log_file, correlation_id)
+        lines = log_lines(local_stack.log_file, correlation_id)
         writes = [line for line in lines if line.get("message") == "feed entries written"]
         return lines if len(writes) == groups else None
 

@@ -158,9 +158,10 @@ def test_a_killed_stack_comes_back_with_its_last_periodic_snapshot(tmp_path):
     try:
         first.wait_ready()
         # GIVEN a follow that a periodic snapshot of the running stack has saved
-        token = sign_in_users([follower], endpoint=first.aws_endpoint)[follower]
+        someone = f"someone-{uuid.uuid4().hex[:8]}"
+        token = sign_in_users([someone, follower], endpoint=first.aws_endpoint)[follower]
         put = requests.put(
-            f"{first.api_url}/users/someone/followers/{follower}", headers=token, timeout=10
+            f"{first.api_url}/users/{someone}/followers/{follower}", headers=token, timeout=10
         )
         assert put.status_code == 204
         wait_for(

@@ -10,6 +10,7 @@ import boto3
 import pytest
 from chalice.test import Client
 
+from chalicelib.adapters.users_table import DynamoUserStore, bind_user_model
 from devstack.infra import deploy_stack
 from devstack.stack import PROJECT_DIR, check_stage_settings
 from devstack.user_pool import (
@@ -19,10 +20,12 @@ from devstack.user_pool import (
     identity_environment,
     sign_in,
 )
+from ops.accounts import named_users, register_all
 from tests.chalice_app import load_app
 from tests.written_state import WrittenState, stage_resources
 
 STAGE = "local"
+USERS_TABLE = "users-local"
 
 
 @pytest.fixture(scope="session")
@@ -76,15 +79,35 @@ def unique() -> str:
 
 
 @pytest.fixture(scope="session")
-def signed_in(user_pool: UserPool) -> Callable[[str], dict[str, str]]:
+def account(user_pool: UserPool) -> Callable[[str], str]:
+    """``account(name)``: a user of the pool with its users row, made as ``make user``
+    makes one (AdminCreateUser, then the row through ``ops.accounts``); the name back."""
+    cognito = boto3.client("cognito-idp")
+    store = DynamoUserStore(bind_user_model(USERS_TABLE))
+    made: set[str] = set()
+
+    def make(name: str) -> str:
+        if name not in made:
+            create_user(cognito, user_pool, name)
+            register_all(store, named_users(cognito, user_pool.pool_id, [name]))
+            made.add(name)
+        return name
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def signed_in(
+    user_pool: UserPool, account: Callable[[str], str]
+) -> Callable[[str], dict[str, str]]:
     """``signed_in(name)``: the Authorization header of a user of the pool, signed in
-    through the app client like a client would (the user is created on first use)."""
+    through the app client like a client would (the account is made on first use)."""
     cognito = boto3.client("cognito-idp")
     headers: dict[str, dict[str, str]] = {}
 
     def headers_for(name: str) -> dict[str, str]:
         if name not in headers:
-            create_user(cognito, user_pool, name)
+            account(name)
             token = sign_in(cognito, user_pool, name)["IdToken"]
             headers[name] = {"Authorization": f"Bearer {token}"}
         return headers[name]

@@ -37,6 +37,8 @@ from chalicelib.services.feed_cap import FeedTrimmer
 from devstack.stack import PROJECT_DIR
 from tests.chalice_app import load_app
 
+from .users_rows import register
+
 pytestmark = pytest.mark.emulator
 
 THRESHOLD = 3
@@ -89,6 +91,12 @@ class Posting:
         self.posts.tombstone(author, yubl_id, datetime.now(UTC).isoformat())
 
 
+def _seed_follow(author: str, fan: str) -> None:
+    """A follow through the API's service, of users who exist (their rows written here)."""
+    register(author, fan)
+    wiring.following_service().follow(author, fan)
+
+
 def _pages(client: Client, user: str, headers: dict, limit: int) -> list[list[str]]:
     pages, cursor = [], None
     while True:
@@ -103,6 +111,7 @@ def _pages(client: Client, user: str, headers: dict, limit: int) -> list[list[st
 
 
 def _follow(client: Client, author: str, fan: str, headers: dict, method: str = "put") -> None:
+    register(author)  # a follow names users who exist
     call = getattr(client.http, method)
     assert call(f"/users/{author}/followers/{fan}", headers=headers).status_code == 204
 
@@ -114,7 +123,7 @@ def test_follow_and_unfollow_keep_the_count_and_repeats_do_not_count_twice(
     authors = DynamoAuthorIndex(bind_author_model(os.environ["AUTHORS_TABLE"]))
     _follow(client, author, fan, signed_in(fan))
     _follow(client, author, fan, signed_in(fan))
-    wiring.following_service().follow(author, f"{unique}-other")
+    _seed_follow(author, f"{unique}-other")
     assert authors.follower_count(author) == 2
     _follow(client, author, fan, signed_in(fan), "delete")
     _follow(client, author, fan, signed_in(fan), "delete")
@@ -132,7 +141,7 @@ def test_a_merged_feed_with_celebrities_ordinary_authors_and_deletes_is_stable_a
     stars = [f"{unique}-star-a", f"{unique}-star-b", f"{unique}-star-x"]
     for star in stars:
         for n in range(THRESHOLD + 1):
-            wiring.following_service().follow(star, f"{unique}-fan-{n}")
+            _seed_follow(star, f"{unique}-fan-{n}")
     for author in [stars[0], stars[1], f"{unique}-joe", f"{unique}-amy"]:
         _follow(client, author, reader, headers)
     posting = Posting()
@@ -169,7 +178,7 @@ def test_crossing_the_threshold_both_ways_loses_no_post(client, unique, signed_i
     posting = Posting()
     before, pulled_before = posting.post(riser)  # 1 follower: fanned out
     for fan in crowd:
-        wiring.following_service().follow(riser, fan)
+        _seed_follow(riser, fan)
     during, pulled_during = posting.post(riser)  # 4 followers: pulled
     for fan in crowd:
         wiring.following_service().unfollow(riser, fan)
@@ -189,9 +198,9 @@ def test_past_a_capped_feeds_end_the_followed_authors_older_posts_carry_on(
     # the real trimmer cut to its newest 2 entries (a cap of 2), one older post deleted
     reader, star, joe = f"{unique}-reader", f"{unique}-star", f"{unique}-joe"
     for n in range(THRESHOLD + 1):
-        wiring.following_service().follow(star, f"{unique}-fan-{n}")
-    wiring.following_service().follow(star, reader)
-    wiring.following_service().follow(joe, reader)
+        _seed_follow(star, f"{unique}-fan-{n}")
+    _seed_follow(star, reader)
+    _seed_follow(joe, reader)
     posting = Posting()
     posted = [(a, posting.post(a)[0]) for a in [joe, star, joe, joe, star, joe, joe]]
     feeds = bind_feed_model(os.environ["FEEDS_TABLE"])
@@ -216,7 +225,7 @@ def test_a_feed_never_cut_ends_at_its_oldest_entry(client, unique, signed_in):
     posting = Posting()
     for _ in range(2):
         posting.post(joe)
-    wiring.following_service().follow(joe, reader)
+    _seed_follow(joe, reader)
     after = [posting.post(joe)[0] for _ in range(2)]
     # THEN the feed is what was fanned out to it: no trim cut it, so nothing older
     assert _pages(client, reader, signed_in(reader), 10) == [after[::-1]]

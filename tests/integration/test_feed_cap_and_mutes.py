@@ -24,6 +24,8 @@ from chalicelib.services.feed_cap import FeedTrimmer
 from chalicelib.services.feeds import FeedService
 from chalicelib.settings import Settings
 
+from .users_rows import register
+
 pytestmark = pytest.mark.emulator
 
 
@@ -216,7 +218,7 @@ def _body(response) -> Any:
 
 
 def test_mute_list_and_unmute_over_http_hide_the_author_from_the_feed(client, unique, signed_in):
-    ann, star = f"{unique}-ann", f"{unique}-star"
+    ann, (star,) = f"{unique}-ann", register(f"{unique}-star")
     headers = signed_in(ann)
     yubl = _posts(unique, 1)[0]
     yubl = Yubl(yubl.yubl_id, star, "before the mute", yubl.posted_at)
@@ -240,8 +242,9 @@ def test_mute_list_and_unmute_over_http_hide_the_author_from_the_feed(client, un
 
 def test_mutes_are_paged_in_id_order(client, unique, signed_in):
     ann = f"{unique}-ann"
-    for author in ("c", "a", "b"):
-        client.http.put(f"/users/{ann}/mutes/{unique}-{author}", headers=signed_in(ann))
+    for author in register(*(f"{unique}-{name}" for name in ("c", "a", "b"))):
+        muted = client.http.put(f"/users/{ann}/mutes/{author}", headers=signed_in(ann))
+        assert muted.status_code == 204
     first = _body(client.http.get(f"/users/{ann}/mutes?limit=2", headers=signed_in(ann)))
     assert first["mutes"] == [f"{unique}-a", f"{unique}-b"]
     path = f"/users/{ann}/mutes?limit=2&cursor={first['next_cursor']}"

@@ -132,8 +132,8 @@ def test_bad_post_is_400_naming_the_field_and_writes_nothing(
     assert written.changed(before) == []
 
 
-def test_follow_unfollow_and_list_followers_with_paging(client, unique, signed_in):
-    user = f"{unique}-star"
+def test_follow_unfollow_and_list_followers_with_paging(client, unique, signed_in, account):
+    user = account(f"{unique}-star")
     for follower in ["f3", "f1", "f2"]:
         response = client.http.put(
             f"/users/{user}/followers/{follower}", headers=signed_in(follower)
@@ -437,10 +437,10 @@ def test_bad_own_posts_requests_are_400(client, unique, path, error):
 # -- GET /users/{user_id}/following: whom a user follows --------------------------------
 
 
-def test_following_lists_whom_a_user_follows_with_paging(client, unique, signed_in):
+def test_following_lists_whom_a_user_follows_with_paging(client, unique, signed_in, account):
     fan, other = f"{unique}-fan", f"{unique}-other"
-    stars = [f"{unique}-s{i}" for i in range(3)]
-    for star in [*stars, f"{unique}-s9"]:
+    stars = [account(f"{unique}-s{i}") for i in range(3)]
+    for star in [*stars, account(f"{unique}-s9")]:
         follow = client.http.put(f"/users/{star}/followers/{fan}", headers=signed_in(fan))
         assert follow.status_code == 204
     unfollow = client.http.delete(f"/users/{unique}-s9/followers/{fan}", headers=signed_in(fan))

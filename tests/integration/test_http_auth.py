@@ -186,8 +186,12 @@ class Caller:
 
 
 @pytest.fixture
-def caller(unique, signed_in, user_pool, pool_key, forged_key, other_pool_token, written) -> Caller:
-    return Caller(unique, signed_in, user_pool, pool_key, forged_key, other_pool_token, written)
+def caller(
+    unique, signed_in, account, user_pool, pool_key, forged_key, other_pool_token, written
+) -> Caller:
+    made = Caller(unique, signed_in, user_pool, pool_key, forged_key, other_pool_token, written)
+    account(made.me), account(made.other)  # a follow names users who exist
+    return made
 
 
 def _json(response) -> dict:

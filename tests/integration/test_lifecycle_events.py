@@ -57,9 +57,9 @@ def _ids(client: Client, path: str, headers: dict) -> list[str]:
 
 
 def test_follow_and_unfollow_are_announced_keyed_by_the_follower_with_correlation_ids(
-    client, unique, signed_in
+    client, unique, signed_in, account
 ):
-    author, follower = f"{unique}-a", f"{unique}-f"
+    author, follower = account(f"{unique}-a"), f"{unique}-f"
     follow(client, author, follower, {**signed_in(follower), "x-correlation-id": f"f-{unique}"})
     follow(
         client, author, follower, {**signed_in(author), "x-correlation-id": f"u-{unique}"}, "delete"
@@ -87,9 +87,9 @@ def test_a_bad_follow_is_400_and_writes_nothing(client, unique, signed_in, writt
 
 
 def test_a_deleted_post_leaves_the_api_at_once_and_every_feed_row_within_the_flow(
-    client, unique, signed_in
+    client, unique, signed_in, account
 ):
-    author, mentioned = f"{unique}-a", f"{unique}-m"
+    author, mentioned = account(f"{unique}-a"), f"{unique}-m"
     followers = [f"{unique}-f{i}" for i in range(3)]
     flow = Flow(client, author, unique)
     for follower in followers:
@@ -131,8 +131,10 @@ def test_a_deleted_post_leaves_the_api_at_once_and_every_feed_row_within_the_flo
     assert rows("NOTIFICATIONS_TABLE", mentioned) == []
 
 
-def test_a_delete_read_before_its_post_never_shows_it_nor_leaves_a_row(client, unique, signed_in):
-    author, follower = f"{unique}-a", f"{unique}-f"
+def test_a_delete_read_before_its_post_never_shows_it_nor_leaves_a_row(
+    client, unique, signed_in, account
+):
+    author, follower = account(f"{unique}-a"), f"{unique}-f"
     flow = Flow(client, author, unique)
     follow(client, author, follower, signed_in(follower))
     yubl = new_yubl(author, "never seen", now=datetime.now(UTC))
@@ -215,11 +217,11 @@ def _stored_posts(author: str, count: int) -> list:
 
 
 def test_a_follow_backfills_exactly_the_newest_posts_and_a_repeat_overwrites_them(
-    client, unique, signed_in
+    client, unique, signed_in, account
 ):
     """Feed writes counted on the wire, per (follower, yubl), by a hook on the feed
     store's own client: a repeat shows there, while the table's key keeps one row."""
-    author, follower = f"{unique}-a", f"{unique}-f"
+    author, follower = account(f"{unique}-a"), f"{unique}-f"
     flow = Flow(client, author, unique)
     yubls = _stored_posts(author, BACKFILL + 3)
     newest = yubls[-1]
@@ -261,8 +263,8 @@ def _feed_writes() -> Iterator[Counter[tuple[str, str]]]:
         client.meta.events.unregister("before-parameter-build.dynamodb.BatchWriteItem", count)
 
 
-def test_an_unfollow_removes_exactly_that_authors_entries(client, unique, signed_in):
-    alice, bob = f"{unique}-alice", f"{unique}-bob"
+def test_an_unfollow_removes_exactly_that_authors_entries(client, unique, signed_in, account):
+    alice, bob = account(f"{unique}-alice"), account(f"{unique}-bob")
     zoe, yan = f"{unique}-zoe", f"{unique}-yan"
     flow = Flow(client, alice, unique)
     posts = {author: _stored_posts(author, 2) for author in (alice, bob)}
@@ -282,8 +284,10 @@ def test_an_unfollow_removes_exactly_that_authors_entries(client, unique, signed
     )
 
 
-def test_a_follow_and_its_unfollow_read_in_order_leave_no_entries(client, unique, signed_in):
-    author, follower = f"{unique}-a", f"{unique}-f"
+def test_a_follow_and_its_unfollow_read_in_order_leave_no_entries(
+    client, unique, signed_in, account
+):
+    author, follower = account(f"{unique}-a"), f"{unique}-f"
     flow = Flow(client, author, unique)
     _stored_posts(author, 3)
     follow(client, author, follower, signed_in(follower))

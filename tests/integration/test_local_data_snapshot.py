@@ -35,9 +35,11 @@ def test_the_tables_and_buckets_are_those_of_the_template(stack_outputs):
     found = stack_data(boto3.client("cloudformation"), stack_name("local"))
     assert set(found.tables) == tables and len(tables) >= 7
     assert found.tables["FeedsTable"] == stack_outputs["FeedsTableName"]
-    assert found.buckets == {"ArchiveBucket": stack_outputs["ArchiveBucketName"]} and buckets == {
-        "ArchiveBucket"
+    assert found.buckets == {
+        "ArchiveBucket": stack_outputs["ArchiveBucketName"],
+        "ExportsBucket": stack_outputs["ExportsBucketName"],
     }
+    assert buckets == {"ArchiveBucket", "ExportsBucket"}
 
 
 def test_rows_and_objects_deleted_after_a_snapshot_come_back_from_it(

@@ -29,7 +29,7 @@ def test_every_function_log_group_is_shipped_once_and_unshipped_on_request(stack
     functions = configured_functions(config, "local")
     watched = observed_stage(config, "local", load_cfn_yaml(TEMPLATE_PATH), functions, None)
     groups = sorted(log_group(f.deployed_name) for f in watched.functions)
-    # the eight handlers and the API's
+    # the eleven handlers and the API's
     assert groups == [
         f"/aws/lambda/yubl-fanout-local{suffix}"
         for suffix in (
@@ -37,9 +37,12 @@ def test_every_function_log_group_is_shipped_once_and_unshipped_on_request(stack
             "-add_to_feed",
             "-add_to_feed_priority",
             "-archive_events",
+            "-delete_account",
             "-distribute_yubl",
+            "-export_account",
             "-fan_out_range",
             "-notify_mentioned",
+            "-post_confirmation",
             "-pre_sign_up",
             "-retry_parked",
         )

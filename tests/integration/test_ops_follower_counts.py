@@ -13,6 +13,8 @@ from chalicelib.adapters.celebrity_models import bind_author_model
 from chalicelib.adapters.celebrity_stores import DynamoAuthorIndex
 from ops.follower_counts import authors, main, recount
 
+from .users_rows import register
+
 pytestmark = pytest.mark.emulator
 
 
@@ -28,7 +30,7 @@ def test_counts_are_set_from_the_relationships_and_a_second_run_changes_nothing(
 ):
     old, counted = f"{unique}-old", f"{unique}-counted"
     _legacy_follow(old, [f"{unique}-fan-{n}" for n in range(5)])
-    wiring.following_service().follow(counted, f"{unique}-fan-0")
+    wiring.following_service().follow(*register(counted, f"{unique}-fan-0"))
     index = DynamoAuthorIndex(bind_author_model(os.environ["AUTHORS_TABLE"]))
     assert (index.follower_count(old), index.follower_count(counted)) == (0, 1)
     assert main(["--author", old, "--author", counted]) == 0
@@ -67,7 +69,7 @@ def test_a_follow_during_the_recount_is_counted(stage_environment, unique):
     _legacy_follow(author, [f"{unique}-fan-{n}" for n in range(3)])
     client = _FollowBeforeFirstWrite(
         boto3.client("dynamodb"),
-        lambda: wiring.following_service().follow(author, f"{unique}-late"),
+        lambda: wiring.following_service().follow(*register(author, f"{unique}-late")),
     )
     lines: list[str] = []
     summary = recount(

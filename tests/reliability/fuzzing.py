@@ -10,6 +10,7 @@ can start.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +29,8 @@ from schemathesis.checks import (
 
 from devstack.stack import PROJECT_DIR
 from devstack.user_pool import UserPool, create_user, sign_in
-from tests.e2e.conftest import stack_user_pool
+from ops.accounts import named_users, register_all
+from tests.e2e.conftest import stack_user_pool, users_table
 from tests.written_state import WrittenState, stage_resources
 
 USER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # the pool's usernames (sign-in refuses others)
@@ -55,12 +57,14 @@ CHECKS = [
 
 class PoolTokens:
     """The bearer token a signed-in ``user_id`` sends: each valid id is signed up in the
-    stack's pool and signed in once; an id no user can have gets no token. The pool is
-    looked up once: the fuzzer meets a new user id in most cases."""
+    stack's pool, given its users row as ``make user`` gives it, and signed in once; an id
+    no user can have gets no token. The pool is looked up once: the fuzzer meets a new user
+    id in most cases."""
 
     def __init__(self, endpoint: str) -> None:
         self.endpoint = endpoint
         self.tokens: dict[str, str | None] = {}
+        self.signed_up = 0  # users made so far: each wrote a users row
         self._pool: tuple[Any, UserPool] | None = None
 
     def __call__(self, user_id: str) -> str | None:
@@ -70,6 +74,9 @@ class PoolTokens:
                     self._pool = stack_user_pool(self.endpoint)
                 cognito, pool = self._pool
                 create_user(cognito, pool, user_id)
+                users = users_table(self.endpoint)
+                register_all(users, named_users(cognito, pool.pool_id, [user_id]))
+                self.signed_up += 1
                 self.tokens[user_id] = sign_in(cognito, pool, user_id)["IdToken"]
             else:
                 self.tokens[user_id] = None
@@ -81,6 +88,14 @@ def api_written_state(session: boto3.Session, endpoint: str) -> WrittenState:
     the queues, which the stack's runtime keeps moving."""
     resources = stage_resources("local").without(*BACKGROUND)
     return WrittenState(resources, session=session, endpoint_url=endpoint, queues=False)
+
+
+def erasure_ended(dynamodb: Any, user_id: str) -> bool:
+    """Whether a deleted account's deletion has ended (its users row's ``erased_at``)."""
+    item = dynamodb.get_item(
+        TableName="users-local", Key={"user_id": {"S": user_id}}, ConsistentRead=True
+    ).get("Item", {})
+    return "erased_at" in item
 
 
 def html_allowed(method: str, path: str, headers: dict[str, Any]) -> bool:
@@ -124,6 +139,7 @@ class Fuzzer:
     api_key: str
     state: WrittenState
     token: Callable[[str], str | None]
+    erased: Callable[[str], bool]  # whether an account's deletion has ended
     cases: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
     # the state after the last case, while no case since wrote (a 4xx wrote nothing, as
@@ -179,12 +195,19 @@ class Fuzzer:
         return {**(case.headers or {}), **headers}
 
     def check(self, case: Any) -> None:
+        signed_up = getattr(self.token, "signed_up", 0)
+        headers = self._headers(case)  # first: signing a new user up writes its users row
+        if getattr(self.token, "signed_up", 0) != signed_up:
+            self._unchanged = None
         before, self._unchanged = self._unchanged or self.state.snapshot(), None
-        headers = self._headers(case)
         response = case.call(headers=headers, timeout=60, allow_redirects=False)
         self.cases += 1
         self.statuses[response.status_code] = self.statuses.get(response.status_code, 0) + 1
         case.validate_response(response, checks=CHECKS, headers=headers)
+        if case.operation.definition.raw.get("operationId") == "delete_account" and (
+            response.status_code == 202
+        ):
+            self._settle_deletion(response.json()["user_id"])
         if 400 <= response.status_code < 500:
             sent = {**response.request.headers}
             method = case.method.upper()
@@ -195,6 +218,14 @@ class Fuzzer:
             wrote = sorted(name for name in before if before[name] != after.get(name))
             assert wrote == [], f"{_sent(response)} -> {response.status_code}: wrote {wrote}"
             self._unchanged = after
+
+    def _settle_deletion(self, user_id: str) -> None:
+        """A deletion goes on after its 202 (``user-deleted``): wait for its end, so its
+        writes are not counted against the cases that follow."""
+        deadline = time.monotonic() + 120
+        while not self.erased(user_id):
+            assert time.monotonic() < deadline, f"the deletion of {user_id} did not end"
+            time.sleep(0.25)
 
 
 def _sent(response: schemathesis.Response) -> str:

@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import partial
 
 import boto3
 import pytest
@@ -23,7 +24,7 @@ from tests.e2e.conftest import wait_for
 from tests.e2e.stack_process import StackProcess
 from tests.e2e.test_config_service import make_api_key
 
-from .fuzzing import Fuzzer, PoolTokens, api_written_state
+from .fuzzing import Fuzzer, PoolTokens, api_written_state, erasure_ended
 
 pytestmark = pytest.mark.e2e
 
@@ -37,7 +38,11 @@ def fuzzer(stack_process: StackProcess) -> Iterator[Fuzzer]:
     api_key = make_api_key(stack_process, "SCOPES=read,write", "PREFIX=")[-1]
     session = boto3.Session(**_credentials(stack_process.aws_endpoint))
     state = api_written_state(session, stack_process.aws_endpoint)
-    yield Fuzzer(stack_process.api_url, api_key, state, PoolTokens(stack_process.aws_endpoint))
+    erased = partial(
+        erasure_ended, session.client("dynamodb", endpoint_url=stack_process.aws_endpoint)
+    )
+    tokens = PoolTokens(stack_process.aws_endpoint)
+    yield Fuzzer(stack_process.api_url, api_key, state, tokens, erased)
 
 
 def _credentials(endpoint: str) -> dict[str, str]:
@@ -191,10 +196,11 @@ FORM_ERROR = (
 def test_hostile_requests_get_the_json_error_body_and_write_nothing(
     fuzzer: Fuzzer, method, path, body, headers, status, error
 ) -> None:
-    before = fuzzer.state.snapshot()
     # signed in and with an API key, so that neither is what refuses the request (a path id
-    # no user can have is refused as another user's, 403, before its format is read)
+    # no user can have is refused as another user's, 403, before its format is read); the
+    # token first: signing the user up writes its users row
     signed_in = {"Authorization": f"Bearer {fuzzer.token('hostile-user')}"}
+    before = fuzzer.state.snapshot()
     prepared = requests.Request(
         method,
         fuzzer.api_url,
@@ -238,6 +244,7 @@ def test_bad_stream_records_are_dead_lettered_with_their_reason_and_neighbours_d
 ) -> None:
     author, follower = f"a{uuid.uuid4().hex[:10]}", f"f{uuid.uuid4().hex[:10]}"
     signed_in = {"Authorization": f"Bearer {fuzzer.token(follower)}"}
+    fuzzer.token(author)  # a follow names users who exist
     follow = requests.put(
         f"{fuzzer.api_url}/users/{author}/followers/{follower}", headers=signed_in, timeout=30
     )
@@ -279,6 +286,6 @@ def test_bad_stream_records_are_dead_lettered_with_their_reason_and_neighbours_d
             "yubl.author_id: must be a string",
             "yubl.yubl_id: must be a string",
             "yubl.text: must be 1-2000 characters",
-            "type: has no route: 'yubl-liked' (routed: yubl-deleted, yubl-posted)",
+            "type: has no route: 'yubl-liked' (routed: user-deleted, yubl-deleted, yubl-posted)",
         ]
     )

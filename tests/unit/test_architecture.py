@@ -167,8 +167,10 @@ def test_deployed_and_runtime_code_never_imports_the_deploy_tooling(path):
 def test_ops_takes_from_chalicelib_only_the_parked_shape_and_the_config_service(path):
     """Operator tools share three definitions: the parked record (its shape and its text as
     a queue message), the reader of KPL aggregates (a re-driven aggregate is parked one
-    user record at a time, as the processor parks them), and the config service's use
-    cases (``make api-key`` must hash and store keys exactly as the service reads them)."""
+    user record at a time, as the processor parks them), the config service's use cases
+    (``make api-key`` must hash and store keys exactly as the service reads them), and the
+    users table's writes (``make user`` and the backfill must write rows with the sign-up
+    trigger's condition)."""
     allowed = {
         "chalicelib.streams.parking",
         "chalicelib.streams.parking.FailedRecord",
@@ -177,6 +179,9 @@ def test_ops_takes_from_chalicelib_only_the_parked_shape_and_the_config_service(
         "chalicelib.streams.kpl.CorruptAggregate",
         "chalicelib.streams.kpl.is_aggregated",
         "chalicelib.streams.kpl.user_records",
+        "chalicelib.adapters.users_table",
+        "chalicelib.adapters.users_table.DynamoUserStore",
+        "chalicelib.adapters.users_table.bind_user_model",
     }
     imported = {n for n in _imports(path) if _top(n) == "chalicelib"}
     config_service = {n for n in imported if n.startswith("chalicelib.config.")}

@@ -337,7 +337,11 @@ def test_the_asyncapi_document_describes_every_event_and_group_topic_and_its_ref
             for part in ref[2:].split("/"):
                 node = node[part]
     config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
-    topics = json.loads(config["stages"]["dev"]["environment_variables"]["GROUP_TOPICS"])
+    stage = config["stages"]["dev"]["environment_variables"]
+    topics = {
+        **json.loads(stage["GROUP_TOPICS"]),
+        **{f"{g}-priority": t for g, t in json.loads(stage["PRIORITY_GROUP_TOPICS"]).items()},
+    }
     addresses = {c["address"] for c in doc["channels"].values()}
     assert {f"{group}-{{stage}}" for group in topics} | {"yubl-posted-{stage}"} == addresses
 

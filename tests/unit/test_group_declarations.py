@@ -94,6 +94,7 @@ def test_each_group_topic_is_named_group_dash_stage(stage):
         "feed": f"feed-{stage}",
         "notifications": f"notifications-{stage}",
         "archive": f"archive-{stage}",
+        "accounts": f"accounts-{stage}",
     }
 
 

@@ -24,6 +24,9 @@ USER_ROUTES = {
     ("/users/{user_id}/mutes/{author_id}", "PUT"),
     ("/users/{user_id}/mutes/{author_id}", "DELETE"),
     ("/users/{user_id}/mutes", "GET"),
+    ("/users/{user_id}", "DELETE"),
+    ("/users/{user_id}/exports", "POST"),
+    ("/users/{user_id}/exports/{export_id}", "GET"),
 }
 
 

@@ -7,7 +7,7 @@ import pytest
 from chalicelib.domain.routing import RoutingTable, Shape, SubscriberGroup
 from chalicelib.settings import Settings, SettingsError
 
-TOPICS = '{"feed": "t", "notifications": "n", "archive": "a"}'
+TOPICS = '{"feed": "t", "notifications": "n", "archive": "a", "accounts": "ac"}'
 REQUIRED = {
     "YUBL_POSTED_STREAM": "s",
     "GROUP_TOPICS": TOPICS,
@@ -25,6 +25,11 @@ REQUIRED = {
     "FANOUT_WORK_TOPIC": "w",
     "AUTHORS_TABLE": "at",
     "PRIORITY_GROUP_TOPICS": '{"feed": "tp"}',
+    "USERS_TABLE": "u",
+    "ARCHIVE_INDEX_TABLE": "ai",
+    "ACCOUNTS_QUEUE": "acq",
+    "EXPORTS_QUEUE": "eq",
+    "EXPORTS_BUCKET": "eb",
 }
 
 
@@ -48,8 +53,9 @@ def test_defaults_apply_when_only_names_are_set():
             {
                 "yubl-posted": ["feed", "notifications", "archive"],
                 "yubl-deleted": ["feed", "notifications", "archive"],
+                "user-deleted": ["accounts"],
             },
-            {"feed": "t", "notifications": "n", "archive": "a"},
+            {"feed": "t", "notifications": "n", "archive": "a", "accounts": "ac"},
         ),
         follower_group_size=500,
         follower_page_size=1000,
@@ -74,6 +80,14 @@ def test_defaults_apply_when_only_names_are_set():
         priority_topics={"feed": "tp"},
         fanout_priority_max_followers=1_000,
         fanout_bulk_group_size=1_000,
+        users_table="u",
+        archive_index_table="ai",
+        accounts_queue="acq",
+        exports_queue="eq",
+        exports_bucket="eb",
+        account_status_cache_seconds=30,
+        account_erase_delay_seconds=120,
+        export_url_seconds=3600,
     )
 
 

@@ -14,6 +14,7 @@ PUBLIC = {
     ("GET", "/health"),
     ("GET", "/users/{user_id}/followers"),
     ("GET", "/users/{user_id}/yubls"),
+    ("GET", "/users/{user_id}"),  # the public profile
     # the whole shortener: its page, link creation, redirects, stats, app-site association
     ("GET", "/"),
     ("POST", "/"),
@@ -42,6 +43,9 @@ USER_ROUTES = {
     ("PUT", "/users/{user_id}/mutes/{author_id}"): ("user_id",),
     ("DELETE", "/users/{user_id}/mutes/{author_id}"): ("user_id",),
     ("GET", "/users/{user_id}/mutes"): ("user_id",),
+    ("DELETE", "/users/{user_id}"): ("user_id",),
+    ("POST", "/users/{user_id}/exports"): ("user_id",),
+    ("GET", "/users/{user_id}/exports/{export_id}"): ("user_id",),
 }
 
 

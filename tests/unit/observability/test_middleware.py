@@ -13,10 +13,12 @@ import pytest
 from chalice.test import Client
 
 from chalicelib import settings, wiring
+from chalicelib.adapters.accounts_memory import InMemoryUserStore
 from chalicelib.adapters.memory import InMemoryEventPublisher, InMemoryPostStore
 from chalicelib.identity import middleware as identity_middleware
 from chalicelib.identity.settings import identity_settings
 from chalicelib.observability.correlation import kinesis_payload
+from chalicelib.services.account_gate import AccountGate
 from chalicelib.services.posting import PostingService
 from devstack.stack import PROJECT_DIR
 from tests.chalice_app import load_app
@@ -68,6 +70,8 @@ def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
     monkeypatch.setenv("USER_POOL_CLIENT_ID", CLIENT_ID)
     monkeypatch.setenv("USER_POOL_ISSUER", ISSUER)
     caches = (settings.current, identity_settings, identity_middleware._verifier)
+    gate = AccountGate(InMemoryUserStore(["alice"]), cache_seconds=30)
+    monkeypatch.setattr(wiring, "account_gate", lambda: gate)  # alice's account: no table
     with serve_jwks(JwksServer(SIGNING_KEY)) as jwks:
         monkeypatch.setenv("USER_POOL_JWKS_URL", jwks.url)
         for cached in caches:
