@@ -3,7 +3,7 @@
 ``LOCAL_AWS_PORT`` (default 4566), ``API_PORT`` (default 8000) and ``MONITOR_PORT``
 (default the API's + 1: the operations page, ``devstack.monitor``) choose the ports,
 ``LOCAL_LOG_DIR`` (default ``.local``) where the logs go; each run starts fresh logs
-there and keeps the previous run's as ``*.log.1``. The tables and archive objects are
+there and keeps the previous run's as ``*.log.1``. The tables and bucket objects are
 restored at start from the snapshot a clean stop saved in ``LOCAL_DATA_DIR`` (default
 ``.local/data``; ``devstack.snapshot``), and saved there every
 ``LOCAL_SNAPSHOT_SECONDS`` (default 300) while running; ``LOCAL_KEEP_DATA=0`` keeps

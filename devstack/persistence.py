@@ -157,7 +157,7 @@ class LocalData:
         if not quiet:
             rows = sum(counts["tables"].values())
             objects = sum(counts["buckets"].values())
-            self.log(f"saved {rows} items and {objects} archive objects to {self.path}")
+            self.log(f"saved {rows} items and {objects} bucket objects to {self.path}")
 
     def report_lost(self, reason: str) -> None:
         """Say that this stop saves nothing, why, what is lost, and what the next start
@@ -165,9 +165,10 @@ class LocalData:
         if not self.restored:
             return
         self.log(f"local data NOT saved to {self.path}: {reason}")
-        held = f"the tables {', '.join(sorted(self.resources.tables))}" + "".join(
-            f" and the bucket {name}" for name in sorted(self.resources.buckets)
-        )
+        buckets = sorted(self.resources.buckets)
+        held = f"the tables {', '.join(sorted(self.resources.tables))}"
+        if buckets:
+            held += f" and the bucket{'s' if len(buckets) > 1 else ''} {', '.join(buckets)}"
         try:
             kept = taken_at(self.path)
         except (SnapshotError, OSError) as err:

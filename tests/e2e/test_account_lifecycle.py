@@ -289,7 +289,8 @@ def _lifecycle(local_stack: RunningStack, followers_n: int, posts_n: int) -> Non
     assert ("distribute_yubl", "user-deleted routed") in functions
     assert ("delete_account", "account deletion: waiting") in functions
     assert ("delete_account", "account deletion: erased") in functions
-    assert ("add_to_feed", "feed entries removed") in functions
+    # (200 followers: the priority lane's worker, FANOUT_PRIORITY_MAX_FOLLOWERS 1,000)
+    assert ("add_to_feed_priority", "feed entries removed") in functions
     assert [line for line in lines if line.get("level") in ("WARNING", "ERROR")] == []
     # AND the late post changed nothing, with its reason logged
     refusals = [

@@ -180,7 +180,7 @@ def test_a_killed_stack_comes_back_with_its_last_periodic_snapshot(tmp_path):
     try:
         # THEN the next start restores that snapshot
         second.wait_ready()
-        followers = requests.get(f"{second.api_url}/users/someone/followers", timeout=10)
+        followers = requests.get(f"{second.api_url}/users/{someone}/followers", timeout=10)
         assert followers.json()["followers"] == [follower]
     finally:
         assert second.stop() == 0
@@ -221,10 +221,10 @@ def test_a_save_that_fails_exits_1_saying_what_is_lost_and_what_comes_back(tmp_p
     assert said[0].startswith(f"[stack] local data NOT saved to {snapshot}: "), said
     assert "Is a directory" in said[0]
     tables = ", ".join(_template_ids("AWS::DynamoDB::Table"))
-    assert _template_ids("AWS::S3::Bucket") == ["ArchiveBucket"]
+    assert _template_ids("AWS::S3::Bucket") == ["ArchiveBucket", "ExportsBucket"]
     assert said[1:] == [
         "[stack] lost: every change made since 2026-01-02 03:04:05 UTC to the tables "
-        f"{tables} and the bucket ArchiveBucket",
+        f"{tables} and the buckets ArchiveBucket, ExportsBucket",
         f"[stack] the next make run restores the last good snapshot, {snapshot}",
     ]
     # AND that snapshot is as it was

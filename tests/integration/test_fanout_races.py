@@ -73,10 +73,10 @@ def _kind(message: tuple[str, dict[str, Any]]) -> str:
 
 @pytest.mark.parametrize("first", ["removal", "write"])
 def test_a_delete_during_the_fan_out_leaves_no_row_whichever_message_runs_first(
-    app_client, unique, signed_in, first
+    app_client, unique, signed_in, account, first
 ):
     # GIVEN a post to three followers, planned by the dispatcher, not yet written
-    author = f"{unique}-a"
+    author = account(f"{unique}-a")
     followers = [f"{unique}-f{i}" for i in range(3)]
     flow = Flow(app_client, author, unique)
     for follower in followers:
@@ -143,9 +143,12 @@ def test_a_delete_between_a_workers_writes_is_withdrawn_by_the_worker(unique):
 # -- a mute during the fan-out ------------------------------------------------------------
 
 
-def test_a_mute_during_the_fan_out_loses_the_write_and_wins_the_read(app_client, unique, signed_in):
+def test_a_mute_during_the_fan_out_loses_the_write_and_wins_the_read(
+    app_client, unique, signed_in, account
+):
     # GIVEN star's followers ann, bob and carol; carol muted star before the post
     star, ann, bob, carol = (f"{unique}-{n}" for n in ("star", "ann", "bob", "carol"))
+    account(star)
     flow = Flow(app_client, star, unique)
     for follower in (ann, bob, carol):
         follow(app_client, star, follower, signed_in(follower))

@@ -180,6 +180,7 @@ class Caller:
         changed of everything the app could write (every table, queue, stream and bucket
         of the template: ``tests/written_state.py``)."""
         self.prepare(client, route)
+        self.header(case)  # a signed-in caller's account is made first, as a sign-up makes it
         before = self.written.snapshot()
         response = self.call(client, route, case)
         return response, self.written.changed(before)

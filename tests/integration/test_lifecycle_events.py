@@ -169,9 +169,9 @@ def test_a_second_delete_answers_the_same_and_changes_nothing(client, unique, si
 
 
 def test_an_api_delete_before_the_dispatcher_stored_the_post_keeps_it_out(
-    client, unique, signed_in
+    client, unique, signed_in, account
 ):
-    author, follower = f"{unique}-a", f"{unique}-f"
+    author, follower = account(f"{unique}-a"), f"{unique}-f"
     flow = Flow(client, author, unique)
     follow(client, author, follower, signed_in(follower))
     # GIVEN a post on the stream, not yet read by the dispatcher

@@ -112,10 +112,10 @@ def test_feed_notifications_and_the_authors_yubls_skip_the_post_from_the_202_on(
 
 
 def test_a_celebritys_pulled_post_leaves_the_merged_feed_from_the_202_on(
-    app_client, posts, unique, signed_in
+    app_client, posts, unique, signed_in, account
 ):
     # GIVEN a reader following a celebrity whose post was pulled, not fanned out
-    star, reader = f"{unique}-star", f"{unique}-reader"
+    star, reader = account(f"{unique}-star"), account(f"{unique}-reader")
     wiring.following_service().follow(star, reader)
     yubl = _stored(posts, star, "for the crowd", [])
     DynamoAuthorIndex(bind_author_model(os.environ["AUTHORS_TABLE"])).mark_pulling(star)
@@ -129,11 +129,11 @@ def test_a_celebritys_pulled_post_leaves_the_merged_feed_from_the_202_on(
 
 
 def test_the_rebuild_of_an_inactive_readers_feed_leaves_the_post_out(
-    app_client, posts, unique, signed_in
+    app_client, posts, unique, signed_in, account
 ):
     # GIVEN a reader who has not read for 90 days (the fan-out skipped them) and an
     # author they follow with two posts
-    author, reader = f"{unique}-a", f"{unique}-r"
+    author, reader = account(f"{unique}-a"), account(f"{unique}-r")
     wiring.following_service().follow(author, reader)
     long_ago = (datetime.now(UTC) - timedelta(days=90)).strftime("%Y-%m-%dT%H:00:00Z")
     boto3.resource("dynamodb").Table(os.environ["ACTIVITY_TABLE"]).put_item(
