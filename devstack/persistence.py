@@ -130,7 +130,7 @@ class LocalData:
         rows = sum(done["tables"].values())
         objects = sum(done["buckets"].values())
         self.log(
-            f"restored {rows} items in {len(done['tables'])} tables and {objects} archive "
+            f"restored {rows} items in {len(done['tables'])} tables and {objects} bucket "
             f"objects from {self.path} (taken {done['taken_at']})"
         )
         if done["gone"]:
