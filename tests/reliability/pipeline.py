@@ -42,6 +42,7 @@ STREAM = "yubl-posted-local"
 RETRY_QUEUE = "yubl-retry-local"
 DEAD_LETTERS = "yubl-dead-letters-local"
 EXPORTS = "reliability-table-exports"  # a bucket of the test's own, on the emulator
+FEED_WORKERS = ("add_to_feed", "add_to_feed_priority")  # the feed group's two lanes
 
 
 @dataclass
@@ -262,18 +263,20 @@ class Pipeline:
 
 
 def quick_timeout_project(where: Path, timeout_seconds: int, margin_ms: int) -> Path:
-    """This project with add_to_feed's ``lambda_timeout`` cut to ``timeout_seconds``.
+    """This project with the feed workers' ``lambda_timeout`` cut to ``timeout_seconds``
+    (both lanes': add_to_feed and add_to_feed_priority).
 
-    A message a killed runtime had received comes back only when its hold ends (every
-    retry and invocation fits in it: about three function timeouts plus 30 s, as Lambda
-    keeps an async event). A short timeout makes that wait fit a short test; the code and
-    every other setting are the project's own (``app.py`` and ``chalicelib`` linked).
+        A message a killed runtime had received comes back only when its hold ends (every
+        retry and invocation fits in it: about three function timeouts plus 30 s, as Lambda
+        keeps an async event). A short timeout makes that wait fit a short test; the code and
+        every other setting are the project's own (``app.py`` and ``chalicelib`` linked).
     """
     (where / ".chalice").mkdir(parents=True, exist_ok=True)
     for name in ("app.py", "chalicelib"):
         (where / name).symlink_to(PROJECT_DIR / name)
     config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
-    config["lambda_functions"]["add_to_feed"]["lambda_timeout"] = timeout_seconds
+    for worker in FEED_WORKERS:
+        config["lambda_functions"][worker]["lambda_timeout"] = timeout_seconds
     config["environment_variables"]["FEED_WRITE_TIME_MARGIN_MS"] = str(margin_ms)
     (where / ".chalice" / "config.json").write_text(json.dumps(config))
     return where
