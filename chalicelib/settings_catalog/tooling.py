@@ -56,8 +56,9 @@ LOCAL_STACK = Section(
         ),
         Setting(
             "LOCAL_QUERY_INDEX",
-            "`0` (or `false`, `no`): the emulator answers DynamoDB Query as stock moto does, "
-            "reading every item of the table ([The local emulator](../local-emulator.md))",
+            "`0` (or `false`, `no`): the emulator runs as stock moto: its DynamoDB Query reads "
+            "every item of the table, and its routing and item writing keep moto's own "
+            "overheads ([The local emulator](../local-emulator.md))",
             f"{_STACK}, the tests' emulators",
             default="1",
             kind="flag",

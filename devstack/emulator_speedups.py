@@ -1,0 +1,161 @@
+"""Two costs of moto 5.2.5's server that DynamoDB does not have, removed in the emulator
+process: routing each request to its service, and writing each DynamoDB item.
+
+Why: profiled under the fan-out benchmark (py-spy on the emulator, ``make bench-post``),
+with the emulator's one core saturated, a third of its time went to these two, not to
+the work asked for:
+
+- 16 % routing: ``DomainDispatcherApplication.get_backend_for_host`` lists moto's
+  package directory (``list_of_moto_modules``: an ``os.listdir`` and an ``isdir`` per
+  entry) and tries every service's URL patterns, on every request, under the server's
+  one routing lock, so every request waits for every other's routing;
+- 17 % answering: moto's generic ``ResponseSerializer`` writes every ``AttributeValue``
+  of every item by walking its ten model members, building an attribute-picker context
+  and six alias providers per member. A Query page of 1,000 relationships took longer
+  to write than to find.
+
+What changes, and why it answers the same:
+
+- ``get_backend_for_host`` is remembered per host string. Its answer depends only on
+  the host and on the installed moto (its module folders and URL patterns), both fixed
+  for the life of the process.
+- ``BaseJSONSerializer._serialize_type_structure`` writes a value of the
+  ``AttributeValue`` shape given as a plain ``dict`` directly, with the same rules the
+  generic path applies member by member, in the model's member order: a member whose
+  value is None is left out; ``S``, ``N`` and the members of ``SS`` and ``NS`` are
+  written as ``str(value)`` (the JSON serializer's string rule); ``B`` and the members
+  of ``BS`` through the serializer's own ``_base64``; ``M``'s values and ``L``'s
+  members as ``AttributeValue`` again (a None value of ``M`` left out, a None member of
+  ``L`` kept, as the generic map and list rules do); ``NULL`` and ``BOOL`` as given.
+  For a ``dict`` the picker's aliases resolve to the member's own name (no ``Meta``, no
+  model serialization name, no class or shape prefix matches ``S``...``BOOL``), and
+  DynamoDB's responses declare no response transformers (checked at each call: a
+  serializer with transformers takes the generic path). Anything else (an error, a
+  non-dict value, another shape) takes the generic path unchanged.
+
+Checked: ``tests/unit/test_emulator_speedups.py`` writes random ``AttributeValue``s of
+every type, nested, through both paths and requires identical output, and the
+differential test (``tests/integration/test_query_index_differential.py``) compares a
+random sequence of calls against stock moto over HTTP. ``LOCAL_QUERY_INDEX=0`` runs
+stock moto, without these either. Written by hand: no library speeds moto's server up.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from .query_index import check_moto_version
+
+__all__ = ["attribute_value", "install", "installed", "uninstall"]
+
+_saved: dict[str, Any] = {}
+
+
+def _str_rule(value: Any) -> Any:
+    """The JSON serializer's string rule (``_serialize_type_string``)."""
+    return str(value) if value not in [None, {}, []] else value
+
+
+def attribute_value(serializer: Any, value: dict[str, Any]) -> dict[str, Any]:
+    """``value`` (an ``AttributeValue`` as a dict) as the generic serializer writes it."""
+    written: dict[str, Any] = {}
+    for name in _MEMBERS:
+        member = value.get(name)
+        if member is None:
+            continue
+        if name in ("S", "N"):
+            written[name] = _str_rule(member)
+        elif name == "B":
+            written[name] = serializer._base64(member)
+        elif name in ("SS", "NS"):
+            written[name] = [_str_rule(x) for x in member]
+        elif name == "BS":
+            written[name] = [serializer._base64(x) for x in member]
+        elif name == "M":
+            written[name] = {
+                key: _nested(serializer, x) for key, x in member.items() if x is not None
+            }
+        elif name == "L":
+            written[name] = [None if x is None else _nested(serializer, x) for x in member]
+        else:  # NULL, BOOL
+            written[name] = member
+    return written
+
+
+def _nested(serializer: Any, value: Any) -> Any:
+    if type(value) is dict:
+        return attribute_value(serializer, value)
+    raise _NotPlain
+
+
+class _NotPlain(Exception):
+    """A value the fast path does not write: the generic path writes the whole value."""
+
+
+_MEMBERS: tuple[str, ...] = ()  # the AttributeValue shape's members, in model order
+
+
+def _attribute_value_members() -> tuple[str, ...]:
+    from moto.core.utils import get_service_model
+
+    shape = get_service_model("dynamodb").shape_for("AttributeValue")
+    return tuple(shape.members)
+
+
+def install() -> None:
+    """Apply both changes; refused unless the moto they were written for is installed."""
+    if installed():
+        return
+    check_moto_version()
+    from moto.core.serialize import BaseJSONSerializer
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    global _MEMBERS
+    _MEMBERS = _attribute_value_members()
+    route = DomainDispatcherApplication.get_backend_for_host
+    write = BaseJSONSerializer._serialize_type_structure
+    _saved.update(route=route, write=write)
+
+    @functools.wraps(route)
+    def get_backend_for_host(self: Any, host: str | None) -> Any:
+        known = self.__dict__.setdefault("_devstack_backends", {})
+        if host not in known:
+            known[host] = route(self, host)
+        return known[host]
+
+    @functools.wraps(write)
+    def _serialize_type_structure(
+        self: Any, serialized: Any, value: Any, shape: Any, key: str
+    ) -> None:
+        picker = getattr(self, "_value_picker", None)
+        if (
+            key
+            and shape.name == "AttributeValue"
+            and type(value) is dict
+            and not getattr(picker, "response_transformers", None)
+        ):
+            try:
+                serialized[shape.serialization.get("name", key)] = attribute_value(self, value)
+                return
+            except _NotPlain:
+                pass
+        write(self, serialized, value, shape, key)
+
+    DomainDispatcherApplication.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]
+    BaseJSONSerializer._serialize_type_structure = _serialize_type_structure  # type: ignore[method-assign]
+
+
+def installed() -> bool:
+    return bool(_saved)
+
+
+def uninstall() -> None:
+    """Put moto's own functions back (for tests that compare both in one process)."""
+    if not _saved:
+        return
+    from moto.core.serialize import BaseJSONSerializer
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    DomainDispatcherApplication.get_backend_for_host = _saved.pop("route")  # type: ignore[method-assign]
+    BaseJSONSerializer._serialize_type_structure = _saved.pop("write")  # type: ignore[method-assign]
