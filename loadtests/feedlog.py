@@ -19,6 +19,11 @@ from pathlib import Path
 __all__ = ["FeedLog", "PostTiming", "parse_time", "percentiles"]
 
 WRITE_MESSAGES = ("feed entries written", "naive feed entry written")
+MUTERS_LEFT_OUT = (
+    "yubl routed to group feed",
+    "follower range published",
+    "follower ranges planned",
+)
 
 
 def parse_time(text: str) -> float:
@@ -35,6 +40,10 @@ class FeedLog:
     followers_of: dict[str, int] = field(default_factory=dict)  # yubl id -> its followers
     author_of: dict[str, str] = field(default_factory=dict)  # yubl id -> its author
     written: dict[tuple[str, str], float] = field(default_factory=dict)
+    # yubl id -> its followers a line has accounted for: written, skipped as inactive or
+    # left out as muting the author; the run ends when each post's are all accounted for
+    # (a group of inactive followers writes nothing, yet its lookup is part of the run)
+    accounted: dict[str, int] = field(default_factory=dict)
     duplicates: int = 0
     lines: int = 0  # write lines of the run's posts: one per invocation that wrote
     _offset: int = 0
@@ -55,15 +64,28 @@ class FeedLog:
             self._take(raw)
         return len(self.written)
 
+    def all_accounted(self) -> bool:
+        """Whether every follower of every post has been written, skipped or left out."""
+        return all(self.accounted.get(y, 0) >= n for y, n in self.followers_of.items())
+
     def _take(self, raw: bytes) -> None:
-        if b"written" not in raw:
+        if not any(mark in raw for mark in (b"written", b"routed to group feed", b"range")):
             return
         try:
             line = json.loads(raw)
         except ValueError:
             return
-        if line.get("message") not in WRITE_MESSAGES or line.get("yubl_id") not in self.posted_at:
+        yubl = line.get("yubl_id")
+        if yubl not in self.posted_at:
             return
+        if line.get("message") in MUTERS_LEFT_OUT and line.get("group", "feed") == "feed":
+            # the dispatcher (or a range worker) left the author's muters out
+            self.accounted[yubl] = self.accounted.get(yubl, 0) + int(line.get("muted") or 0)
+            return
+        if line.get("message") not in WRITE_MESSAGES:
+            return
+        others = int(line.get("skipped_inactive") or 0) + int(line.get("muted") or 0)
+        self.accounted[yubl] = self.accounted.get(yubl, 0) + len(line.get("followers", [])) + others
         at = parse_time(line["timestamp"])
         self.lines += 1
         for follower in line.get("followers", []):

@@ -34,13 +34,15 @@ def wait_for_entries(
     progress: Callable[[str], None],
     every_s: float = 2.0,
 ) -> bool:
-    """Read the log until ``expected`` entries are written; a progress line every ``every_s``."""
+    """Read the log until ``expected`` entries are written and every follower of every
+    post is accounted for (a group whose followers are all inactive writes nothing, but
+    its lookup belongs to the run); a progress line every ``every_s``."""
     started = time.monotonic()
     last_line = started
     while True:
         written = log.read()
         now = time.monotonic()
-        if written >= expected:
+        if written >= expected and log.all_accounted():
             progress(f"{name}: {written:,}/{expected:,} feed entries in {now - started:.0f} s")
             return True
         if now - started > timeout_s:

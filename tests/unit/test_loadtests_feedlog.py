@@ -1,0 +1,37 @@
+"""The benchmark's reading of the workers' log: a run ends when every follower of every
+post is accounted for, not when the last entry is written."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from loadtests.feedlog import FeedLog
+
+
+def _line(message: str, yubl: str, **fields: object) -> str:
+    return json.dumps(
+        {"message": message, "timestamp": "2026-12-06T12:00:00.000Z", "yubl_id": yubl, **fields}
+    )
+
+
+def test_a_group_of_inactive_followers_is_accounted_for_though_it_writes_nothing(tmp_path: Path):
+    # GIVEN a post to five followers, one of them muting its author
+    log_file = tmp_path / "stack.log"
+    log_file.write_text("")
+    log = FeedLog(log_file, posted_at={"y1": 0.0}, followers_of={"y1": 5})
+    lines = [
+        _line("yubl routed to group feed", "y1", group="feed", muted=1),
+        _line("feed entries written", "y1", followers=["a", "b"], skipped_inactive=0, muted=0),
+    ]
+    log_file.write_text("\n".join(lines) + "\n")
+    # WHEN the written entries are read: two of five, the muter left out
+    assert log.read() == 2
+    # THEN the run is not over: two inactive followers' group is still in flight
+    assert not log.all_accounted()
+    # WHEN that group's line comes: nothing written, both skipped
+    with log_file.open("a") as f:
+        f.write(_line("feed entries written", "y1", followers=[], skipped_inactive=2) + "\n")
+    assert log.read() == 2
+    assert log.all_accounted()
+    assert log.accounted == {"y1": 5}
