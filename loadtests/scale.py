@@ -1,15 +1,21 @@
-"""``make scale``: minutes and dollars for one post to N followers on AWS through the
-follower ranges (default 1,000,000), from the stage's settings, AWS's published limits
-(``aws_limits.json``) and the cost model (``cost.py``, ``pricing.json``).
+"""``make scale``: minutes and dollars for one post to N followers on AWS (default
+1,000,000), from the stage's settings, AWS's published limits (``aws_limits.json``) and
+the cost model (``cost.py``, ``pricing.json``).
 
 Not a measurement: this machine's emulator says nothing about AWS's speed. The calls
-each phase makes follow from the code (a counting Query per range boundary, one page
-per range when ``FOLLOWER_PAGE_SIZE`` >= ``FANOUT_RANGE_SIZE``, ten messages a
-PublishBatch, 25 entries a BatchWriteItem; the integration test counts them on the
-emulator); their durations are the pricing table's assumed call times; the limits cap
-what runs in parallel. The dollars are the cost model's, applied to a benchmark run's
-counted calls (the newest ``results/bench-*/bench.json`` or ``BENCH_RESULT``), scaled to
-N followers a post.
+each phase makes follow from the code, as ``docs/realtime.md`` describes it and the unit
+and integration tests count it: the dispatcher publishes the first
+``FANOUT_PRIORITY_MAX_FOLLOWERS`` followers itself (the head, groups of
+``FOLLOWER_GROUP_SIZE``) and hands the rest over as one plan message; a range worker cuts
+the rest into ranges of ``FANOUT_RANGE_SIZE`` by counting reads and publishes a message
+per range, ten a PublishBatch; each range worker reads its range (one page when
+``FOLLOWER_PAGE_SIZE`` >= ``FANOUT_RANGE_SIZE``) and the author's muters, and publishes
+groups of ``FANOUT_BULK_GROUP_SIZE``; each feed worker looks its followers up (100 keys a
+BatchGetItem), writes them (25 a BatchWriteItem) and reads the tombstone once. Their
+durations are the pricing table's assumed call times; the limits, and the bulk lane's
+reserved concurrency, cap what runs in parallel. The dollars are the cost model's,
+applied to a benchmark run's counted calls (the newest ``results/bench-*/bench.json`` or
+``BENCH_RESULT``), scaled to N followers a post.
 """
 
 from __future__ import annotations
@@ -34,11 +40,29 @@ CONFIG_PATH = LOADTESTS_DIR.parent / ".chalice" / "config.json"
 def _settings(stage: str = "prod") -> dict[str, int]:
     config = json.loads(CONFIG_PATH.read_text())
     env = {**config["environment_variables"], **config["stages"][stage]["environment_variables"]}
+    bulk = config["stages"][stage].get("lambda_functions", {}).get("add_to_feed", {})
     return {
-        "range_size": int(env.get("FANOUT_RANGE_SIZE", 10_000)),
+        "head": int(env.get("FANOUT_PRIORITY_MAX_FOLLOWERS", 1_000)),
         "group_size": int(env.get("FOLLOWER_GROUP_SIZE", 500)),
+        "bulk_group_size": int(env.get("FANOUT_BULK_GROUP_SIZE", 1_000)),
+        "range_size": int(env.get("FANOUT_RANGE_SIZE", 10_000)),
         "page_size": int(env.get("FOLLOWER_PAGE_SIZE", 1_000)),
+        "bulk_concurrency": int(bulk.get("reserved_concurrency", 1_000)),
     }
+
+
+def _seconds(calls: Mapping[str, int], call_ms: Mapping[str, float]) -> float:
+    return sum(n * call_ms[op] for op, n in calls.items()) / 1000
+
+
+def _worker(followers: int, call_ms: Mapping[str, float]) -> tuple[dict[str, int], float]:
+    """One feed worker's calls for a message of ``followers``, and their seconds."""
+    calls = {
+        "BatchGetItem": math.ceil(followers / 100),
+        "BatchWriteItem": math.ceil(followers / 25),
+        "GetItem": 1,
+    }
+    return calls, _seconds(calls, call_ms)
 
 
 def estimate(
@@ -48,23 +72,36 @@ def estimate(
     call_ms: Mapping[str, float],
 ) -> dict[str, Any]:
     """Seconds per phase of one post's fan-out, on a warm and on a new on-demand table."""
-    r, g, p = settings["range_size"], settings["group_size"], settings["page_size"]
-    ranges = followers // r + 1
-    messages = math.ceil(followers / g)
-    # the dispatcher: a counting Query per boundary (plus the last), a PublishBatch of
-    # ten ranges and a progress put after each
-    plan_calls = {"Query": ranges, "PublishBatch": math.ceil(ranges / 10)}
-    plan_calls["PutItem"] = plan_calls["PublishBatch"]
-    plan_s = sum(n * call_ms[op] for op, n in plan_calls.items()) / 1000
-    # one range worker (they run side by side, up to the concurrency limit)
-    range_batches = math.ceil(math.ceil(r / g) / 10)
-    range_calls = {"Query": math.ceil(r / p), "PublishBatch": range_batches}
-    range_calls["PutItem"] = range_batches
+    g, b = settings["group_size"], settings["bulk_group_size"]
+    r, p = settings["range_size"], settings["page_size"]
+    head = min(followers, settings["head"])
+    rest = followers - head
+    ranges = math.ceil(rest / r)
+    head_messages = math.ceil(head / g)
+    range_messages = math.ceil(min(r, rest) / b)  # one full range's group messages
+    bulk_messages = sum(math.ceil(min(r, rest - i * r) / b) for i in range(ranges))
+    # the dispatcher: one Query page of the head, the muters once, the head's messages ten
+    # a PublishBatch with a progress put after each, the plan handed over in one more
+    dispatch_calls = {
+        "Query": 2,
+        "PublishBatch": math.ceil(head_messages / 10) + (1 if rest else 0),
+        "PutItem": math.ceil(head_messages / 10),
+    }
+    # the plan (one range worker): a counting Query per range, the range messages ten a
+    # PublishBatch with a progress put after each
+    plan_batches = math.ceil(ranges / 10)
+    plan_calls = {"Query": ranges, "PublishBatch": plan_batches, "PutItem": plan_batches}
+    # one range worker (they run side by side, up to the account's concurrency)
+    range_batches = math.ceil(range_messages / 10)
+    range_calls = {"Query": 2 * math.ceil(min(r, rest) / p) if rest else 0}
+    range_calls |= {"PublishBatch": range_batches, "PutItem": range_batches}
     range_waves = math.ceil(ranges / limits["lambda_concurrency"])
-    range_s = range_waves * sum(n * call_ms[op] for op, n in range_calls.items()) / 1000
-    # add_to_feed: one entry is one write unit (a reference, well under 1 KB)
-    worker_s = math.ceil(g / 25) * call_ms["BatchWriteItem"] / 1000
-    concurrency_s = messages * worker_s / limits["lambda_concurrency"]
+    range_s = range_waves * _seconds(range_calls, call_ms)
+    # the feed workers: the bulk lane's reserved concurrency caps the waves of its messages
+    head_calls, head_s = _worker(min(g, head), call_ms)
+    bulk_calls, bulk_s = _worker(min(b, rest), call_ms)
+    waves = math.ceil(bulk_messages / settings["bulk_concurrency"])
+    concurrency_s = max(head_s, waves * bulk_s)
     # the follower index of one author is one partition key: every read of it (the
     # counting reads, then the pages) is capped by that partition's read units
     read_units = 2 * followers * limits["relationship_item_bytes"] / 4096 * 0.5
@@ -73,24 +110,31 @@ def estimate(
     # so the table's write rate binds, not a partition's
     warm_s = followers / limits["dynamodb_table_write_units_per_s"]
     new_s = followers / limits["dynamodb_new_table_write_units_per_s"]
-    base = plan_s + range_s + partition_read_s
+    dispatch_s, plan_s = _seconds(dispatch_calls, call_ms), _seconds(plan_calls, call_ms)
+    base = dispatch_s + plan_s + range_s + partition_read_s
     return {
         "followers": followers,
         "settings": dict(settings),
         "ranges": ranges,
-        "group_messages": messages,
+        "group_messages": {"head": head_messages, "bulk": bulk_messages},
+        "dispatcher": {"calls": dispatch_calls, "seconds": round(dispatch_s, 3)},
         "plan": {"calls": plan_calls, "seconds": round(plan_s, 2)},
         "range_worker": {"calls": range_calls, "seconds": round(range_s, 2)},
+        "feed_workers": {
+            "head_message": head_calls,
+            "bulk_message": bulk_calls,
+            "bulk_waves": waves,
+            "concurrency_seconds": round(concurrency_s, 2),
+        },
         "feed_writes": {
             "write_units": followers,
-            "concurrency_seconds": round(concurrency_s, 2),
             "warm_table_seconds": round(warm_s, 1),
             "new_table_seconds": round(new_s, 1),
         },
         "partition_read_seconds": round(partition_read_s, 2),
         "minutes_warm_table": round((base + max(warm_s, concurrency_s)) / 60, 2),
         "minutes_new_table": round((base + max(new_s, concurrency_s)) / 60, 2),
-        "dispatcher_timeout_share": round(plan_s / limits["dispatcher_timeout_s"], 4),
+        "dispatcher_timeout_share": round(dispatch_s / limits["dispatcher_timeout_s"], 5),
     }
 
 
@@ -109,7 +153,8 @@ def main() -> int:
     found["cost_from"] = str(path)
     print(
         f"[scale] {followers:,} followers: {found['ranges']} ranges, "
-        f"{found['group_messages']:,} group messages; "
+        f"{found['group_messages']['head']:,} head and {found['group_messages']['bulk']:,} "
+        "bulk group messages; "
         f"{found['minutes_warm_table']} min on a warm on-demand table, "
         f"{found['minutes_new_table']} min on a new one; ${found['usd_per_post']} a post "
         f"(cost model on {path.name} of {path.parent.name})"
