@@ -3,15 +3,18 @@
 Both paths run in this process: random ``AttributeValue``s of every type, nested in maps
 and lists, with binary values, empty strings and sets, falsy booleans and nulls, are
 written by moto's generic serializer and by the fast path, and the bodies must be the
-same bytes. The routing cache answers what moto's routing answers for every host.
+same bytes. The routing cache answers what moto's routing answers for every host. A
+Query's page holds the answer moto gives, and changing its items leaves the table as it was.
 Checked to fail: writing ``B`` without base64, or keeping a None map value, each broke the
 comparison.
 """
 
 from __future__ import annotations
 
+import copy
 import random
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from moto.core.serialize import XFormedAttributePicker, get_serializer_class
@@ -115,3 +118,65 @@ def test_the_routing_cache_answers_as_moto_routes(both):
     stock = [app.get_backend_for_host(host) for host in hosts]
     emulator_speedups.install()
     assert [app.get_backend_for_host(host) for host in hosts] * 2 == stock * 2
+
+
+def _storable(value: Any) -> Any:
+    """A random value without the None members a stored item cannot hold."""
+    if isinstance(value, dict) and "M" in value:
+        return {"M": {k: _storable(v) for k, v in value["M"].items() if v is not None}}
+    if isinstance(value, dict) and "L" in value:
+        return {"L": [_storable(v) for v in value["L"] if v is not None]}
+    return value
+
+
+def _table_of_random_items(draw: random.Random) -> Any:
+    from moto.dynamodb.models.table import Table
+
+    table = Table(
+        "t",
+        "123456789012",
+        "us-east-1",
+        schema=[
+            {"AttributeName": "u", "KeyType": "HASH"},
+            {"AttributeName": "y", "KeyType": "RANGE"},
+        ],
+        attr=[
+            {"AttributeName": "u", "AttributeType": "S"},
+            {"AttributeName": "y", "AttributeType": "S"},
+        ],
+    )
+    for n in range(60):
+        attrs = {f"a{k}": _storable(_value(draw)) for k in range(draw.randint(0, 4))}
+        table.put_item({"u": {"S": f"u{n % 3}"}, "y": {"S": f"y{n:03}"}, **attrs})
+    return table
+
+
+def _pages(table: Any) -> list[list[dict]]:
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    pages = []
+    for user, forward, limit, projection in [
+        ("u0", True, None, None),
+        ("u1", False, 7, None),
+        ("u2", True, 5, [["y"], ["a1"]]),
+    ]:
+        items, _, _ = table.query(
+            DynamoType({"S": user}), None, [], limit, None, forward, projection
+        )
+        pages.append([item.to_json()["Attributes"] for item in items])
+    return pages
+
+
+def test_a_query_page_answers_as_moto_and_writing_to_it_leaves_the_table_unchanged(both):
+    table = _table_of_random_items(random.Random(14))
+    stock = _pages(table)
+    stored = copy.deepcopy([item.to_json() for item in table.all_items()])
+    emulator_speedups.install()
+    assert _pages(table) == stock
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    items, _, _ = table.query(DynamoType({"S": "u0"}), None, [], None, None, True, None)
+    for item in items:  # what a caller of the page could do to it
+        item.attrs["a0"] = DynamoType({"S": "changed"})
+        item.attrs.pop("a1", None)
+    assert [item.to_json() for item in table.all_items()] == stored
