@@ -6,16 +6,16 @@ Not a measurement: this machine's emulator says nothing about AWS's speed. The c
 each phase makes follow from the code, as ``docs/realtime.md`` describes it and the unit
 and integration tests count it: the dispatcher publishes the first
 ``FANOUT_PRIORITY_MAX_FOLLOWERS`` followers itself (the head, groups of
-``FOLLOWER_GROUP_SIZE``) and hands the rest over as one plan message; a range worker cuts
-the rest into ranges of ``FANOUT_RANGE_SIZE`` by counting reads and publishes a message
-per range, ten a PublishBatch; each range worker reads its range (one page when
-``FOLLOWER_PAGE_SIZE`` >= ``FANOUT_RANGE_SIZE``) and the author's muters, and publishes
-groups of ``FANOUT_BULK_GROUP_SIZE``; each feed worker looks its followers up (100 keys a
-BatchGetItem), writes them (25 a BatchWriteItem) and reads the tombstone once. Their
-durations are the pricing table's assumed call times; the limits, and the bulk lane's
-reserved concurrency, cap what runs in parallel. The dollars are the cost model's,
-applied to a benchmark run's counted calls (the newest ``results/bench-*/bench.json`` or
-``BENCH_RESULT``), scaled to N followers a post.
+``FOLLOWER_GROUP_SIZE``, on the bulk lane) and hands the rest over as one plan message;
+a range worker cuts the rest into ranges of ``FANOUT_RANGE_SIZE`` by counting reads and
+publishes a message per range, ten a PublishBatch; each range worker reads its range
+(one page when ``FOLLOWER_PAGE_SIZE`` >= ``FANOUT_RANGE_SIZE``) and the author's muters,
+and publishes groups of ``FANOUT_BULK_GROUP_SIZE``; each feed worker looks its followers
+up (100 keys a BatchGetItem), writes them (25 a BatchWriteItem) and reads the tombstone
+once. Their durations are the pricing table's assumed call times; the limits, and the
+bulk lane's reserved concurrency, cap what runs in parallel. The dollars are the cost
+model's, applied to a benchmark run's counted calls (the newest
+``results/bench-*/bench.json`` or ``BENCH_RESULT``), scaled to N followers a post.
 """
 
 from __future__ import annotations
@@ -97,11 +97,13 @@ def estimate(
     range_calls |= {"PublishBatch": range_batches, "PutItem": range_batches}
     range_waves = math.ceil(ranges / limits["lambda_concurrency"])
     range_s = range_waves * _seconds(range_calls, call_ms)
-    # the feed workers: the bulk lane's reserved concurrency caps the waves of its messages
+    # the feed workers: a large post's head and bulk messages share the bulk lane, whose
+    # reserved concurrency caps the waves; a post within the head takes the priority lane
     head_calls, head_s = _worker(min(g, head), call_ms)
     bulk_calls, bulk_s = _worker(min(b, rest), call_ms)
-    waves = math.ceil(bulk_messages / settings["bulk_concurrency"])
-    concurrency_s = max(head_s, waves * bulk_s)
+    on_bulk_lane = head_messages + bulk_messages if rest else 0
+    waves = math.ceil(on_bulk_lane / settings["bulk_concurrency"])
+    concurrency_s = waves * max(head_s, bulk_s) if rest else head_s
     # the follower index of one author is one partition key: every read of it (the
     # counting reads, then the pages) is capped by that partition's read units
     read_units = 2 * followers * limits["relationship_item_bytes"] / 4096 * 0.5
