@@ -42,6 +42,15 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="seconds between empty polls (default: $LOCAL_RUNTIME_POLL_INTERVAL or 0.2)",
     )
+    parser.add_argument(
+        "--receive-wait-seconds",
+        type=int,
+        choices=range(21),
+        metavar="0..20",
+        default=None,
+        help="WaitTimeSeconds of each queue's ReceiveMessage, 0 for short polls "
+        "(default: $LOCAL_RUNTIME_RECEIVE_WAIT_SECONDS or 1)",
+    )
     return parser
 
 
@@ -67,6 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.stage,
             status_interval=args.status_interval,
             poll_interval=args.poll_interval,
+            receive_wait=args.receive_wait_seconds,
             history_limit=100,  # the log has every invocation; keep few events in memory
         )
         runtime.start()

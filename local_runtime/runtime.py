@@ -84,6 +84,16 @@ def _env_float(name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
 
 
+def _env_wait(name: str, default: int) -> int:
+    """SQS's ``WaitTimeSeconds``: a whole number of seconds, 0 (short polls) to 20."""
+    raw = os.environ.get(name)
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) > 20:
+        raise ConfigError(f"{name} must be a whole number of seconds from 0 to 20, got {raw!r}")
+    return int(raw)
+
+
 class LocalRuntime:
     """Runs the Kinesis, SNS and SQS event sources of one Chalice app until stopped.
 
@@ -106,6 +116,7 @@ class LocalRuntime:
         session: boto3.Session | None = None,
         checkpoint_table: str | None = None,
         poll_interval: float | None = None,
+        receive_wait: int | None = None,
         async_retry_delays: tuple[float, ...] | None = None,
         stream_retry_delays: tuple[float, float] | None = None,
         status_interval: float | None = None,
@@ -131,6 +142,11 @@ class LocalRuntime:
             poll_interval
             if poll_interval is not None
             else _env_float("LOCAL_RUNTIME_POLL_INTERVAL", 0.2)
+        )
+        self.receive_wait = (
+            receive_wait
+            if receive_wait is not None
+            else _env_wait("LOCAL_RUNTIME_RECEIVE_WAIT_SECONDS", 1)
         )
         self.async_retry_delays = async_retry_delays or parse_retry_delays(
             os.environ.get("LOCAL_RUNTIME_ASYNC_RETRY_DELAYS", "60,120")
@@ -292,6 +308,7 @@ class LocalRuntime:
             region=self.region,
             stopping=self._stopping,
             poll_interval=self.poll_interval,
+            receive_wait=self.receive_wait,
         )
 
     def _sns_subscription(self, source: SNSEventConfig, clients: _Clients) -> _Source:
@@ -315,6 +332,7 @@ class LocalRuntime:
             poll_interval=self.poll_interval,
             concurrency=self.function_concurrency.get(name) or self.async_concurrency,
             clock=self.clock,
+            receive_wait=self.receive_wait,
         )
 
     def start(self) -> LocalRuntime:
@@ -345,6 +363,11 @@ class LocalRuntime:
             source.join(max(0.1, deadline - now()))
         if self._status_thread is not None:
             self._status_thread.join(1.0)
+
+    @property
+    def stop_requested(self) -> bool:
+        """``stop`` was called: no poller starts another poll."""
+        return self._stopping.is_set()
 
     def __enter__(self) -> LocalRuntime:
         return self.start()

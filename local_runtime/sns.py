@@ -1,7 +1,9 @@
 """SNS to Lambda: delivery through an SQS queue, then Lambda's asynchronous invocation.
 
 The runtime subscribes a queue of its own to the topic (normal envelope, not raw),
-turns each envelope back into Lambda's SNS event, and invokes asynchronously: on a
+long-polls it (``receive_wait`` seconds: a message is taken as soon as SNS delivers it,
+as Lambda's own queue hands it on, and an idle queue costs one call per wait, not one per
+poll interval), turns each envelope back into Lambda's SNS event, and invokes asynchronously: on a
 function error, retries after the configured delays (Lambda: about 1 and 2 minutes),
 then writes the asynchronous failure record to the on-failure destination. The queue
 message stays invisible until the event's fate is known, so a crash loses nothing.
@@ -30,7 +32,7 @@ from local_runtime.config import AsyncSettings, ConfigError
 from local_runtime.destinations import Destination
 from local_runtime.events import SnsEvent, async_result_record, sns_record_from_envelope
 from local_runtime.retrying import Stopped, StuckReasons, persist
-from local_runtime.target import FunctionTarget, Liveness, now
+from local_runtime.target import FunctionTarget, Liveness, empty_through, now
 
 __all__ = ["SnsSubscription", "max_in_hand", "transport_queue_name"]
 
@@ -95,6 +97,7 @@ class SnsSubscription:
         poll_interval: float,
         concurrency: int,
         clock: Callable[[], float] = time.time,
+        receive_wait: int = 0,
     ) -> None:
         self.target = target
         self.clock = clock
@@ -109,6 +112,7 @@ class SnsSubscription:
         self.on_success = on_success
         self.stopping = stopping
         self.poll_interval = poll_interval
+        self.receive_wait = receive_wait
         self.liveness = Liveness()
         self.stuck = StuckReasons()
         self.topic_arn = ""
@@ -210,15 +214,19 @@ class SnsSubscription:
                 response = self.sqs.receive_message(
                     QueueUrl=self.queue_url,
                     MaxNumberOfMessages=min(10, self.max_in_hand - self.liveness.held),
-                    WaitTimeSeconds=0,
+                    WaitTimeSeconds=self.receive_wait,
                     VisibilityTimeout=self._hold_seconds(),
                     AttributeNames=["All"],
                 )
                 self.liveness.poll_succeeded()
                 messages = response.get("Messages", [])
+                if messages and self.stopping.is_set():
+                    self._give_back(messages)
+                    return
                 if not messages:
-                    self.liveness.polled_empty(started)
-                    self.stopping.wait(self.poll_interval)
+                    self.liveness.polled_empty(empty_through(started, self.receive_wait))
+                    if not self.receive_wait:
+                        self.stopping.wait(self.poll_interval)
                     continue
                 for message in messages:
                     self._accept(message)
@@ -227,6 +235,20 @@ class SnsSubscription:
                     return
                 self.liveness.poll_failed(self.description, err)
                 self.stopping.wait(1.0)
+
+    def _give_back(self, messages: list[dict[str, Any]]) -> None:
+        """Messages a long poll brought in after the stop: visible again at once, so a
+        restart takes them now, not once their hold runs out."""
+        entries = [
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+            for i, m in enumerate(messages)
+        ]
+        try:
+            self.sqs.change_message_visibility_batch(QueueUrl=self.queue_url, Entries=entries)
+        except Exception as err:  # the emulator may be gone: they come back after the hold
+            log.warning(
+                "%s: %d message(s) kept until their hold ends: %s", self.source, len(entries), err
+            )
 
     def _accept(self, message: dict[str, Any]) -> None:
         try:

@@ -19,7 +19,7 @@ from local_runtime.events import SqsEvent, SqsEventRecord, sqs_record
 from local_runtime.filters import matches_any, sqs_filter_view
 from local_runtime.invoker import Invocation
 from local_runtime.responses import WHOLE_BATCH, reported_failures
-from local_runtime.target import FunctionTarget, Liveness, now
+from local_runtime.target import FunctionTarget, Liveness, empty_through, now
 
 __all__ = ["SqsMapping", "queue_url_and_arn", "split_by"]
 
@@ -64,6 +64,7 @@ class SqsMapping:
         region: str,
         stopping: threading.Event,
         poll_interval: float,
+        receive_wait: int = 0,
     ) -> None:
         self.target = target
         self.queue = queue
@@ -73,6 +74,7 @@ class SqsMapping:
         self.region = region
         self.stopping = stopping
         self.poll_interval = poll_interval
+        self.receive_wait = receive_wait
         self.queue_url = ""
         self.liveness = Liveness()
         self._empty_since: float | None = None  # first of a run of "queue is empty" readings
@@ -106,11 +108,11 @@ class SqsMapping:
         if self._thread is not None:
             self._thread.join(timeout)
 
-    def _receive(self, count: int) -> list[dict[str, Any]]:
+    def _receive(self, count: int, wait: int) -> list[dict[str, Any]]:
         response = self.sqs.receive_message(
             QueueUrl=self.queue_url,
             MaxNumberOfMessages=max(1, min(10, count)),
-            WaitTimeSeconds=0,
+            WaitTimeSeconds=wait,
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
         )
@@ -125,18 +127,21 @@ class SqsMapping:
         first_at: float | None = None
         while not self.stopping.is_set():
             started = now()
-            messages = self._receive(size - len(batch))
+            # long-poll for the first message (as Lambda's pollers do), then gather more
+            # within the window with short polls
+            wait = 0 if batch else self.receive_wait
+            messages = self._receive(size - len(batch), wait)
             if messages:
                 self.liveness.hold(len(messages))
                 batch.extend(messages)
                 first_at = first_at if first_at is not None else now()
             elif not batch:
-                self.liveness.polled_empty(started)
+                self.liveness.polled_empty(empty_through(started, wait))
             if len(batch) >= size:
                 return batch
             if batch and (window == 0 or now() - first_at >= window):  # type: ignore[operator]
                 return batch
-            if not messages:
+            if not messages and not wait:
                 self.stopping.wait(self.poll_interval)
         return batch
 

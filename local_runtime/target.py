@@ -12,7 +12,7 @@ from typing import Any
 from local_runtime.context import FunctionIdentity
 from local_runtime.invoker import Invocation, Invoker
 
-__all__ = ["FunctionTarget", "Liveness"]
+__all__ = ["FunctionTarget", "Liveness", "empty_through"]
 
 log = logging.getLogger("local_runtime")
 
@@ -82,3 +82,15 @@ class Liveness:
 
 def now() -> float:
     return time.monotonic()
+
+
+def empty_through(started: float, wait_seconds: int) -> float:
+    """Until when an empty ReceiveMessage that started at ``started`` shows its queue empty.
+
+    A long poll (``WaitTimeSeconds`` > 0) returns as soon as a message is available within
+    its wait, so an empty answer that took the whole wait covers it to its end; a short
+    poll, or an answer that came back sooner, only its start.
+    """
+    if wait_seconds > 0 and now() >= started + wait_seconds:
+        return started + wait_seconds
+    return started

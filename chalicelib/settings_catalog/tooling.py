@@ -92,6 +92,16 @@ LOCAL_RUNTIME = Section(
             kind="number",
         ),
         Setting(
+            "LOCAL_RUNTIME_RECEIVE_WAIT_SECONDS",
+            "WaitTimeSeconds of the runtime's ReceiveMessage calls (SQS long polling); "
+            "0 polls every poll interval",
+            "local_runtime",
+            default="1",
+            low=0,
+            high=20,
+            kind="integer",
+        ),
+        Setting(
             "LOCAL_RUNTIME_ASYNC_RETRY_DELAYS",
             "seconds before each of Lambda's asynchronous retries",
             "local_runtime",

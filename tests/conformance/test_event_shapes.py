@@ -73,7 +73,7 @@ def test_events_and_failure_records_have_the_documented_shapes(
             }
         },
     )
-    runtime = LocalRuntime.from_project(app_dir, poll_interval=0.05)
+    runtime = LocalRuntime.from_project(app_dir, poll_interval=0.05, receive_wait=0)
     with runtime:
         sns.publish(
             TopicArn=topic_arn,
@@ -106,7 +106,7 @@ def test_invoke_identity_is_the_role_the_project_names(tmp_path, kinesis, new_st
         manage_iam_role=False, iam_role_arn="arn:aws:iam::123456789012:role/own-role"
     )
     config_path.write_text(json.dumps(config))
-    runtime = LocalRuntime.from_project(app_dir, poll_interval=0.05)
+    runtime = LocalRuntime.from_project(app_dir, poll_interval=0.05, receive_wait=0)
     with runtime:
         runtime.wait_until_idle(30)
     # THEN the records name that role as Lambda would

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 
 import pytest
@@ -15,7 +16,11 @@ from tests.conformance.projects import unique, write_project
 pytestmark = pytest.mark.emulator
 
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:conformance-local-notified"
-FAST = {"async_retry_delays": (0.05, 0.05), "poll_interval": 0.05}
+FAST = {
+    "async_retry_delays": (0.05, 0.05),
+    "poll_interval": 0.05,
+    "receive_wait": 0,  # short polls: idle within a poll
+}
 
 # Fails on messages starting with "fail"; answers {"handled": message} otherwise.
 APP = """
@@ -280,3 +285,52 @@ def test_reserved_concurrency_bounds_a_functions_invocations_at_once(tmp_path, s
     peak = runtime.project.module.peak
     assert peak["one"] == 1
     assert 1 <= peak["wide"] <= 3
+
+
+def transport_counts(sqs, subscription: SnsSubscription) -> tuple[int, int]:
+    """(visible, in flight) messages of a subscription's own queue."""
+    found = sqs.get_queue_attributes(
+        QueueUrl=subscription.queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    return (
+        int(found["ApproximateNumberOfMessages"]),
+        int(found["ApproximateNumberOfMessagesNotVisible"]),
+    )
+
+
+def test_long_polls_deliver_each_message_once_and_see_an_idle_queue(tmp_path, sns, sqs, topic):
+    # GIVEN the runtime's default long polls (WaitTimeSeconds 1) on the subscription's queue
+    name, arn = topic
+    runtime = LocalRuntime.from_project(project(tmp_path, name), receive_wait=1)
+    messages = [f"m{i}" for i in range(7)]
+    with runtime:
+        (subscription,) = [s for s in runtime.sources if isinstance(s, SnsSubscription)]
+        # WHEN messages arrive while a poll waits, and the runtime is then waited on
+        for message in messages:
+            sns.publish(TopicArn=arn, Message=message)
+        runtime.wait_until_idle(30)
+        # THEN each ran exactly once, and nothing is left in the queue or in flight
+        handled = [i.event["Records"][0]["Sns"]["Message"] for i in runtime.invocations]
+        assert sorted(handled) == messages
+        assert transport_counts(sqs, subscription) == (0, 0)
+
+
+def test_a_message_a_long_poll_brings_in_after_the_stop_is_visible_again_at_once(
+    tmp_path, sns, sqs, topic
+):
+    # GIVEN a runtime whose subscription waits in a long poll of 20 s
+    name, arn = topic
+    runtime = LocalRuntime.from_project(project(tmp_path, name), receive_wait=20)
+    runtime.start()
+    (subscription,) = [s for s in runtime.sources if isinstance(s, SnsSubscription)]
+    # WHEN the stop is asked for, and a message arrives while that poll still waits
+    stopping = threading.Thread(target=runtime.stop)
+    stopping.start()
+    runtime.wait_for(lambda: runtime.stop_requested, timeout=10, interval=0.01)
+    sns.publish(TopicArn=arn, Message="after the stop")
+    stopping.join(30)
+    # THEN it is not invoked, and it is visible again, not held until its hold runs out
+    assert not stopping.is_alive()
+    assert runtime.invocations == []
+    assert transport_counts(sqs, subscription) == (1, 0)

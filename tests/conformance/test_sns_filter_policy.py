@@ -41,7 +41,7 @@ def test_the_filter_policy_drops_what_it_should_and_delivers_the_rest(tmp_path, 
         environment={"TOPIC": name},
         functions={"filtered": {"event_source": {"FilterPolicy": POLICY}}},
     )
-    runtime = LocalRuntime.from_project(app_dir, poll_interval=0.05)
+    runtime = LocalRuntime.from_project(app_dir, poll_interval=0.05, receive_wait=0)
     with runtime:
         [subscription] = sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]
         attributes = sns.get_subscription_attributes(

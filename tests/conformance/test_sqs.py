@@ -13,7 +13,7 @@ from tests.conformance.projects import write_project
 
 pytestmark = pytest.mark.emulator
 
-FAST = {"poll_interval": 0.05}
+FAST = {"poll_interval": 0.05, "receive_wait": 0}  # short polls: idle within a poll
 
 # "flaky-*" fails the first time it is seen; "bad-*" is reported failed every time.
 APP = """

@@ -177,7 +177,9 @@ class Scenario:
     def running(self, records: list[str]) -> Iterator[LocalRuntime]:
         """Put ``records``, start the runtime, wait until it is idle; stop it after the block."""
         put_many(self.kinesis, self.stream, records)
-        runtime = LocalRuntime.from_project(self.project, "local", stream_retry_delays=(0.01, 0.05))
+        runtime = LocalRuntime.from_project(
+            self.project, "local", stream_retry_delays=(0.01, 0.05), receive_wait=0
+        )
         runtime.start()
         try:
             runtime.wait_until_idle(timeout=90)

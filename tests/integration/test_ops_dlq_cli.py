@@ -188,7 +188,9 @@ def test_an_aggregate_lambda_gave_up_is_re_driven_one_user_record_at_a_time(
         environment={"STREAM": stream},
         functions={"distribute_yubl": {"event_source": mapping}},
     )
-    runtime = LocalRuntime.from_project(project, "local", stream_retry_delays=(0.01, 0.05))
+    runtime = LocalRuntime.from_project(
+        project, "local", stream_retry_delays=(0.01, 0.05), receive_wait=0
+    )
     with runtime:
         runtime.wait_until_idle(timeout=90)
     capsys.readouterr()  # the app's own log lines
