@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # tests/unit/test_install_pins.py checks the pin against chalice's declared requirement.
 PIP_VERSION := 26.2.1
 
-.PHONY: contract docs docs-build install run test test-fuzz test-reliability test-scale scale unit lint check clean trace dlq api-key package deploy destroy user token bench bench-post bench-query bench-tradeoff bench-entries cost load reset
+.PHONY: contract docs docs-build install run test test-fuzz test-reliability test-scale scale unit lint check clean trace dlq api-key package deploy destroy user token bench bench-emulator bench-post bench-query bench-tradeoff bench-entries cost load reset
 
 # The AsyncAPI 3.0 JSON Schema that tests/unit/test_contract.py checks contract/asyncapi.yaml
 # against: the AsyncAPI initiative's own package from the npm registry (PyPI has none that
@@ -184,6 +184,11 @@ bench-entries: $(STAMP)
 ## indexed emulator, side by side on two fresh stacks (docs/local-emulator.md).
 bench-query: $(STAMP)
 	$(BIN)/python -m loadtests.query_scaling
+
+## make bench-emulator: the emulator's CPU per call of each operation the fan-out makes,
+## stock moto against make run's emulator, side by side (docs/local-emulator.md).
+bench-emulator: $(STAMP)
+	$(BIN)/python -m loadtests.emulator_costs
 
 ## make cost: $ per million posts from the latest benchmark and loadtests/pricing.json.
 cost: $(STAMP)

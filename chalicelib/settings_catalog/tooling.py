@@ -177,6 +177,13 @@ BENCH = Section(
             "150000",
         ),
         _bench(
+            "BENCH_EMULATOR_COSTS_SCALE",
+            "multiplies the calls of each operation `make bench-emulator` measures",
+            "1",
+            low=1,
+            high=100,
+        ),
+        _bench(
             "BENCH_QUERY_SCALING_READS",
             "timed reads of each kind in `python -m loadtests.query_scaling`",
             "20",
