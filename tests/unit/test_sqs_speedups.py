@@ -91,6 +91,8 @@ def _scenario() -> list[Any]:
 
 
 def test_sqs_answers_as_moto_does_with_the_speed_ups(both, monkeypatch):
+    # moto in this process: no emulator endpoint a session fixture may have set
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.setitem(os.environ, "AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setitem(os.environ, "AWS_SECRET_ACCESS_KEY", "testing")
     stock = _scenario()
