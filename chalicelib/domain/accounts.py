@@ -19,7 +19,7 @@ from typing import Any, TypedDict
 
 from .errors import InvalidInput
 from .posts import DEFAULT_MAX_CLOCK_SKEW, check_posted_at
-from .validation import check_user_id
+from .validation import check_envelope, check_user_id
 
 __all__ = [
     "ACTIVE",
@@ -94,11 +94,7 @@ def parse_user_deleted(
     payload: Any, now: datetime, max_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW
 ) -> UserDeleted:
     """The deletion inside a ``user-deleted`` event, checked like HTTP input."""
-    if not isinstance(payload, dict):
-        raise InvalidInput("event", "must be a JSON object")
-    if payload.get("type") != USER_DELETED:
-        raise InvalidInput("type", f"must be {USER_DELETED!r}, got {payload.get('type')!r:.80}")
-    wire = payload.get("user")
+    wire = check_envelope(payload, (USER_DELETED,)).get("user")
     if not isinstance(wire, dict):
         raise InvalidInput("user", "must be an object")
     return UserDeleted(

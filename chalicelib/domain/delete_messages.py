@@ -18,7 +18,7 @@ from .fanout import split_to_fit
 from .mentions import MAX_MENTIONS
 from .posts import DEFAULT_MAX_CLOCK_SKEW
 from .routing import event_id
-from .validation import check_user_id
+from .validation import check_envelope, check_user_id
 
 __all__ = [
     "FEED_REMOVE",
@@ -85,10 +85,7 @@ def parse_removal_message(
     payload: Any, now: datetime, max_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW
 ) -> tuple[YublDeleted, list[str]]:
     """The delete and followers of a feed-remove message; anything else is invalid input."""
-    if not isinstance(payload, dict):
-        raise InvalidInput("message", "must be a JSON object")
-    if payload.get("type") != FEED_REMOVE:
-        raise InvalidInput("type", f"must be {FEED_REMOVE!r}, got {payload.get('type')!r:.80}")
+    payload = check_envelope(payload, (FEED_REMOVE,), "message")
     followers = _user_ids("followers", payload.get("followers"))
     return _parse_deleted(payload, now, max_skew), followers
 

@@ -9,7 +9,7 @@ from typing import Any, TypedDict
 
 from .errors import InvalidInput
 from .posts import DEFAULT_MAX_CLOCK_SKEW, check_posted_at, check_yubl_id, iso_millis
-from .validation import check_user_id
+from .validation import check_envelope, check_user_id
 
 __all__ = [
     "YUBL_DELETED",
@@ -57,11 +57,7 @@ def parse_yubl_deleted(
     payload: Any, now: datetime, max_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW
 ) -> YublDeleted:
     """The delete inside a ``yubl-deleted`` event, checked like HTTP input."""
-    if not isinstance(payload, dict):
-        raise InvalidInput("event", "must be a JSON object")
-    if payload.get("type") != YUBL_DELETED:
-        raise InvalidInput("type", f"must be {YUBL_DELETED!r}, got {payload.get('type')!r}")
-    wire = payload.get("yubl")
+    wire = check_envelope(payload, (YUBL_DELETED,)).get("yubl")
     if not isinstance(wire, dict):
         raise InvalidInput("yubl", "must be an object")
     return YublDeleted(

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
-from .errors import InvalidInput
 from .posts import DEFAULT_MAX_CLOCK_SKEW, Yubl, check_posted_at, iso_millis
-from .validation import check_format, check_user_id
+from .validation import check_envelope, check_format, check_user_id
 
 __all__ = [
     "EXPORT_REQUESTED",
@@ -73,10 +72,7 @@ def parse_export_request(
     payload: Any, now: datetime, max_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW
 ) -> ExportRequest:
     """The request of an exports-queue message, checked like HTTP input."""
-    if not isinstance(payload, dict):
-        raise InvalidInput("message", "must be a JSON object")
-    if payload.get("type") != EXPORT_REQUESTED:
-        raise InvalidInput("type", f"must be {EXPORT_REQUESTED!r}, got {payload.get('type')!r:.80}")
+    payload = check_envelope(payload, (EXPORT_REQUESTED,), "message")
     return ExportRequest(
         user_id=check_user_id("user_id", payload.get("user_id")),
         export_id=check_export_id("export_id", payload.get("export_id")),

@@ -20,7 +20,7 @@ from typing import Any, NotRequired, TypedDict
 
 from .errors import InvalidInput
 from .posts import DEFAULT_MAX_CLOCK_SKEW, Yubl, YublWire, check_posted_at, parse_yubl
-from .validation import check_user_id
+from .validation import check_envelope, check_user_id
 
 __all__ = [
     "ATTRIBUTE_ALLOWANCE",
@@ -189,10 +189,7 @@ def parse_group_message(
 ) -> GroupMessage:
     """A feed-fanout message of version 1 or 2, checked whole; anything else is invalid
     input."""
-    if not isinstance(payload, dict):
-        raise InvalidInput("message", "must be a JSON object")
-    if payload.get("type") != FEED_FANOUT:
-        raise InvalidInput("type", f"must be {FEED_FANOUT!r}, got {payload.get('type')!r}")
+    payload = check_envelope(payload, (FEED_FANOUT,), "message")
     version = payload.get("version", 1)
     if version not in (1, GROUP_MESSAGE_VERSION) or isinstance(version, bool):
         raise InvalidInput("version", f"must be 1 or {GROUP_MESSAGE_VERSION}, got {version!r:.40}")

@@ -26,7 +26,7 @@ from .deletes import YublDeletedWire
 from .errors import InvalidInput
 from .follower_fanout import FollowerFanout, parse_follower_fanout
 from .posts import DEFAULT_MAX_CLOCK_SKEW, YublWire
-from .validation import check_user_id
+from .validation import check_envelope, check_user_id
 
 __all__ = [
     "FOLLOWER_PLAN",
@@ -155,13 +155,7 @@ def parse_range_message(
 ) -> RangeWork:
     """The work a work-topic message asks for; anything else is invalid input (that the
     event type routes to the group is checked against the routing by the service)."""
-    if not isinstance(payload, dict):
-        raise InvalidInput("message", "must be a JSON object")
-    kind = payload.get("type")
-    if kind not in (FOLLOWER_RANGE, FOLLOWER_PLAN):
-        raise InvalidInput(
-            "type", f"must be {FOLLOWER_RANGE!r} or {FOLLOWER_PLAN!r}, got {kind!r:.80}"
-        )
+    kind = check_envelope(payload, (FOLLOWER_RANGE, FOLLOWER_PLAN), "message")["type"]
     if kind == FOLLOWER_PLAN and payload.get("end") is not None:
         raise InvalidInput("end", "a plan has no end: it runs to the last follower")
     event_type, group = payload.get("event_type"), payload.get("group")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
 
 from .errors import InvalidInput
-from .validation import check_format, check_text, check_user_id, check_utc_time
+from .validation import check_envelope, check_format, check_text, check_user_id, check_utc_time
 
 __all__ = [
     "DEFAULT_MAX_CLOCK_SKEW",
@@ -130,8 +130,5 @@ def parse_yubl_posted(
     payload: Any, now: datetime | None = None, max_skew: timedelta = DEFAULT_MAX_CLOCK_SKEW
 ) -> Yubl:
     """The yubl inside a ``yubl-posted`` event; anything else is invalid input."""
-    if not isinstance(payload, dict):
-        raise InvalidInput("event", "must be a JSON object")
-    if payload.get("type") != YUBL_POSTED:
-        raise InvalidInput("type", f"must be {YUBL_POSTED!r}, got {payload.get('type')!r}")
+    payload = check_envelope(payload, (YUBL_POSTED,))
     return parse_yubl(payload.get("yubl"), now=now, max_skew=max_skew)

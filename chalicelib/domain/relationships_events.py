@@ -10,7 +10,7 @@ from typing import Any, TypedDict
 
 from .errors import InvalidInput
 from .posts import DEFAULT_MAX_CLOCK_SKEW, check_posted_at, iso_millis
-from .validation import check_user_id
+from .validation import check_envelope, check_user_id
 
 __all__ = [
     "RELATIONSHIP_EVENTS",
@@ -73,12 +73,8 @@ def parse_relationship_event(
 ) -> RelationshipChange:
     """The change inside a ``user-followed`` or ``user-unfollowed`` event, checked like
     HTTP input; anything else is invalid input naming the field."""
-    if not isinstance(payload, dict):
-        raise InvalidInput("event", "must be a JSON object")
-    event_type = payload.get("type")
-    if event_type not in RELATIONSHIP_EVENTS:
-        expected = " or ".join(repr(t) for t in sorted(RELATIONSHIP_EVENTS))
-        raise InvalidInput("type", f"must be {expected}, got {event_type!r:.80}")
+    payload = check_envelope(payload, sorted(RELATIONSHIP_EVENTS))
+    event_type = payload["type"]
     wire = payload.get("relationship")
     if not isinstance(wire, dict):
         raise InvalidInput("relationship", "must be an object")

@@ -1,8 +1,10 @@
-"""Field rules shared by posts, relationships and feeds."""
+"""Field rules shared by posts, relationships and feeds, and the envelope every stream and
+queue record is checked against first."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -12,6 +14,7 @@ __all__ = [
     "MAX_TEXT_LENGTH",
     "TIME_RULE",
     "check_distinct_users",
+    "check_envelope",
     "check_format",
     "check_limit",
     "check_text",
@@ -29,6 +32,18 @@ TIME_RULE = "an RFC 3339 time like 2026-11-23T15:30:00.123Z or 2026-11-23T16:30:
 to nine decimals, years 1970-2999), what producers' libraries write (``isoformat()``,
 ``toISOString()``, ``Instant.toString()``, Go's ``RFC3339Nano``)."""
 MAX_TEXT_LENGTH = 2000
+
+
+def check_envelope(payload: Any, types: Sequence[str], field: str = "event") -> dict[str, Any]:
+    """``payload`` when it is a JSON object whose ``type`` is one of ``types``: the first
+    check of every record's parser (``field`` names the record: an event, a message). The
+    type echoed back is cut to 80 characters, since a record is anyone's input."""
+    if not isinstance(payload, dict):
+        raise InvalidInput(field, "must be a JSON object")
+    if payload.get("type") not in types:
+        expected = " or ".join(repr(t) for t in types)
+        raise InvalidInput("type", f"must be {expected}, got {payload.get('type')!r:.80}")
+    return payload
 
 
 def check_user_id(field: str, value: Any) -> str:
