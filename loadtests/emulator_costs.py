@@ -30,10 +30,11 @@ import psutil
 from chalicelib.settings_catalog import read_int
 from devstack.emulator import Emulator, start_emulator
 
+from .raw_rate import create_feed_table, feed_entries
+
 __all__ = ["Costs", "measure_costs", "report"]
 
 TEXT = "x" * 140
-YUBL = "1795447800123-9f2c4e1a0b3d"
 
 
 @contextmanager
@@ -75,26 +76,15 @@ def _put(dynamodb: Any, table: str, items: list[dict[str, Any]]) -> None:
 def _operations(c: dict[str, Any]) -> Iterator[tuple[str, int, Callable[[int], Any]]]:
     """(name, base number of calls, call) in the order they run; each call gets its index."""
     ddb, sqs, sns = c["dynamodb"], c["sqs"], c["sns"]
-    _table(ddb, "feeds", ("user_id", "yubl_id"))
+    feeds = create_feed_table(ddb, "feeds")
     _table(ddb, "relationships", ("user_id", "follower_id"))
     _table(ddb, "activity", ("user_id",))
-
-    def entries(i: int) -> Any:
-        items = [
-            {
-                "user_id": {"S": f"u{i:05d}-{k:02d}"},
-                "yubl_id": {"S": YUBL},
-                "author_id": {"S": "big-00"},
-                "text": {"S": TEXT},
-                "posted_at": {"S": "2026-11-23T15:30:00.123Z"},
-            }
-            for k in range(25)
-        ]
-        return ddb.batch_write_item(
-            RequestItems={"feeds": [{"PutRequest": {"Item": x}} for x in items]}
-        )
-
-    yield "BatchWriteItem, 25 feed entries", 200, entries
+    yield (
+        "BatchWriteItem, 25 feed entries",
+        200,
+        # the raw rate's entries (make bench), new followers each call
+        lambda i: ddb.batch_write_item(RequestItems={feeds: feed_entries(25, TEXT, 25 * i)}),
+    )
     _put(
         ddb,
         "activity",

@@ -14,7 +14,7 @@ from typing import Any
 
 import boto3
 
-__all__ = ["create_feed_table", "measure_raw_rate"]
+__all__ = ["create_feed_table", "feed_entries", "measure_raw_rate"]
 
 
 def create_feed_table(dynamodb: Any, name: str) -> str:
@@ -34,7 +34,9 @@ def create_feed_table(dynamodb: Any, name: str) -> str:
     return name
 
 
-def _items(n: int, text: str) -> list[dict[str, Any]]:
+def feed_entries(n: int, text: str, first: int = 0) -> list[dict[str, Any]]:
+    """BatchWriteItem put requests of ``n`` feed entries of one post, to followers
+    ``first``, ``first + 1``, ..."""
     yubl = "1795447800123-9f2c4e1a0b3d"
     return [
         {
@@ -48,7 +50,7 @@ def _items(n: int, text: str) -> list[dict[str, Any]]:
                 }
             }
         }
-        for i in range(n)
+        for i in range(first, first + n)
     ]
 
 
@@ -63,7 +65,7 @@ def _rate(items: int, threads: int, text: str) -> float:
     client = boto3.session.Session().client("dynamodb")
     table = create_feed_table(client, f"bench-raw-{uuid.uuid4().hex[:8]}")
     try:
-        requests = _items(items, text)
+        requests = feed_entries(items, text)
         batches = [requests[i : i + 25] for i in range(0, len(requests), 25)]
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=threads) as pool:
