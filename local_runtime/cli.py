@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from types import FrameType
 
 from local_runtime.config import ConfigError
-from local_runtime.runtime import LocalRuntime
+from local_runtime.runtime import MAX_RECEIVE_WAIT, LocalRuntime
 
 __all__ = ["main"]
 
@@ -45,8 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--receive-wait-seconds",
         type=int,
-        choices=range(21),
-        metavar="0..20",
+        choices=range(MAX_RECEIVE_WAIT + 1),
+        metavar=f"0..{MAX_RECEIVE_WAIT}",
         default=None,
         help="WaitTimeSeconds of each queue's ReceiveMessage, 0 for short polls "
         "(default: $LOCAL_RUNTIME_RECEIVE_WAIT_SECONDS or 1)",

@@ -84,13 +84,19 @@ def _env_float(name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
 
 
+MAX_RECEIVE_WAIT = 20
+"""SQS's longest ``WaitTimeSeconds``; 0 is a short poll."""
+
+
 def _env_wait(name: str, default: int) -> int:
-    """SQS's ``WaitTimeSeconds``: a whole number of seconds, 0 (short polls) to 20."""
+    """A ``WaitTimeSeconds``: a whole number of seconds, 0 to ``MAX_RECEIVE_WAIT``."""
     raw = os.environ.get(name)
     if not raw:
         return default
-    if not raw.isdigit() or int(raw) > 20:
-        raise ConfigError(f"{name} must be a whole number of seconds from 0 to 20, got {raw!r}")
+    if not raw.isdigit() or int(raw) > MAX_RECEIVE_WAIT:
+        raise ConfigError(
+            f"{name} must be a whole number of seconds from 0 to {MAX_RECEIVE_WAIT}, got {raw!r}"
+        )
     return int(raw)
 
 
