@@ -12,19 +12,20 @@ indexes moto's in-memory tables; the only offline alternative, dynalite, would a
 the template deploy, the snapshot and the reliability check's table export.
 
 How: during one Query, ``Table.all_items`` (read by the Query alone, in this thread alone)
-returns only the candidates, in the order ``all_items`` gives them (by table hash key,
-then range key):
+returns only the candidates:
 
 - a table Query: the key's partition, ``table.items[hash_key]``, which is moto's own
-  storage;
+  storage, in its stored order (moto sorts a table Query's matches by range key, which is
+  unique within a partition, so the order shown changes nothing);
 - an index Query (GSI or LSI): the items listed under the index's hash attribute values
   in a map this module keeps per table (values -> primary keys), built from the table at
-  the first Query of that index and then kept up by the write paths below.
+  the first Query of that index and then kept up by the write paths below, in the order
+  ``all_items`` gives them (by table hash key, then range key).
 
 moto's Query then applies its own hash, range, filter, sort, page, projection and count
 logic to the candidates. Its result depends on the items listed only through the items
-that pass its hash-key test, kept in listing order, so the result is the stock result
-whenever the candidates, in listing order, contain every stored item that passes that
+that pass its hash-key test, kept in the order shown, so the result is the stock result
+whenever the candidates, in that order, contain every stored item that passes that
 test and nothing that is not stored. Extra candidates only cost time; a key in the map
 whose item is gone is skipped. A Query of another shape (no hash key, a hash condition
 that does not name the index's hash attributes, a value that cannot be hashed) gets
