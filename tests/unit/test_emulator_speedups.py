@@ -13,27 +13,13 @@ from __future__ import annotations
 
 import copy
 import random
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from moto.core.serialize import XFormedAttributePicker, get_serializer_class
 from moto.core.utils import get_service_model
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
 from devstack import emulator_speedups
-
-
-@pytest.fixture
-def both() -> Iterator[None]:
-    """moto's own code at the start (the test installs the fast path), and afterwards the
-    state it found."""
-    was = emulator_speedups.installed()
-    emulator_speedups.uninstall()
-    yield
-    emulator_speedups.uninstall()
-    if was:
-        emulator_speedups.install()
 
 
 def _value(draw: random.Random, depth: int = 0) -> dict:
@@ -87,7 +73,7 @@ def _written(operation: str, result: dict) -> str:
     return serializer.serialize(result)["body"]
 
 
-def test_random_items_are_written_byte_for_byte_as_moto_writes_them(both):
+def test_random_items_are_written_byte_for_byte_as_moto_writes_them(moto_own_code):
     draw = random.Random(2026)
     results = [_query_result(draw) for _ in range(300)]
     stock = [_written("Query", result) for result in results]
@@ -100,7 +86,7 @@ def test_random_items_are_written_byte_for_byte_as_moto_writes_them(both):
     assert _written("BatchGetItem", batch) == expected
 
 
-def test_the_routing_cache_answers_as_moto_routes(both):
+def test_the_routing_cache_answers_as_moto_routes(moto_own_code):
     app = DomainDispatcherApplication(lambda service: None)
     hosts = [
         None,
@@ -167,7 +153,7 @@ def _pages(table: Any) -> list[list[dict]]:
     return pages
 
 
-def test_a_query_page_answers_as_moto_and_writing_to_it_leaves_the_table_unchanged(both):
+def test_a_query_page_answers_as_moto_and_writing_to_it_leaves_the_table_unchanged(moto_own_code):
     table = _table_of_random_items(random.Random(14))
     stock = _pages(table)
     stored = copy.deepcopy([item.to_json() for item in table.all_items()])

@@ -11,11 +11,9 @@ the other way, or a retention rule that kept expired messages, broke the compari
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
-import pytest
 from moto import mock_aws
 from moto.sqs.models import sqs_backends
 
@@ -26,17 +24,6 @@ COUNTS = [
     "ApproximateNumberOfMessagesNotVisible",
     "ApproximateNumberOfMessagesDelayed",
 ]
-
-
-@pytest.fixture
-def both() -> Iterator[None]:
-    """moto's own code at the start, and afterwards the state it found."""
-    was = sqs_speedups.installed()
-    sqs_speedups.uninstall()
-    yield
-    sqs_speedups.uninstall()
-    if was:
-        sqs_speedups.install()
 
 
 def _bodies(answer: dict[str, Any]) -> list[str]:
@@ -90,7 +77,7 @@ def _scenario() -> list[Any]:
     return seen
 
 
-def test_sqs_answers_as_moto_does_with_the_speed_ups(both, monkeypatch):
+def test_sqs_answers_as_moto_does_with_the_speed_ups(moto_own_code, monkeypatch):
     # moto in this process: no emulator endpoint a session fixture may have set
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.setitem(os.environ, "AWS_ACCESS_KEY_ID", "testing")
