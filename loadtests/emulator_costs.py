@@ -5,7 +5,7 @@ Two fresh emulators in one run (``devstack.emulator.start_emulator``: stock with
 ``query_index=False``, and the default one with ``devstack.query_index`` and the speed-ups
 of ``devstack.emulator_speedups`` and ``devstack.sqs_speedups``). On each, one client
 thread makes the same calls in the same order, and the emulator process's CPU seconds
-(psutil: user + system) are read before and after each operation's calls. The shapes are
+(``loadtests.cpu``: user + system) are read before and after each operation's calls. The shapes are
 the fan-out's: a feed entry of 140 characters, 100 followers a group message, a
 relationships partition of 10,000 followers, an SNS topic with one SQS subscriber (the
 local runtime's transport) whose queue holds the messages published before each receive
@@ -25,12 +25,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
-import psutil
 
 from chalicelib.settings_catalog import read_int
 from devstack.emulator import Emulator, start_emulator
 
-from .raw_rate import create_feed_table, feed_entries
+from .cpu import cpu_seconds
+from .raw_rate import create_feed_table, feed_entries, write_batch
 
 __all__ = ["Costs", "measure_costs", "report"]
 
@@ -69,8 +69,9 @@ def _table(dynamodb: Any, name: str, keys: tuple[str, ...]) -> None:
 
 def _put(dynamodb: Any, table: str, items: list[dict[str, Any]]) -> None:
     for start in range(0, len(items), 25):
-        batch = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
-        dynamodb.batch_write_item(RequestItems={table: batch})
+        write_batch(
+            dynamodb, table, [{"PutRequest": {"Item": x}} for x in items[start : start + 25]]
+        )
 
 
 def _operations(c: dict[str, Any]) -> Iterator[tuple[str, int, Callable[[int], Any]]]:
@@ -159,9 +160,11 @@ def _operations(c: dict[str, Any]) -> Iterator[tuple[str, int, Callable[[int], A
     )
 
 
-def _cpu(process: psutil.Process) -> float:
-    times = process.cpu_times()
-    return times.user + times.system
+def _cpu(pid: int) -> float:
+    spent = cpu_seconds(pid)
+    if spent is None:
+        raise RuntimeError(f"the emulator (pid {pid}) is gone: its costs cannot be read")
+    return spent
 
 
 @dataclass(frozen=True)
@@ -178,14 +181,14 @@ def measure_costs(stock: bool, scale: float, progress: Callable[[str], None]) ->
     costs: dict[str, float] = {}
     made: dict[str, int] = {}
     with _emulator(stock) as emulator:
-        process = psutil.Process(emulator.process.pid)
+        pid = emulator.process.pid
         for name, base, call in _operations(_clients(emulator.endpoint_url)):
             calls = made[name] = max(1, round(base * scale))
             call(0)
-            before = _cpu(process)
+            before = _cpu(pid)
             for i in range(1, calls + 1):
                 call(i)
-            costs[name] = round(1000 * (_cpu(process) - before) / calls, 2)
+            costs[name] = round(1000 * (_cpu(pid) - before) / calls, 2)
             progress(f"{'stock moto' if stock else 'emulator'}: {name}: {costs[name]} ms a call")
     return Costs(costs, made)
 

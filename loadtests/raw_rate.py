@@ -14,7 +14,7 @@ from typing import Any
 
 import boto3
 
-__all__ = ["create_feed_table", "feed_entries", "measure_raw_rate"]
+__all__ = ["create_feed_table", "feed_entries", "measure_raw_rate", "write_batch"]
 
 
 def create_feed_table(dynamodb: Any, name: str) -> str:
@@ -54,7 +54,8 @@ def feed_entries(n: int, text: str, first: int = 0) -> list[dict[str, Any]]:
     ]
 
 
-def _write(client: Any, table: str, batch: list[dict[str, Any]]) -> None:
+def write_batch(client: Any, table: str, batch: list[dict[str, Any]]) -> None:
+    """One BatchWriteItem of ``batch``, its UnprocessedItems sent again until none is left."""
     pending = batch
     while pending:
         left = client.batch_write_item(RequestItems={table: pending}).get("UnprocessedItems", {})
@@ -69,7 +70,7 @@ def _rate(items: int, threads: int, text: str) -> float:
         batches = [requests[i : i + 25] for i in range(0, len(requests), 25)]
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            list(pool.map(lambda b: _write(client, table, b), batches))
+            list(pool.map(lambda b: write_batch(client, table, b), batches))
         return items / (time.perf_counter() - started)
     finally:
         client.delete_table(TableName=table)
