@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .cost import latest_result, load_pricing, variant_cost
+from .floor import BATCH_GET_KEYS, BATCH_WRITE_ITEMS, PUBLISH_BATCH_ENTRIES
 
 __all__ = ["estimate", "main"]
 
@@ -58,8 +59,8 @@ def _seconds(calls: Mapping[str, int], call_ms: Mapping[str, float]) -> float:
 def _worker(followers: int, call_ms: Mapping[str, float]) -> tuple[dict[str, int], float]:
     """One feed worker's calls for a message of ``followers``, and their seconds."""
     calls = {
-        "BatchGetItem": math.ceil(followers / 100),
-        "BatchWriteItem": math.ceil(followers / 25),
+        "BatchGetItem": math.ceil(followers / BATCH_GET_KEYS),
+        "BatchWriteItem": math.ceil(followers / BATCH_WRITE_ITEMS),
         "GetItem": 1,
     }
     return calls, _seconds(calls, call_ms)
@@ -84,15 +85,15 @@ def estimate(
     # a PublishBatch with a progress put after each, the plan handed over in one more
     dispatch_calls = {
         "Query": 2,
-        "PublishBatch": math.ceil(head_messages / 10) + (1 if rest else 0),
-        "PutItem": math.ceil(head_messages / 10),
+        "PublishBatch": math.ceil(head_messages / PUBLISH_BATCH_ENTRIES) + (1 if rest else 0),
+        "PutItem": math.ceil(head_messages / PUBLISH_BATCH_ENTRIES),
     }
     # the plan (one range worker): a counting Query per range, the range messages ten a
     # PublishBatch with a progress put after each
-    plan_batches = math.ceil(ranges / 10)
+    plan_batches = math.ceil(ranges / PUBLISH_BATCH_ENTRIES)
     plan_calls = {"Query": ranges, "PublishBatch": plan_batches, "PutItem": plan_batches}
     # one range worker (they run side by side, up to the account's concurrency)
-    range_batches = math.ceil(range_messages / 10)
+    range_batches = math.ceil(range_messages / PUBLISH_BATCH_ENTRIES)
     range_calls = {"Query": 2 * math.ceil(min(r, rest) / p) if rest else 0}
     range_calls |= {"PublishBatch": range_batches, "PutItem": range_batches}
     range_waves = math.ceil(ranges / limits["lambda_concurrency"])
