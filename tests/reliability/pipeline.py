@@ -266,10 +266,10 @@ def quick_timeout_project(where: Path, timeout_seconds: int, margin_ms: int) -> 
     """This project with the feed workers' ``lambda_timeout`` cut to ``timeout_seconds``
     (both lanes': add_to_feed and add_to_feed_priority).
 
-        A message a killed runtime had received comes back only when its hold ends (every
-        retry and invocation fits in it: about three function timeouts plus 30 s, as Lambda
-        keeps an async event). A short timeout makes that wait fit a short test; the code and
-        every other setting are the project's own (``app.py`` and ``chalicelib`` linked).
+    A message a killed runtime had received comes back only when its hold ends (every
+    retry and invocation fits in it: about three function timeouts plus 30 s, as Lambda
+    keeps an async event). A short timeout makes that wait fit a short test; the code and
+    every other setting are the project's own (``app.py`` and ``chalicelib`` linked).
     """
     (where / ".chalice").mkdir(parents=True, exist_ok=True)
     for name in ("app.py", "chalicelib"):
