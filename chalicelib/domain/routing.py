@@ -116,7 +116,7 @@ class RoutingTable:
         names = self.routes.get(event_type) if isinstance(event_type, str) else None
         if names is None:
             routed = ", ".join(sorted(self.routes)) or "none"
-            raise InvalidInput("type", f"has no route: {event_type!r} (routed: {routed})")
+            raise InvalidInput("type", f"has no route: {event_type!r:.80} (routed: {routed})")
         return tuple(self.groups[name] for name in names)
 
 

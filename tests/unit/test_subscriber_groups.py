@@ -222,6 +222,15 @@ def test_an_event_type_without_a_route_is_invalid_before_any_publish():
     assert groups.publisher.groups == {}
 
 
+def test_an_unrouted_type_is_echoed_cut_to_80_characters():
+    groups = Groups()
+    with pytest.raises(InvalidInput) as caught:
+        groups.dispatcher.distribute({"type": "x" * 300, "yubl": _post()["yubl"]})
+    # the quote and 79 characters of the type, as every record parser echoes a type
+    assert str(caught.value) == "type: has no route: '" + "x" * 79 + " (routed: yubl-posted)"
+    assert groups.publisher.groups == {}
+
+
 # -- mentions and notifications ------------------------------------------------------
 
 
