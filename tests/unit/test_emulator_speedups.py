@@ -21,43 +21,12 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
 from devstack import emulator_speedups
 
-
-def _value(draw: random.Random, depth: int = 0) -> dict:
-    kinds = ["S", "N", "B", "SS", "NS", "BS", "NULL", "BOOL"] + (["M", "L"] if depth < 3 else [])
-    kind = draw.choice(kinds)
-    text = "".join(draw.choice('aé\u20ac💡 \n"\\x') for _ in range(draw.randint(0, 6)))
-    if kind == "S":
-        return {"S": text}
-    if kind == "N":
-        return {"N": str(draw.choice([0, -1, 1.5, 10**20, draw.random()]))}
-    if kind == "B":
-        return {
-            "B": draw.choice([text.encode(), bytes(draw.randint(0, 255) for _ in range(5)), text])
-        }
-    if kind == "SS":
-        return {"SS": [text, text + "1"]}
-    if kind == "NS":
-        return {"NS": ["1", "2.5"]}
-    if kind == "BS":
-        return {"BS": [b"\x00\x01", text.encode() + b"!"]}
-    if kind == "NULL":
-        return {"NULL": True}
-    if kind == "BOOL":
-        return {"BOOL": draw.choice([True, False])}
-    if kind == "M":
-        members = {f"k{n}{text}": _value(draw, depth + 1) for n in range(draw.randint(0, 3))}
-        if draw.random() < 0.2:
-            members["gone"] = None
-        return {"M": members}
-    items: list = [_value(draw, depth + 1) for _ in range(draw.randint(0, 3))]
-    if draw.random() < 0.2:
-        items.append(None)
-    return {"L": items}
+from .attribute_values import random_value, storable
 
 
 def _query_result(draw: random.Random) -> dict:
     items = [
-        {f"a{n}": _value(draw) for n in range(draw.randint(1, 5))}
+        {f"a{n}": random_value(draw) for n in range(draw.randint(1, 5))}
         for _ in range(draw.randint(0, 5))
     ]
     return {"Items": items, "Count": len(items), "ScannedCount": len(items)}
@@ -106,15 +75,6 @@ def test_the_routing_cache_answers_as_moto_routes(moto_own_code):
     assert [app.get_backend_for_host(host) for host in hosts] * 2 == stock * 2
 
 
-def _storable(value: Any) -> Any:
-    """A random value without the None members a stored item cannot hold."""
-    if isinstance(value, dict) and "M" in value:
-        return {"M": {k: _storable(v) for k, v in value["M"].items() if v is not None}}
-    if isinstance(value, dict) and "L" in value:
-        return {"L": [_storable(v) for v in value["L"] if v is not None]}
-    return value
-
-
 def _table_of_random_items(draw: random.Random) -> Any:
     from moto.dynamodb.models.table import Table
 
@@ -132,7 +92,7 @@ def _table_of_random_items(draw: random.Random) -> Any:
         ],
     )
     for n in range(60):
-        attrs = {f"a{k}": _storable(_value(draw)) for k in range(draw.randint(0, 4))}
+        attrs = {f"a{k}": storable(random_value(draw)) for k in range(draw.randint(0, 4))}
         table.put_item({"u": {"S": f"u{n % 3}"}, "y": {"S": f"y{n:03}"}, **attrs})
     return table
 
