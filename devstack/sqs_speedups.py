@@ -28,7 +28,7 @@ What changes, and why it answers the same:
   ``MessageRetentionPeriod`` (an ``int``, set by ``_set_attributes``), and keeps moto's
   rule: a message sent more than that many seconds ago is no longer valid.
 
-Checked: ``tests/unit/test_emulator_speedups.py`` runs the same sends, receives,
+Checked: ``tests/unit/test_sqs_speedups.py`` runs the same sends, receives,
 visibility changes, delays and attribute reads through moto with and without these, and
 requires the same answers. Written by hand: no library speeds moto's server up.
 """
