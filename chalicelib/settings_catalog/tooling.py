@@ -57,7 +57,7 @@ LOCAL_STACK = Section(
         Setting(
             "LOCAL_QUERY_INDEX",
             "`0` (or `false`, `no`): the emulator runs as stock moto: its DynamoDB Query reads "
-            "every item of the table, and its routing and item writing keep moto's own "
+            "every item of the table, and its routing, its items and its SQS keep moto's own "
             "overheads ([The local emulator](../local-emulator.md))",
             f"{_STACK}, the tests' emulators",
             default="1",
