@@ -61,11 +61,12 @@ import functools
 import threading
 from typing import Any
 
+from .patches import Patches
 from .query_index import check_moto_version
 
 __all__ = ["attribute_value", "install", "installed", "uninstall"]
 
-_saved: dict[str, Any] = {}
+_patches = Patches()
 _in_query = threading.local()
 
 
@@ -144,21 +145,8 @@ def _attribute_value_members() -> tuple[str, ...]:
     return tuple(shape.members)
 
 
-def install() -> None:
-    """Apply the three changes; refused unless the moto they were written for is installed."""
-    if installed():
-        return
-    check_moto_version()
-    from moto.core.serialize import BaseJSONSerializer
-    from moto.dynamodb.models import table as table_module
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
-
-    global _MEMBERS
-    _MEMBERS = _attribute_value_members()
-    route = DomainDispatcherApplication.get_backend_for_host
-    write = BaseJSONSerializer._serialize_type_structure
-    query = table_module.Table.query
-    _saved.update(route=route, write=write, query=query, copy=table_module.copy)
+def _page_query(query: Any) -> Any:
+    """``Table.query`` with its page copy made over the stored values (``_TableCopy``)."""
 
     @functools.wraps(query)
     def page_query(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -169,12 +157,24 @@ def install() -> None:
         finally:
             _in_query.on = outer
 
+    return page_query
+
+
+def _routed_once(route: Any) -> Any:
+    """``get_backend_for_host`` remembered per host."""
+
     @functools.wraps(route)
     def get_backend_for_host(self: Any, host: str | None) -> Any:
         known = self.__dict__.setdefault("_devstack_backends", {})
         if host not in known:
             known[host] = route(self, host)
         return known[host]
+
+    return get_backend_for_host
+
+
+def _written_directly(write: Any) -> Any:
+    """``_serialize_type_structure`` writing a plain ``AttributeValue`` directly."""
 
     @functools.wraps(write)
     def _serialize_type_structure(
@@ -194,25 +194,37 @@ def install() -> None:
                 pass
         write(self, serialized, value, shape, key)
 
-    DomainDispatcherApplication.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]
-    BaseJSONSerializer._serialize_type_structure = _serialize_type_structure  # type: ignore[method-assign]
-    table_module.Table.query = page_query  # type: ignore[method-assign]
-    table_module.copy = _TableCopy()  # type: ignore[assignment]
+    return _serialize_type_structure
 
 
-def installed() -> bool:
-    return bool(_saved)
-
-
-def uninstall() -> None:
-    """Put moto's own functions back (for tests that compare both in one process)."""
-    if not _saved:
+def install() -> None:
+    """Apply the three changes; refused unless the moto they were written for is installed."""
+    if installed():
         return
+    check_moto_version()
     from moto.core.serialize import BaseJSONSerializer
     from moto.dynamodb.models import table as table_module
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
-    table_module.Table.query = _saved.pop("query")  # type: ignore[method-assign]
-    table_module.copy = _saved.pop("copy")
-    DomainDispatcherApplication.get_backend_for_host = _saved.pop("route")  # type: ignore[method-assign]
-    BaseJSONSerializer._serialize_type_structure = _saved.pop("write")  # type: ignore[method-assign]
+    global _MEMBERS
+    _MEMBERS = _attribute_value_members()
+    application, serializer = DomainDispatcherApplication, BaseJSONSerializer
+    _patches.replace(
+        application, "get_backend_for_host", _routed_once(application.get_backend_for_host)
+    )
+    _patches.replace(
+        serializer,
+        "_serialize_type_structure",
+        _written_directly(serializer._serialize_type_structure),
+    )
+    _patches.replace(table_module.Table, "query", _page_query(table_module.Table.query))
+    _patches.replace(table_module, "copy", _TableCopy())
+
+
+def installed() -> bool:
+    return bool(_patches)
+
+
+def uninstall() -> None:
+    """Put moto's own functions back (for tests that compare both in one process)."""
+    _patches.restore()

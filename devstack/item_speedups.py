@@ -48,11 +48,12 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from .patches import Patches
 from .query_index import check_moto_version
 
 __all__ = ["install", "installed", "uninstall"]
 
-_saved: dict[str, Any] = {}
+_patches = Patches()
 ITEM_SIZE_LIMIT = 405_000  # moto's LimitedSizeDict limit, bytes of names and values
 
 
@@ -128,22 +129,15 @@ def install() -> None:
     check_moto_version()
     from moto.dynamodb.models.dynamo_type import DynamoType, Item
 
-    _saved.update(init=Item.__init__, size=DynamoType.size, project=Item.project)
-    Item.__init__ = _built_once(Item.__init__)  # type: ignore[method-assign]
-    DynamoType.size = _string_size(DynamoType.size)  # type: ignore[method-assign]
-    Item.project = _strings_projected(Item.project)  # type: ignore[method-assign]
+    _patches.replace(Item, "__init__", _built_once(Item.__init__))
+    _patches.replace(DynamoType, "size", _string_size(DynamoType.size))
+    _patches.replace(Item, "project", _strings_projected(Item.project))
 
 
 def installed() -> bool:
-    return bool(_saved)
+    return bool(_patches)
 
 
 def uninstall() -> None:
     """Put moto's own back (for tests that compare both in one process)."""
-    if not _saved:
-        return
-    from moto.dynamodb.models.dynamo_type import DynamoType, Item
-
-    Item.__init__ = _saved.pop("init")  # type: ignore[method-assign]
-    DynamoType.size = _saved.pop("size")  # type: ignore[method-assign]
-    Item.project = _saved.pop("project")  # type: ignore[method-assign]
+    _patches.restore()

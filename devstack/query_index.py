@@ -87,6 +87,8 @@ from collections.abc import Callable, Iterable
 from importlib.metadata import version
 from typing import Any
 
+from .patches import Patches
+
 __all__ = [
     "MOTO_VERSION",
     "MotoVersionError",
@@ -291,10 +293,10 @@ _local = threading.local()  # (table, its candidates) while that table's Query r
 
 # -- the patch -------------------------------------------------------------------------
 
-_STOCK: dict[str, Callable[..., Any]] = {}
+_PATCHES = Patches()
 
 
-def _patches() -> dict[str, Callable[..., Any]]:
+def _changes() -> dict[str, Callable[..., Any]]:
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.dynamo_type import DynamoType
     from moto.dynamodb.models.table import Table
@@ -378,25 +380,20 @@ def _owners() -> dict[str, Any]:
 def install() -> None:
     """Serve moto's DynamoDB Query by partition and index in this process (idempotent)."""
     check_moto_version()
-    if _STOCK:
+    if _PATCHES:
         return
     owners = _owners()
-    for name, patched in _patches().items():
+    for name, patched in _changes().items():
         owner, attribute = name.split(".")
-        _STOCK[name] = getattr(owners[owner], attribute)
-        setattr(owners[owner], attribute, patched)
+        _PATCHES.replace(owners[owner], attribute, patched)
 
 
 def uninstall() -> None:
     """Stock moto again (for tests); the maps are forgotten."""
-    owners = _owners()
-    for name, stock in _STOCK.items():
-        owner, attribute = name.split(".")
-        setattr(owners[owner], attribute, stock)
-    _STOCK.clear()
+    _PATCHES.restore()
     with _TABLES_LOCK:
         _TABLES.clear()
 
 
 def installed() -> bool:
-    return bool(_STOCK)
+    return bool(_PATCHES)

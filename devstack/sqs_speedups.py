@@ -38,11 +38,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from .patches import Patches
 from .query_index import check_moto_version
 
 __all__ = ["install", "installed", "uninstall"]
 
-_saved: dict[str, Any] = {}
+_patches = Patches()
 
 
 def _visible(message: Any) -> bool:
@@ -65,26 +66,15 @@ def install() -> None:
     check_moto_version()
     from moto.sqs.models import Message, SQSBackend
 
-    _saved.update(
-        visible=Message.visible,
-        delayed=Message.delayed,
-        retention=SQSBackend.is_message_valid_based_on_retention_period,
-    )
-    Message.visible = property(_visible)  # type: ignore[method-assign,assignment]
-    Message.delayed = property(_delayed)  # type: ignore[method-assign,assignment]
-    SQSBackend.is_message_valid_based_on_retention_period = _within_retention  # type: ignore[method-assign,assignment]
+    _patches.replace(Message, "visible", property(_visible))
+    _patches.replace(Message, "delayed", property(_delayed))
+    _patches.replace(SQSBackend, "is_message_valid_based_on_retention_period", _within_retention)
 
 
 def installed() -> bool:
-    return bool(_saved)
+    return bool(_patches)
 
 
 def uninstall() -> None:
     """Put moto's own back (for tests that compare both in one process)."""
-    if not _saved:
-        return
-    from moto.sqs.models import Message, SQSBackend
-
-    Message.visible = _saved.pop("visible")  # type: ignore[method-assign]
-    Message.delayed = _saved.pop("delayed")  # type: ignore[method-assign]
-    SQSBackend.is_message_valid_based_on_retention_period = _saved.pop("retention")  # type: ignore[method-assign]
+    _patches.restore()
