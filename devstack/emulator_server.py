@@ -6,8 +6,9 @@ index (``devstack.query_index``), its routing and DynamoDB items written without
 moto's per-request overheads (``devstack.emulator_speedups``), DynamoDB items built,
 measured and projected without moto's round trips (``devstack.item_speedups``), string
 keys compared and hashed without moto's type questions (``devstack.value_speedups``), and
-SQS without work that grows with a queue's length (``devstack.sqs_speedups``), unless
-``--stock``.
+SQS without work that grows with a queue's length (``devstack.sqs_speedups``), and its
+heap frozen once a second so that Python's full collections skip its tables
+(``devstack.gc_freeze``), unless ``--stock``.
 ``--quiet`` turns off werkzeug's line per request: writing that line took 15 % of the
 emulator's time in a profile of the fan-out benchmark (py-spy, ``make bench``); errors
 are still logged.
@@ -19,7 +20,7 @@ import argparse
 import logging
 import sys
 
-from . import emulator_speedups, item_speedups, sqs_speedups, value_speedups
+from . import emulator_speedups, gc_freeze, item_speedups, sqs_speedups, value_speedups
 from .query_index import MOTO_VERSION, install
 
 __all__ = ["main"]
@@ -40,13 +41,15 @@ def main(argv: list[str] | None = None) -> int:
         item_speedups.install()
         value_speedups.install()
         sqs_speedups.install()
+        gc_freeze.keep_frozen()
         print(
             f"DynamoDB Query: by partition and index (devstack.query_index, moto {MOTO_VERSION}); "
             "routing and DynamoDB items written without moto's per-request overheads "
             "(devstack.emulator_speedups); DynamoDB items built, measured and projected "
             "directly (devstack.item_speedups); string keys compared and hashed directly "
             "(devstack.value_speedups); SQS without per-message scans of the queue "
-            "(devstack.sqs_speedups)",
+            "(devstack.sqs_speedups); the heap frozen once a second, out of Python's full "
+            "collections (devstack.gc_freeze)",
             flush=True,
         )
     from moto.server import main as moto_main

@@ -57,8 +57,9 @@ LOCAL_STACK = Section(
         Setting(
             "LOCAL_QUERY_INDEX",
             "`0` (or `false`, `no`): the emulator runs as stock moto: its DynamoDB Query reads "
-            "every item of the table, and its routing, its items, its key comparisons and its "
-            "SQS keep moto's own overheads ([The local emulator](../local-emulator.md))",
+            "every item of the table, and its routing, its items, its key comparisons, its SQS "
+            "and Python's full garbage collections of its heap keep their own overheads "
+            "([The local emulator](../local-emulator.md))",
             f"{_STACK}, the tests' emulators",
             default="1",
             kind="flag",
