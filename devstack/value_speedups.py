@@ -44,6 +44,7 @@ stock moto, without this either. Written by hand: no library speeds moto's serve
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -131,13 +132,9 @@ def install() -> None:
     from moto.dynamodb.models.table import Table
 
     _patches.replace(DynamoType, "cast_value", _string_cast(DynamoType.cast_value))
-    _patches.replace(
-        DynamoType, "__eq__", _strings_compared(DynamoType.__eq__, lambda a, b: a == b)
-    )
-    _patches.replace(
-        DynamoType, "__ne__", _strings_compared(DynamoType.__ne__, lambda a, b: a != b)
-    )
-    _patches.replace(DynamoType, "__lt__", _strings_compared(DynamoType.__lt__, lambda a, b: a < b))
+    _patches.replace(DynamoType, "__eq__", _strings_compared(DynamoType.__eq__, operator.eq))
+    _patches.replace(DynamoType, "__ne__", _strings_compared(DynamoType.__ne__, operator.ne))
+    _patches.replace(DynamoType, "__lt__", _strings_compared(DynamoType.__lt__, operator.lt))
     _patches.replace(DynamoType, "__hash__", _string_hash(DynamoType.__hash__))
     _patches.replace(
         Table, "_item_comes_before_dct", _start_key_compared(Table._item_comes_before_dct)
