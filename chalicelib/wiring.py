@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, TypeVar
 
-import boto3
 from botocore.config import Config
 from pynamodb.models import Model
 
@@ -58,6 +57,8 @@ from .adapters.follower_index import DynamoFollowerIndex
 from .adapters.kinesis_publisher import KinesisEventPublisher
 from .adapters.s3_archive import S3ArchiveStore
 from .adapters.s3_exports import S3ExportStore
+from .adapters.sdk_session import client as shared_client
+from .adapters.sdk_session import share_session
 from .adapters.sns_publisher import SnsGroupPublisher, SnsMessagePublisher, topic_arn
 from .adapters.sqs_failure_sink import SqsFailureSink
 from .adapters.sqs_work import SqsWorkQueue
@@ -140,14 +141,14 @@ def _client(service: str) -> Any:
     """Standard retry mode: throttling, 5xx and dropped connections are retried with
     backoff inside the call, ``SDK_MAX_ATTEMPTS`` attempts in all, and counted."""
     retries: Any = {"mode": "standard", "max_attempts": current().sdk_max_attempts}
-    client = boto3.session.Session().client(service, config=Config(retries=retries))
-    return count_sdk_retries(client)
+    return count_sdk_retries(shared_client(service, Config(retries=retries)))
 
 
 def _with_sdk_retries(model: M) -> M:
-    """The same retry policy and count for a PynamoDB model (it builds its own client)."""
+    """The same retry policy and count for a PynamoDB model, its client built from the
+    shared session (``adapters/sdk_session.py``)."""
     model.Meta.max_retry_attempts = current().sdk_max_attempts - 1
-    count_sdk_retries(model._get_connection().connection.client)
+    count_sdk_retries(share_session(model)._get_connection().connection.client)
     return model
 
 
@@ -235,7 +236,7 @@ def _feed_store() -> DynamoFeedStore:
 
 @cache
 def _post_store() -> DynamoPostStore:
-    return DynamoPostStore(bind_post_model(current().posts_table))
+    return DynamoPostStore(share_session(bind_post_model(current().posts_table)))
 
 
 @cache
@@ -422,7 +423,7 @@ def range_fanout_service() -> RangeFanout:
 def _notification_store() -> DynamoFeedStore:
     settings = current()
     return DynamoFeedStore(
-        bind_feed_model(settings.notifications_table),
+        share_session(bind_feed_model(settings.notifications_table)),
         max_attempts=settings.feed_write_max_attempts,
     )
 

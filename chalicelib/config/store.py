@@ -19,7 +19,6 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UnicodeSetAttribute,
 )
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -136,7 +135,7 @@ class DynamoConfigStore:
         )
         moved = model.key.does_not_exist() if previous == HEAD else model.current == previous
         try:
-            with TransactWrite(connection=Connection()) as transaction:
+            with TransactWrite(connection=model._get_connection().connection) as transaction:
                 transaction.save(item, condition=model.key.does_not_exist())
                 transaction.save(head, condition=moved)
         except TransactWriteError as err:

@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-import boto3
 import requests
 
+from ..adapters.sdk_session import client as shared_client
+from ..adapters.sdk_session import share_session
 from .client import ConfigClient, ConfigProvider, ConfigSource, HttpSource, InProcessSource
 from .crypto import KmsEnvelopeCipher
 from .service import ApiKeyService, ConfigService
@@ -25,7 +26,7 @@ def _utc_now() -> datetime:
 
 @cache
 def _kms() -> Any:
-    return boto3.session.Session().client("kms")
+    return shared_client("kms")
 
 
 @cache
@@ -35,13 +36,13 @@ def cipher() -> KmsEnvelopeCipher:
 
 @cache
 def config_service() -> ConfigService:
-    store = DynamoConfigStore(bind_config_model(config_settings().table))
+    store = DynamoConfigStore(share_session(bind_config_model(config_settings().table)))
     return ConfigService(store, cipher(), clock=_utc_now)
 
 
 @cache
 def api_key_service() -> ApiKeyService:
-    store = DynamoApiKeyStore(bind_api_key_model(config_settings().api_keys_table))
+    store = DynamoApiKeyStore(share_session(bind_api_key_model(config_settings().api_keys_table)))
     return ApiKeyService(store, clock=_utc_now)
 
 

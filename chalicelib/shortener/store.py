@@ -12,6 +12,7 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.models import Model
 
+from ..adapters.sdk_session import share_session
 from .rules import Link
 
 __all__ = ["DynamoLinkStore", "bind_models"]
@@ -71,7 +72,7 @@ def _link(item: LinkModel) -> Link:
 
 class DynamoLinkStore:
     def __init__(self, table_name: str) -> None:
-        self._links, self._claims, self._counter = bind_models(table_name)
+        self._links, self._claims, self._counter = map(share_session, bind_models(table_name))
 
     def allocate_block(self, size: int) -> int:
         counter = self._counter(_COUNTER_KEY)
