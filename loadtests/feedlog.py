@@ -19,6 +19,9 @@ from pathlib import Path
 __all__ = ["FeedLog", "PostTiming", "parse_time", "percentiles"]
 
 WRITE_MESSAGES = ("feed entries written", "naive feed entry written")
+# the archive worker's line per yubl-posted event, written or refused (a deleted author)
+ARCHIVE_MESSAGES = ("event archived", "event not archived: its author deleted their account")
+ARCHIVED_EVENT = "yubl-posted:"
 MUTERS_LEFT_OUT = (
     "yubl routed to group feed",
     "follower range published",
@@ -44,6 +47,7 @@ class FeedLog:
     # left out as muting the author; the run ends when each post's are all accounted for
     # (a group of inactive followers writes nothing, yet its lookup is part of the run)
     accounted: dict[str, int] = field(default_factory=dict)
+    archived: set[str] = field(default_factory=set)  # yubl ids the archive worker is done with
     duplicates: int = 0
     lines: int = 0  # write lines of the run's posts: one per invocation that wrote
     _offset: int = 0
@@ -64,16 +68,25 @@ class FeedLog:
             self._take(raw)
         return len(self.written)
 
+    def all_archived(self) -> bool:
+        """Whether the archive worker is done with every post (its calls all made)."""
+        return self.archived >= self.posted_at.keys()
+
     def all_accounted(self) -> bool:
         """Whether every follower of every post has been written, skipped or left out."""
         return all(self.accounted.get(y, 0) >= n for y, n in self.followers_of.items())
 
     def _take(self, raw: bytes) -> None:
-        if not any(mark in raw for mark in (b"written", b"routed to group feed", b"range")):
+        if not any(
+            mark in raw for mark in (b"written", b"routed to group feed", b"range", b"archived")
+        ):
             return
         try:
             line = json.loads(raw)
         except ValueError:
+            return
+        if line.get("message") in ARCHIVE_MESSAGES:
+            self.archived.add(str(line.get("event_id", "")).removeprefix(ARCHIVED_EVENT))
             return
         yubl = line.get("yubl_id")
         if yubl not in self.posted_at:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from .feedlog import FeedLog
 
-__all__ = ["Observed", "wait_for_entries"]
+__all__ = ["Observed", "wait_for_archive", "wait_for_entries"]
 
 
 @dataclass
@@ -56,3 +56,21 @@ def wait_for_entries(
             )
             last_line = now
         time.sleep(0.2)
+
+
+def wait_for_archive(
+    name: str, log: FeedLog, timeout_s: float, progress: Callable[[str], None]
+) -> bool:
+    """Read the log until the archive worker is done with every post. Its calls are
+    counted with the run's, so a window closed (or opened) while it is still writing
+    would count a batch's account read and index write without its object."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        log.read()
+        if log.all_archived():
+            return True
+        if time.monotonic() > deadline:
+            missing = len(log.posted_at.keys() - log.archived)
+            progress(f"{name}: gave up after {timeout_s:.0f} s with {missing} posts not archived")
+            return False
+        time.sleep(0.05)
