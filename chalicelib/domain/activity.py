@@ -12,10 +12,11 @@ were recorded. Skipping is a saving, never a loss.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["ReadPlan", "active_cutoff", "is_active", "plan_read", "read_hour"]
+__all__ = ["ReadPlan", "active_among", "active_cutoff", "is_active", "plan_read", "read_hour"]
 
 _FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -35,6 +36,17 @@ def is_active(last_read: str | None, now: datetime, active_days: int) -> bool:
     if active_days == 0 or last_read is None:
         return True
     return last_read >= active_cutoff(now, active_days)
+
+
+def active_among(
+    followers: Sequence[str], last_reads: Mapping[str, str], now: datetime, active_days: int
+) -> list[str]:
+    """Those of ``followers`` that ``is_active`` keeps, in their order; the cutoff, the same
+    for the whole group, is worked out once (a group message holds up to 1,000)."""
+    if active_days == 0:
+        return list(followers)
+    cutoff = active_cutoff(now, active_days)
+    return [f for f in followers if (read := last_reads.get(f)) is None or read >= cutoff]
 
 
 @dataclass(frozen=True)

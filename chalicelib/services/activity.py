@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..domain.activity import is_active, plan_read
+from ..domain.activity import active_among, plan_read
 from ..domain.feed import FeedEntry
 from ..domain.paging import Page
 from ..domain.validation import check_user_id
@@ -42,8 +42,7 @@ class FollowerActivity:
         if self._active_days == 0 or not followers:
             return list(followers)
         reads = self._store.last_reads(followers)
-        now = self._clock()
-        return [f for f in followers if is_active(reads.get(f), now, self._active_days)]
+        return active_among(followers, reads, self._clock(), self._active_days)
 
 
 class ReadActivity:

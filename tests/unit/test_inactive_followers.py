@@ -13,7 +13,7 @@ from chalicelib.adapters.memory import (
     InMemoryFollowerStore,
     InMemoryPostStore,
 )
-from chalicelib.domain.activity import ReadPlan, is_active, plan_read, read_hour
+from chalicelib.domain.activity import ReadPlan, active_among, is_active, plan_read, read_hour
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.fanout import group_message
 from chalicelib.domain.paging import Page
@@ -48,6 +48,18 @@ def test_active_means_read_within_the_days_up_to_the_second():
 def test_no_recorded_read_counts_as_active_and_zero_days_skips_nobody():
     assert is_active(None, NOW, DAYS) is True
     assert is_active(LONG_AGO, NOW, 0) is True
+
+
+def test_a_group_keeps_its_active_followers_in_order_by_the_same_rule():
+    exactly_30_days = "2026-10-24T22:47:13Z"
+    a_second_older = "2026-10-24T22:47:12Z"
+    reads = {"a": RECENT, "b": LONG_AGO, "c": exactly_30_days, "e": a_second_older}
+    group = ["e", "d", "c", "b", "a"]  # d has no recorded read
+    assert active_among(group, reads, NOW, DAYS) == ["d", "c", "a"]
+    assert active_among(group, reads, NOW, 0) == group
+    assert active_among(group, reads, NOW, DAYS) == [
+        f for f in group if is_active(reads.get(f), NOW, DAYS)
+    ]
 
 
 @pytest.mark.parametrize(
