@@ -1,6 +1,6 @@
-"""Three costs of moto 5.2.5's server that DynamoDB does not have, removed in the emulator
-process: routing each request to its service, copying each item of a Query page, and
-writing each DynamoDB item.
+"""Four costs of moto 5.2.5's server that DynamoDB does not have, removed in the emulator
+process: routing each request to its service, listing its handler's methods, copying each
+item of a Query page, and writing each DynamoDB item.
 
 Why: profiled under the fan-out benchmark (py-spy on the emulator, ``make bench-post``),
 with the emulator's one core saturated, a third of its time went to routing and
@@ -17,12 +17,20 @@ writing, not to the work asked for, and the next profile found the copying:
 - 14 % copying (profiled after the two above): ``Table.query`` deep-copies every item of
   its page (``copy.deepcopy(results)``), every attribute value of it, before answering;
   a range worker's page is 10,000 relationships.
+- 5.7 % listing (py-spy on the emulator, ``--gil``, 2,000 GetItems of one client):
+  ``BaseResponse.call_action`` asks ``method_names_from_class`` for its handler's methods
+  on every request, an ``inspect.getmembers`` over the class, to check that the action
+  is one of them.
 
 What changes, and why it answers the same:
 
 - ``get_backend_for_host`` is remembered per host string. Its answer depends only on
   the host and on the installed moto (its module folders and URL patterns), both fixed
   for the life of the process.
+- ``method_names_from_class``, as ``moto.core.responses`` calls it, is remembered per
+  class, as a set of the same names: its one caller asks only whether an action is
+  among them. A handler class's functions are fixed once the emulator's changes are
+  installed, before the first request (they replace methods, never add names).
 - ``BaseJSONSerializer._serialize_type_structure`` writes a value of the
   ``AttributeValue`` shape given as a plain ``dict`` directly, with the same rules the
   generic path applies member by member, in the model's member order: a member whose
@@ -173,6 +181,19 @@ def _routed_once(route: Any) -> Any:
     return get_backend_for_host
 
 
+def _listed_once(names: Any) -> Any:
+    """``method_names_from_class`` remembered per class, as a set."""
+    known: dict[Any, frozenset[str]] = {}
+
+    @functools.wraps(names)
+    def method_names_from_class(clazz: Any) -> frozenset[str]:
+        if clazz not in known:
+            known[clazz] = frozenset(names(clazz))
+        return known[clazz]
+
+    return method_names_from_class
+
+
 def _written_directly(write: Any) -> Any:
     """``_serialize_type_structure`` writing a plain ``AttributeValue`` directly."""
 
@@ -198,10 +219,11 @@ def _written_directly(write: Any) -> Any:
 
 
 def install() -> None:
-    """Apply the three changes; refused unless the moto they were written for is installed."""
+    """Apply the four changes; refused unless the moto they were written for is installed."""
     if installed():
         return
     check_moto_version()
+    from moto.core import responses
     from moto.core.serialize import BaseJSONSerializer
     from moto.dynamodb.models import table as table_module
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
@@ -211,6 +233,9 @@ def install() -> None:
     application, serializer = DomainDispatcherApplication, BaseJSONSerializer
     _patches.replace(
         application, "get_backend_for_host", _routed_once(application.get_backend_for_host)
+    )
+    _patches.replace(
+        responses, "method_names_from_class", _listed_once(responses.method_names_from_class)
     )
     _patches.replace(
         serializer,

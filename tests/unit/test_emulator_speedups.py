@@ -3,8 +3,9 @@
 Both paths run in this process: random ``AttributeValue``s of every type, nested in maps
 and lists, with binary values, empty strings and sets, falsy booleans and nulls, are
 written by moto's generic serializer and by the fast path, and the bodies must be the
-same bytes. The routing cache answers what moto's routing answers for every host. A
-Query's page holds the answer moto gives, and changing its items leaves the table as it was.
+same bytes. The routing cache answers what moto's routing answers for every host, and each
+handler's methods are listed as moto lists them. A Query's page holds the answer moto
+gives, and changing its items leaves the table as it was.
 Checked to fail: writing ``B`` without base64, or keeping a None map value, each broke the
 comparison.
 """
@@ -73,6 +74,25 @@ def test_the_routing_cache_answers_as_moto_routes(moto_own_code):
     stock = [app.get_backend_for_host(host) for host in hosts]
     emulator_speedups.install()
     assert [app.get_backend_for_host(host) for host in hosts] * 2 == stock * 2
+
+
+def test_each_handler_lists_the_methods_moto_lists_for_it(moto_own_code):
+    from moto.core import responses
+    from moto.dynamodb.responses import DynamoHandler
+    from moto.kinesis.responses import KinesisResponse
+    from moto.sns.responses import SNSResponse
+    from moto.sqs.responses import SQSResponse
+
+    handlers = [DynamoHandler, SQSResponse, SNSResponse, KinesisResponse]
+    stock = [set(responses.method_names_from_class(h)) for h in handlers]
+    assert all("call_action" in names for names in stock)  # inherited ones count too
+    emulator_speedups.install()
+    for handler, names in zip(handlers * 2, stock * 2, strict=True):
+        listed = responses.method_names_from_class(handler)
+        assert listed == names
+        assert "get_item" in listed if handler is DynamoHandler else "get_item" not in listed
+    emulator_speedups.uninstall()
+    assert isinstance(responses.method_names_from_class(DynamoHandler), list)  # moto's own
 
 
 def _table_of_random_items(draw: random.Random) -> Any:
