@@ -30,7 +30,7 @@ from .graph import BenchSettings, FollowerGraph
 from .inactive import expected_entries
 from .raw_rate import create_feed_table
 from .signin import SignIn
-from .variant import Observed, wait_for_archive, wait_for_entries
+from .variant import Observed, wait_for_entries
 from .window import Window
 
 __all__ = ["EVENT_GROUPS", "run_naive", "run_optimised"]
@@ -60,10 +60,9 @@ def _warm_up(
     log = FeedLog(log_path, posted_at={})
     yubl_id, posted_at = post(WARM_AUTHOR)
     log.posted_at[yubl_id] = parse_time(posted_at)
-    if not wait_for_entries(f"{name} warm-up", log, 1, 120, progress):
-        raise RuntimeError(f"{name}: the warm-up post never reached its follower's feed")
-    if archived and not wait_for_archive(f"{name} warm-up", log, 120, progress):
-        raise RuntimeError(f"{name}: the warm-up post was never archived")
+    if not wait_for_entries(f"{name} warm-up", log, 1, 120, progress, archived=archived):
+        done = "its follower's feed and the archive" if archived else "its follower's feed"
+        raise RuntimeError(f"{name}: the warm-up post never reached {done}")
 
 
 def _post_all(
@@ -121,8 +120,8 @@ def run_optimised(
     progress(f"optimised: {len(graph.posts)} posts accepted by POST /yubls")
     expected = expected_entries(graph, setup.inactive)
     complete = wait_for_entries(
-        "optimised", log, expected, settings.timeout_s, progress
-    ) and wait_for_archive("optimised", log, settings.timeout_s, progress)
+        "optimised", log, expected, settings.timeout_s, progress, archived=True
+    )
     seen = window.close()
     observed = Observed(
         "optimised",

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from .feedlog import FeedLog
 
-__all__ = ["Observed", "wait_for_archive", "wait_for_entries"]
+__all__ = ["Observed", "wait_for_entries"]
 
 
 @dataclass
@@ -33,20 +33,28 @@ def wait_for_entries(
     timeout_s: float,
     progress: Callable[[str], None],
     every_s: float = 2.0,
+    archived: bool = False,
 ) -> bool:
     """Read the log until ``expected`` entries are written and every follower of every
     post is accounted for (a group whose followers are all inactive writes nothing, but
-    its lookup belongs to the run); a progress line every ``every_s``."""
+    its lookup belongs to the run); a progress line every ``every_s``. With ``archived``,
+    until the archive worker is done with every post too: its calls are counted with the
+    run's, so a window closed (or opened) while it is still writing would count a batch's
+    account read and index write without its object."""
     started = time.monotonic()
     last_line = started
     while True:
         written = log.read()
         now = time.monotonic()
-        if written >= expected and log.all_accounted():
+        if written >= expected and log.all_accounted() and (not archived or log.all_archived()):
             progress(f"{name}: {written:,}/{expected:,} feed entries in {now - started:.0f} s")
             return True
         if now - started > timeout_s:
-            progress(f"{name}: gave up after {timeout_s:.0f} s at {written:,}/{expected:,}")
+            unarchived = len(log.posted_at.keys() - log.archived) if archived else 0
+            progress(
+                f"{name}: gave up after {timeout_s:.0f} s at {written:,}/{expected:,}"
+                + (f", {unarchived} posts not archived" if unarchived else "")
+            )
             return False
         if now - last_line >= every_s:
             share = written / expected if expected else 1.0
@@ -56,21 +64,3 @@ def wait_for_entries(
             )
             last_line = now
         time.sleep(0.2)
-
-
-def wait_for_archive(
-    name: str, log: FeedLog, timeout_s: float, progress: Callable[[str], None]
-) -> bool:
-    """Read the log until the archive worker is done with every post. Its calls are
-    counted with the run's, so a window closed (or opened) while it is still writing
-    would count a batch's account read and index write without its object."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        log.read()
-        if log.all_archived():
-            return True
-        if time.monotonic() > deadline:
-            missing = len(log.posted_at.keys() - log.archived)
-            progress(f"{name}: gave up after {timeout_s:.0f} s with {missing} posts not archived")
-            return False
-        time.sleep(0.05)
