@@ -96,6 +96,19 @@ class Emulator:
     def endpoint_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def client(self, service: str) -> Any:
+        """A boto3 client of ``service`` on this emulator, from a session of its own."""
+        import boto3
+
+        env = aws_environment(self.endpoint_url)
+        return boto3.session.Session().client(
+            service,
+            endpoint_url=self.endpoint_url,
+            region_name=env["AWS_DEFAULT_REGION"],
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        )
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()

@@ -1,15 +1,16 @@
-"""The emulator process: ``python -m devstack.emulator_server [--stock] [--quiet] <moto.server
-arguments>``, as ``devstack.emulator.start_emulator`` runs it.
+"""The emulator process: ``python -m devstack.emulator_server [--stock] [--quiet] [-H HOST]
+[-p PORT]``, as ``devstack.emulator.start_emulator`` runs it.
 
-moto's own server (``moto.server.main``), with DynamoDB Query served by partition and by
-index (``devstack.query_index``), its routing and DynamoDB items written without
-moto's per-request overheads (``devstack.emulator_speedups``), DynamoDB items built,
-measured and projected without moto's round trips (``devstack.item_speedups``), string
-keys compared and hashed without moto's type questions (``devstack.value_speedups``), and
-SQS without work that grows with a queue's length (``devstack.sqs_speedups``), and its
-heap frozen once a second so that Python's full collections skip its tables
-(``devstack.gc_freeze``), unless ``--stock``.
-``--quiet`` turns off werkzeug's line per request: writing that line took 15 % of the
+moto's application served with keep-alive connections (``devstack.emulator_http``), with
+DynamoDB Query served by partition and by index (``devstack.query_index``), its routing
+and DynamoDB items written without moto's per-request overheads
+(``devstack.emulator_speedups``), DynamoDB items built, measured and projected without
+moto's round trips (``devstack.item_speedups``), string keys compared and hashed without
+moto's type questions (``devstack.value_speedups``), and SQS without work that grows with
+a queue's length (``devstack.sqs_speedups``), and its heap frozen once a second so that
+Python's full collections skip its tables (``devstack.gc_freeze``), unless ``--stock``,
+which runs moto's own server (``moto.server.main``) unchanged.
+``--quiet`` turns off the line per request: writing that line took 15 % of the
 emulator's time in a profile of the fan-out benchmark (py-spy, ``make bench``); errors
 are still logged.
 """
@@ -20,7 +21,14 @@ import argparse
 import logging
 import sys
 
-from . import emulator_speedups, gc_freeze, item_speedups, sqs_speedups, value_speedups
+from . import (
+    emulator_http,
+    emulator_speedups,
+    gc_freeze,
+    item_speedups,
+    sqs_speedups,
+    value_speedups,
+)
 from .query_index import MOTO_VERSION, install
 
 __all__ = ["main"]
@@ -30,31 +38,35 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack.emulator_server", add_help=False)
     parser.add_argument("--stock", action="store_true", help="moto's own Query, unchanged")
     parser.add_argument("--quiet", action="store_true", help="no log line per request")
-    ours, moto_args = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
-    if ours.quiet:
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    parser.add_argument("-H", "--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("-p", "--port", type=int, default=5000, help="port to listen on")
+    ours = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if ours.stock:
         print("DynamoDB Query: stock moto (every item of the table is read)", flush=True)
-    else:
-        install()
-        emulator_speedups.install()
-        item_speedups.install()
-        value_speedups.install()
-        sqs_speedups.install()
-        gc_freeze.keep_frozen()
-        print(
-            f"DynamoDB Query: by partition and index (devstack.query_index, moto {MOTO_VERSION}); "
-            "routing and DynamoDB items written without moto's per-request overheads "
-            "(devstack.emulator_speedups); DynamoDB items built, measured and projected "
-            "directly (devstack.item_speedups); string keys compared and hashed directly "
-            "(devstack.value_speedups); SQS without per-message scans of the queue "
-            "(devstack.sqs_speedups); the heap frozen once a second, out of Python's full "
-            "collections (devstack.gc_freeze)",
-            flush=True,
-        )
-    from moto.server import main as moto_main
+        if ours.quiet:
+            logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        from moto.server import main as moto_main
 
-    moto_main(moto_args)
+        moto_main(["-H", ours.host, "-p", str(ours.port)])
+        return 0
+    install()
+    emulator_speedups.install()
+    item_speedups.install()
+    value_speedups.install()
+    sqs_speedups.install()
+    gc_freeze.keep_frozen()
+    print(
+        "HTTP: keep-alive connections (devstack.emulator_http, waitress); "
+        f"DynamoDB Query: by partition and index (devstack.query_index, moto {MOTO_VERSION}); "
+        "routing and DynamoDB items written without moto's per-request overheads "
+        "(devstack.emulator_speedups); DynamoDB items built, measured and projected "
+        "directly (devstack.item_speedups); string keys compared and hashed directly "
+        "(devstack.value_speedups); SQS without per-message scans of the queue "
+        "(devstack.sqs_speedups); the heap frozen once a second, out of Python's full "
+        "collections (devstack.gc_freeze)",
+        flush=True,
+    )
+    emulator_http.serve(ours.host, ours.port, request_log=not ours.quiet)
     return 0
 
 

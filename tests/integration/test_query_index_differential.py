@@ -1,7 +1,8 @@
 """The emulator's DynamoDB Query by partition and index (``devstack.query_index``) answers
 exactly as stock moto does.
 
-Two emulators side by side, each as ``start_emulator`` starts it: one changed, one stock.
+Two emulators side by side, each as ``start_emulator`` starts it: one changed (served by
+``devstack.emulator_http``), one stock (moto's own server).
 Both get the tables of ``infra/resources.yaml`` through CloudFormation (as
 ``devstack/infra.py`` deploys), plus a table with a local secondary index and numeric
 keys; then one seeded random sequence of writes (PutItem, UpdateItem moving items into
@@ -23,12 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 import requests
 from cfnlint.decode import decode_str
 
-from devstack.emulator import Emulator, aws_environment, start_emulator
+from devstack.emulator import Emulator, start_emulator
 from devstack.infra import TEMPLATE_PATH, deploy_stack
 
 from .dynamodb_sequence import Mirror, Sequence, TableShape
@@ -65,17 +65,6 @@ def emulators(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
             indexed.stop()
     finally:
         stock.stop()
-
-
-def _client(service: str, emulator: Emulator) -> Any:
-    env = aws_environment(emulator.endpoint_url)
-    return boto3.session.Session().client(
-        service,
-        endpoint_url=emulator.endpoint_url,
-        region_name=env["AWS_DEFAULT_REGION"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
 
 
 def _tables_template(path: Path, added_index: bool = False) -> Path:
@@ -131,7 +120,7 @@ def _deploy(pair: Pair, stage: str, template: Path) -> None:
     with ThreadPoolExecutor(max_workers=2) as pool:
         indexed, stock = pool.map(
             lambda emulator: deploy_stack(
-                _client("cloudformation", emulator), stage, template=template
+                emulator.client("cloudformation"), stage, template=template
             ),
             (pair.indexed, pair.stock),
         )
@@ -148,7 +137,7 @@ def _shapes(mirror: Mirror, stage: str) -> dict[str, TableShape]:
 
 
 def _run(pair: Pair, tmp_path: Path, stage: str, seed: int, steps: int) -> Sequence:
-    mirror = Mirror(_client("dynamodb", pair.indexed), _client("dynamodb", pair.stock))
+    mirror = Mirror(pair.indexed.client("dynamodb"), pair.stock.client("dynamodb"))
     try:
         return _sequence(pair, tmp_path, stage, mirror, random.Random(seed), steps)
     finally:
