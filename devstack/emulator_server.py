@@ -5,11 +5,12 @@ moto's application served with keep-alive connections (``devstack.emulator_http`
 DynamoDB Query served by partition and by index (``devstack.query_index``), its routing
 and DynamoDB items written without moto's per-request overheads
 (``devstack.emulator_speedups``), DynamoDB items built, measured and projected without
-moto's round trips (``devstack.item_speedups``), string keys compared and hashed without
-moto's type questions (``devstack.value_speedups``), and SQS without work that grows with
-a queue's length (``devstack.sqs_speedups``), and its heap frozen once a second so that
-Python's full collections skip its tables (``devstack.gc_freeze``), unless ``--stock``,
-which runs moto's own server (``moto.server.main``) unchanged.
+moto's round trips (``devstack.item_speedups``), requests' items read without moto's
+walk of the request model (``devstack.request_speedups``), string keys compared and
+hashed without moto's type questions (``devstack.value_speedups``), and SQS without work
+that grows with a queue's length (``devstack.sqs_speedups``), and its heap frozen once a
+second so that Python's full collections skip its tables (``devstack.gc_freeze``),
+unless ``--stock``, which runs moto's own server (``moto.server.main``) unchanged.
 ``--quiet`` turns off the line per request: writing that line took 15 % of the
 emulator's time in a profile of the fan-out benchmark (py-spy, ``make bench``); errors
 are still logged.
@@ -26,6 +27,7 @@ from . import (
     emulator_speedups,
     gc_freeze,
     item_speedups,
+    request_speedups,
     sqs_speedups,
     value_speedups,
 )
@@ -52,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     install()
     emulator_speedups.install()
     item_speedups.install()
+    request_speedups.install()
     value_speedups.install()
     sqs_speedups.install()
     gc_freeze.keep_frozen()
@@ -60,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         f"DynamoDB Query: by partition and index (devstack.query_index, moto {MOTO_VERSION}); "
         "routing and DynamoDB items written without moto's per-request overheads "
         "(devstack.emulator_speedups); DynamoDB items built, measured and projected "
-        "directly (devstack.item_speedups); string keys compared and hashed directly "
+        "directly (devstack.item_speedups); requests' items read directly "
+        "(devstack.request_speedups); string keys compared and hashed directly "
         "(devstack.value_speedups); SQS without per-message scans of the queue "
         "(devstack.sqs_speedups); the heap frozen once a second, out of Python's full "
         "collections (devstack.gc_freeze)",

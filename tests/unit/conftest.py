@@ -6,14 +6,20 @@ from collections.abc import Iterator
 
 import pytest
 
-from devstack import emulator_speedups, item_speedups, sqs_speedups, value_speedups
+from devstack import (
+    emulator_speedups,
+    item_speedups,
+    request_speedups,
+    sqs_speedups,
+    value_speedups,
+)
 
 
 @pytest.fixture
 def moto_own_code() -> Iterator[None]:
     """moto's own code at the start (a test installs the speed-ups it compares with it),
     and afterwards the speed-ups as the test found them."""
-    modules = (emulator_speedups, item_speedups, sqs_speedups, value_speedups)
+    modules = (emulator_speedups, item_speedups, request_speedups, sqs_speedups, value_speedups)
     were = [module.installed() for module in modules]
     for module in modules:
         module.uninstall()
