@@ -6,11 +6,13 @@ DynamoDB Query served by partition and by index (``devstack.query_index``), its 
 and DynamoDB items written without moto's per-request overheads
 (``devstack.emulator_speedups``), DynamoDB items built, measured and projected without
 moto's round trips (``devstack.item_speedups``), requests' items read without moto's
-walk of the request model (``devstack.request_speedups``), string keys compared and
-hashed without moto's type questions (``devstack.value_speedups``), and SQS without work
-that grows with a queue's length (``devstack.sqs_speedups``), and its heap frozen once a
-second so that Python's full collections skip its tables (``devstack.gc_freeze``),
-unless ``--stock``, which runs moto's own server (``moto.server.main``) unchanged.
+walk of the request model (``devstack.request_speedups``), answers' plain values
+converted without moto's type questions (``devstack.result_speedups``), string keys
+compared and hashed without moto's type questions (``devstack.value_speedups``), and SQS
+without work that grows with a queue's length (``devstack.sqs_speedups``), and its heap
+frozen once a second so that Python's full collections skip its tables
+(``devstack.gc_freeze``), unless ``--stock``, which runs moto's own server
+(``moto.server.main``) unchanged.
 ``--quiet`` turns off the line per request: writing that line took 15 % of the
 emulator's time in a profile of the fan-out benchmark (py-spy, ``make bench``); errors
 are still logged.
@@ -28,6 +30,7 @@ from . import (
     gc_freeze,
     item_speedups,
     request_speedups,
+    result_speedups,
     sqs_speedups,
     value_speedups,
 )
@@ -55,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     emulator_speedups.install()
     item_speedups.install()
     request_speedups.install()
+    result_speedups.install()
     value_speedups.install()
     sqs_speedups.install()
     gc_freeze.keep_frozen()
@@ -64,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         "routing and DynamoDB items written without moto's per-request overheads "
         "(devstack.emulator_speedups); DynamoDB items built, measured and projected "
         "directly (devstack.item_speedups); requests' items read directly "
-        "(devstack.request_speedups); string keys compared and hashed directly "
+        "(devstack.request_speedups); answers' plain values converted directly "
+        "(devstack.result_speedups); string keys compared and hashed directly "
         "(devstack.value_speedups); SQS without per-message scans of the queue "
         "(devstack.sqs_speedups); the heap frozen once a second, out of Python's full "
         "collections (devstack.gc_freeze)",

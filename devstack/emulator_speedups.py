@@ -1,6 +1,6 @@
-"""Four costs of moto 5.2.5's server that DynamoDB does not have, removed in the emulator
-process: routing each request to its service, listing its handler's methods, copying each
-item of a Query page, and writing each DynamoDB item.
+"""Five costs of moto 5.2.5's server that DynamoDB does not have, removed in the emulator
+process: routing each request to its service, listing its handler's methods, finding its
+account's backend, copying each item of a Query page, and writing each DynamoDB item.
 
 Why: profiled under the fan-out benchmark (py-spy on the emulator, ``make bench-post``),
 with the emulator's one core saturated, a third of its time went to routing and
@@ -21,6 +21,10 @@ writing, not to the work asked for, and the next profile found the copying:
   ``BaseResponse.call_action`` asks ``method_names_from_class`` for its handler's methods
   on every request, an ``inspect.getmembers`` over the class, to check that the action
   is one of them.
+- 3.7 % finding the account (py-spy on the emulator, ``--gil``, ``make bench``): each
+  ``dynamodb_backends[account]`` takes moto's global backend lock and lists the accounts
+  (``BackendDict._create_account_specific_backend``), and a BatchGetItem asks once per
+  key, so every request waits for every other's lookups.
 
 What changes, and why it answers the same:
 
@@ -31,6 +35,10 @@ What changes, and why it answers the same:
   class, as a set of the same names: its one caller asks only whether an action is
   among them. A handler class's functions are fixed once the emulator's changes are
   installed, before the first request (they replace methods, never add names).
+- ``BackendDict._create_account_specific_backend`` returns at once for an account the
+  dict already holds: under the lock, moto would find it among the keys and do nothing.
+  A new account takes moto's path. moto's own ``__getitem__`` reads the entry after the
+  lock is released either way, so a reset racing a request races as before.
 - ``BaseJSONSerializer._serialize_type_structure`` writes a value of the
   ``AttributeValue`` shape given as a plain ``dict`` directly, with the same rules the
   generic path applies member by member, in the model's member order: a member whose
@@ -194,6 +202,17 @@ def _listed_once(names: Any) -> Any:
     return method_names_from_class
 
 
+def _account_known_first(create: Any) -> Any:
+    """``_create_account_specific_backend`` skipping the lock for a known account."""
+
+    @functools.wraps(create)
+    def _create_account_specific_backend(self: Any, account_id: str) -> None:
+        if not dict.__contains__(self, account_id):
+            create(self, account_id)
+
+    return _create_account_specific_backend
+
+
 def _written_directly(write: Any) -> Any:
     """``_serialize_type_structure`` writing a plain ``AttributeValue`` directly."""
 
@@ -219,11 +238,12 @@ def _written_directly(write: Any) -> Any:
 
 
 def install() -> None:
-    """Apply the four changes; refused unless the moto they were written for is installed."""
+    """Apply the five changes; refused unless the moto they were written for is installed."""
     if installed():
         return
     check_moto_version()
     from moto.core import responses
+    from moto.core.base_backend import BackendDict
     from moto.core.serialize import BaseJSONSerializer
     from moto.dynamodb.models import table as table_module
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
@@ -236,6 +256,12 @@ def install() -> None:
     )
     _patches.replace(
         responses, "method_names_from_class", _listed_once(responses.method_names_from_class)
+    )
+    backends = BackendDict
+    _patches.replace(
+        backends,
+        "_create_account_specific_backend",
+        _account_known_first(backends._create_account_specific_backend),
     )
     _patches.replace(
         serializer,

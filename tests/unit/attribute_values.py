@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-__all__ = ["random_value", "storable"]
+__all__ = ["random_value", "storable", "typed"]
 
 
 def random_value(draw: random.Random, depth: int = 0) -> dict:
@@ -52,3 +52,12 @@ def storable(value: Any) -> Any:
     if isinstance(value, dict) and "L" in value:
         return {"L": [storable(v) for v in value["L"] if v is not None]}
     return value
+
+
+def typed(value: Any) -> Any:
+    """``value`` with each part's type beside it: ``1 == True`` hides no difference."""
+    if isinstance(value, dict):
+        return ("dict", [(key, typed(x)) for key, x in value.items()])
+    if isinstance(value, list):
+        return ("list", [typed(x) for x in value])
+    return (type(value).__name__, value)

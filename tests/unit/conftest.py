@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 
 import pytest
 
-from devstack import (
-    emulator_speedups,
-    item_speedups,
-    request_speedups,
-    sqs_speedups,
-    value_speedups,
-)
+# the emulator's changes to moto that the unit tests compare with moto's own code
+SPEEDUPS = ("emulator", "item", "request", "result", "sqs", "value")
 
 
 @pytest.fixture
 def moto_own_code() -> Iterator[None]:
     """moto's own code at the start (a test installs the speed-ups it compares with it),
     and afterwards the speed-ups as the test found them."""
-    modules = (emulator_speedups, item_speedups, request_speedups, sqs_speedups, value_speedups)
+    modules = [importlib.import_module(f"devstack.{name}_speedups") for name in SPEEDUPS]
     were = [module.installed() for module in modules]
     for module in modules:
         module.uninstall()

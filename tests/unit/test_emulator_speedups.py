@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import random
+import threading
 from typing import Any
 
 from moto.core.serialize import XFormedAttributePicker, get_serializer_class
@@ -93,6 +94,24 @@ def test_each_handler_lists_the_methods_moto_lists_for_it(moto_own_code):
         assert "get_item" in listed if handler is DynamoHandler else "get_item" not in listed
     emulator_speedups.uninstall()
     assert isinstance(responses.method_names_from_class(DynamoHandler), list)  # moto's own
+
+
+def test_a_known_accounts_backend_is_found_without_moto_lock(moto_own_code):
+    from moto.core.base_backend import backend_lock
+    from moto.dynamodb.models import dynamodb_backends
+
+    emulator_speedups.install()
+    known = dynamodb_backends["123456789012"]  # made, under the lock, as moto makes it
+    found: list[Any] = []
+    with backend_lock:  # held, as another request's lookup would hold it
+        lookup = threading.Thread(target=lambda: found.append(dynamodb_backends["123456789012"]))
+        lookup.start()
+        lookup.join(timeout=10)
+        assert not lookup.is_alive(), "the lookup waited for the lock"
+    assert found == [known]
+    assert found[0] is known
+    new = dynamodb_backends["210987654321"]  # an account not seen yet: moto's path
+    assert new is dynamodb_backends["210987654321"] and new is not known
 
 
 def _table_of_random_items(draw: random.Random) -> Any:

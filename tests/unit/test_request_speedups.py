@@ -25,7 +25,7 @@ from moto.core.utils import get_service_model
 
 from devstack import request_speedups
 
-from .attribute_values import random_value
+from .attribute_values import random_value, typed
 
 
 def _wire(value: Any) -> Any:
@@ -105,21 +105,12 @@ def _read(operation: str, body: Any) -> Any:
     return parser.parse({**request, "url_params": {}})  # type: ignore[typeddict-item]
 
 
-def _typed(value: Any) -> Any:
-    """``value`` with each part's type beside it: ``1 == True`` hides no difference."""
-    if isinstance(value, dict):
-        return ("dict", [(key, _typed(x)) for key, x in value.items()])
-    if isinstance(value, list):
-        return ("list", [_typed(x) for x in value])
-    return (type(value).__name__, value)
-
-
 def test_random_requests_are_read_as_moto_reads_them(moto_own_code):
     draw = random.Random(2026)
     requests = [request for _ in range(60) for request in _requests(draw)]
-    stock = [_typed(_read(operation, body)) for operation, body in requests]
+    stock = [typed(_read(operation, body)) for operation, body in requests]
     request_speedups.install()
-    assert [_typed(_read(operation, body)) for operation, body in requests] == stock
+    assert [typed(_read(operation, body)) for operation, body in requests] == stock
 
 
 @pytest.mark.parametrize(
