@@ -27,11 +27,21 @@ from .attribute_values import random_value, storable
 
 
 def _query_result(draw: random.Random) -> dict:
-    items = [
-        {f"a{n}": random_value(draw) for n in range(draw.randint(1, 5))}
-        for _ in range(draw.randint(0, 5))
-    ]
+    items = [_item(draw) for _ in range(draw.randint(0, 5))]
     return {"Items": items, "Count": len(items), "ScannedCount": len(items)}
+
+
+def _item(draw: random.Random) -> dict:
+    """Random attributes, now and then one whose value is None, whose name is empty or
+    whose value has a member the model does not know (moto writes each by its own rules)."""
+    item: dict = {f"a{n}": random_value(draw) for n in range(draw.randint(1, 5))}
+    if draw.random() < 0.1:
+        item["gone"] = None
+    if draw.random() < 0.05:
+        item[""] = random_value(draw)
+    if draw.random() < 0.05:
+        item["odd"] = {"Q": "a member the model does not have"}
+    return item
 
 
 def _written(operation: str, result: dict) -> str:
