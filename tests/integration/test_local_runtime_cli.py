@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -25,6 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 APP = """
 import json
+import re
 import os
 from chalice import Chalice
 
@@ -102,6 +104,9 @@ def test_cli_prints_ready_runs_handlers_and_stops_cleanly(tmp_path: Path):
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=30)
     assert process.returncode == 0, stderr
+    # AND froze the heap it started with out of full collections
+    frozen = re.search(r"INFO (\d+) objects frozen out of full collections", stderr)
+    assert frozen is not None and int(frozen.group(1)) > 0, stderr
     assert f"invoke consume <- kinesis:{stream}/shardId-000000000000 records=1 outcome=ok" in stderr
     assert f"invoke notified <- sns:{topic} records=1 outcome=ok" in stderr
 
