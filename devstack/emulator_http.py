@@ -22,7 +22,8 @@ What stays: the application itself, built as ``moto.server.main`` builds it
 (``DomainDispatcherApplication(create_backend_app)``), so every answer's status, body and
 AWS headers. What differs:
 
-- the ``Server`` header, and no ``Connection: close``;
+- a ``Via`` header that names this server (moto's ``Server: amazon.com`` stays), and no
+  ``Connection: close``;
 - waitress drops request headers whose names hold an underscore (a defence against one
   header posing as another); moto's own request handler keeps them for S3 user metadata
   such as ``x-amz-meta-my_key``. The stack writes no S3 metadata;
