@@ -2,11 +2,13 @@
 fan-out makes, stock moto against the emulator as ``make run`` starts it, side by side.
 
 Two fresh emulators in one run (``devstack.emulator.start_emulator``: stock with
-``query_index=False``, and the default one with ``devstack.query_index`` and the
-speed-ups of ``devstack.emulator_speedups``, ``devstack.item_speedups``,
-``devstack.value_speedups`` and ``devstack.sqs_speedups``). On each, one client thread
-makes the same calls in the same order, and the emulator process's CPU seconds
-(``loadtests.cpu``: user + system) are read before and after each operation's calls.
+``query_index=False``, and the default one with ``devstack.query_index``, the
+keep-alive server of ``devstack.emulator_http`` and the speed-ups of
+``devstack.emulator_speedups``, ``devstack.item_speedups``, ``devstack.request_speedups``,
+``devstack.result_speedups``, ``devstack.value_speedups`` and ``devstack.sqs_speedups``).
+On each, one client thread makes the same calls in the same order, and the emulator
+process's CPU seconds (``loadtests.cpu``: user + system) are read before and after each
+operation's calls.
 The shapes are the fan-out's: a feed entry of 140 characters, 100 followers a group
 message, a relationships partition of 10,000 followers, an SNS topic with one SQS
 subscriber (the local runtime's transport) whose queue holds the messages published
