@@ -21,6 +21,7 @@ __all__ = [
     "Emulator",
     "aws_environment",
     "check_port_free",
+    "endpoint_client",
     "free_port",
     "query_index_enabled",
     "start_emulator",
@@ -85,6 +86,19 @@ def aws_environment(endpoint_url: str, region: str = LOCAL_REGION) -> dict[str, 
     }
 
 
+def endpoint_client(endpoint_url: str, service: str) -> Any:
+    """A boto3 client of ``service`` at ``endpoint_url`` with ``aws_environment``'s region
+    and credentials, from a session of its own (the process's environment untouched)."""
+    import boto3
+
+    env = aws_environment(endpoint_url)
+    return boto3.session.Session(
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        region_name=env["AWS_DEFAULT_REGION"],
+    ).client(service, endpoint_url=endpoint_url)
+
+
 @dataclass
 class Emulator:
     """A running moto server process."""
@@ -98,16 +112,7 @@ class Emulator:
 
     def client(self, service: str) -> Any:
         """A boto3 client of ``service`` on this emulator, from a session of its own."""
-        import boto3
-
-        env = aws_environment(self.endpoint_url)
-        return boto3.session.Session().client(
-            service,
-            endpoint_url=self.endpoint_url,
-            region_name=env["AWS_DEFAULT_REGION"],
-            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-        )
+        return endpoint_client(self.endpoint_url, service)
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -58,16 +58,12 @@ _MEMBERS = {
     "NULL": ("boolean", None),
     "BOOL": ("boolean", None),
 }
-_checked: dict[int, tuple[Any, bool]] = {}  # id(shape): (shape, read directly)
 
 
+@functools.cache  # per shape object: botocore's shapes compare and hash by identity
 def reads_directly(shape: Any) -> bool:
     """Whether ``shape`` is DynamoDB's ``AttributeValue``, as these rules read it."""
-    known = _checked.get(id(shape))
-    if known is None or known[0] is not shape:
-        known = (shape, shape.name == "AttributeValue" and _members_match(shape))
-        _checked[id(shape)] = known
-    return known[1]
+    return shape.name == "AttributeValue" and _members_match(shape)
 
 
 def _members_match(shape: Any) -> bool:

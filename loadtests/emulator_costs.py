@@ -28,8 +28,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
-
 from chalicelib.settings_catalog import read_int
 from devstack.emulator import Emulator, start_emulator
 
@@ -50,13 +48,8 @@ def _emulator(stock: bool) -> Iterator[Emulator]:
         emulator.stop()
 
 
-def _clients(endpoint: str) -> dict[str, Any]:
-    session = boto3.session.Session(
-        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
-    )
-    return {
-        name: session.client(name, endpoint_url=endpoint) for name in ("dynamodb", "sqs", "sns")
-    }
+def _clients(emulator: Emulator) -> dict[str, Any]:
+    return {name: emulator.client(name) for name in ("dynamodb", "sqs", "sns")}
 
 
 def _table(dynamodb: Any, name: str, keys: tuple[str, ...]) -> None:
@@ -186,7 +179,7 @@ def measure_costs(stock: bool, scale: float, progress: Callable[[str], None]) ->
     made: dict[str, int] = {}
     with _emulator(stock) as emulator:
         pid = emulator.process.pid
-        for name, base, call in _operations(_clients(emulator.endpoint_url)):
+        for name, base, call in _operations(_clients(emulator)):
             calls = made[name] = max(1, round(base * scale))
             call(0)
             before = _cpu(pid)

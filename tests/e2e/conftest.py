@@ -18,7 +18,7 @@ import pytest
 import requests
 
 from chalicelib.adapters.users_table import DynamoUserStore, bind_user_model
-from devstack.emulator import aws_environment
+from devstack.emulator import aws_environment, endpoint_client
 from devstack.user_pool import UserPool, create_user, find_user_pool, sign_in
 from ops.accounts import named_users, register_all
 
@@ -114,12 +114,7 @@ def stack_user_pool(endpoint: str | None = None) -> tuple[Any, UserPool]:
     if endpoint is None:
         cognito = boto3.client("cognito-idp")
     else:
-        env = aws_environment(endpoint)
-        cognito = boto3.Session(
-            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-            region_name=env["AWS_DEFAULT_REGION"],
-        ).client("cognito-idp", endpoint_url=endpoint)
+        cognito = endpoint_client(endpoint, "cognito-idp")
     pool = find_user_pool(cognito, "local")
     assert pool is not None, "the local stack has no user pool"
     return cognito, pool

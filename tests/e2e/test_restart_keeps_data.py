@@ -15,12 +15,11 @@ import socket
 import uuid
 from pathlib import Path
 
-import boto3
 import pytest
 import requests
 from cfnlint.decode import decode_str
 
-from devstack.emulator import aws_environment, free_port
+from devstack.emulator import aws_environment, endpoint_client, free_port
 from devstack.infra import TEMPLATE_PATH
 from devstack.snapshot import SnapshotError, read_snapshot
 
@@ -31,19 +30,8 @@ from .test_config_service import make_api_key
 pytestmark = pytest.mark.e2e
 
 
-def _s3(endpoint: str):
-    env = aws_environment(endpoint)
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name=env["AWS_DEFAULT_REGION"],
-        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-    )
-
-
 def _archive(endpoint: str) -> dict[str, bytes]:
-    s3 = _s3(endpoint)
+    s3 = endpoint_client(endpoint, "s3")
     listed = s3.list_objects_v2(Bucket="yubl-archive-local").get("Contents", [])
     return {
         o["Key"]: s3.get_object(Bucket="yubl-archive-local", Key=o["Key"])["Body"].read()

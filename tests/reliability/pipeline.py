@@ -21,8 +21,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from chalicelib.domain.posts import new_yubl, yubl_posted_event
 from devstack.emulator import Emulator, aws_environment, start_emulator
 from devstack.infra import deploy_stack
@@ -64,7 +62,7 @@ class Pipeline:
         emulator = start_emulator(log=log_dir / "emulator.log")
         try:
             deploy_stack(
-                cls._client_for(emulator.endpoint_url, "cloudformation"),
+                emulator.client("cloudformation"),
                 STAGE,
                 {"RetryVisibilityTimeoutSeconds": "2"},
             )
@@ -81,18 +79,9 @@ class Pipeline:
     def log_file(self) -> Path:
         return self.log_dir / "stack.log"
 
-    @staticmethod
-    def _client_for(endpoint: str, service: str) -> Any:
-        env = aws_environment(endpoint)
-        return boto3.session.Session(
-            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
-            region_name=env["AWS_DEFAULT_REGION"],
-        ).client(service, endpoint_url=endpoint)
-
     def client(self, service: str) -> Any:
         """A client of the emulator itself (no faults): for seeding and checking."""
-        return self._client_for(self.emulator.endpoint_url, service)
+        return self.emulator.client(service)
 
     def start_runtime(self) -> None:
         # the stage's user pool, as make run makes it: notify_mentioned looks mentions up in it
