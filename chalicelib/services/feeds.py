@@ -1,13 +1,14 @@
 """Reading a feed, and writing a yubl into many feeds.
 
 A group message's worker makes its writes and what truly depends on each follower (the
-inactive followers' lookup, 100 a call), then one strongly consistent read of the
-post's tombstone. Everything else about the post was decided where it was planned
-(``services/distribution.py``): its muters are not in the message. The tombstone is read
-after the writes, not before: a delete's removal messages are published only after its
-tombstone is written, so either this read sees the tombstone (and withdraws the entries
-just written) or the removal comes after these writes and deletes them, in whatever
-order the feed-remove and feed-fanout messages arrive.
+inactive followers' lookup, 100 a call, one lookup ahead of the writes), then one
+strongly consistent read of the post's tombstone. Everything else about the post was
+decided where it was planned (``services/distribution.py``): its muters are not in the
+message. The tombstone is read after the writes, not before: a delete's removal messages
+are published only after its tombstone is written, so either this read sees the
+tombstone (and withdraws the entries just written) or the removal comes after these
+writes and deletes them, in whatever order the feed-remove and feed-fanout messages
+arrive.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ..domain.paging import Page
 from ..domain.posts import DEFAULT_MAX_CLOCK_SKEW, Yubl
 from ..domain.validation import check_user_id
 from .feed_cap import read_capped
+from .lookahead import OneAhead
 from .mutes import MuteStore, followers_not_muting, unmuted
 from .ports import FeedStore, PostStore
 
@@ -47,7 +49,7 @@ WRITE_CHUNK = 25
 
 LOOKUP_CHUNK = 100
 """Followers per inactive-follower lookup: one BatchGetItem (100 keys a call). Lookups run
-ahead of the writes, a chunk at a time, so the first entry is written after one lookup."""
+one chunk ahead of the writes (``services/lookahead.py``)."""
 
 
 def _never() -> bool:
@@ -160,24 +162,32 @@ class FeedService:
         return result
 
     def _write(self, yubl: Yubl, followers: list[str], out_of_time: Callable[[], bool]) -> _Written:
-        """The active followers' entries, 25 a write, each chunk of 100 looked up just
-        before its entries are needed; ``out_of_time`` is asked before each write."""
+        """The active followers' entries, 25 a write; ``out_of_time`` is asked before each
+        write. Followers are looked up 100 at a time, one lookup ahead of the writes
+        (``OneAhead``): the first entry is written after one lookup, and the next lookup
+        is in flight while the entries already looked up are written."""
+        if self._active is None:
+            lookup: Callable[[list[str]], list[str]] = list
+            chunks = [followers]
+        else:
+            lookup, step = self._active, LOOKUP_CHUNK
+            chunks = [followers[i : i + step] for i in range(0, len(followers), step)]
         written: list[str] = []
         pending: list[str] = []  # looked up, active, not written yet
-        looked = skipped = 0
-        while looked < len(followers) or pending:
-            if len(pending) < WRITE_CHUNK and looked < len(followers):
-                chunk = followers[looked : looked + LOOKUP_CHUNK]
-                looked += len(chunk)
-                active = chunk if self._active is None else self._active(chunk)
-                skipped += len(chunk) - len(active)
-                pending += active
-                continue
-            if out_of_time():
-                return _Written(written, skipped, pending + followers[looked:])
-            batch, pending = pending[:WRITE_CHUNK], pending[WRITE_CHUNK:]
-            self._store.put_entries(entries_for(yubl, batch))
-            written += batch
+        looked = skipped = 0  # followers whose lookup has been taken
+        with OneAhead(lookup, chunks) as lookups:
+            while pending or lookups.more():
+                if len(pending) < WRITE_CHUNK and lookups.more():
+                    chunk, active = lookups.take()
+                    looked += len(chunk)
+                    skipped += len(chunk) - len(active)
+                    pending += active
+                    continue
+                if out_of_time():  # the lookup in flight is not taken: its chunk is left too
+                    return _Written(written, skipped, pending + followers[looked:])
+                batch, pending = pending[:WRITE_CHUNK], pending[WRITE_CHUNK:]
+                self._store.put_entries(entries_for(yubl, batch))
+                written += batch
         return _Written(written, skipped, [])
 
 

@@ -9,6 +9,7 @@ most ``priority_max + 1`` followers whatever the post's size.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,6 +28,7 @@ from chalicelib.services.range_fanout import RangeFanout
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 LONG_AGO = "2026-09-01T08:00:00Z"  # beyond 30 days: inactive
 FEED_ONLY = RoutingTable.declare({"yubl-posted": ["feed"]}, {"feed": "feed-test"})
+WAIT_S = 10  # a bound on waiting for a condition, never expected to pass
 YUBL = new_yubl("star", "hello", now=NOW - timedelta(seconds=1), suffix="00000000abcd")
 
 
@@ -86,19 +88,73 @@ def test_a_group_messages_worker_looks_up_writes_and_reads_the_tombstone_once():
     service, feeds = _worker(calls, activity)
     # WHEN its worker takes it
     written = service.add_group(group_message(YUBL, group))
-    # THEN ceil(130 / 100) lookups, ceil(80 / 25) writes, one tombstone read, no Query;
-    # the first write right after the first lookup, the tombstone read after the writes
-    assert calls.log == [
-        "BatchGetItem",
-        "BatchWriteItem",
-        "BatchWriteItem",
-        "BatchGetItem",
-        "BatchWriteItem",
-        "BatchWriteItem",
-        "GetItem",
-    ]
+    # THEN ceil(130 / 100) lookups, ceil(80 / 25) writes, one tombstone read, no Query:
+    # the first write right after the first lookup, the second lookup in flight beside
+    # the first chunk's writes (services/lookahead.py) and before the writes that need
+    # it, the tombstone read after the writes
+    log = calls.log
+    assert sorted(log) == ["BatchGetItem"] * 2 + ["BatchWriteItem"] * 4 + ["GetItem"]
+    writes = [i for i, call in enumerate(log) if call == "BatchWriteItem"]
+    lookups = [i for i, call in enumerate(log) if call == "BatchGetItem"]
+    assert lookups[0] == 0 and lookups[1] < writes[2]
+    assert log[-1] == "GetItem"
     assert (written.entries, written.skipped, written.withdrawn) == (80, 50, 0)
     assert len(feeds.entries) == 80
+
+
+class SignallingActivity(memory.InMemoryActivityStore):
+    """Sets ``second_lookup`` when the lookup of the group's second hundred starts."""
+
+    def __init__(self, second: str) -> None:
+        super().__init__()
+        self.second, self.second_lookup = second, threading.Event()
+
+    def last_reads(self, user_ids: Any) -> dict[str, str]:
+        if user_ids[0] == self.second:
+            self.second_lookup.set()
+        return super().last_reads(user_ids)
+
+
+class WaitingFeeds(memory.InMemoryFeedStore):
+    """Each write waits until ``ready`` is set (one call at a time, it would wait for ever)."""
+
+    def __init__(self, ready: threading.Event) -> None:
+        super().__init__()
+        self.ready = ready
+
+    def put_entries(self, entries: Any) -> None:
+        assert self.ready.wait(WAIT_S), "the second lookup did not start beside the writes"
+        super().put_entries(entries)
+
+
+def test_the_next_lookup_is_in_flight_while_the_first_entries_are_written():
+    # GIVEN a message of 200 active followers, and writes that wait for the second lookup
+    group = followers(200)
+    activity = SignallingActivity(second=group[100])
+    feeds, posts = WaitingFeeds(activity.second_lookup), memory.InMemoryPostStore()
+    posts.put(YUBL)
+    active = FollowerActivity(activity, 30, lambda: NOW).active
+    service = FeedService(feeds, posts, clock=lambda: NOW, active=active)
+    # WHEN its worker takes it THEN every entry is written
+    assert service.add_group(group_message(YUBL, group)).entries == 200
+    assert sorted(f for f, _ in feeds.entries) == group
+
+
+def test_out_of_time_the_lookup_in_flight_is_handed_back_whole():
+    # GIVEN 300 followers, every other one of the second hundred inactive, and time for
+    # four writes: the first hundred are written, the second looked up (its 50 active
+    # ones pending), the third's lookup in flight when time runs out
+    group = followers(300)
+    activity = memory.InMemoryActivityStore({f: LONG_AGO for f in group[100:200:2]})
+    service, feeds = _worker(Calls(), activity)
+    asked = iter([False] * 4 + [True] * 10)
+    # WHEN its worker takes it
+    written = service.add_group(group_message(YUBL, group), out_of_time=lambda: next(asked))
+    # THEN the rest is the second hundred's active followers and the whole third hundred
+    assert (written.entries, written.skipped) == (100, 50)
+    assert written.rest is not None
+    assert written.rest["followers"] == group[101:200:2] + group[200:]
+    assert sorted(f for f, _ in feeds.entries) == group[:100]
 
 
 def test_a_version_1_message_costs_one_query_of_the_mutes_more():
