@@ -50,25 +50,30 @@ class RepeatBound:
     Delivery is at least once, so a write repeats only where a message or a call was
     handled twice: a group message a killed runtime held (``in_hand``: redelivered once
     its hold ends), one a publisher sent again (``republished``: a dispatcher or range
-    worker killed between a PublishBatch and saving its progress), each repeating at
-    most the followers it carries (``group_size``, the largest the proxy saw); and a
-    write call that met a fault or was a retry (``write_calls``), at most a batch each.
+    worker killed between a PublishBatch and saving its progress), an attempt of a feed
+    worker that failed after some of its writes and was tried again (``failed``, from
+    the workers' failure lines: an outage that cuts the tombstone read after the writes),
+    each repeating at most the followers it carries (``group_size``, the largest the
+    proxy saw); and a write call that met a fault or was a retry (``write_calls``), at
+    most a batch each.
     """
 
     in_hand: int
     republished: int
+    failed: int
     group_size: int
     write_calls: int
 
     @property
     def writes(self) -> int:
-        return self.group_size * (self.in_hand + self.republished) + WRITE_BATCH * self.write_calls
+        messages = self.in_hand + self.republished + self.failed
+        return self.group_size * messages + WRITE_BATCH * self.write_calls
 
     def __str__(self) -> str:
         return (
             f"{self.writes} = {self.group_size} x ({self.in_hand} held at kills"
-            f" + {self.republished} republished) + {WRITE_BATCH} x {self.write_calls}"
-            " faulted or retried write calls"
+            f" + {self.republished} republished + {self.failed} failed attempts)"
+            f" + {WRITE_BATCH} x {self.write_calls} faulted or retried write calls"
         )
 
 
@@ -140,6 +145,7 @@ def run(
     bound = RepeatBound(
         in_hand=sum(pipeline.in_hand_at_kills),
         republished=sources.republished,
+        failed=pipeline.failed_feed_attempts(),
         group_size=sources.largest_group,
         write_calls=sources.write_faults + sources.write_retries,
     )

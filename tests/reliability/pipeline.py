@@ -162,6 +162,19 @@ class Pipeline:
                 if isinstance(line, dict):
                     yield line
 
+    def failed_feed_attempts(self) -> int:
+        """Attempts of a feed worker (either lane, or the retry worker re-running a parked
+        message) that failed and were tried again: each is logged once, as ``retrying``,
+        ``parked`` or ``failed`` after its attempt. A message parked because time ran out
+        (``Unfinished``) is not one: its rest holds only the followers not yet written."""
+        return sum(
+            1
+            for line in self.log_lines()
+            if line.get("function_name") in (*FEED_WORKERS, "retry_parked")
+            and line.get("outcome") in ("retrying", "parked", "failed")
+            and line.get("error_type") != "Unfinished"
+        )
+
     def read_new_writes(self) -> int:
         """Add the "feed entries written" lines logged since the last call to ``logged_writes``.
 
