@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
-import threading
+import time
 from types import FrameType
 
 from .emulator import check_port_free, query_index_enabled
@@ -64,10 +64,13 @@ def main() -> int:
         snapshot_every=snapshot_interval(),
         query_index=query_index_enabled(),
     )
-    stopping = threading.Event()
+    stop_signals: list[int] = []
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
-        stopping.set()
+        # noted in a list, never through a lock: the handler runs in the main thread,
+        # maybe while it holds one (an Event.set() here could wait for ever on the lock
+        # of the Event whose wait() that thread was in)
+        stop_signals.append(signum)
 
     signal.signal(signal.SIGTERM, on_signal)
     try:  # a Ctrl-C while starting is a KeyboardInterrupt: start() stops what it started
@@ -95,7 +98,7 @@ def main() -> int:
     )
     for line in producer_lines(stack.environment()):
         print(line, flush=True)
-    code = _serve(stack, stopping)
+    code = _serve(stack, stop_signals)
     print("[stack] stopping", flush=True)
     page.stop()
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C again: quit now
@@ -106,16 +109,18 @@ def main() -> int:
     return code if saved else 1
 
 
-def _serve(stack: LocalStack, stopping: threading.Event) -> int:
-    """Run until a stop is asked for (0) or a part of the stack exits on its own (1)."""
-    while not stopping.wait(0.5):
+def _serve(stack: LocalStack, stop_signals: list[int]) -> int:
+    """Run until a signal asks for a stop (0) or a part of the stack exits on its own (1)."""
+    while True:
+        time.sleep(0.2)  # the loop sees a signal within 0.2 s
+        if stop_signals:
+            return 0
         failed = stack.failed_part()
         if failed is not None:
             print(f"[stack] {failed}", flush=True)
             return 1
         if stack.data is not None:
             stack.data.take_if_due()
-    return 0
 
 
 if __name__ == "__main__":

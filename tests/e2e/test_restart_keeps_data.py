@@ -15,6 +15,7 @@ import socket
 import uuid
 from pathlib import Path
 
+import psutil
 import pytest
 import requests
 from cfnlint.decode import decode_str
@@ -160,11 +161,19 @@ def test_a_killed_stack_comes_back_with_its_last_periodic_snapshot(tmp_path):
             what="a periodic snapshot with the follow",
         )
         # WHEN the stack is killed with SIGKILL (it can save nothing more)
+        parts = psutil.Process(first.process.pid).children(recursive=True)
         os.kill(first.process.pid, signal.SIGKILL)
         first.process.wait(timeout=10)
     finally:
         first.stop()
     assert not any(line.startswith("[stack] saved ") for line in first.output)
+    # THEN every process it started ends too (the emulator, the API, the event runtime)
+    assert len(parts) >= 3
+    wait_for(
+        lambda: not any(_alive(p) for p in parts),
+        timeout=30,
+        what="the killed stack's processes (emulator, API, event runtime) to end",
+    )
     wait_for(lambda: _free(aws_port) and _free(api_port), timeout=60, what="the ports")
     second = StackProcess(aws_port, api_port, tmp_path)
     try:
@@ -174,6 +183,13 @@ def test_a_killed_stack_comes_back_with_its_last_periodic_snapshot(tmp_path):
         assert followers.json()["followers"] == [follower]
     finally:
         assert second.stop() == 0
+
+
+def _alive(process: psutil.Process) -> bool:
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
 
 
 def _snapshot_follows(snapshot: Path, user: str, follower: str) -> bool:
