@@ -22,7 +22,7 @@ from devstack.emulator import aws_environment, free_port
 from devstack.stack import PROJECT_DIR
 
 from .conftest import sign_in_users, wait_for
-from .stack_process import StackProcess
+from .stack_process import StackProcess, alive, descendants
 
 pytestmark = [
     pytest.mark.e2e,
@@ -57,43 +57,6 @@ def _refuses_connections(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(2)
         return sock.connect_ex(("127.0.0.1", port)) != 0
-
-
-def _children(pid: int) -> dict[int, str]:
-    """Every live descendant of ``pid``, with its command line."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    found: dict[int, str] = {}
-    frontier = [pid]
-    while frontier:
-        parent = frontier.pop()
-        for child, its_parent in parents.items():
-            if its_parent == parent and child not in found:
-                found[child] = _cmdline(child)
-                frontier.append(child)
-    return found
-
-
-def _cmdline(pid: int) -> str:
-    try:
-        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
-
-
-def _alive(pid: int) -> bool:
-    """Running and not a zombie (an unreaped zombie holds no port)."""
-    try:
-        stat = (Path("/proc") / str(pid) / "stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def _trace(correlation_id: str, log_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -185,7 +148,7 @@ def test_children_of_a_killed_stack_exit_and_free_the_ports(tmp_path):
     stack = StackProcess(aws_port, api_port, tmp_path)
     try:
         stack.wait_ready()
-        children = _children(stack.process.pid)
+        children = descendants(stack.process.pid)
         commands = " | ".join(children.values())
         assert len(children) == 3, commands
         for part in ("devstack.emulator_server", "local_runtime", "devstack.api_server"):
@@ -198,7 +161,7 @@ def test_children_of_a_killed_stack_exit_and_free_the_ports(tmp_path):
             stack.process.kill()
     # THEN every child exits, and nothing listens on the stack's ports any more
     wait_for(
-        lambda: not [pid for pid in children if _alive(pid)],
+        lambda: not [pid for pid in children if alive(pid)],
         timeout=60,
         what=f"the children {sorted(children)} to exit",
     )
