@@ -1,7 +1,8 @@
 """The emulator process: ``python -m devstack.emulator_server [--stock] [--quiet] [-H HOST]
 [-p PORT]``, as ``devstack.emulator.start_emulator`` runs it.
 
-moto's application served with keep-alive connections (``devstack.emulator_http``), with
+moto's application served with keep-alive connections in one thread, by gevent
+(``devstack.emulator_http``; the process is monkey-patched before moto is imported), with
 DynamoDB Query served by partition and by index (``devstack.query_index``), its routing
 and DynamoDB items written without moto's per-request overheads
 (``devstack.emulator_speedups``), DynamoDB items built, measured and projected without
@@ -24,18 +25,6 @@ import argparse
 import logging
 import sys
 
-from . import (
-    emulator_http,
-    emulator_speedups,
-    gc_freeze,
-    item_speedups,
-    request_speedups,
-    result_speedups,
-    sqs_speedups,
-    value_speedups,
-)
-from .query_index import MOTO_VERSION, install
-
 __all__ = ["main"]
 
 
@@ -54,6 +43,26 @@ def main(argv: list[str] | None = None) -> int:
 
         moto_main(["-H", ours.host, "-p", str(ours.port)])
         return 0
+    _serve_ours(ours.host, ours.port, request_log=not ours.quiet)
+    return 0
+
+
+def _serve_ours(host: str, port: int, request_log: bool) -> None:
+    from gevent import monkey
+
+    monkey.patch_all()  # first: moto binds threading's names as it is imported
+    from . import (
+        emulator_http,
+        emulator_speedups,
+        gc_freeze,
+        item_speedups,
+        request_speedups,
+        result_speedups,
+        sqs_speedups,
+        value_speedups,
+    )
+    from .query_index import MOTO_VERSION, install
+
     install()
     emulator_speedups.install()
     item_speedups.install()
@@ -63,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     sqs_speedups.install()
     gc_freeze.keep_frozen()
     print(
-        "HTTP: keep-alive connections (devstack.emulator_http, waitress); "
+        "HTTP: keep-alive connections in one thread (devstack.emulator_http, gevent); "
         f"DynamoDB Query: by partition and index (devstack.query_index, moto {MOTO_VERSION}); "
         "routing and DynamoDB items written without moto's per-request overheads "
         "(devstack.emulator_speedups); DynamoDB items built, measured and projected "
@@ -75,8 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         "collections (devstack.gc_freeze)",
         flush=True,
     )
-    emulator_http.serve(ours.host, ours.port, request_log=not ours.quiet)
-    return 0
+    emulator_http.serve(host, port, request_log)
 
 
 if __name__ == "__main__":

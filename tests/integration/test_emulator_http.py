@@ -1,5 +1,6 @@
 """The emulator's HTTP server (``devstack.emulator_http``): a client's connection stays
-open between calls, and each request is logged with its line and status.
+open between calls, a long poll waits without holding up other calls, and each request
+is logged with its line and status.
 
 Against an emulator of this module's own, started as ``start_emulator`` starts it, so
 that an endpoint of ``TEST_AWS_ENDPOINT_URL`` (LocalStack, another server) is not what is
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,6 +59,30 @@ def test_calls_on_one_connection_share_its_socket(emulator: Emulator) -> None:
         assert len(set(addresses)) == 1
     finally:
         connection.close()
+
+
+def test_a_long_poll_waits_without_holding_up_other_calls(emulator: Emulator) -> None:
+    # GIVEN a long poll of an empty queue, sent (one thread serves every connection)
+    sqs = emulator.client("sqs")
+    url = sqs.create_queue(QueueName="long-poll")["QueueUrl"]
+    poll_sent = threading.Event()
+    poller_sqs = emulator.client("sqs")
+    poller_sqs.meta.events.register("before-send.sqs.ReceiveMessage", lambda **_: poll_sent.set())
+    answers: list[dict] = []
+    poller = threading.Thread(
+        target=lambda: answers.append(poller_sqs.receive_message(QueueUrl=url, WaitTimeSeconds=20))
+    )
+    poller.start()
+    assert poll_sent.wait(10)
+    # WHEN other calls are made while it waits, the last of them sending the message
+    assert emulator.client("dynamodb").list_tables()["TableNames"] == []
+    sent = sqs.send_message(QueueUrl=url, MessageBody="while the poll waits")
+    # THEN they were answered during its wait, and the poll receives that message
+    poller.join(30)
+    assert not poller.is_alive()
+    assert "Messages" in answers[0], "the poll ended empty: the server was held up by it"
+    [message] = answers[0]["Messages"]
+    assert (message["MessageId"], message["Body"]) == (sent["MessageId"], "while the poll waits")
 
 
 def test_each_request_is_logged_with_its_line_and_status(
