@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import boto3
 import pytest
@@ -34,12 +36,46 @@ def test_event_is_put_on_the_stream_as_json_with_the_ids_in_force(stack_outputs,
 
 
 def test_batch_reaches_a_subscribed_queue_in_full(stack_outputs, unique):
+    topic = stack_outputs["FeedFanoutTopicArn"]
+    with _subscribed_queue(topic, unique) as receive:
+        with bind(IDS):
+            SnsMessagePublisher(boto3.client("sns"), topic).publish_batch(
+                [f"{unique}-{i}" for i in range(10)]
+            )
+        received = receive(10)
+    assert sorted(m["Body"] for m in received) == sorted(f"{unique}-{i}" for i in range(10))
+    for message in received:
+        attributes = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
+        assert attributes == NEXT_HOP
+
+
+def test_routing_and_correlation_attributes_together_keep_to_snss_ten(stack_outputs, unique):
+    # GIVEN three routing attributes and eleven correlation ids in force
+    ids = {**IDS} | {f"x-correlation-extra-{i}": str(i) for i in range(8)}
+    routing = {"event_type": "yubl-posted", "author_id": "alice", "group": "feed"}
+    topic = stack_outputs["FeedFanoutTopicArn"]
+    with _subscribed_queue(topic, unique) as receive:
+        # WHEN a message is published with both
+        with bind(ids):
+            SnsMessagePublisher(boto3.client("sns"), topic).publish_batch([unique], routing)
+        [message] = receive(1)
+    # THEN it arrives with SNS's ten attributes: the routing ones and the first ids
+    attributes = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
+    assert len(attributes) == 10
+    assert {k: v for k, v in attributes.items() if "-" not in k} == routing
+    assert attributes["x-correlation-id"] == "c-1"
+    assert attributes["call-chain-length"] == "2"
+
+
+@contextmanager
+def _subscribed_queue(topic: str, unique: str) -> Iterator[Callable[[int], list[dict]]]:
+    """A queue of its own subscribed to ``topic`` (raw delivery), and a function that
+    receives ``n`` messages from it."""
     sqs = boto3.client("sqs")
     queue_url = sqs.create_queue(QueueName=f"probe-{unique}")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
         "Attributes"
     ]["QueueArn"]
-    topic = stack_outputs["FeedFanoutTopicArn"]
     sns = boto3.client("sns")
     subscription = sns.subscribe(
         TopicArn=topic,
@@ -47,9 +83,8 @@ def test_batch_reaches_a_subscribed_queue_in_full(stack_outputs, unique):
         Endpoint=queue_arn,
         Attributes={"RawMessageDelivery": "true"},
     )["SubscriptionArn"]
-    try:
-        with bind(IDS):
-            SnsMessagePublisher(sns, topic).publish_batch([f"{unique}-{i}" for i in range(10)])
+
+    def receive(n: int) -> list[dict]:
         received: list[dict] = []
         for _ in range(10):
             got = sqs.receive_message(
@@ -59,12 +94,12 @@ def test_batch_reaches_a_subscribed_queue_in_full(stack_outputs, unique):
                 MessageAttributeNames=["All"],
             )
             received += got.get("Messages", [])
-            if len(received) >= 10:
+            if len(received) >= n:
                 break
-        assert sorted(m["Body"] for m in received) == sorted(f"{unique}-{i}" for i in range(10))
-        for message in received:
-            attributes = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
-            assert attributes == NEXT_HOP
+        return received
+
+    try:
+        yield receive
     finally:
         sns.unsubscribe(SubscriptionArn=subscription)
 

@@ -7,9 +7,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-import boto3
 import pytest
-from botocore.stub import ANY, Stubber
 
 from chalicelib.adapters.memory import (
     InMemoryArchiveStore,
@@ -22,12 +20,11 @@ from chalicelib.adapters.memory import (
     InMemoryPostStore,
     InMemoryUserDirectory,
 )
-from chalicelib.adapters.sns_publisher import PublishRefused, SnsMessagePublisher
+from chalicelib.adapters.sns_publisher import PublishRefused
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.mentions import mentioned
 from chalicelib.domain.posts import new_yubl, yubl_posted_event
 from chalicelib.domain.routing import RoutingTable
-from chalicelib.observability.correlation import bind
 from chalicelib.services.archive import ArchiveService
 from chalicelib.services.distribution import DistributionService, GroupsFailed, GroupsRefused
 from chalicelib.services.feeds import FeedService
@@ -288,38 +285,3 @@ def test_the_archive_writes_one_object_per_date_each_line_with_its_event_id():
         "events/yubl-posted/2026/11/23/b2.ndjson": [f"yubl-posted:{day2.yubl_id}"] * 2,
     }
     assert [json.loads(x)["yubl"]["text"] for x in store.objects[next(iter(written))]] == ["x"]
-
-
-# -- SNS attributes: routing first, correlation ids in the room left -----------------
-
-
-def test_routing_and_correlation_attributes_together_keep_to_snss_ten():
-    client = boto3.client(
-        "sns", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
-    )
-    stubber = Stubber(client)
-    sent: list[dict] = []
-    stubber.add_response(
-        "publish_batch",
-        {"Successful": [{"Id": "0", "MessageId": "m"}], "Failed": []},
-        {"TopicArn": "arn:aws:sns:us-east-1:1:t", "PublishBatchRequestEntries": ANY},
-    )
-    client.meta.events.register(
-        "provide-client-params.sns.PublishBatch", lambda params, **_: sent.append(params)
-    )
-    stubber.activate()
-    ids = {"x-correlation-id": "c-1", "debug-log-enabled": "false", "call-chain-length": "1"}
-    ids |= {f"x-correlation-extra-{i}": str(i) for i in range(8)}  # 11 ids in all
-    with bind(ids):
-        SnsMessagePublisher(client, "arn:aws:sns:us-east-1:1:t").publish_batch(
-            ["m"], {"event_type": "yubl-posted", "author_id": "alice", "group": "feed"}
-        )
-    attributes = sent[0]["PublishBatchRequestEntries"][0]["MessageAttributes"]
-    assert len(attributes) == 10
-    assert {k: v["StringValue"] for k, v in attributes.items() if "-" not in k} == {
-        "event_type": "yubl-posted",
-        "author_id": "alice",
-        "group": "feed",
-    }
-    assert attributes["x-correlation-id"]["StringValue"] == "c-1"
-    assert attributes["call-chain-length"]["StringValue"] == "2"
