@@ -30,7 +30,8 @@ What stays: the application itself, built as ``moto.server.main`` builds it
 (``DomainDispatcherApplication(create_backend_app)``), so every answer's status, body and
 AWS headers. What differs:
 
-- no ``Connection: close``, and a ``Date`` header;
+- no ``Connection: close``, and no ``Server`` header of werkzeug's beside moto's own
+  ``server: amazon.com``;
 - request headers whose names hold an underscore are dropped (a defence against one
   header posing as another, as waitress and nginx do); moto's own request handler keeps
   them for S3 user metadata such as ``x-amz-meta-my_key``. The stack writes no S3
