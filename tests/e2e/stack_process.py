@@ -17,12 +17,10 @@ import threading
 import time
 from pathlib import Path
 
-import psutil
-
 from devstack.emulator import free_port
 from devstack.stack import PROJECT_DIR
 
-__all__ = ["StackProcess", "alive", "descendants"]
+__all__ = ["StackProcess"]
 
 # runs in the new session: take the terminal on stdin as the controlling one, then become
 # the stack (same pid), which makes the stack the foreground process group's leader
@@ -157,22 +155,3 @@ class StackProcess:
             os.close(self._terminal)
             self._terminal = None
         return code
-
-
-def descendants(pid: int) -> dict[int, str]:
-    """Every live descendant of ``pid``, with its command line."""
-    found: dict[int, str] = {}
-    for child in psutil.Process(pid).children(recursive=True):
-        try:
-            found[child.pid] = " ".join(child.cmdline())
-        except psutil.Error:  # ended since the listing
-            continue
-    return found
-
-
-def alive(pid: int) -> bool:
-    """Running and not a zombie (an unreaped zombie holds no port)."""
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False

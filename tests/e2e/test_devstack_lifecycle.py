@@ -20,9 +20,10 @@ import requests
 
 from devstack.emulator import aws_environment, free_port
 from devstack.stack import PROJECT_DIR
+from tests.processes import alive, descendants
 
 from .conftest import sign_in_users, wait_for
-from .stack_process import StackProcess, alive, descendants
+from .stack_process import StackProcess
 
 pytestmark = [
     pytest.mark.e2e,

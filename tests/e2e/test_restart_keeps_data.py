@@ -22,9 +22,10 @@ from cfnlint.decode import decode_str
 from devstack.emulator import aws_environment, endpoint_client, free_port
 from devstack.infra import TEMPLATE_PATH
 from devstack.snapshot import SnapshotError, read_snapshot
+from tests.processes import alive, descendants
 
 from .conftest import RunningStack, sign_in_users, wait_for
-from .stack_process import StackProcess, alive, descendants
+from .stack_process import StackProcess
 from .test_config_service import make_api_key
 
 pytestmark = pytest.mark.e2e

@@ -17,6 +17,7 @@ from devstack.emulator import check_port_free
 from devstack.lifeline import command
 from devstack.logs import keep_previous, stack_log
 from devstack.trace import main as trace_main
+from tests.processes import alive
 
 
 def _port_in_time_wait() -> int:
@@ -90,15 +91,6 @@ def test_trace_reads_the_stack_log_of_local_log_dir(tmp_path, monkeypatch, capsy
     assert capsys.readouterr().out == line.replace(": ", ":").replace(", ", ",") + "\n"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
 @pytest.mark.parametrize("mode", [[], ["--watchdog"]], ids=["parent-death-signal", "watchdog"])
 def test_a_child_started_through_the_lifeline_ends_when_its_parent_is_killed(mode):
     # GIVEN a parent that starts a long-running child through the lifeline
@@ -120,15 +112,15 @@ def test_a_child_started_through_the_lifeline_ends_when_its_parent_is_killed(mod
     try:
         assert parent.stdout is not None
         child_pid = int(parent.stdout.readline())
-        assert _alive(child_pid)
+        assert alive(child_pid)
         # WHEN the parent is killed with SIGKILL
         os.kill(parent.pid, signal.SIGKILL)
         parent.wait(timeout=10)
         # THEN the child exits too (bounded wait on the condition)
         deadline = time.monotonic() + 30
-        while _alive(child_pid) and time.monotonic() < deadline:
+        while alive(child_pid) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not _alive(child_pid)
+        assert not alive(child_pid)
     finally:
         if parent.poll() is None:
             parent.kill()

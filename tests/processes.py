@@ -1,0 +1,28 @@
+"""A process's descendants and whether a process still runs, for the tests that kill a
+parent and check that what it started ends with it (the stack's e2e tests, the lifeline's
+unit test). On psutil, so they need no ``/proc``."""
+
+from __future__ import annotations
+
+import psutil
+
+__all__ = ["alive", "descendants"]
+
+
+def descendants(pid: int) -> dict[int, str]:
+    """Every live descendant of ``pid``, with its command line."""
+    found: dict[int, str] = {}
+    for child in psutil.Process(pid).children(recursive=True):
+        try:
+            found[child.pid] = " ".join(child.cmdline())
+        except psutil.Error:  # ended since the listing
+            continue
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Running and not a zombie (an unreaped zombie holds no port)."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
