@@ -62,6 +62,9 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from gevent.pool import Pool
+from gevent.pywsgi import WSGIHandler, WSGIServer
+
 __all__ = ["CONNECTION_LIMIT", "serve"]
 
 CONNECTION_LIMIT = 1000
@@ -95,6 +98,14 @@ def logged(app: Wsgi) -> Wsgi:
     return log_request
 
 
+class _NoDelayHandler(WSGIHandler):
+    """gevent's request handler, with Nagle's algorithm off on every connection."""
+
+    def handle(self) -> None:
+        self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().handle()
+
+
 def _stop(signum: int, frame: Any) -> None:
     sys.exit(0)  # as moto.server.main does: SIGINT and SIGTERM end the server cleanly
 
@@ -102,8 +113,6 @@ def _stop(signum: int, frame: Any) -> None:
 def serve(host: str, port: int, request_log: bool) -> None:
     """Serve moto on ``host``:``port`` until SIGINT or SIGTERM, in a process gevent has
     monkey-patched before moto was imported."""
-    from gevent.pool import Pool
-    from gevent.pywsgi import WSGIServer
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     logging.basicConfig(
@@ -119,20 +128,8 @@ def serve(host: str, port: int, request_log: bool) -> None:
         (host, port),
         logged(app) if request_log else app,
         spawn=Pool(CONNECTION_LIMIT),
-        handler_class=_handler_class(),
+        handler_class=_NoDelayHandler,
         log=None,  # the request line is ``logged``'s
         error_log=_log,  # an application's exception, with its traceback
     )
     server.serve_forever()
-
-
-def _handler_class() -> type:
-    """gevent's request handler, with Nagle's algorithm off on every connection."""
-    from gevent.pywsgi import WSGIHandler
-
-    class NoDelayHandler(WSGIHandler):
-        def handle(self) -> None:
-            self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            super().handle()
-
-    return NoDelayHandler
