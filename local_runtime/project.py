@@ -46,12 +46,20 @@ class Project:
 
     def event_sources(self) -> dict[str, dict[str, Any]]:
         """``stages.<stage>.lambda_functions.<function>.event_source`` for every function."""
+        return self._per_function("event_source")
+
+    def local_rules(self) -> dict[str, Any]:
+        """``...<function>.local_runtime``: settings only the local runtime reads
+        (``local_runtime/yielding.py``); Chalice and the deployed stages ignore them."""
+        return self._per_function("local_runtime")
+
+    def _per_function(self, key: str) -> dict[str, Any]:
         stages = self.config.config_from_disk.get("stages", {})
         functions = stages.get(self.stage, {}).get("lambda_functions", {})
         return {
-            name: value["event_source"]
+            name: value[key]
             for name, value in functions.items()
-            if isinstance(value, dict) and "event_source" in value
+            if isinstance(value, dict) and key in value
         }
 
     def role_arn(self, function: str) -> str | None:

@@ -36,6 +36,7 @@ from local_runtime.project import Project, load_project
 from local_runtime.sns import SnsSubscription, transport_queue_name
 from local_runtime.sqs import SqsMapping
 from local_runtime.target import FunctionTarget, now
+from local_runtime.yielding import LaneBoard, parse_yield_rules
 
 __all__ = ["LocalRuntime"]
 
@@ -107,6 +108,8 @@ class LocalRuntime:
     keys as in ``.chalice/config.json``); ``from_project`` reads them from there, and
     each function's ``reserved_concurrency`` (``function_concurrency``): an SNS handler
     runs at most that many invocations at once (``async_concurrency`` when unset).
+    ``local_rules`` maps function name to its ``local_runtime`` object, the rules
+    Lambda has no counterpart for (``yielding.py``).
     """
 
     def __init__(
@@ -116,6 +119,7 @@ class LocalRuntime:
         stage: str = "local",
         app_name: str | None = None,
         mapping_settings: Mapping[str, Mapping[str, Any]] | None = None,
+        local_rules: Mapping[str, Any] | None = None,
         function_limits: Mapping[str, tuple[int, int]] | None = None,
         function_concurrency: Mapping[str, int | None] | None = None,
         role_arns: Mapping[str, str] | None = None,
@@ -134,6 +138,7 @@ class LocalRuntime:
         self.stage = stage
         self.app_name = app_name or app.app_name
         self.mapping_settings = dict(mapping_settings or {})
+        self.local_rules = dict(local_rules or {})
         self.function_limits = dict(function_limits or {})
         self.function_concurrency = {
             name: parse_reserved_concurrency(name, value)
@@ -178,6 +183,7 @@ class LocalRuntime:
         self._status_thread: threading.Thread | None = None
         self._started = False
         self._cloudwatch: Any = None
+        self._board = LaneBoard({}, self._stopping)
 
     @classmethod
     def from_project(
@@ -191,6 +197,7 @@ class LocalRuntime:
     def from_loaded(cls, project: Project, **kwargs: Any) -> LocalRuntime:
         names = [s.name for s in project.app.event_sources]
         kwargs.setdefault("mapping_settings", project.event_sources())
+        kwargs.setdefault("local_rules", project.local_rules())
         kwargs.setdefault(
             "function_limits", {name: project.timeout_and_memory(name) for name in names}
         )
@@ -237,6 +244,7 @@ class LocalRuntime:
             SQSEventConfig: self._sqs_mapping,
             SNSEventConfig: self._sns_subscription,
         }
+        self._board = self._lane_board()
         sources: list[_Source] = []
         for source in self.app.event_sources:
             build = builders.get(type(source))
@@ -248,6 +256,17 @@ class LocalRuntime:
             {s.name for s in self.app.event_sources if type(s) in builders}
         )
         return sources
+
+    def _lane_board(self) -> LaneBoard:
+        pools = {
+            s.name: self._sns_concurrency(s.name)
+            for s in self.app.event_sources
+            if isinstance(s, SNSEventConfig)
+        }
+        return LaneBoard(parse_yield_rules(self.local_rules, pools), self._stopping)
+
+    def _sns_concurrency(self, name: str) -> int:
+        return self.function_concurrency.get(name) or self.async_concurrency
 
     def _refuse_settings_without_handler(self, handled: set[str]) -> None:
         for name in self.mapping_settings:
@@ -336,7 +355,8 @@ class LocalRuntime:
             on_success=self._destination(clients, name, settings.on_success_destination),
             stopping=self._stopping,
             poll_interval=self.poll_interval,
-            concurrency=self.function_concurrency.get(name) or self.async_concurrency,
+            concurrency=self._sns_concurrency(name),
+            board=self._board,
             clock=self.clock,
             receive_wait=self.receive_wait,
         )

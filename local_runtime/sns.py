@@ -33,6 +33,7 @@ from local_runtime.destinations import Destination
 from local_runtime.events import SnsEvent, async_result_record, sns_record_from_envelope
 from local_runtime.retrying import Stopped, StuckReasons, persist
 from local_runtime.target import FunctionTarget, Liveness, empty_through, now
+from local_runtime.yielding import LaneBoard
 
 __all__ = ["SnsSubscription", "max_in_hand", "transport_queue_name"]
 
@@ -96,6 +97,7 @@ class SnsSubscription:
         stopping: threading.Event,
         poll_interval: float,
         concurrency: int,
+        board: LaneBoard,
         clock: Callable[[], float] = time.time,
         receive_wait: int = 0,
     ) -> None:
@@ -124,6 +126,7 @@ class SnsSubscription:
         self._order = itertools.count()
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="sns-invoke")
         self.max_in_hand = max_in_hand(concurrency)
+        self.board = board  # events in progress, and whether this function must give way
         self._thread: threading.Thread | None = None
 
     @property
@@ -275,6 +278,7 @@ class SnsSubscription:
             while self._due and self._due[0].due <= now():
                 ready.append(heapq.heappop(self._due).job)
         for job in ready:
+            self.board.begin(self.target.name)
             self._pool.submit(self._attempt, job)
 
     # -- one asynchronous attempt -----------------------------------------------------
@@ -286,6 +290,8 @@ class SnsSubscription:
         except Exception:
             log.exception("%s: delivery failed", self.source)
             self.liveness.release(1)
+        finally:
+            self.board.end(self.target.name)
 
     def _attempt_once(self, job: _Job) -> None:
         if self.stopping.is_set():
@@ -294,14 +300,19 @@ class SnsSubscription:
         if self.clock() - job.sent_at > self.settings.maximum_event_age_in_seconds:
             self._finish(job, "EventAgeExceeded", None, None)
             return
-        invocation = self.target.invoker.invoke(
-            self.target.handler,
-            self.target.identity,
-            self.target.name,
-            self.source,
-            job.event,
-            request_id=job.request_id,
-        )
+        if not self.board.enter(self.target.name):
+            raise Stopped  # waited to start while the runtime stopped
+        try:
+            invocation = self.target.invoker.invoke(
+                self.target.handler,
+                self.target.identity,
+                self.target.name,
+                self.source,
+                job.event,
+                request_id=job.request_id,
+            )
+        finally:
+            self.board.leave(self.target.name)
         job.invokes += 1
         if invocation.ok:
             self._finish(job, "Success", None, invocation.response)
@@ -357,8 +368,8 @@ class SnsSubscription:
         with self._due_lock:
             waiting = len(self._due)
         stuck = self.stuck.describe()
-        if not waiting and stuck is None:
+        yielding = self.board.describe(self.target.name)
+        if not waiting and stuck is None and yielding is None:
             return []
-        return [
-            f"{self.target.name} {self.source} retries-waiting={waiting} {stuck or ''}".rstrip()
-        ]
+        parts = [f"retries-waiting={waiting}", yielding or "", stuck or ""]
+        return [" ".join([self.target.name, self.source, *filter(None, parts)])]

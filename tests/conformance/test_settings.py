@@ -142,6 +142,14 @@ def test_a_reserved_concurrency_the_runtime_cannot_honour_is_refused(tmp_path, v
     assert _refusal(tmp_path, {"reserved_concurrency": value}) == message
 
 
+def test_a_yield_rule_naming_no_other_sns_handler_is_refused(tmp_path):
+    rule = {"yield_to": ["archive"], "concurrency_while_yielding": 1}
+    assert _refusal(tmp_path, {"local_runtime": rule}) == (
+        "notified: local_runtime.yield_to names 'archive', which is not another SNS "
+        "handler of the app"
+    )
+
+
 def test_settings_for_a_function_that_is_not_an_event_handler_are_refused(tmp_path):
     app_dir = write_project(
         tmp_path,

@@ -287,6 +287,101 @@ def test_reserved_concurrency_bounds_a_functions_invocations_at_once(tmp_path, s
     assert 1 <= peak["wide"] <= 3
 
 
+# A bulk function that yields to a priority one (config.json's local_runtime rule). The
+# priority function holds "hold" until the test releases it and fails on "fail"; two
+# bulk invocations can only return once both run at the same time.
+YIELDING_APP = """
+import os
+import threading
+from chalice import Chalice
+
+app = Chalice(app_name="conformance")
+release = threading.Event()
+meet = threading.Barrier(2, timeout=60)
+lock = threading.Lock()
+running = 0
+
+
+@app.on_sns_message(topic=os.environ["PRIORITY_TOPIC"])
+def priority(event):
+    if event.message == "fail":
+        raise ValueError("fails, to be retried later")
+    release.wait(60)
+
+
+@app.on_sns_message(topic=os.environ["BULK_TOPIC"])
+def bulk(event):
+    global running
+    with lock:
+        running += 1
+    meet.wait()
+    with lock:
+        running -= 1
+"""
+
+
+def yielding_runtime(tmp_path, sns, **settings) -> tuple[LocalRuntime, dict[str, str]]:
+    topics = {name: unique(f"conf-{name}") for name in ("priority", "bulk")}
+    arns = {name: sns.create_topic(Name=topic)["TopicArn"] for name, topic in topics.items()}
+    rule = {"yield_to": ["priority"], "concurrency_while_yielding": 1}
+    app_dir = write_project(
+        tmp_path,
+        YIELDING_APP,
+        environment={"PRIORITY_TOPIC": topics["priority"], "BULK_TOPIC": topics["bulk"]},
+        functions={"bulk": {"reserved_concurrency": 2, "local_runtime": rule}},
+    )
+    return LocalRuntime.from_project(app_dir, **{**FAST, **settings}), arns
+
+
+def test_a_yielding_function_starts_one_invocation_while_the_other_has_work(tmp_path, sns):
+    # GIVEN bulk (reserved concurrency 2), which yields to priority with 1 at a time
+    runtime, arns = yielding_runtime(tmp_path, sns)
+    with runtime:
+        assert runtime.project is not None
+        app = runtime.project.module
+        (bulk,) = [s for s in runtime.sources if s.target.name == "bulk"]
+        # WHEN priority has an event in progress and two bulk events come
+        sns.publish(TopicArn=arns["priority"], Message="hold")
+        runtime.wait_for(lambda: bulk.board.in_progress("priority") == 1, timeout=30)
+        for i in range(2):
+            sns.publish(TopicArn=arns["bulk"], Message=f"bulk-{i}")
+        # THEN one bulk invocation runs and the other waits to start
+        runtime.wait_for(lambda: bulk.board.waiting("bulk") == 1, timeout=30)
+        assert app.running == 1
+        assert bulk.status_lines() == [
+            "bulk sns:" + arns["bulk"].rsplit(":", 1)[-1] + " retries-waiting=0 "
+            "waiting-to-start=1 (yielding to priority)"
+        ]
+        # WHEN priority's event ends
+        app.release.set()
+        # THEN the second starts beside the first: they meet, and both return
+        runtime.wait_for(lambda: len(runtime.invocations) == 3, timeout=60)
+        runtime.wait_until_idle(30)
+    assert sorted((i.function, i.ok) for i in runtime.invocations) == [
+        ("bulk", True),
+        ("bulk", True),
+        ("priority", True),
+    ]
+
+
+def test_a_retry_waiting_out_its_delay_does_not_make_others_yield(tmp_path, sns):
+    # GIVEN priority's event failed and waits a minute for its retry
+    runtime, arns = yielding_runtime(tmp_path, sns, async_retry_delays=(60.0, 60.0))
+    with runtime:
+        sns.publish(TopicArn=arns["priority"], Message="fail")
+        runtime.wait_for(lambda: len(runtime.invocations) == 1, timeout=30)
+        # WHEN two bulk events come meanwhile
+        for i in range(2):
+            sns.publish(TopicArn=arns["bulk"], Message=f"bulk-{i}")
+        # THEN both run at once (they meet) and return
+        runtime.wait_for(lambda: len(runtime.invocations) == 3, timeout=60)
+    assert sorted((i.function, i.ok) for i in runtime.invocations) == [
+        ("bulk", True),
+        ("bulk", True),
+        ("priority", False),
+    ]
+
+
 def transport_counts(sqs, subscription: SnsSubscription) -> tuple[int, int]:
     """(visible, in flight) messages of a subscription's own queue."""
     found = sqs.get_queue_attributes(
