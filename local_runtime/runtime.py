@@ -263,7 +263,17 @@ class LocalRuntime:
             for s in self.app.event_sources
             if isinstance(s, SNSEventConfig)
         }
-        return LaneBoard(parse_yield_rules(self.local_rules, pools), self._stopping)
+        rules = parse_yield_rules(self.local_rules, pools)
+        for name, rule in rules.items():
+            log.info(
+                "%s yields to %s: %d invocation(s) at once while they have work, up to %d "
+                "otherwise",
+                name,
+                ", ".join(rule.to),
+                rule.concurrency,
+                pools[name],
+            )
+        return LaneBoard(rules, self._stopping)
 
     def _sns_concurrency(self, name: str) -> int:
         return self.function_concurrency.get(name) or self.async_concurrency

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import time
@@ -333,10 +334,14 @@ def yielding_runtime(tmp_path, sns, **settings) -> tuple[LocalRuntime, dict[str,
     return LocalRuntime.from_project(app_dir, **{**FAST, **settings}), arns
 
 
-def test_a_yielding_function_starts_one_invocation_while_the_other_has_work(tmp_path, sns):
+def test_a_yielding_function_starts_one_invocation_while_the_other_has_work(tmp_path, sns, caplog):
     # GIVEN bulk (reserved concurrency 2), which yields to priority with 1 at a time
     runtime, arns = yielding_runtime(tmp_path, sns)
-    with runtime:
+    with caplog.at_level(logging.INFO, logger="local_runtime"), runtime:
+        assert (
+            "bulk yields to priority: 1 invocation(s) at once while they have work, up to 2 "
+            "otherwise" in caplog.messages
+        )
         assert runtime.project is not None
         app = runtime.project.module
         (bulk,) = [s for s in runtime.sources if s.target.name == "bulk"]
