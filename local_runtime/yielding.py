@@ -75,6 +75,11 @@ def _rule(function: str, value: Any, pools: Mapping[str, int]) -> YieldRule:
             )
     concurrency = value.get("concurrency_while_yielding", 1)
     pool = pools[function]
+    if pool < 2:
+        raise ConfigError(
+            f"{function}: local_runtime needs a reserved_concurrency of 2 or more to yield "
+            f"from, got {pool}"
+        )
     if isinstance(concurrency, bool) or not isinstance(concurrency, int):
         raise ConfigError(
             f"{function}: local_runtime.concurrency_while_yielding must be an integer, "

@@ -10,7 +10,7 @@ import pytest
 from local_runtime.config import ConfigError
 from local_runtime.yielding import LaneBoard, YieldRule, parse_yield_rules
 
-POOLS = {"bulk": 4, "priority": 8, "notified": 4}
+POOLS = {"bulk": 4, "priority": 8, "notified": 4, "single": 1}
 
 
 def test_a_rule_is_read_with_its_default_of_one_while_yielding():
@@ -48,6 +48,10 @@ def test_a_rule_is_read_with_its_default_of_one_while_yielding():
             {"bulk": {"yield_to": ["consume"]}},
             "bulk: local_runtime.yield_to names 'consume', which is not another SNS handler "
             "of the app",
+        ),
+        (
+            {"single": {"yield_to": ["priority"]}},
+            "single: local_runtime needs a reserved_concurrency of 2 or more to yield from, got 1",
         ),
         (
             {"bulk": {"yield_to": ["priority"], "concurrency_while_yielding": True}},
