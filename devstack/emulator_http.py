@@ -28,7 +28,8 @@ rate of eight client threads rose by half (``docs/local-emulator.md#one-thread``
 
 What stays: the application itself, built as ``moto.server.main`` builds it
 (``DomainDispatcherApplication(create_backend_app)``), so every answer's status, body and
-AWS headers. What differs:
+AWS headers; DynamoDB's, SQS's and Kinesis's calls reach moto's handlers without its
+Flask application in between (``devstack.direct_dispatch``). What differs:
 
 - no ``Connection: close``, and no ``Server`` header of werkzeug's beside moto's own
   ``server: amazon.com``;
@@ -64,6 +65,8 @@ from typing import Any
 
 from gevent.pool import Pool
 from gevent.pywsgi import WSGIHandler, WSGIServer
+
+from .direct_dispatch import routed
 
 __all__ = ["CONNECTION_LIMIT", "serve"]
 
@@ -123,7 +126,7 @@ def serve(host: str, port: int, request_log: bool) -> None:
     os.environ.setdefault("MOTO_PORT", str(port))  # as moto.server.main does
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    app: Wsgi = DomainDispatcherApplication(create_backend_app)
+    app: Wsgi = routed(DomainDispatcherApplication(create_backend_app))
     server = WSGIServer(
         (host, port),
         logged(app) if request_log else app,

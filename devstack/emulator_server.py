@@ -5,7 +5,9 @@ moto's application served with keep-alive connections in one thread, by gevent
 (``devstack.emulator_http``; the process is monkey-patched before moto is imported), with
 DynamoDB Query served by partition and by index (``devstack.query_index``), its routing
 and DynamoDB items written without moto's per-request overheads
-(``devstack.emulator_speedups``), DynamoDB items built, measured and projected without
+(``devstack.emulator_speedups``), DynamoDB's, SQS's and Kinesis's calls handed to moto's
+handlers without its Flask application (``devstack.direct_dispatch``), DynamoDB items
+built, measured and projected without
 moto's round trips (``devstack.item_speedups``), requests' items read without moto's
 walk of the request model (``devstack.request_speedups``), answers' plain values
 converted without moto's type questions (``devstack.result_speedups``), string keys
@@ -75,7 +77,8 @@ def _serve_ours(host: str, port: int, request_log: bool) -> None:
         "HTTP: keep-alive connections in one thread (devstack.emulator_http, gevent); "
         f"DynamoDB Query: by partition and index (devstack.query_index, moto {MOTO_VERSION}); "
         "routing and DynamoDB items written without moto's per-request overheads "
-        "(devstack.emulator_speedups); DynamoDB items built, measured and projected "
+        "(devstack.emulator_speedups); DynamoDB's, SQS's and Kinesis's calls without "
+        "Flask (devstack.direct_dispatch); DynamoDB items built, measured and projected "
         "directly (devstack.item_speedups); requests' items read directly "
         "(devstack.request_speedups); answers' plain values converted directly "
         "(devstack.result_speedups); string keys compared and hashed directly "
