@@ -9,10 +9,10 @@ BatchGetItem of 100 keys, Flask took 8 %. Most of the local stack's calls are
 DynamoDB's, SQS's (the runtime's polls of SNS's deliveries) and Kinesis's: hundreds a
 second in ``make bench``.
 
-Measured with two emulators side by side, one without this, the same calls to each in
-alternating blocks, the emulator's CPU per call (``/proc``): GetItem 1.31 ms and
+Measured with two emulators running at once, one without this, the same calls to each
+in alternating blocks, the emulator's CPU per call (``/proc``): GetItem 1.31 ms and
 0.87 ms without Flask, BatchGetItem of 100 keys 4.40 and 3.83 ms, BatchWriteItem of 25
-items 3.33 and 2.72 ms.
+items 3.33 and 2.72 ms (``docs/local-emulator.md#direct-dispatch``).
 
 What stays the same: the request a handler gets (moto's ``Request`` built from the WSGI
 environ, marked as a server's, as moto's Flask app builds it), moto's request recorder
