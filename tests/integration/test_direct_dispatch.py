@@ -55,13 +55,19 @@ def emulators() -> Iterator[Pair]:
         stock.stop()
 
 
-def _answer(emulator: Emulator, service: str, operation: str, **kwargs: Any) -> Answer:
+def _raw(emulator: Emulator, service: str, operation: str, **kwargs: Any) -> Any:
+    """The raw HTTP answer to one boto3 call (botocore's ``after-call`` event)."""
     client = emulator.client(service)
     seen: list[Any] = []
     client.meta.events.register("after-call", lambda http_response, **_: seen.append(http_response))
     with contextlib.suppress(ClientError):  # an error's answer is compared like any other
         getattr(client, operation)(**kwargs)
     (raw,) = seen
+    return raw
+
+
+def _answer(emulator: Emulator, service: str, operation: str, **kwargs: Any) -> Answer:
+    raw = _raw(emulator, service, operation, **kwargs)
     body = raw.content.decode().replace(f":{emulator.port}/", ":<port>/")
     return Answer(raw.status_code, {k.lower(): v for k, v in raw.headers.items()}, json.loads(body))
 
@@ -167,10 +173,7 @@ def test_kinesis_calls_and_errors_answer_as_stock_moto_does(emulators: Pair) -> 
 
 
 def test_other_services_still_go_through_moto_s_application(emulators: Pair) -> None:
-    sns = emulators.direct.client("sns")
-    seen: list[Any] = []
-    sns.meta.events.register("after-call", lambda http_response, **_: seen.append(http_response))
-    sns.create_topic(Name="feed")
-    (raw,) = seen
+    raw = _raw(emulators.direct, "sns", "create_topic", Name="feed")
+
     assert raw.status_code == 200
     assert raw.headers[CORS] == "*"  # Flask's CORS hook ran
