@@ -12,7 +12,8 @@ moto's round trips (``devstack.item_speedups``), requests' items read without mo
 walk of the request model (``devstack.request_speedups``), answers' plain values
 converted without moto's type questions (``devstack.result_speedups``), string keys
 compared and hashed without moto's type questions (``devstack.value_speedups``), and SQS
-without work that grows with a queue's length (``devstack.sqs_speedups``), and its heap
+without work that grows with a queue's length (``devstack.sqs_speedups``), a plain
+BatchGetItem answered in one pass over its keys (``devstack.batch_get_speedups``), and its heap
 frozen once a second so that Python's full collections skip its tables
 (``devstack.gc_freeze``), unless ``--stock``, which runs moto's own server
 (``moto.server.main``) unchanged.
@@ -54,6 +55,7 @@ def _serve_ours(host: str, port: int, request_log: bool) -> None:
 
     monkey.patch_all()  # first: moto binds threading's names as it is imported
     from . import (
+        batch_get_speedups,
         emulator_http,
         emulator_speedups,
         gc_freeze,
@@ -72,6 +74,7 @@ def _serve_ours(host: str, port: int, request_log: bool) -> None:
     result_speedups.install()
     value_speedups.install()
     sqs_speedups.install()
+    batch_get_speedups.install()
     gc_freeze.keep_frozen()
     print(
         "HTTP: keep-alive connections in one thread (devstack.emulator_http, gevent); "
@@ -83,7 +86,8 @@ def _serve_ours(host: str, port: int, request_log: bool) -> None:
         "(devstack.request_speedups); answers' plain values converted directly "
         "(devstack.result_speedups); string keys compared and hashed directly "
         "(devstack.value_speedups); SQS without per-message scans of the queue "
-        "(devstack.sqs_speedups); the heap frozen once a second, out of Python's full "
+        "(devstack.sqs_speedups); BatchGetItem answered in one pass "
+        "(devstack.batch_get_speedups); the heap frozen once a second, out of Python's full "
         "collections (devstack.gc_freeze)",
         flush=True,
     )

@@ -51,7 +51,7 @@ from typing import Any
 from .patches import Patches
 from .query_index import check_moto_version
 
-__all__ = ["install", "installed", "uninstall"]
+__all__ = ["install", "installed", "top_level_names", "uninstall"]
 
 _patches = Patches()
 ITEM_SIZE_LIMIT = 405_000  # moto's LimitedSizeDict limit, bytes of names and values
@@ -93,7 +93,7 @@ def _strings_projected(project: Any) -> Any:
 
     @functools.wraps(project)
     def strings_projected(self: Any, projection_expressions: list[list[str]]) -> Any:
-        names = _top_level_names(projection_expressions)
+        names = top_level_names(projection_expressions)
         attrs = self.attrs
         if names is None or any(
             name in attrs and (attrs[name].type != "S" or type(attrs[name].value) is not str)
@@ -112,7 +112,7 @@ def _strings_projected(project: Any) -> Any:
     return strings_projected
 
 
-def _top_level_names(expressions: list[list[str]]) -> list[str] | None:
+def top_level_names(expressions: list[list[str]]) -> list[str] | None:
     """The projected names in order, each once, if every expression is one plain name."""
     names: dict[str, None] = {}
     for path in expressions:

@@ -172,6 +172,7 @@ class Sequence:
             self.query: 36,
             self.scan: 2,
             self.get: 2,
+            self.batch_get: 4,
             self.time_to_live: 2,
         }
         make = self.rng.choices(list(kinds), weights=list(kinds.values()))[0]
@@ -291,6 +292,33 @@ class Sequence:
 
     def get(self, shape: TableShape) -> None:
         self.call("get_item", TableName=shape.name, Key=self.key_of(shape), ConsistentRead=True)
+
+    def batch_get(self, shape: TableShape) -> None:
+        """Keys found and missing, sometimes of a second table, sometimes projected (to
+        strings, or to a number too: moto's projection rewrites numbers), and now and
+        then a repeated key, a missing table or an unused name, which moto refuses."""
+        rng = self.rng
+        tables = [shape, *rng.sample(list(self.tables.values()), k=1 if rng.random() < 0.3 else 0)]
+        request: dict[str, Any] = {}
+        for table in tables:
+            keys: list[dict[str, Any]] = []
+            for _ in range(rng.randrange(1, 13)):
+                key = self.key_of(table)
+                if all(_key_text(key) != _key_text(k) for k in keys) or rng.random() < 0.05:
+                    keys.append(key)
+            read: dict[str, Any] = {"Keys": keys}
+            if rng.random() < 0.4:
+                read["ProjectionExpression"] = rng.choice(["#h, #t", "#t, #h", "#t, #c", "#t"])
+                names = _used({"#h": table.key.hash, "#t": "text", "#c": "count"}, read)
+                if rng.random() < 0.05:
+                    names["#unused"] = "tags"  # a name the projection does not use: refused
+                read["ExpressionAttributeNames"] = names
+            if rng.random() < 0.2:
+                read["ConsistentRead"] = True
+            request[table.name] = read
+        if rng.random() < 0.03:
+            request["missing-table"] = {"Keys": [{"user_id": {"S": "u1"}}]}
+        self.call("batch_get_item", RequestItems=request)
 
     def scan(self, shape: TableShape) -> None:
         kwargs: dict[str, Any] = {"TableName": shape.name}

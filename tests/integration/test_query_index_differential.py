@@ -214,6 +214,7 @@ def test_a_random_sequence_of_writes_and_reads_answers_as_stock_moto_does(emulat
         "query",
         "scan",
         "get",
+        "batch_get",
         "time_to_live",
     }
     assert sequence.mirror.calls > 400
