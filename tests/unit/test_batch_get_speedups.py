@@ -4,12 +4,13 @@
 moto's real DynamoDB handler runs in this process behind the emulator's direct dispatch
 (werkzeug's test client): tables of string, number and two-part keys hold items of
 strings and numbers, and some of sets, maps and booleans. The same random BatchGetItems
-(found and missing keys, one or two tables, projections of strings, of numbers and of
-nested paths, repeated keys, ``"2"`` and ``"2.0"`` for one number, unused names,
-``AttributesToGet``, missing tables, more than 100 keys) go to moto's own handler, then
-to the changed one; the raw answers must be equal: status, body byte for byte, content
-type and checksum. Checked to fail: a projected number written as stored, capacity units
-written as an integer, or repeated keys let through each broke the comparison.
+(found and missing keys, one or two tables, projections of strings, of numbers, of
+nested paths and of a name no item holds, repeated keys, ``"2"`` and ``"2.0"`` for one
+number, unused names, ``AttributesToGet``, missing tables, more than 100 keys) go to
+moto's own handler, then to the changed one; the raw answers must be equal: status,
+body byte for byte, content type and checksum. Checked to fail: a projected number
+written as stored, capacity units written as an integer, or repeated keys let through
+each broke the comparison.
 """
 
 from __future__ import annotations
@@ -121,10 +122,10 @@ def _random_request(draw: random.Random) -> dict[str, Any]:
         form = draw.random()
         if form < 0.4:
             read["ProjectionExpression"] = draw.choice(
-                ["#h, #t", "#t, #h", "#t", "#t", "#t, #c", "doc.k", "#t, tags"]
+                ["#h, #t", "#t, #h", "#t", "#t", "#t, #c", "doc.k", "#t, tags", "#a"]
             )
             text = read["ProjectionExpression"]
-            names = {"#h": key[0][0], "#t": "text", "#c": "count"}
+            names = {"#h": key[0][0], "#t": "text", "#c": "count", "#a": "absent"}
             read["ExpressionAttributeNames"] = {n: v for n, v in names.items() if n in text}
             if draw.random() < 0.1:
                 read["ExpressionAttributeNames"]["#x"] = "unused"
