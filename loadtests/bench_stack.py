@@ -70,6 +70,7 @@ class Setup:
     inactive: set[str]
     inactive_percent: int  # the share chosen: 0 when FANOUT_ACTIVE_DAYS is 0
     small_max_followers: int
+    looks_up: bool = True  # the workers look followers up: False when FANOUT_ACTIVE_DAYS is 0
     started: float = field(default_factory=time.monotonic)
 
     @property
@@ -139,6 +140,7 @@ def set_up(
             raw=raw,
             inactive=inactive,
             inactive_percent=share,
+            looks_up=bool(active_days),
             small_max_followers=stage_setting(
                 SMALL_POST_SETTING, os.environ.get("FANOUT_PRIORITY_MAX_FOLLOWERS"), 1000
             ),

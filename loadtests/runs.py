@@ -138,13 +138,15 @@ def run_optimised(
 
 def _shapes(setup: Setup, log: FeedLog, answered: dict[str, str], text: str) -> list[PostShape]:
     """Each post's shape for the floor: its followers, its group message's envelope,
-    the other subscriber groups it reaches, its active followers."""
+    the other subscriber groups it reaches, and its active followers when the workers
+    look followers up (with ``FANOUT_ACTIVE_DAYS=0`` they write to all and look nobody
+    up, so the floor has no lookups either)."""
     shapes = []
     for yubl_id, posted_at in answered.items():
         author = log.author_of[yubl_id]
         yubl = {"yubl_id": yubl_id, "author_id": author, "text": text, "posted_at": posted_at}
         followers = setup.graph.followers[author]
-        active = sum(1 for f in followers if f not in setup.inactive)
+        active = sum(1 for f in followers if f not in setup.inactive) if setup.looks_up else None
         shapes.append(PostShape(author, followers, _envelope_bytes(yubl), EVENT_GROUPS, active))
     return shapes
 

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
+
+from loadtests.bench_stack import Setup
 from loadtests.floor import PostShape, floor_formula, post_floor, run_floor
+from loadtests.graph import FollowerGraph
+from loadtests.runs import _shapes
 
 
 def test_a_post_to_26_followers_needs_two_batch_writes_and_one_of_everything_else():
@@ -94,3 +101,33 @@ def test_every_operation_the_floor_counts_has_its_term_in_the_formula():
     terms = floor_formula().removeprefix("per post: ").split("; ")
     named = {term.split(" = ")[0] for term in terms}
     assert named == set(counted)
+
+
+def test_a_runs_floor_has_lookups_only_when_the_workers_look_followers_up():
+    # GIVEN one post to 150 followers, 26 of them inactive
+    followers = [f"f{i:03d}" for i in range(150)]
+    graph = FollowerGraph(followers={"alice": followers}, posts=["alice"])
+    log: Any = SimpleNamespace(author_of={"y1": "alice"})
+
+    def floor(looks_up: bool) -> dict[str, int]:
+        setup = Setup(
+            stack=cast(Any, None),
+            graph=graph,
+            counts_dir=Path("."),
+            raw=None,
+            inactive=set(followers[:26]),
+            inactive_percent=17,
+            small_max_followers=1000,
+            looks_up=looks_up,
+        )
+        (shape,) = _shapes(setup, log, {"y1": "2026-12-07T23:00:00.000Z"}, "x")
+        return post_floor(shape)
+
+    # THEN with lookups: two BatchGetItem of 100 keys, and 124 entries in 5 BatchWriteItem
+    looked_up = floor(looks_up=True)
+    assert (looked_up["BatchGetItem"], looked_up["BatchWriteItem"]) == (2, 5)
+    # and with FANOUT_ACTIVE_DAYS=0 (nobody looked up, everyone written): no lookups,
+    # 150 entries in 6 BatchWriteItem
+    written_to_all = floor(looks_up=False)
+    assert "BatchGetItem" not in written_to_all
+    assert written_to_all["BatchWriteItem"] == 6
