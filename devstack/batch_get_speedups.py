@@ -116,11 +116,13 @@ def _projection(request: dict[str, Any]) -> list[str] | None:
     """The projected names, or None for every attribute."""
     from moto.dynamodb.responses import ProjectionExpressionParser, validate_attributes_used
 
-    names = request.get("ExpressionAttributeNames", {})
-    parser = ProjectionExpressionParser(request.get("ProjectionExpression"), names)
+    placeholders = request.get("ExpressionAttributeNames", {})
+    parser = ProjectionExpressionParser(request.get("ProjectionExpression"), placeholders)
     try:
         paths = parser.parse()
-        validate_attributes_used(names, parser.expr_attr_names_found, validation_error_prefix=False)
+        validate_attributes_used(
+            placeholders, parser.expr_attr_names_found, validation_error_prefix=False
+        )
     except Exception as refused:  # moto's handler raises it again, as moto does
         raise _NotPlain from refused
     if not paths:
