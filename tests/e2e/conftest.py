@@ -44,6 +44,17 @@ class RunningStack:
         )
 
 
+@pytest.fixture(autouse=True)
+def _stacks_stopped() -> Iterator[None]:
+    """A stack a test started and did not stop (an assertion failed before its stop) is
+    stopped when the test ends, instead of running on, orphaned, for the session."""
+    before = len(StackProcess.started)
+    yield
+    for stack in StackProcess.started[before:]:
+        stack.stop()
+    del StackProcess.started[before:]
+
+
 @pytest.fixture(scope="module")
 def local_stack(stack_process: StackProcess) -> Iterator[RunningStack]:
     """The stack, with the SDK variables pointing at its emulator for this module only:

@@ -16,6 +16,7 @@ import termios
 import threading
 import time
 from pathlib import Path
+from typing import ClassVar
 
 from devstack.emulator import free_port
 from devstack.stack import PROJECT_DIR
@@ -32,6 +33,8 @@ _TAKE_TERMINAL = (
 
 class StackProcess:
     """One run of the stack: started, waited on until ``ready``, stopped by a signal."""
+
+    started: ClassVar[list[StackProcess]] = []  # every run, for the e2e tests' clean-up
 
     def __init__(
         self,
@@ -81,6 +84,7 @@ class StackProcess:
             )
             self._reader = threading.Thread(target=self._pump, daemon=True)
             self._reader.start()
+        StackProcess.started.append(self)
 
     @property
     def api_url(self) -> str:
