@@ -19,6 +19,7 @@ import json
 import random
 from typing import Any
 
+import pytest
 from werkzeug.test import Client
 from werkzeug.wrappers import Response
 
@@ -142,40 +143,9 @@ def _random_request(draw: random.Random) -> dict[str, Any]:
     return body
 
 
-def test_random_batch_gets_answer_as_moto_s_own_handler_does(moto_own_code):
-    client = Client(routed(_moto_app))
-    _seeded(client)
-    draw = random.Random(2026)
-    requests = [_random_request(draw) for _ in range(300)]
-    stock = [_call(client, "BatchGetItem", body) for body in requests]
-
-    batch_get_speedups.install()
-    answered: list[bool] = []
-    answer_here = batch_get_speedups.answered_here
-
-    def counted(handler: Any) -> str | None:
-        answer = answer_here(handler)
-        answered.append(answer is not None)
-        return answer
-
-    batch_get_speedups.answered_here = counted  # type: ignore[assignment]
-    try:
-        changed = [_call(client, "BatchGetItem", body) for body in requests]
-    finally:
-        batch_get_speedups.answered_here = answer_here  # type: ignore[assignment]
-
-    for body, got, want in zip(requests, changed, stock, strict=True):
-        assert got == want, body
-    statuses = [status for status, *_ in stock]
-    assert 150 < statuses.count(200) < 300 and statuses.count(400) > 10
-    # both paths answered a good share: plain requests here, the rest moto's handler
-    assert answered.count(True) >= 60 and answered.count(False) >= 60
-
-
-def test_the_fan_outs_lookup_is_answered_here_and_a_projected_number_is_not(moto_own_code):
-    client = Client(routed(_moto_app))
-    _seeded(client)
-    batch_get_speedups.install()
+def _answers_seen(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    """Each answer of the one-pass path from now on, in order (None: left to moto's
+    handler); the path itself is unchanged."""
     seen: list[str | None] = []
     answer_here = batch_get_speedups.answered_here
 
@@ -183,21 +153,48 @@ def test_the_fan_outs_lookup_is_answered_here_and_a_projected_number_is_not(moto
         seen.append(answer_here(handler))
         return seen[-1]
 
-    batch_get_speedups.answered_here = recorded  # type: ignore[assignment]
-    try:
-        lookup = {  # the fan-out's: every follower's last read, projected
-            "Keys": [{"user_id": {"S": f"v{k:02d}"}} for k in range(POOL)],
-            "ProjectionExpression": "user_id, #t",
-            "ExpressionAttributeNames": {"#t": "text"},
-        }
-        status, body, content_type, _ = _call(
-            client, "BatchGetItem", {"RequestItems": {"bgi-activity": lookup}}
-        )
-        numbers = {"Keys": [{"n": {"N": "2"}}], "ProjectionExpression": "#c"}
-        numbers["ExpressionAttributeNames"] = {"#c": "count"}
-        _call(client, "BatchGetItem", {"RequestItems": {"bgi-numbers": numbers}})
-    finally:
-        batch_get_speedups.answered_here = answer_here  # type: ignore[assignment]
+    monkeypatch.setattr(batch_get_speedups, "answered_here", recorded)
+    return seen
+
+
+def test_random_batch_gets_answer_as_moto_s_own_handler_does(moto_own_code, monkeypatch):
+    client = Client(routed(_moto_app))
+    _seeded(client)
+    draw = random.Random(2026)
+    requests = [_random_request(draw) for _ in range(300)]
+    stock = [_call(client, "BatchGetItem", body) for body in requests]
+
+    batch_get_speedups.install()
+    seen = _answers_seen(monkeypatch)
+    changed = [_call(client, "BatchGetItem", body) for body in requests]
+
+    for body, got, want in zip(requests, changed, stock, strict=True):
+        assert got == want, body
+    statuses = [status for status, *_ in stock]
+    assert 150 < statuses.count(200) < 300 and statuses.count(400) > 10
+    # both paths answered a good share: plain requests here, the rest moto's handler
+    answered_here = [answer is not None for answer in seen]
+    assert answered_here.count(True) >= 60 and answered_here.count(False) >= 60
+
+
+def test_the_fan_outs_lookup_is_answered_here_and_a_projected_number_is_not(
+    moto_own_code, monkeypatch
+):
+    client = Client(routed(_moto_app))
+    _seeded(client)
+    batch_get_speedups.install()
+    seen = _answers_seen(monkeypatch)
+    lookup = {  # the fan-out's: every follower's last read, projected
+        "Keys": [{"user_id": {"S": f"v{k:02d}"}} for k in range(POOL)],
+        "ProjectionExpression": "user_id, #t",
+        "ExpressionAttributeNames": {"#t": "text"},
+    }
+    status, body, content_type, _ = _call(
+        client, "BatchGetItem", {"RequestItems": {"bgi-activity": lookup}}
+    )
+    numbers = {"Keys": [{"n": {"N": "2"}}], "ProjectionExpression": "#c"}
+    numbers["ExpressionAttributeNames"] = {"#c": "count"}
+    _call(client, "BatchGetItem", {"RequestItems": {"bgi-numbers": numbers}})
 
     assert (status, content_type) == (200, "application/x-amz-json-1.0")
     found = json.loads(body)["Responses"]["bgi-activity"]
