@@ -61,7 +61,7 @@ from .item_speedups import top_level_names
 from .patches import Patches
 from .query_index import check_moto_version
 
-__all__ = ["answered_here", "install", "installed", "uninstall"]
+__all__ = ["CONTENT_TYPE", "answered_here", "install", "installed", "uninstall", "written_item"]
 
 _patches = Patches()
 MAX_KEYS = 100  # DynamoDB's limit on one BatchGetItem, checked by moto's handler
@@ -133,7 +133,7 @@ def _projection(request: dict[str, Any]) -> list[str] | None:
     return names
 
 
-def _written(attrs: Any, names: list[str] | None) -> dict[str, Any] | None:
+def written_item(attrs: Any, names: list[str] | None) -> dict[str, Any] | None:
     """An item as moto's answer writes it, or None if a value is not a plain string."""
     if names is None:
         out = {}
@@ -193,7 +193,7 @@ def _answer(handler: Any) -> str | None:
             item = table.get_item(DynamoType(key[hash_name]), range_key)
             if item is None:
                 continue
-            written = _written(item.attrs, names)
+            written = written_item(item.attrs, names)
             if written is None:
                 return None
             found.append(written)

@@ -13,8 +13,9 @@ walk of the request model (``devstack.request_speedups``), answers' plain values
 converted without moto's type questions (``devstack.result_speedups``), string keys
 compared and hashed without moto's type questions (``devstack.value_speedups``), and SQS
 without work that grows with a queue's length (``devstack.sqs_speedups``), a plain
-BatchGetItem answered in one pass over its keys (``devstack.batch_get_speedups``), SNS's
-deliveries signed with one key and certificate (``devstack.sns_speedups``), and its heap
+BatchGetItem answered in one pass over its keys (``devstack.batch_get_speedups``), a plain
+Query of a table answered in one pass (``devstack.query_speedups``), SNS's deliveries
+signed with one key and certificate (``devstack.sns_speedups``), and its heap
 frozen once a second so that Python's full collections skip its tables
 (``devstack.gc_freeze``), unless ``--stock``, which runs moto's own server
 (``moto.server.main``) unchanged.
@@ -61,6 +62,7 @@ def _serve_ours(host: str, port: int, request_log: bool) -> None:
         emulator_speedups,
         gc_freeze,
         item_speedups,
+        query_speedups,
         request_speedups,
         result_speedups,
         sns_speedups,
@@ -77,6 +79,7 @@ def _serve_ours(host: str, port: int, request_log: bool) -> None:
     value_speedups.install()
     sqs_speedups.install()
     batch_get_speedups.install()
+    query_speedups.install()
     sns_speedups.install()
     gc_freeze.keep_frozen()
     print(
@@ -90,7 +93,8 @@ def _serve_ours(host: str, port: int, request_log: bool) -> None:
         "(devstack.result_speedups); string keys compared and hashed directly "
         "(devstack.value_speedups); SQS without per-message scans of the queue "
         "(devstack.sqs_speedups); BatchGetItem answered in one pass "
-        "(devstack.batch_get_speedups); SNS's deliveries signed with one key and "
+        "(devstack.batch_get_speedups); a plain Query of a table answered in one pass "
+        "(devstack.query_speedups); SNS's deliveries signed with one key and "
         "certificate (devstack.sns_speedups); the heap frozen once a second, out of Python's full "
         "collections (devstack.gc_freeze)",
         flush=True,

@@ -3,10 +3,10 @@ own put back.
 
 One record for the emulator's changes (``query_index``, ``emulator_speedups``,
 ``item_speedups``, ``request_speedups``, ``result_speedups``, ``value_speedups``,
-``sqs_speedups``, ``batch_get_speedups``, ``sns_speedups``): each replaces what it changes through
-``replace``, which remembers moto's value, so that ``restore`` can put every one back
-(the tests compare moto's own code with the changed one in one process) without each
-module listing its attributes twice.
+``sqs_speedups``, ``batch_get_speedups``, ``query_speedups``, ``sns_speedups``): each
+replaces what it changes through ``replace``, which remembers moto's value, so that
+``restore`` can put every one back (the tests compare moto's own code with the changed
+one in one process) without each module listing its attributes twice.
 """
 
 from __future__ import annotations

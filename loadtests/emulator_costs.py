@@ -6,7 +6,7 @@ Two fresh emulators in one run (``devstack.emulator.start_emulator``: stock with
 keep-alive server of ``devstack.emulator_http`` and the speed-ups of
 ``devstack.emulator_speedups``, ``devstack.item_speedups``, ``devstack.request_speedups``,
 ``devstack.result_speedups``, ``devstack.value_speedups``, ``devstack.sqs_speedups``,
-``devstack.batch_get_speedups`` and ``devstack.sns_speedups``).
+``devstack.batch_get_speedups``, ``devstack.query_speedups`` and ``devstack.sns_speedups``).
 On each, one client thread makes the same calls in the same order, and the emulator
 process's CPU seconds (``loadtests.cpu``: user + system) are read before and after each
 operation's calls.

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 # the emulator's changes to moto that the unit tests compare with moto's own code
-SPEEDUPS = ("batch_get", "emulator", "item", "request", "result", "sns", "sqs", "value")
+SPEEDUPS = ("batch_get", "emulator", "item", "query", "request", "result", "sns", "sqs", "value")
 
 
 @pytest.fixture
