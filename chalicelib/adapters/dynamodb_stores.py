@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from functools import partial
 
+from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import PutError
 
 from ..domain.feed import FeedEntry, FeedRef
@@ -69,10 +70,27 @@ class DynamoFeedStore:
     def __init__(self, model: type[FeedEntryModel], max_attempts: int = 8) -> None:
         self._model = model
         self._max_attempts = max_attempts
+        attributes = model.get_attributes()
+        # (field, stored name) in the order the model serializes them; direct when all
+        # are plain strings (see _item)
+        self._fields = tuple((name, a.attr_name) for name, a in attributes.items())
+        self._direct = all(type(a) is UnicodeAttribute for a in attributes.values())
 
     def put_entries(self, entries: Sequence[FeedEntry]) -> None:
-        items = [self._to_model(entry).serialize() for entry in entries]
+        items = [self._item(FeedRef.of(entry)) for entry in entries]
         write_all(partial(self._send, "put_items"), items, max_attempts=self._max_attempts)
+
+    def _item(self, ref: FeedRef) -> Item:
+        """``ref`` as the model serializes it, without a model object per entry: PynamoDB
+        builds and checks one in 9 us, here 2 us, of the runtime's 115-125 us of CPU per
+        entry in the fan-out. A value that is not a string takes the model's path, and
+        its error."""
+        values = [getattr(ref, name) for name, _ in self._fields]
+        if not self._direct or not all(type(value) is str for value in values):
+            return self._to_model(ref).serialize()
+        return {
+            stored: {"S": value} for (_, stored), value in zip(self._fields, values, strict=True)
+        }
 
     def remove_entries(self, keys: Sequence[tuple[str, str]]) -> None:
         items = [{"user_id": {"S": user}, "yubl_id": {"S": yubl}} for user, yubl in keys]
@@ -104,8 +122,7 @@ class DynamoFeedStore:
             items=refs[:limit], next_cursor=encode_cursor(refs[limit - 1].yubl_id) if more else None
         )
 
-    def _to_model(self, entry: FeedEntry) -> FeedEntryModel:
-        ref = FeedRef.of(entry)
+    def _to_model(self, ref: FeedRef) -> FeedEntryModel:
         return self._model(
             ref.user_id, ref.yubl_id, author_id=ref.author_id, posted_at=ref.posted_at
         )
