@@ -53,20 +53,19 @@ speeds moto up.
 
 from __future__ import annotations
 
-import functools
 import json
 from typing import Any
 
 from .item_speedups import top_level_names
+from .one_pass import answered_first
 from .patches import Patches
 from .query_index import check_moto_version
 
-__all__ = ["CONTENT_TYPE", "answered_here", "install", "installed", "uninstall", "written_item"]
+__all__ = ["answered_here", "install", "installed", "uninstall", "written_item"]
 
 _patches = Patches()
 MAX_KEYS = 100  # DynamoDB's limit on one BatchGetItem, checked by moto's handler
 ANSWER_LIMIT = 16 * 1024 * 1024  # moto's limit on the items' sizes of one answer
-CONTENT_TYPE = "application/x-amz-json-1.0"  # DynamoDB's protocol, JSON 1.0
 _TABLE_FIELDS = frozenset(
     ("Keys", "ProjectionExpression", "ExpressionAttributeNames", "ConsistentRead")
 )
@@ -205,24 +204,6 @@ def _answer(handler: Any) -> str | None:
     return answer if len(answer) <= ANSWER_LIMIT else None
 
 
-def _plain_first(batch_get_item: Any) -> Any:
-    from moto import settings
-
-    @functools.wraps(batch_get_item)
-    def plain_first(self: Any) -> Any:
-        answer = None
-        if not settings.PRETTIFY_RESPONSES:
-            try:
-                answer = answered_here(self)
-            except Exception:  # moto's handler answers it from the start
-                answer = None
-        if answer is None:
-            return batch_get_item(self)
-        return 200, {"Content-Type": CONTENT_TYPE}, answer
-
-    return plain_first
-
-
 def install() -> None:
     """Apply the change; refused unless the moto it was written for is installed."""
     if installed():
@@ -230,7 +211,12 @@ def install() -> None:
     check_moto_version()
     from moto.dynamodb.responses import DynamoHandler
 
-    _patches.replace(DynamoHandler, "batch_get_item", _plain_first(DynamoHandler.batch_get_item))
+    # answered_here looked up at each call: the tests record its answers
+    _patches.replace(
+        DynamoHandler,
+        "batch_get_item",
+        answered_first(DynamoHandler.batch_get_item, lambda h: answered_here(h)),
+    )
 
 
 def installed() -> bool:

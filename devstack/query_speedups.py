@@ -62,8 +62,9 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from typing import Any
 
-from .batch_get_speedups import CONTENT_TYPE, written_item
+from .batch_get_speedups import written_item
 from .item_speedups import ITEM_SIZE_LIMIT, top_level_names
+from .one_pass import answered_first
 from .patches import Patches
 from .query_index import check_moto_version
 
@@ -270,24 +271,6 @@ def answered_here(handler: Any) -> str | None:
     return json.dumps(answer)
 
 
-def _plain_first(query: Any) -> Any:
-    from moto import settings
-
-    @functools.wraps(query)
-    def plain_first(self: Any) -> Any:
-        answer = None
-        if not settings.PRETTIFY_RESPONSES:
-            try:
-                answer = answered_here(self)
-            except Exception:  # moto's handler answers it from the start
-                answer = None
-        if answer is None:
-            return query(self)
-        return 200, {"Content-Type": CONTENT_TYPE}, answer
-
-    return plain_first
-
-
 def install() -> None:
     """Apply the change; refused unless the moto it was written for is installed."""
     if installed():
@@ -295,7 +278,10 @@ def install() -> None:
     check_moto_version()
     from moto.dynamodb.responses import DynamoHandler
 
-    _patches.replace(DynamoHandler, "query", _plain_first(DynamoHandler.query))
+    # answered_here looked up at each call: the tests record its answers
+    _patches.replace(
+        DynamoHandler, "query", answered_first(DynamoHandler.query, lambda h: answered_here(h))
+    )
 
 
 def installed() -> bool:

@@ -19,46 +19,18 @@ import json
 import random
 from typing import Any
 
-import pytest
 from werkzeug.test import Client
-from werkzeug.wrappers import Response
 
 from devstack import batch_get_speedups
-from devstack.direct_dispatch import DYNAMODB_TARGET, routed
 
-AUTHORIZATION = (
-    "AWS4-HMAC-SHA256 Credential=test/20261207/us-east-1/dynamodb/aws4_request, "
-    "SignedHeaders=host, Signature=0"
-)
+from .moto_handler import answers_seen, call, dynamodb_client, random_answers
+
 TABLES = {  # name: key attributes and their types
     "bgi-activity": (("user_id", "S"),),
     "bgi-feeds": (("user_id", "S"), ("yubl_id", "S")),
     "bgi-numbers": (("n", "N"),),
 }
 POOL = 8  # key values per attribute; the items hold the even ones
-
-
-def _moto_app(environ: dict[str, Any], start_response: Any) -> Any:
-    return Response("not a DynamoDB call", status=404)(environ, start_response)
-
-
-def _call(client: Client, operation: str, body: dict[str, Any]) -> tuple[int, str, str, str]:
-    answer = client.post(
-        "/",
-        data=json.dumps(body),
-        headers={
-            "X-Amz-Target": f"{DYNAMODB_TARGET}.{operation}",
-            "Content-Type": "application/x-amz-json-1.0",
-            "Authorization": AUTHORIZATION,
-        },
-    )
-    headers = answer.headers
-    return (
-        answer.status_code,
-        answer.get_data(as_text=True),
-        headers.get("Content-Type", ""),
-        headers.get("x-amz-crc32", ""),
-    )
 
 
 def _value(kind: str, k: int, spelled: int = 0) -> dict[str, str]:
@@ -70,14 +42,14 @@ def _value(kind: str, k: int, spelled: int = 0) -> dict[str, str]:
 def _seeded(client: Client) -> None:
     draw = random.Random(7)
     for name, key in TABLES.items():
-        if _call(client, "DescribeTable", {"TableName": name})[0] == 200:
+        if call(client, "DescribeTable", {"TableName": name})[0] == 200:
             continue
         schema = [
             {"AttributeName": a, "KeyType": k}
             for (a, _), k in zip(key, ("HASH", "RANGE"), strict=False)
         ]
         types = [{"AttributeName": a, "AttributeType": t} for a, t in key]
-        created = _call(
+        created = call(
             client,
             "CreateTable",
             {
@@ -98,7 +70,7 @@ def _seeded(client: Client) -> None:
                 item["tags"] = {"SS": ["x", "y"]}
             if set(ks) == {4}:
                 item["doc"] = {"M": {"k": {"BOOL": True}}}
-            assert _call(client, "PutItem", {"TableName": name, "Item": item})[0] == 200
+            assert call(client, "PutItem", {"TableName": name, "Item": item})[0] == 200
 
 
 def _key_values(key: tuple[tuple[str, str], ...]) -> list[tuple[int, ...]]:
@@ -143,34 +115,11 @@ def _random_request(draw: random.Random) -> dict[str, Any]:
     return body
 
 
-def _answers_seen(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
-    """Each answer of the one-pass path from now on, in order (None: left to moto's
-    handler); the path itself is unchanged."""
-    seen: list[str | None] = []
-    answer_here = batch_get_speedups.answered_here
-
-    def recorded(handler: Any) -> str | None:
-        seen.append(answer_here(handler))
-        return seen[-1]
-
-    monkeypatch.setattr(batch_get_speedups, "answered_here", recorded)
-    return seen
-
-
 def test_random_batch_gets_answer_as_moto_s_own_handler_does(moto_own_code, monkeypatch):
-    client = Client(routed(_moto_app))
-    _seeded(client)
-    draw = random.Random(2026)
-    requests = [_random_request(draw) for _ in range(300)]
-    stock = [_call(client, "BatchGetItem", body) for body in requests]
+    _, statuses, seen = random_answers(
+        "BatchGetItem", _seeded, _random_request, 300, batch_get_speedups, monkeypatch
+    )
 
-    batch_get_speedups.install()
-    seen = _answers_seen(monkeypatch)
-    changed = [_call(client, "BatchGetItem", body) for body in requests]
-
-    for body, got, want in zip(requests, changed, stock, strict=True):
-        assert got == want, body
-    statuses = [status for status, *_ in stock]
     assert 150 < statuses.count(200) < 300 and statuses.count(400) > 10
     # both paths answered a good share: plain requests here, the rest moto's handler
     answered_here = [answer is not None for answer in seen]
@@ -180,21 +129,21 @@ def test_random_batch_gets_answer_as_moto_s_own_handler_does(moto_own_code, monk
 def test_the_fan_outs_lookup_is_answered_here_and_a_projected_number_is_not(
     moto_own_code, monkeypatch
 ):
-    client = Client(routed(_moto_app))
+    client = dynamodb_client()
     _seeded(client)
     batch_get_speedups.install()
-    seen = _answers_seen(monkeypatch)
+    seen = answers_seen(monkeypatch, batch_get_speedups)
     lookup = {  # the fan-out's: every follower's last read, projected
         "Keys": [{"user_id": {"S": f"v{k:02d}"}} for k in range(POOL)],
         "ProjectionExpression": "user_id, #t",
         "ExpressionAttributeNames": {"#t": "text"},
     }
-    status, body, content_type, _ = _call(
+    status, body, content_type, _ = call(
         client, "BatchGetItem", {"RequestItems": {"bgi-activity": lookup}}
     )
     numbers = {"Keys": [{"n": {"N": "2"}}], "ProjectionExpression": "#c"}
     numbers["ExpressionAttributeNames"] = {"#c": "count"}
-    _call(client, "BatchGetItem", {"RequestItems": {"bgi-numbers": numbers}})
+    call(client, "BatchGetItem", {"RequestItems": {"bgi-numbers": numbers}})
 
     assert (status, content_type) == (200, "application/x-amz-json-1.0")
     found = json.loads(body)["Responses"]["bgi-activity"]

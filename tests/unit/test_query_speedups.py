@@ -22,47 +22,14 @@ import json
 import random
 from typing import Any
 
-import pytest
 from werkzeug.test import Client
-from werkzeug.wrappers import Response
 
 from devstack import query_speedups
-from devstack.direct_dispatch import DYNAMODB_TARGET, routed
 
-AUTHORIZATION = (
-    "AWS4-HMAC-SHA256 Credential=test/20261208/us-east-1/dynamodb/aws4_request, "
-    "SignedHeaders=host, Signature=0"
-)
+from .moto_handler import answers_seen, call, dynamodb_client, random_answers
+
 RANGES = [f"f{k:03d}" for k in range(0, 60, 2)] + ["fé1", "fü2", "g"]
 BIG = 390_000  # bytes of text in each item of the partition "big"
-
-
-def _moto_app(environ: dict[str, Any], start_response: Any) -> Any:
-    return Response("not a DynamoDB call", status=404)(environ, start_response)
-
-
-def _call(client: Client, operation: str, body: dict[str, Any]) -> tuple[int, str, str, str]:
-    """The answer's status, body, content type and checksum; an exception inside moto
-    (a 500 from the emulator's server) as its type."""
-    try:
-        answer = client.post(
-            "/",
-            data=json.dumps(body),
-            headers={
-                "X-Amz-Target": f"{DYNAMODB_TARGET}.{operation}",
-                "Content-Type": "application/x-amz-json-1.0",
-                "Authorization": AUTHORIZATION,
-            },
-        )
-    except Exception as raised:
-        return 500, type(raised).__name__, "", ""
-    headers = answer.headers
-    return (
-        answer.status_code,
-        answer.get_data(as_text=True),
-        headers.get("Content-Type", ""),
-        headers.get("x-amz-crc32", ""),
-    )
 
 
 def _created(client: Client, name: str, keys: list[tuple[str, str, str]], **more: Any) -> None:
@@ -73,15 +40,15 @@ def _created(client: Client, name: str, keys: list[tuple[str, str, str]], **more
         "BillingMode": "PAY_PER_REQUEST",
         **more,
     }
-    assert _call(client, "CreateTable", body)[0] == 200
+    assert call(client, "CreateTable", body)[0] == 200
 
 
 def _put(client: Client, table: str, item: dict[str, Any]) -> None:
-    assert _call(client, "PutItem", {"TableName": table, "Item": item})[0] == 200
+    assert call(client, "PutItem", {"TableName": table, "Item": item})[0] == 200
 
 
 def _seeded(client: Client) -> None:
-    if _call(client, "DescribeTable", {"TableName": "q-rel"})[0] == 200:
+    if call(client, "DescribeTable", {"TableName": "q-rel"})[0] == 200:
         return
     draw = random.Random(8)
     index: dict[str, Any] = {
@@ -184,43 +151,19 @@ def _random_request(draw: random.Random) -> dict[str, Any]:
         body["ReturnConsumedCapacity"] = draw.choice(["TOTAL", "INDEXES", "NONE"])
     if draw.random() < 0.1:
         body["ConsistentRead"] = True
+    if draw.random() < 0.04:
+        body["IndexName"] = "by_text"
     if draw.random() < 0.05:
         body["FilterExpression"] = "attribute_exists(#t)"
         body["ExpressionAttributeNames"]["#t"] = "text"
-    if draw.random() < 0.04:
-        body["IndexName"] = "by_text"
     return body
 
 
-def _answers_seen(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
-    """Each answer of the one-pass path from now on, in order (None: left to moto's
-    handler); the path itself is unchanged."""
-    seen: list[str | None] = []
-    answer_here = query_speedups.answered_here
-
-    def recorded(handler: Any) -> str | None:
-        seen.append(None)  # stays None if moto's checks raise: moto's handler answers
-        seen[-1] = answer_here(handler)
-        return seen[-1]
-
-    monkeypatch.setattr(query_speedups, "answered_here", recorded)
-    return seen
-
-
 def test_random_queries_answer_as_moto_s_own_handler_does(moto_own_code, monkeypatch):
-    client = Client(routed(_moto_app))
-    _seeded(client)
-    draw = random.Random(2026)
-    requests = [_random_request(draw) for _ in range(500)]
-    stock = [_call(client, "Query", body) for body in requests]
+    requests, statuses, seen = random_answers(
+        "Query", _seeded, _random_request, 500, query_speedups, monkeypatch
+    )
 
-    query_speedups.install()
-    seen = _answers_seen(monkeypatch)
-    changed = [_call(client, "Query", body) for body in requests]
-
-    for body, got, want in zip(requests, changed, stock, strict=True):
-        assert got == want, body
-    statuses = [status for status, *_ in stock]
     assert statuses.count(200) > 250 and statuses.count(400) > 30
     # both paths answered a good share, and the one-pass answers cover every rule
     here = [(json.loads(a), body) for a, body in zip(seen, requests, strict=True) if a]
@@ -232,10 +175,10 @@ def test_random_queries_answer_as_moto_s_own_handler_does(moto_own_code, monkeyp
 
 
 def test_the_plans_and_the_ranges_reads_are_answered_here(moto_own_code, monkeypatch):
-    client = Client(routed(_moto_app))
+    client = dynamodb_client()
     _seeded(client)
     query_speedups.install()
-    seen = _answers_seen(monkeypatch)
+    seen = answers_seen(monkeypatch, query_speedups)
     page = {  # a range's page: keys only, after a start key, up to its end
         "TableName": "q-rel",
         "KeyConditionExpression": "user_id = :h AND follower_id <= :end",
@@ -252,8 +195,8 @@ def test_the_plans_and_the_ranges_reads_are_answered_here(moto_own_code, monkeyp
         "Select": "COUNT",
         "Limit": 25,
     }
-    status, body, content_type, _ = _call(client, "Query", page)
-    counted = json.loads(_call(client, "Query", count)[1])
+    status, body, content_type, _ = call(client, "Query", page)
+    counted = json.loads(call(client, "Query", count)[1])
 
     assert (status, content_type) == (200, "application/x-amz-json-1.0")
     assert json.loads(body) == {
@@ -272,15 +215,15 @@ def test_the_plans_and_the_ranges_reads_are_answered_here(moto_own_code, monkeyp
 
 
 def test_a_page_ends_at_a_million_bytes_also_at_an_item_left_out(moto_own_code, monkeypatch):
-    client = Client(routed(_moto_app))
+    client = dynamodb_client()
     _seeded(client)
     query_speedups.install()
-    seen = _answers_seen(monkeypatch)
+    seen = answers_seen(monkeypatch, query_speedups)
     # the partition "big": f000, f002, ... hold 390,029 bytes each (names and values),
     # f001, f003, ... 39 bytes
     read: dict[str, Any] = {"TableName": "q-rel", "Select": "COUNT"}
     whole = json.loads(
-        _call(
+        call(
             client,
             "Query",
             read
@@ -291,7 +234,7 @@ def test_a_page_ends_at_a_million_bytes_also_at_an_item_left_out(moto_own_code, 
         )[1]
     )
     left_out = json.loads(
-        _call(
+        call(
             client,
             "Query",
             read
