@@ -60,6 +60,7 @@ import functools
 import json
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from .batch_get_speedups import written_item
@@ -134,17 +135,56 @@ def _size(item: Any) -> int:
     return total
 
 
-def _plan(handler: Any) -> tuple[Any, dict[str, Any]]:
-    """The table and what the answer needs, or ``_NotPlain``; moto's checks raise."""
+@dataclass(frozen=True)
+class _Plan:
+    """A plain Query, as its one pass needs it."""
+
+    table: Any  # moto's Table
+    hash: str
+    match: Callable[[str], bool] | None  # the range key condition; None: every item
+    after: str | None  # the start key's range string
+    limit: int | None
+    forward: bool
+    projected: list[str] | None  # None: every attribute
+    count_only: bool
+    capacity: dict[str, Any] | None  # ConsumedCapacity, with TOTAL
+
+
+def _parsed(handler: Any, table: Any) -> tuple[list[str] | None, Any, Any]:
+    """The projection and the key conditions, read and checked by moto's own code (it
+    raises what moto's handler raises)."""
     from moto.dynamodb.parsing.key_condition_expression import parse_expression
     from moto.dynamodb.responses import validate_attributes_used, validate_select
 
     body = handler.body
+    names = body.get("ExpressionAttributeNames", {})
+    values = handler._get_expr_attr_values()
+    projected, used = _projection(body, names)
+    hashes, ranges, used_by_keys = parse_expression(
+        key_condition_expression=body.get("KeyConditionExpression"),
+        expression_attribute_names=names,
+        expression_attribute_values=values,
+        schema=handler.dynamodb_backend.get_schema(table_name=table.name, index_name=None),
+    )
+    validate_attributes_used(names, used + used_by_keys, validation_error_prefix=False)
+    validate_select(
+        operation="Query",
+        select=body.get("Select"),
+        projection_expression=handler._get_projection_expression(),
+        attributes_to_get=None,
+        table=table,
+        index_name=None,
+    )
+    return projected, hashes, ranges
+
+
+def _plan(handler: Any) -> _Plan:
+    """The plain Query ``handler`` holds, or ``_NotPlain``."""
+    body = handler.body
     if not isinstance(body, dict) or body.keys() - _REQUEST_FIELDS:
         raise _NotPlain
     name, select = body.get("TableName"), body.get("Select")
-    backend = handler.dynamodb_backend
-    table = backend.tables.get(name) if isinstance(name, str) else None
+    table = handler.dynamodb_backend.tables.get(name) if isinstance(name, str) else None
     if table is None or table.hash_key_type != "S" or table.range_key_type != "S":
         raise _NotPlain
     limit, forward = body.get("Limit"), body.get("ScanIndexForward", True)
@@ -153,27 +193,9 @@ def _plan(handler: Any) -> tuple[Any, dict[str, Any]]:
     if type(body.get("ConsistentRead", False)) is not bool or select not in (None, "COUNT"):
         raise _NotPlain
     capacity = body.get("ReturnConsumedCapacity", "NONE")
-    condition = body.get("KeyConditionExpression")
-    if capacity not in ("NONE", "TOTAL") or not isinstance(condition, str):
+    if capacity not in ("NONE", "TOTAL") or not isinstance(body.get("KeyConditionExpression"), str):
         raise _NotPlain
-    names = body.get("ExpressionAttributeNames", {})
-    values = handler._get_expr_attr_values()
-    projected, used = _projection(body, names)
-    hashes, ranges, used_by_keys = parse_expression(
-        key_condition_expression=condition,
-        expression_attribute_names=names,
-        expression_attribute_values=values,
-        schema=backend.get_schema(table_name=name, index_name=None),
-    )
-    validate_attributes_used(names, used + used_by_keys, validation_error_prefix=False)
-    validate_select(
-        operation="Query",
-        select=select,
-        projection_expression=handler._get_projection_expression(),
-        attributes_to_get=None,
-        table=table,
-        index_name=None,
-    )
+    projected, hashes, ranges = _parsed(handler, table)
     ((hash_name, hash_value),) = hashes
     if hash_name != table.hash_key_attr or len(ranges) > 1:
         raise _NotPlain
@@ -184,17 +206,17 @@ def _plan(handler: Any) -> tuple[Any, dict[str, Any]]:
             raise _NotPlain
         strings = [_string(operand) for operand in operands]
         match = functools.partial(_call_with, _MATCHES[operation], strings)
-    plan = {
-        "hash": _string(hash_value),
-        "match": match,
-        "after": _start(body.get("ExclusiveStartKey"), table, _string(hash_value)),
-        "limit": limit,
-        "forward": forward,
-        "projected": projected,
-        "count_only": select == "COUNT",
-        "capacity": {"TableName": name, "CapacityUnits": 1.0} if capacity == "TOTAL" else None,
-    }
-    return table, plan
+    return _Plan(
+        table=table,
+        hash=_string(hash_value),
+        match=match,
+        after=_start(body.get("ExclusiveStartKey"), table, _string(hash_value)),
+        limit=limit,
+        forward=forward,
+        projected=projected,
+        count_only=select == "COUNT",
+        capacity={"TableName": name, "CapacityUnits": 1.0} if capacity == "TOTAL" else None,
+    )
 
 
 def _call_with(test: Callable[..., bool], operands: list[str], key: str) -> bool:
@@ -212,28 +234,28 @@ def _start(key: Any, table: Any, hash_value: str) -> str | None:
     return _string(key[table.range_key_attr])
 
 
-def _ordered(table: Any, plan: dict[str, Any]) -> list[Any]:
+def _ordered(plan: _Plan) -> list[Any]:
     """The partition's items after the start key, in the Query's order."""
     from moto.dynamodb.models.dynamo_type import DynamoType, Item
 
-    partition = table.items.get(DynamoType({"S": plan["hash"]}))  # never a new entry
+    partition = plan.table.items.get(DynamoType({"S": plan.hash}))  # never a new entry
     items: list[Any] = list(partition.values()) if isinstance(partition, dict) else []
     for item in items:
         if not isinstance(item, Item) or type(getattr(item.range_key, "value", None)) is not str:
             raise _NotPlain
     items.sort(key=lambda item: item.range_key.value)
     keys = [item.range_key.value for item in items]
-    after = plan["after"]
-    if plan["forward"]:
+    after = plan.after
+    if plan.forward:
         return items if after is None else items[bisect_right(keys, after) :]
     return (items if after is None else items[: bisect_left(keys, after)])[::-1]
 
 
-def _page(table: Any, plan: dict[str, Any]) -> tuple[list[Any], Any]:
+def _page(plan: _Plan) -> tuple[list[Any], Any]:
     """moto's loop: the kept items and the last one's keys if the page was cut."""
     kept: list[Any] = []
-    size, limit, match = 0, plan["limit"], plan["match"]
-    for item in _ordered(table, plan):
+    size, limit, match = 0, plan.limit, plan.match
+    for item in _ordered(plan):
         if limit is not None and len(kept) == limit:
             return kept, kept[-1]
         matches = match is None or match(item.range_key.value)
@@ -250,24 +272,24 @@ def _page(table: Any, plan: dict[str, Any]) -> tuple[list[Any], Any]:
 def answered_here(handler: Any) -> str | None:
     """The answer to a plain Query (see the module's docstring), or None."""
     try:
-        table, plan = _plan(handler)
-        kept, last = _page(table, plan)
+        plan = _plan(handler)
+        kept, last = _page(plan)
     except _NotPlain:
         return None
     answer: dict[str, Any] = {}
-    if not plan["count_only"]:
-        items = [written_item(item.attrs, plan["projected"]) for item in kept]
+    if not plan.count_only:
+        items = [written_item(item.attrs, plan.projected) for item in kept]
         if any(item is None for item in items):
             return None
         answer["Items"] = items
     answer["Count"] = answer["ScannedCount"] = len(kept)
     if last is not None:
         answer["LastEvaluatedKey"] = {
-            table.hash_key_attr: {"S": last.hash_key.value},
-            table.range_key_attr: {"S": last.range_key.value},
+            plan.table.hash_key_attr: {"S": last.hash_key.value},
+            plan.table.range_key_attr: {"S": last.range_key.value},
         }
-    if plan["capacity"] is not None:
-        answer["ConsumedCapacity"] = plan["capacity"]
+    if plan.capacity is not None:
+        answer["ConsumedCapacity"] = plan.capacity
     return json.dumps(answer)
 
 
