@@ -102,6 +102,7 @@ def _report(setup: Setup, measured: Measured, settings: BenchSettings) -> dict[s
             "batch_get_calls": optimised.calls.get("BatchGetItem", 0),
         },
         load_pricing()["prices"],
+        looks_up=setup.looks_up,
     )
     result["raw_batch_write"] = setup.raw
     result["floor"] = floor

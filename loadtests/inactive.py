@@ -91,19 +91,22 @@ def savings(
     group_size: int,
     measured: Mapping[str, int],
     prices: Mapping[str, float],
+    looks_up: bool = True,
 ) -> dict[str, Any]:
     """The figures: entries and calls with and without the skip, and their price.
 
     ``measured``: ``entries_written``, ``entries_skipped`` (the workers' log lines) and
     ``batch_write_calls``, ``batch_get_calls`` (counted in the stack's processes).
-    Calls without the skip are worked out from the same follower groups.
+    Calls without the skip are worked out from the same follower groups. Without
+    ``looks_up`` (``FANOUT_ACTIVE_DAYS=0``: the workers skip nobody and look nobody up)
+    the lookups' calls, keys and price are none, not those a skip would cost.
     """
     groups = [g for a in graph.posts for g in _groups(graph.followers[a], group_size)]
     writes_all = sum(math.ceil(len(g) / BATCH_WRITE_ITEMS) for g in groups)
     writes_active = sum(
         math.ceil(sum(1 for f in g if f not in inactive) / BATCH_WRITE_ITEMS) for g in groups
     )
-    keys = graph.entries
+    keys = graph.entries if looks_up else 0
     saved = graph.entries - expected_entries(graph, inactive)
     read_units = keys / 2
     wru_price = prices["dynamodb_per_million_write_request_units"] / 1e6
@@ -124,8 +127,11 @@ def savings(
             "without_skip": writes_all,
         },
         "activity_lookups": {
+            "looks_up": looks_up,
             "batch_get_calls_measured": measured.get("batch_get_calls", 0),
-            "batch_get_calls": sum(math.ceil(len(g) / BATCH_GET_KEYS) for g in groups),
+            "batch_get_calls": sum(math.ceil(len(g) / BATCH_GET_KEYS) for g in groups)
+            if looks_up
+            else 0,
             "keys": keys,
             "read_units": read_units,
         },
