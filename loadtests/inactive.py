@@ -107,6 +107,7 @@ def savings(
         math.ceil(sum(1 for f in g if f not in inactive) / BATCH_WRITE_ITEMS) for g in groups
     )
     keys = graph.entries if looks_up else 0
+    lookups = sum(math.ceil(len(g) / BATCH_GET_KEYS) for g in groups) if looks_up else 0
     saved = graph.entries - expected_entries(graph, inactive)
     read_units = keys / 2
     wru_price = prices["dynamodb_per_million_write_request_units"] / 1e6
@@ -129,9 +130,7 @@ def savings(
         "activity_lookups": {
             "looks_up": looks_up,
             "batch_get_calls_measured": measured.get("batch_get_calls", 0),
-            "batch_get_calls": sum(math.ceil(len(g) / BATCH_GET_KEYS) for g in groups)
-            if looks_up
-            else 0,
+            "batch_get_calls": lookups,
             "keys": keys,
             "read_units": read_units,
         },
