@@ -9,11 +9,11 @@ keys; then one seeded random sequence of writes (PutItem, UpdateItem moving item
 and out of the sparse ``pulled``/``pulling``/``by-key`` indexes, DeleteItem,
 BatchWriteItem, TransactWriteItems, TTL settings) and reads (Query of every key form, by
 table, GSI and LSI, both directions, in pages, filtered, projected, counted; Scan,
-GetItem; BatchGetItem of one or two tables, projected or not, refused or not, which
-``devstack.batch_get_speedups`` answers in one pass when it can), with a stack update
-that adds an index half-way, every partition of every table and index read whole at the
-end, and then the same again on a table made after moto's reset API. Every answer must
-be equal.
+GetItem; BatchGetItem of one or two tables, projected or not, refused or not; the
+plain ones of both answered in one pass by ``devstack.batch_get_speedups`` and
+``devstack.query_speedups``), with a stack update that adds an index half-way, every
+partition of every table and index read whole at the end, and then the same again on a
+table made after moto's reset API. Every answer must be equal.
 """
 
 from __future__ import annotations
