@@ -8,8 +8,10 @@ restored at start from the snapshot a clean stop saved in ``LOCAL_DATA_DIR`` (de
 ``.local/data``; ``devstack.snapshot``), and saved there every
 ``LOCAL_SNAPSHOT_SECONDS`` (default 300) while running; ``LOCAL_KEEP_DATA=0`` keeps
 nothing. ``LOCAL_QUERY_INDEX=0`` runs the emulator's DynamoDB Query as stock moto does,
-reading every item of the table (``devstack.query_index``). The children end with this
-process, even when it is killed with SIGKILL (``devstack.lifeline``).
+reading every item of the table (``devstack.query_index``). With two or more cores, the
+emulator runs on one of its own and the runtime and the API on the others;
+``LOCAL_CPU_PINNING=0`` leaves them to the scheduler (``devstack.cores``). The children
+end with this process, even when it is killed with SIGKILL (``devstack.lifeline``).
 
 Stopping: the first Ctrl-C (or SIGTERM) stops the runtime and the API, saves the data,
 then stops the emulator; a Ctrl-C during that quits without saving. Exit codes: 0
@@ -26,6 +28,7 @@ import sys
 import time
 from types import FrameType
 
+from .cores import plan
 from .emulator import check_port_free, query_index_enabled
 from .logs import log_dir
 from .monitor import monitor_page
@@ -63,6 +66,7 @@ def main() -> int:
         data_dir=data_dir() if keeps_data() else None,
         snapshot_every=snapshot_interval(),
         query_index=query_index_enabled(),
+        cores=plan(),
     )
     stop_signals: list[int] = []
 

@@ -9,7 +9,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -138,10 +138,12 @@ def start_emulator(
     log: IO[bytes] | Path | None = None,
     request_log: bool = True,
     query_index: bool = True,
+    cpus: Collection[int] | None = None,
 ) -> Emulator:
     """Start moto's server (``devstack.emulator_server``) on 127.0.0.1 and wait until it
     answers; ``request_log=False`` drops its line per request (errors are still logged),
-    ``query_index=False`` runs stock moto's DynamoDB Query.
+    ``query_index=False`` runs stock moto's DynamoDB Query, and ``cpus`` runs it on
+    those cores only (``devstack.cores``).
 
     In a session of its own: a Ctrl-C in the terminal does not reach it, so the stack can
     still save its data after a Ctrl-C and stop it then; it ends with this process
@@ -166,7 +168,7 @@ def start_emulator(
     flags = [*([] if request_log else ["--quiet"]), *([] if query_index else ["--stock"])]
     server = [sys.executable, "-m", "devstack.emulator_server", *flags]
     process = subprocess.Popen(
-        command([*server, "-H", "127.0.0.1", "-p", str(port)]),
+        command([*server, "-H", "127.0.0.1", "-p", str(port)], cpus=cpus),
         stdin=subprocess.DEVNULL,
         stdout=out,
         stderr=subprocess.STDOUT,

@@ -11,6 +11,9 @@ them either: this module does. Every child of the stack is started through it:
   COMMAND: same pid, no extra process;
 - elsewhere this process stays between the two as a watchdog: it forwards SIGTERM and
   SIGINT to COMMAND, polls its own parent, and terminates COMMAND when PID is gone.
+
+``--cpus 0,1`` runs COMMAND on those cores only (``devstack.cores``): set here, before
+COMMAND starts, so that every thread it starts has them too.
 """
 
 from __future__ import annotations
@@ -22,19 +25,23 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from types import FrameType
 
-__all__ = ["command", "main"]
+__all__ = ["command", "format_cpus", "main", "parse_cpus"]
 
 _PR_SET_PDEATHSIG = 1
 POLL_SECONDS = 0.5
 
 
-def command(argv: Sequence[str], parent_pid: int | None = None) -> list[str]:
-    """``argv`` wrapped so that it ends when ``parent_pid`` (default: this process) dies."""
+def command(
+    argv: Sequence[str], parent_pid: int | None = None, cpus: Collection[int] | None = None
+) -> list[str]:
+    """``argv`` wrapped so that it ends when ``parent_pid`` (default: this process) dies,
+    and runs on ``cpus`` only when given."""
     parent = os.getpid() if parent_pid is None else parent_pid
-    return [sys.executable, os.path.abspath(__file__), str(parent), "--", *argv]
+    pinned = [] if cpus is None else ["--cpus", format_cpus(cpus)]
+    return [sys.executable, os.path.abspath(__file__), *pinned, str(parent), "--", *argv]
 
 
 def _set_parent_death_signal() -> bool:
@@ -65,12 +72,38 @@ def _watch(parent_pid: int, argv: list[str]) -> int:
     return child.returncode
 
 
+def format_cpus(cpus: Collection[int]) -> str:
+    """``cpus`` as ``--cpus`` takes them: ``0,2,3``."""
+    return ",".join(str(cpu) for cpu in sorted(cpus))
+
+
+def parse_cpus(text: str) -> frozenset[int]:
+    """The inverse of ``format_cpus``; a ValueError says what is wrong."""
+    parts = text.split(",")
+    if not all(part.isdigit() for part in parts):
+        raise ValueError(f"core numbers (0 or more) separated by commas, not {text!r}")
+    return frozenset(int(part) for part in parts)
+
+
+_USAGE = "usage: python -m devstack.lifeline [--watchdog] [--cpus 0,1] PID -- COMMAND ..."
+
+
 def main(argv: Sequence[str] | None = None, watchdog: bool = False) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if "--watchdog" in args[:1]:
         watchdog, args = True, args[1:]
+    if "--cpus" in args[:1]:
+        try:
+            os.sched_setaffinity(0, parse_cpus(args[1] if len(args) > 1 else ""))
+        except AttributeError:
+            print("--cpus: this system has no CPU affinity call (Linux has)", file=sys.stderr)
+            return 2
+        except (ValueError, OSError) as err:
+            print(f"{_USAGE}\n--cpus: {err}", file=sys.stderr)
+            return 2
+        args = args[2:]
     if len(args) < 3 or args[1] != "--" or not args[0].isdigit():
-        print("usage: python -m devstack.lifeline [--watchdog] PID -- COMMAND ...", file=sys.stderr)
+        print(_USAGE, file=sys.stderr)
         return 2
     parent_pid, command_argv = int(args[0]), args[2:]
     if not watchdog and _set_parent_death_signal():

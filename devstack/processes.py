@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -74,12 +74,14 @@ def start_child(
     log_dir: Path,
     cwd: Path,
     echo: bool = True,
+    cpus: Collection[int] | None = None,
 ) -> Child:
-    """Start ``argv`` with stdout and stderr merged, kept in ``log_dir/<name>.log``."""
+    """Start ``argv`` with stdout and stderr merged, kept in ``log_dir/<name>.log``; on
+    ``cpus`` only, when given (``devstack.cores``)."""
     log_dir.mkdir(parents=True, exist_ok=True)
     log = (log_dir / f"{name}.log").open("a", encoding="utf-8")
     process = subprocess.Popen(
-        command(argv),
+        command(argv, cpus=cpus),
         cwd=cwd,
         env={**os.environ, **env, "PYTHONUNBUFFERED": "1"},
         stdout=subprocess.PIPE,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import boto3
 
+from .cores import Cores
 from .emulator import Emulator, aws_environment, check_port_free, start_emulator, wait_for_http
 from .infra import deploy_stack, stack_name
 from .logs import DEFAULT_LOG_DIR, STACK_LOG, keep_previous
@@ -104,6 +105,7 @@ class LocalStack:
     query_index: bool = True  # False: stock moto's Query, reading every item (LOCAL_QUERY_INDEX)
     data_dir: Path | None = None  # the snapshot of local data; None keeps nothing
     snapshot_every: float = 0.0  # seconds between snapshots while running; 0: at stop only
+    cores: Cores | None = None  # the emulator's and its callers' cores; None: the scheduler's
     data: LocalData | None = None
     emulator: Emulator | None = None
     children: list[Child] = field(default_factory=list)
@@ -136,11 +138,14 @@ class LocalStack:
             f"starting the AWS emulator (moto server; DynamoDB Query {query}) "
             f"on 127.0.0.1:{self.aws_port}"
         )
+        if self.cores is not None:
+            self.log(f"cores: {self.cores.describe()}")
         self.emulator = start_emulator(
             self.aws_port,
             log=self.log_dir / "emulator.log",
             request_log=self.emulator_request_log,
             query_index=self.query_index,
+            cpus=None if self.cores is None else self.cores.emulator,
         )
         env = self.environment()
         os.environ.update(env)  # for our own boto3 calls below
@@ -182,6 +187,7 @@ class LocalStack:
             self.log_dir,
             self.project_dir,
             echo=self.echo,
+            cpus=self._callers_cores(),
         )
         self.children.append(runtime)
         runtime.wait_for_line("ready", timeout=60)
@@ -205,9 +211,13 @@ class LocalStack:
             self.log_dir,
             self.project_dir,
             echo=self.echo,
+            cpus=self._callers_cores(),
         )
         self.children.append(api)
         wait_for_http(f"{self.api_url}/health", timeout=60, process=api.process)
+
+    def _callers_cores(self) -> frozenset[int] | None:
+        return None if self.cores is None else self.cores.callers
 
     def failed_part(self) -> str | None:
         """What ended on its own, said as ``<name> exited with code <n>``; None if all run."""

@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 
+from devstack.cores import pin, plan
 from devstack.emulator import free_port
 from devstack.stack import PROJECT_DIR, LocalStack
 
@@ -104,13 +105,17 @@ def set_up(
     """The stack started and seeded; stopped on the way out, and ``os.environ`` (where
     the stack sets its SDK variables) put back as it was."""
     counts_dir = run_dir / "counts"
+    cores = plan()
     stack = BenchStack(
         aws_port=free_port(),
         api_port=free_port(),
         echo=False,
         log_dir=run_dir / "logs",
         emulator_request_log=False,  # 15 % of the emulator's time (py-spy)
+        cores=cores,
     )
+    if cores is not None:  # this driver calls the emulator too: the raw loop's client
+        pin(cores.callers)
     stack.extra_env = {**plugin_environment(counts_dir), "DEBUG_LOG_SAMPLE_RATE": "0"}
     progress(f"starting a fresh local stack (logs in {stack.log_dir})")
     saved_environ = dict(os.environ)

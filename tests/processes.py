@@ -4,9 +4,11 @@ unit test). On psutil, so they need no ``/proc``."""
 
 from __future__ import annotations
 
+import os
+
 import psutil
 
-__all__ = ["alive", "descendants"]
+__all__ = ["alive", "descendants", "thread_cores"]
 
 
 def descendants(pid: int) -> dict[int, str]:
@@ -26,3 +28,8 @@ def alive(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
+
+
+def thread_cores(pid: int) -> set[frozenset[int]]:
+    """The distinct sets of cores the threads of ``pid`` may run on (Linux)."""
+    return {frozenset(os.sched_getaffinity(t.id)) for t in psutil.Process(pid).threads()}

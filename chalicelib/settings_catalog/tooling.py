@@ -65,6 +65,16 @@ LOCAL_STACK = Section(
             kind="flag",
         ),
         Setting(
+            "LOCAL_CPU_PINNING",
+            "`0` (or `false`, `no`): the emulator and its callers run wherever the scheduler "
+            "puts them; otherwise, with two or more cores, the emulator runs on a core of its "
+            "own and the runtime, the API and the benchmark's driver on the others "
+            "([Running locally](../running-locally.md#cores))",
+            f"{_STACK}, {_BENCH}",
+            default="1",
+            kind="flag",
+        ),
+        Setting(
             "MONITOR_PORT",
             "port of the local operations page ([Monitoring](../monitoring.md)); unset: the "
             "API's port + 1",

@@ -21,7 +21,7 @@ import requests
 
 from devstack.emulator import aws_environment, free_port
 from devstack.stack import PROJECT_DIR
-from tests.processes import alive, descendants
+from tests.processes import alive, descendants, thread_cores
 
 from .conftest import sign_in_users, wait_for
 from .stack_process import StackProcess
@@ -184,3 +184,29 @@ def test_children_of_a_killed_stack_exit_and_free_the_ports(tmp_path):
         timeout=30,
         what="the ports to be free",
     )
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two cores to pin apart")
+def test_the_emulator_runs_on_a_core_of_its_own_and_its_callers_on_the_others(tmp_path):
+    # GIVEN the cores this test may use, which the stack inherits
+    allowed = frozenset(os.sched_getaffinity(0))
+    first = min(allowed)
+    # WHEN the stack runs with its default settings
+    stack = StackProcess(free_port(), free_port(), tmp_path)
+    try:
+        stack.wait_ready()
+        # THEN every thread of the emulator runs on the lowest core only, and every
+        # thread of the runtime and the API on the other cores
+        by_part = {}
+        for pid, line in descendants(stack.process.pid).items():
+            part = next(p for p in ("emulator_server", "local_runtime", "api_server") if p in line)
+            by_part[part] = thread_cores(pid)
+        assert by_part == {
+            "emulator_server": {frozenset({first})},
+            "local_runtime": {allowed - {first}},
+            "api_server": {allowed - {first}},
+        }
+        expected = f"cores: the emulator on core {first}, its callers on "
+        assert any(expected in line for line in stack.output), stack.output[:20]
+    finally:
+        assert stack.stop() == 0
