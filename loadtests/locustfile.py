@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 from locust import HttpUser, between, constant_throughput, task
 
+from loadtests.load_users import others
 from loadtests.signin import SignIn
 
 __all__ = ["FanoutUser", "ShortenerUser", "auth_headers"]
@@ -46,9 +47,11 @@ class FanoutUser(HttpUser):
     wait_time = constant_throughput(RATE_PER_USER) if RATE_PER_USER > 0 else between(0, 0)
 
     def on_start(self) -> None:
-        self.user_id = f"load-{next(_serial)}"
+        serial = next(_serial)
+        self.user_id = f"load-{serial}"
         self.headers = auth_headers(self.client, self.user_id)
-        for other in random.sample(range(USER_POOL), k=min(5, USER_POOL)):
+        self.others = others(serial, USER_POOL)
+        for other in random.sample(self.others, k=min(5, len(self.others))):
             self._follow(f"load-{other}")
 
     def _follow(self, author: str) -> None:
@@ -61,7 +64,8 @@ class FanoutUser(HttpUser):
 
     @task(1)
     def follow(self) -> None:
-        self._follow(f"load-{random.randrange(USER_POOL)}")
+        if self.others:
+            self._follow(f"load-{random.choice(self.others)}")
 
     @task(2)
     def post(self) -> None:
