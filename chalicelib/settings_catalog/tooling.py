@@ -70,7 +70,7 @@ LOCAL_STACK = Section(
             "puts them; otherwise, with two or more cores, the emulator runs on a core of its "
             "own and the runtime, the API and the benchmark's driver on the others "
             "([Running locally](../running-locally.md#cores))",
-            f"{_STACK}, {_BENCH}",
+            f"{_STACK}, {_BENCH}, make load",
             default="1",
             kind="flag",
         ),
