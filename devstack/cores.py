@@ -1,5 +1,5 @@
 """Which CPU cores the local stack's processes run on: the emulator on a core of its own,
-its callers (the event runtime, the HTTP API, a benchmark's driver) on the others.
+its callers (the event runtime, the HTTP API, a benchmark's raw write loop) on the others.
 
 Why: the emulator and the runtime hand every call back and forth, each waiting for the
 other's answer. Left to the scheduler on a 2-core machine, they share cores with each
@@ -24,12 +24,13 @@ Written by hand: the standard library has the call; nothing decides the split.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from .lifeline import format_cpus
 
-__all__ = ["Cores", "pin", "plan"]
+__all__ = ["Cores", "pinned", "plan"]
 
 SETTING = "LOCAL_CPU_PINNING"
 _OFF = ("0", "false", "no")
@@ -66,10 +67,19 @@ def plan(
     return Cores(frozenset({first}), frozenset(allowed) - {first})
 
 
-def pin(cpus: Collection[int]) -> None:
-    """Run this process on ``cpus`` only; the threads and children it starts afterwards
-    inherit them."""
+@contextmanager
+def pinned(cpus: Collection[int] | None) -> Iterator[None]:
+    """This thread, and the threads and children it starts meanwhile, on ``cpus`` only
+    (None: left as it is); the thread's own cores are put back on the way out."""
+    if cpus is None:
+        yield
+        return
+    before = os.sched_getaffinity(0)
     os.sched_setaffinity(0, cpus)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
 
 
 def _cores(cpus: frozenset[int]) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 import boto3
 
-from devstack.cores import pin, plan
+from devstack.cores import pinned, plan
 from devstack.emulator import free_port
 from devstack.stack import PROJECT_DIR, LocalStack
 
@@ -105,17 +105,14 @@ def set_up(
     """The stack started and seeded; stopped on the way out, and ``os.environ`` (where
     the stack sets its SDK variables) put back as it was."""
     counts_dir = run_dir / "counts"
-    cores = plan()
     stack = BenchStack(
         aws_port=free_port(),
         api_port=free_port(),
         echo=False,
         log_dir=run_dir / "logs",
         emulator_request_log=False,  # 15 % of the emulator's time (py-spy)
-        cores=cores,
+        cores=plan(),
     )
-    if cores is not None:  # this driver calls the emulator too: the raw loop's client
-        pin(cores.callers)
     stack.extra_env = {**plugin_environment(counts_dir), "DEBUG_LOG_SAMPLE_RATE": "0"}
     progress(f"starting a fresh local stack (logs in {stack.log_dir})")
     saved_environ = dict(os.environ)
@@ -124,7 +121,9 @@ def set_up(
     try:
         os.environ.pop("BOTOCORE_EXPERIMENTAL__PLUGINS", None)  # the driver counts by hand
         _seed(graph, os.environ.get("RELATIONSHIPS_TABLE") or "relationships-local", progress)
-        raw = _raw_rate(settings, progress)
+        # the raw loop's client threads on the callers' cores: the emulator's to itself
+        with pinned(None if stack.cores is None else stack.cores.callers):
+            raw = _raw_rate(settings, progress)
         active_days = stage_setting(
             "FANOUT_ACTIVE_DAYS", os.environ.get("FANOUT_ACTIVE_DAYS"), 30
         )  # 0: nobody is skipped

@@ -68,7 +68,7 @@ LOCAL_STACK = Section(
             "LOCAL_CPU_PINNING",
             "`0` (or `false`, `no`): the emulator and its callers run wherever the scheduler "
             "puts them; otherwise, with two or more cores, the emulator runs on a core of its "
-            "own and the runtime, the API and the benchmark's driver on the others "
+            "own and the runtime, the API and the benchmark's raw loop on the others "
             "([Running locally](../running-locally.md#cores))",
             f"{_STACK}, {_BENCH}, make load",
             default="1",

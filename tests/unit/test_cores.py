@@ -6,10 +6,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 
-from devstack.cores import Cores, plan
+from devstack.cores import Cores, pinned, plan
 from devstack.lifeline import command, format_cpus, parse_cpus
 
 ALLOWED = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
@@ -100,3 +101,26 @@ def test_bad_cpus_stop_the_lifeline_before_the_command_runs(tmp_path):
     assert out.returncode == 2
     assert "--cpus: core numbers (0 or more) separated by commas, not 'x'" in out.stderr
     assert not marker.exists()
+
+
+@needs_two_cores
+def test_pinned_holds_for_threads_started_inside_and_is_undone_after():
+    # GIVEN this thread's cores, and one of them
+    before = os.sched_getaffinity(0)
+    core = max(ALLOWED)
+    seen: list[set[int]] = []
+    # WHEN a thread is started while pinned to that core
+    with pinned({core}):
+        inside = os.sched_getaffinity(0)
+        thread = threading.Thread(target=lambda: seen.append(os.sched_getaffinity(0)))
+        thread.start()
+        thread.join()
+    # THEN the thread ran there, and this thread has its own cores back
+    assert (inside, seen) == ({core}, [{core}])
+    assert os.sched_getaffinity(0) == before
+
+
+def test_pinned_to_none_changes_nothing():
+    before = os.sched_getaffinity(0) if ALLOWED else None
+    with pinned(None):
+        assert (os.sched_getaffinity(0) if ALLOWED else None) == before
