@@ -28,12 +28,12 @@ from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from .flags import flag_on
 from .lifeline import format_cpus
 
 __all__ = ["Cores", "pinned", "plan"]
 
 SETTING = "LOCAL_CPU_PINNING"
-_OFF = ("0", "false", "no")
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def plan(
 ) -> Cores | None:
     """The split of ``allowed`` (default: the cores this process may run on), or None when
     nothing is to be pinned."""
-    if environ.get(SETTING, "1").strip().lower() in _OFF:
+    if not flag_on(environ, SETTING):
         return None
     if allowed is None:
         if not hasattr(os, "sched_getaffinity"):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from .flags import flag_on
 from .lifeline import command
 from .query_index import check_moto_version
 
@@ -130,7 +131,7 @@ _PROJECT_DIR = Path(__file__).resolve().parent.parent
 def query_index_enabled(environ: Mapping[str, str] = os.environ) -> bool:
     """``LOCAL_QUERY_INDEX`` (default 1): the emulator serves DynamoDB Query by partition
     and index (``devstack.query_index``); 0 runs stock moto, which reads every item."""
-    return environ.get("LOCAL_QUERY_INDEX", "1").strip().lower() not in ("0", "false", "no")
+    return flag_on(environ, "LOCAL_QUERY_INDEX")
 
 
 def start_emulator(

@@ -32,6 +32,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
+from .flags import flag_on
 from .logs import log_dir
 
 __all__ = [
@@ -71,7 +72,7 @@ def data_dir(environ: Mapping[str, str] = os.environ) -> Path:
 def keeps_data(environ: Mapping[str, str] = os.environ) -> bool:
     """``LOCAL_KEEP_DATA=0`` turns snapshots off: each run starts empty and saves nothing
     (for runs whose data is throwaway and large, such as load tests)."""
-    return environ.get("LOCAL_KEEP_DATA", "1").strip().lower() not in ("0", "false", "no")
+    return flag_on(environ, "LOCAL_KEEP_DATA")
 
 
 @dataclass(frozen=True)
