@@ -1,6 +1,7 @@
 """A process's descendants and whether a process still runs, for the tests that kill a
 parent and check that what it started ends with it (the stack's e2e tests, the lifeline's
-unit test). On psutil, so they need no ``/proc``."""
+unit test), and the cores processes may run on, for the tests of ``devstack.cores``. On
+psutil and ``os``, so they need no ``/proc``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,12 @@ import os
 
 import psutil
 
-__all__ = ["alive", "descendants", "thread_cores"]
+# the cores this process may run on; none known where there is no affinity call (macOS)
+ALLOWED_CORES = (
+    frozenset(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else frozenset()
+)
+
+__all__ = ["ALLOWED_CORES", "alive", "descendants", "thread_cores"]
 
 
 def descendants(pid: int) -> dict[int, str]:

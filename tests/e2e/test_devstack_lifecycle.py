@@ -21,7 +21,7 @@ import requests
 
 from devstack.emulator import aws_environment, free_port
 from devstack.stack import PROJECT_DIR
-from tests.processes import alive, descendants, thread_cores
+from tests.processes import ALLOWED_CORES, alive, descendants, thread_cores
 
 from .conftest import sign_in_users, wait_for
 from .stack_process import StackProcess
@@ -35,7 +35,6 @@ pytestmark = [
 # groups, whose workers log these once done (tracing earlier races the later hops)
 LAST_HOPS = {"event archived", "notifications written"}
 _NOT_LISTENING = {"04", "05", "06", "08", "09", "0B"}  # FIN_WAIT1/2, TIME_WAIT, ... (not LISTEN)
-_CORES = frozenset(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else frozenset()
 
 
 def _lingering_sockets(port: int) -> list[str]:
@@ -187,10 +186,10 @@ def test_children_of_a_killed_stack_exit_and_free_the_ports(tmp_path):
     )
 
 
-@pytest.mark.skipif(len(_CORES) < 2, reason="needs two cores to pin apart")
+@pytest.mark.skipif(len(ALLOWED_CORES) < 2, reason="needs two cores to pin apart")
 def test_the_emulator_runs_on_a_core_of_its_own_and_its_callers_on_the_others(tmp_path):
     # GIVEN the cores this test may use, which the stack inherits
-    allowed = _CORES
+    allowed = ALLOWED_CORES
     first = min(allowed)
     # WHEN the stack runs with its default settings
     stack = StackProcess(free_port(), free_port(), tmp_path)

@@ -12,9 +12,9 @@ import pytest
 
 from devstack.cores import Cores, pinned, plan
 from devstack.lifeline import command, format_cpus, parse_cpus
+from tests.processes import ALLOWED_CORES
 
-ALLOWED = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
-needs_two_cores = pytest.mark.skipif(len(ALLOWED) < 2, reason="needs two cores to pin apart")
+needs_two_cores = pytest.mark.skipif(len(ALLOWED_CORES) < 2, reason="needs two cores to pin apart")
 
 
 def test_the_emulator_gets_the_lowest_core_and_its_callers_the_rest():
@@ -69,7 +69,7 @@ _AFFINITIES = (
 @pytest.mark.parametrize("mode", [[], ["--watchdog"]], ids=["exec", "watchdog"])
 def test_a_child_started_with_cpus_runs_there_and_so_do_its_threads(mode):
     # GIVEN one of this process's cores
-    core = max(ALLOWED)
+    core = max(ALLOWED_CORES)
     wrapped = command([sys.executable, "-c", _AFFINITIES], cpus={core})
     # WHEN a child is started through the lifeline on it
     out = subprocess.run(
@@ -88,7 +88,7 @@ def test_a_child_started_without_cpus_keeps_its_parents_cores():
         timeout=60,
         check=True,
     )
-    every = sorted(ALLOWED)
+    every = sorted(ALLOWED_CORES)
     assert out.stdout.split("\n")[0] == f"{every} {every}"
 
 
@@ -107,7 +107,7 @@ def test_bad_cpus_stop_the_lifeline_before_the_command_runs(tmp_path):
 def test_pinned_holds_for_threads_started_inside_and_is_undone_after():
     # GIVEN this thread's cores, and one of them
     before = os.sched_getaffinity(0)
-    core = max(ALLOWED)
+    core = max(ALLOWED_CORES)
     seen: list[set[int]] = []
     # WHEN a thread is started while pinned to that core
     with pinned({core}):
@@ -121,6 +121,6 @@ def test_pinned_holds_for_threads_started_inside_and_is_undone_after():
 
 
 def test_pinned_to_none_changes_nothing():
-    before = os.sched_getaffinity(0) if ALLOWED else None
+    before = os.sched_getaffinity(0) if ALLOWED_CORES else None
     with pinned(None):
-        assert (os.sched_getaffinity(0) if ALLOWED else None) == before
+        assert (os.sched_getaffinity(0) if ALLOWED_CORES else None) == before
