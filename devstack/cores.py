@@ -55,7 +55,7 @@ def plan(
 ) -> Cores | None:
     """The split of ``allowed`` (default: the cores this process may run on), or None when
     nothing is to be pinned."""
-    if not flag_on(environ, SETTING):
+    if not flag_on(environ.get(SETTING)):
         return None
     if allowed is None:
         if not hasattr(os, "sched_getaffinity"):

@@ -131,7 +131,7 @@ _PROJECT_DIR = Path(__file__).resolve().parent.parent
 def query_index_enabled(environ: Mapping[str, str] = os.environ) -> bool:
     """``LOCAL_QUERY_INDEX`` (default 1): the emulator serves DynamoDB Query by partition
     and index (``devstack.query_index``); 0 runs stock moto, which reads every item."""
-    return flag_on(environ, "LOCAL_QUERY_INDEX")
+    return flag_on(environ.get("LOCAL_QUERY_INDEX"))
 
 
 def start_emulator(

@@ -4,13 +4,12 @@ and with spaces around it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 __all__ = ["flag_on"]
 
 _OFF = ("0", "false", "no")
 
 
-def flag_on(environ: Mapping[str, str], name: str) -> bool:
-    """Whether the flag ``name`` is on in ``environ`` (unset: on)."""
-    return environ.get(name, "1").strip().lower() not in _OFF
+def flag_on(value: str | None) -> bool:
+    """Whether a flag whose variable holds ``value`` is on (None, unset: on). The caller
+    reads the variable by its literal name, which the settings catalog's test finds."""
+    return value is None or value.strip().lower() not in _OFF

@@ -72,7 +72,7 @@ def data_dir(environ: Mapping[str, str] = os.environ) -> Path:
 def keeps_data(environ: Mapping[str, str] = os.environ) -> bool:
     """``LOCAL_KEEP_DATA=0`` turns snapshots off: each run starts empty and saves nothing
     (for runs whose data is throwaway and large, such as load tests)."""
-    return flag_on(environ, "LOCAL_KEEP_DATA")
+    return flag_on(environ.get("LOCAL_KEEP_DATA"))
 
 
 @dataclass(frozen=True)
